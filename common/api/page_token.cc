@@ -1,0 +1,45 @@
+#include "common/api/page_token.h"
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "common/api/errors.h"
+
+namespace crm::api {
+namespace {
+constexpr absl::string_view kVersion = "p1";
+}  // namespace
+
+std::string EncodePageToken(const PageCursor& cursor) {
+  std::string raw = absl::StrCat(kVersion, "\n", cursor.fingerprint, "\n", cursor.last_key);
+  std::string out;
+  absl::WebSafeBase64Escape(raw, &out);
+  return out;
+}
+
+absl::StatusOr<PageCursor> DecodePageToken(absl::string_view token,
+                                           absl::string_view expected_fingerprint) {
+  std::string raw;
+  if (token.size() > 4096 || !absl::WebSafeBase64Unescape(token, &raw)) {
+    return InvalidField("page_token", "malformed page token");
+  }
+  std::vector<std::string> parts = absl::StrSplit(raw, absl::MaxSplits('\n', 2));
+  if (parts.size() != 3 || parts[0] != kVersion) {
+    return InvalidField("page_token", "malformed page token");
+  }
+  if (parts[1] != expected_fingerprint) {
+    return InvalidField("page_token",
+                        "page token belongs to a different query (filter or order changed)");
+  }
+  return PageCursor{parts[2], parts[1]};
+}
+
+absl::StatusOr<int> PageSize(int requested, int default_size, int max_size) {
+  if (requested < 0) return InvalidField("page_size", "must not be negative");
+  if (requested > max_size) {
+    return InvalidField("page_size", absl::StrCat("must be at most ", max_size));
+  }
+  return requested == 0 ? default_size : requested;
+}
+
+}  // namespace crm::api

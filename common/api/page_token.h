@@ -1,0 +1,29 @@
+// Opaque page tokens for keyset pagination (AIP-158).
+//
+// A token carries the sort key of the last row returned and a fingerprint of the request
+// (filter, ordering), so a token is refused when replayed with a different query instead of
+// silently returning the wrong page. Keyset paging neither skips nor repeats rows that existed
+// when paging began, however many rows are inserted meanwhile.
+#pragma once
+
+#include <string>
+#include "absl/strings/string_view.h"
+
+#include "absl/status/statusor.h"
+
+namespace crm::api {
+
+struct PageCursor {
+  std::string last_key;     // e.g. the last row's id
+  std::string fingerprint;  // of the query that produced the page
+};
+
+std::string EncodePageToken(const PageCursor& cursor);
+// INVALID_ARGUMENT (field "page_token") for malformed tokens or a different query fingerprint.
+absl::StatusOr<PageCursor> DecodePageToken(absl::string_view token,
+                                           absl::string_view expected_fingerprint);
+
+// Clamps a requested page size: 0 -> default, above max -> INVALID_ARGUMENT, negative -> error.
+absl::StatusOr<int> PageSize(int requested, int default_size = 50, int max_size = 1000);
+
+}  // namespace crm::api

@@ -1,0 +1,85 @@
+#include "common/db/connection.h"
+
+#include <poll.h>
+
+#include "absl/strings/str_cat.h"
+#include "common/db/sqlstate.h"
+
+namespace crm::db {
+
+absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(const std::string& conninfo,
+                                                             absl::Duration connect_timeout) {
+  const std::string timeout =
+      absl::StrCat(std::max<int64_t>(1, absl::ToInt64Seconds(connect_timeout)));
+  const char* keys[] = {"dbname", "connect_timeout", "keepalives", "keepalives_idle", nullptr};
+  const char* values[] = {conninfo.c_str(), timeout.c_str(), "1", "30", nullptr};
+  // expand_dbname=1: `dbname` may hold a full conninfo string or URI.
+  PGconn* conn = PQconnectdbParams(keys, values, /*expand_dbname=*/1);
+  if (conn == nullptr) return absl::ResourceExhaustedError("database: out of memory");
+  if (PQstatus(conn) != CONNECTION_OK) {
+    absl::Status status =
+        absl::UnavailableError(absl::StrCat("database unavailable: ", PQerrorMessage(conn)));
+    PQfinish(conn);
+    return status;
+  }
+  // Notices (e.g. "there is no transaction in progress") are expected and not worth a log line.
+  PQsetNoticeProcessor(conn, [](void*, const char*) {}, nullptr);
+  return std::unique_ptr<Connection>(new Connection(conn));
+}
+
+Connection::~Connection() { PQfinish(conn_); }
+
+absl::StatusOr<Result> Connection::Exec(absl::string_view sql, const Params& params) {
+  if (!SendStatement(conn_, sql, params)) {
+    broken_ = PQstatus(conn_) != CONNECTION_OK;
+    return StatusFromResult(nullptr, conn_);
+  }
+  Result last;
+  absl::Status error;
+  while (PGresult* r = PQgetResult(conn_)) {
+    ExecStatusType st = PQresultStatus(r);
+    if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
+      last = Result(r);
+    } else {
+      if (error.ok()) error = StatusFromResult(r, conn_);
+      PQclear(r);
+    }
+  }
+  if (PQstatus(conn_) != CONNECTION_OK) broken_ = true;
+  if (!error.ok()) return error;
+  return last;
+}
+
+absl::Status Connection::ExecScript(absl::string_view sql) {
+  std::string script(sql);
+  PGresult* r = PQexec(conn_, script.c_str());
+  absl::Status status = absl::OkStatus();
+  if (r == nullptr || PQresultStatus(r) == PGRES_FATAL_ERROR) status = StatusFromResult(r, conn_);
+  PQclear(r);
+  if (PQstatus(conn_) != CONNECTION_OK) broken_ = true;
+  return status;
+}
+
+bool Connection::IsUsable() {
+  if (broken_ || PQstatus(conn_) != CONNECTION_OK) return false;
+  // An idle connection has nothing to read. If the socket is readable, the server sent something
+  // unprompted: usually a FATAL termination message before closing (restart, admin kill).
+  pollfd pfd{PQsocket(conn_), POLLIN, 0};
+  if (poll(&pfd, 1, 0) > 0) {
+    if (PQconsumeInput(conn_) == 0 || PQstatus(conn_) != CONNECTION_OK) broken_ = true;
+    while (PGnotify* n = PQnotifies(conn_)) PQfreemem(n);
+    if (pfd.revents & (POLLHUP | POLLERR)) broken_ = true;
+  }
+  return !broken_;
+}
+
+bool SendStatement(PGconn* conn, absl::string_view sql, const Params& params) {
+  std::string query(sql);
+  std::vector<const char*> values;
+  values.reserve(params.size());
+  for (const Param& p : params) values.push_back(p ? p->c_str() : nullptr);
+  return PQsendQueryParams(conn, query.c_str(), static_cast<int>(params.size()), nullptr,
+                           values.data(), nullptr, nullptr, 0) == 1;
+}
+
+}  // namespace crm::db

@@ -1,0 +1,138 @@
+#include "common/db/pool.h"
+
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+#include "absl/strings/str_cat.h"
+
+namespace crm::db {
+
+PooledConnection::~PooledConnection() {
+  if (pool_ != nullptr && conn_ != nullptr) pool_->Release(std::move(conn_));
+}
+
+Pool::Pool(PoolOptions options, prometheus::Registry* registry) : options_(std::move(options)) {
+  if (registry == nullptr) return;
+  const prometheus::Labels labels{{"pool", options_.name}};
+  size_gauge_ = &prometheus::BuildGauge()
+                     .Name("crm_db_pool_connections")
+                     .Help("Open connections in the pool")
+                     .Register(*registry)
+                     .Add(labels);
+  in_use_gauge_ = &prometheus::BuildGauge()
+                       .Name("crm_db_pool_in_use_connections")
+                       .Help("Connections checked out of the pool")
+                       .Register(*registry)
+                       .Add(labels);
+  waiting_gauge_ = &prometheus::BuildGauge()
+                        .Name("crm_db_pool_waiting_requests")
+                        .Help("Callers waiting for a connection")
+                        .Register(*registry)
+                        .Add(labels);
+  max_gauge_ = &prometheus::BuildGauge()
+                    .Name("crm_db_pool_max_connections")
+                    .Help("Configured pool size")
+                    .Register(*registry)
+                    .Add(labels);
+  max_gauge_->Set(options_.size);
+  acquire_seconds_ = &prometheus::BuildHistogram()
+                          .Name("crm_db_pool_acquire_seconds")
+                          .Help("Time to check a connection out of the pool")
+                          .Register(*registry)
+                          .Add(labels, prometheus::Histogram::BucketBoundaries{
+                                           0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5,
+                                           1, 2, 5});
+  acquire_timeouts_ = &prometheus::BuildCounter()
+                           .Name("crm_db_pool_acquire_timeouts_total")
+                           .Help("Acquires that gave up waiting for a connection")
+                           .Register(*registry)
+                           .Add(labels);
+  reconnects_ = &prometheus::BuildCounter()
+                     .Name("crm_db_pool_connects_total")
+                     .Help("Connections opened (initial and after failures)")
+                     .Register(*registry)
+                     .Add(labels);
+}
+
+Pool::~Pool() {
+  absl::MutexLock lock(&mu_);
+  idle_.clear();
+}
+
+void Pool::UpdateGaugesLocked() {
+  if (size_gauge_ == nullptr) return;
+  size_gauge_->Set(open_);
+  in_use_gauge_->Set(in_use_);
+  waiting_gauge_->Set(waiting_);
+}
+
+absl::StatusOr<PooledConnection> Pool::Acquire(absl::Time deadline) {
+  const absl::Time start = absl::Now();
+  deadline = std::min(deadline, start + options_.acquire_timeout);
+  std::unique_ptr<Connection> conn;
+  bool must_open = false;
+  {
+    absl::MutexLock lock(&mu_);
+    ++waiting_;
+    UpdateGaugesLocked();
+    auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return !idle_.empty() || open_ < options_.size;
+    };
+    mu_.AwaitWithDeadline(absl::Condition(&ready), deadline);
+    --waiting_;
+    if (!idle_.empty()) {
+      conn = std::move(idle_.front());
+      idle_.pop_front();
+      ++in_use_;
+    } else if (open_ < options_.size) {
+      ++open_;
+      ++in_use_;
+      must_open = true;
+    } else {
+      UpdateGaugesLocked();
+      if (acquire_timeouts_) acquire_timeouts_->Increment();
+      return absl::UnavailableError(
+          absl::StrCat("database pool '", options_.name, "' exhausted: all ", options_.size,
+                       " connections busy"));
+    }
+    UpdateGaugesLocked();
+  }
+  // A connection that died while idle is replaced here, so requests after a server restart
+  // succeed as soon as the server is back.
+  if (conn != nullptr && !conn->IsUsable()) {
+    conn.reset();
+    must_open = true;
+  }
+  if (must_open) {
+    if (reconnects_) reconnects_->Increment();
+    auto opened = Connection::Open(options_.conninfo, options_.connect_timeout);
+    if (!opened.ok()) {
+      absl::MutexLock lock(&mu_);
+      --open_;
+      --in_use_;
+      UpdateGaugesLocked();
+      return opened.status();
+    }
+    conn = std::move(opened).value();
+  }
+  if (acquire_seconds_) acquire_seconds_->Observe(absl::ToDoubleSeconds(absl::Now() - start));
+  return PooledConnection(this, std::move(conn));
+}
+
+void Pool::Release(std::unique_ptr<Connection> conn) {
+  const bool keep = conn->IsUsable() && PQtransactionStatus(conn->raw()) == PQTRANS_IDLE &&
+                    PQpipelineStatus(conn->raw()) == PQ_PIPELINE_OFF;
+  if (!keep) conn.reset();  // closed before locking: PQfinish may wait on the socket
+  absl::MutexLock lock(&mu_);
+  --in_use_;
+  if (keep) {
+    idle_.push_back(std::move(conn));
+  } else {
+    --open_;
+  }
+  UpdateGaugesLocked();
+}
+
+}  // namespace crm::db

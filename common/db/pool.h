@@ -1,0 +1,91 @@
+// A bounded pool of PostgreSQL connections.
+//
+// At most `size` connections exist; Acquire waits up to the caller's deadline (capped by
+// `acquire_timeout`) for one to come free and then fails with UNAVAILABLE, so a database that is
+// slow or down turns into retryable errors instead of an unbounded queue of blocked threads.
+// Broken connections (server restart) are dropped and reopened on demand.
+#pragma once
+
+#include <deque>
+#include <memory>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "common/db/connection.h"
+
+namespace prometheus {
+class Registry;
+class Gauge;
+class Histogram;
+class Counter;
+}  // namespace prometheus
+
+namespace crm::db {
+
+struct PoolOptions {
+  std::string conninfo;
+  int size = 8;
+  absl::Duration acquire_timeout = absl::Seconds(2);
+  absl::Duration connect_timeout = absl::Seconds(3);
+  // Upper bound on any statement; a caller's tighter gRPC deadline wins.
+  absl::Duration statement_timeout = absl::Seconds(30);
+  // Label for the pool's metrics ("main", "listener").
+  std::string name = "main";
+};
+
+class Pool;
+
+// A connection checked out of the pool; returned (or dropped if broken) on destruction.
+class PooledConnection final {
+ public:
+  PooledConnection(Pool* pool, std::unique_ptr<Connection> conn)
+      : pool_(pool), conn_(std::move(conn)) {}
+  PooledConnection(PooledConnection&&) = default;
+  PooledConnection& operator=(PooledConnection&&) = default;
+  ~PooledConnection();
+
+  Connection* operator->() { return conn_.get(); }
+  Connection& operator*() { return *conn_; }
+
+ private:
+  Pool* pool_;
+  std::unique_ptr<Connection> conn_;
+};
+
+class Pool final {
+ public:
+  // Metrics go to `registry` when it is not null.
+  Pool(PoolOptions options, prometheus::Registry* registry);
+  ~Pool();
+  Pool(const Pool&) = delete;
+  Pool& operator=(const Pool&) = delete;
+
+  absl::StatusOr<PooledConnection> Acquire(absl::Time deadline);
+
+  const PoolOptions& options() const { return options_; }
+
+ private:
+  friend class PooledConnection;
+  void Release(std::unique_ptr<Connection> conn);
+
+  const PoolOptions options_;
+  absl::Mutex mu_;
+  std::deque<std::unique_ptr<Connection>> idle_ ABSL_GUARDED_BY(mu_);
+  int open_ ABSL_GUARDED_BY(mu_) = 0;  // idle + checked out + being opened
+  int waiting_ ABSL_GUARDED_BY(mu_) = 0;
+
+  prometheus::Gauge* size_gauge_ = nullptr;
+  prometheus::Gauge* in_use_gauge_ = nullptr;
+  prometheus::Gauge* waiting_gauge_ = nullptr;
+  prometheus::Gauge* max_gauge_ = nullptr;
+  prometheus::Histogram* acquire_seconds_ = nullptr;
+  prometheus::Counter* acquire_timeouts_ = nullptr;
+  prometheus::Counter* reconnects_ = nullptr;
+  void UpdateGaugesLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  int in_use_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+}  // namespace crm::db

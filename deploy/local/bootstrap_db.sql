@@ -1,0 +1,13 @@
+-- Per database: one schema per service, owned by that service's role. Run as a superuser;
+-- idempotent. Production operators run the same file once per service database.
+REVOKE CREATE ON SCHEMA public FROM PUBLIC;
+DO $$
+DECLARE
+  service text;
+BEGIN
+  FOREACH service IN ARRAY ARRAY['contacts', 'pipeline', 'tasks', 'reporting'] LOOP
+    EXECUTE format('CREATE SCHEMA IF NOT EXISTS %I AUTHORIZATION %I', service, service);
+    EXECUTE format('GRANT CONNECT ON DATABASE %I TO %I', current_database(), service);
+  END LOOP;
+END
+$$;

@@ -1,0 +1,270 @@
+#include "services/contacts/contacts_service.h"
+
+#include "absl/strings/str_cat.h"
+#include "common/api/errors.h"
+#include "common/api/page_token.h"
+#include "common/base/status_macros.h"
+#include "common/ids/uuid.h"
+#include "common/server/server.h"
+#include "services/contacts/contact_rules.h"
+
+namespace crm::contacts {
+namespace {
+
+using api::ToGrpcStatus;
+
+// Page tokens of plain List calls; filters (later) get their own fingerprint.
+constexpr char kListFingerprint[] = "all";
+
+absl::StatusOr<Page> PageFrom(int page_size, const std::string& page_token) {
+  Page page;
+  ASSIGN_OR_RETURN(page.size, api::PageSize(page_size));
+  if (!page_token.empty()) {
+    ASSIGN_OR_RETURN(api::PageCursor cursor, api::DecodePageToken(page_token, kListFingerprint));
+    if (!ids::IsCanonicalUuid(cursor.last_key)) {
+      return api::InvalidField("page_token", "malformed page token");
+    }
+    page.after_id = cursor.last_key;
+  }
+  return page;
+}
+
+template <typename T>
+std::string NextPageToken(const PageResult<T>& result) {
+  if (!result.more || result.items.empty()) return "";
+  const std::string& name = result.items.back().name();
+  return api::EncodePageToken({name.substr(name.find('/') + 1), kListFingerprint});
+}
+
+}  // namespace
+
+ContactsService::ContactsService(ContactsStore& store, const auth::Authenticator& authenticator,
+                                 ContactsServiceOptions options)
+    : store_(store), authenticator_(authenticator), options_(std::move(options)) {}
+
+absl::StatusOr<v1::TenantSettings> ContactsService::Settings(const std::string& tenant,
+                                                             absl::Time deadline) {
+  const absl::Time now = absl::Now();
+  {
+    absl::MutexLock lock(&cache_mu_);
+    auto it = settings_cache_.find(tenant);
+    if (it != settings_cache_.end() && it->second.expires > now) return it->second.settings;
+  }
+  ASSIGN_OR_RETURN(std::optional<v1::TenantSettings> stored,
+                   store_.GetTenantSettings(tenant, deadline));
+  v1::TenantSettings settings = stored ? *stored : options_.default_settings;
+  settings.set_name("tenantSettings");
+  absl::MutexLock lock(&cache_mu_);
+  settings_cache_[tenant] = {settings, now + options_.settings_cache_ttl};
+  return settings;
+}
+
+grpc::Status ContactsService::CreateContact(grpc::ServerContext* context,
+                                            const v1::CreateContactRequest* request,
+                                            v1::Contact* response) {
+  auto run = [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(auth::Principal caller, authenticator_.Authenticate(*context));
+    const absl::Time deadline = server::DeadlineOf(*context);
+    RETURN_IF_ERROR(ValidateRequestId(request->request_id()));
+    v1::Contact contact = request->contact();
+    if (contact.owner().empty()) contact.set_owner(caller.user);
+    ASSIGN_OR_RETURN(v1::TenantSettings settings, Settings(caller.tenant, deadline));
+    RETURN_IF_ERROR(NormalizeContact(contact, settings.default_phone_region(), "contact"));
+    RETURN_IF_ERROR(CheckCanCreateFor(caller, contact.owner()));
+    ASSIGN_OR_RETURN(*response, store_.CreateContact(caller.tenant, contact, caller.user,
+                                                     request->request_id(), deadline));
+    return absl::OkStatus();
+  };
+  return ToGrpcStatus(run());
+}
+
+grpc::Status ContactsService::GetContact(grpc::ServerContext* context,
+                                         const v1::GetContactRequest* request,
+                                         v1::Contact* response) {
+  auto run = [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(auth::Principal caller, authenticator_.Authenticate(*context));
+    ASSIGN_OR_RETURN(std::string id, ParseResourceId(request->name(), kContactPrefix, "name"));
+    ASSIGN_OR_RETURN(*response,
+                     store_.GetContact(caller.tenant, id, server::DeadlineOf(*context)));
+    return absl::OkStatus();
+  };
+  return ToGrpcStatus(run());
+}
+
+grpc::Status ContactsService::ListContacts(grpc::ServerContext* context,
+                                           const v1::ListContactsRequest* request,
+                                           v1::ListContactsResponse* response) {
+  auto run = [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(auth::Principal caller, authenticator_.Authenticate(*context));
+    ASSIGN_OR_RETURN(Page page, PageFrom(request->page_size(), request->page_token()));
+    ASSIGN_OR_RETURN(auto result,
+                     store_.ListContacts(caller.tenant, page, server::DeadlineOf(*context)));
+    response->set_next_page_token(NextPageToken(result));  // before the items are moved out
+    for (auto& contact : result.items) *response->add_contacts() = std::move(contact);
+    return absl::OkStatus();
+  };
+  return ToGrpcStatus(run());
+}
+
+grpc::Status ContactsService::UpdateContact(grpc::ServerContext* context,
+                                            const v1::UpdateContactRequest* request,
+                                            v1::Contact* response) {
+  auto run = [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(auth::Principal caller, authenticator_.Authenticate(*context));
+    const absl::Time deadline = server::DeadlineOf(*context);
+    ASSIGN_OR_RETURN(std::string id,
+                     ParseResourceId(request->contact().name(), kContactPrefix, "contact.name"));
+    ASSIGN_OR_RETURN(v1::TenantSettings settings, Settings(caller.tenant, deadline));
+    auto mutate = [&](const v1::Contact& current) -> absl::StatusOr<v1::Contact> {
+      RETURN_IF_ERROR(CheckEtag(request->contact().etag(), current.etag()));
+      v1::Contact next = current;
+      RETURN_IF_ERROR(ApplyContactMask(request->contact(), request->update_mask(), next));
+      RETURN_IF_ERROR(NormalizeContact(next, settings.default_phone_region(), "contact"));
+      RETURN_IF_ERROR(CheckCanChange(caller, current.owner(), next.owner()));
+      return next;
+    };
+    ASSIGN_OR_RETURN(*response, store_.UpdateContact(caller.tenant, id, mutate, deadline));
+    return absl::OkStatus();
+  };
+  return ToGrpcStatus(run());
+}
+
+grpc::Status ContactsService::DeleteContact(grpc::ServerContext* context,
+                                            const v1::DeleteContactRequest* request,
+                                            google::protobuf::Empty*) {
+  auto run = [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(auth::Principal caller, authenticator_.Authenticate(*context));
+    ASSIGN_OR_RETURN(std::string id, ParseResourceId(request->name(), kContactPrefix, "name"));
+    auto check = [&](const v1::Contact& current) -> absl::Status {
+      RETURN_IF_ERROR(CheckEtag(request->etag(), current.etag()));
+      return CheckCanChange(caller, current.owner(), current.owner());
+    };
+    return store_.DeleteContact(caller.tenant, id, check, server::DeadlineOf(*context));
+  };
+  return ToGrpcStatus(run());
+}
+
+grpc::Status ContactsService::CreateCompany(grpc::ServerContext* context,
+                                            const v1::CreateCompanyRequest* request,
+                                            v1::Company* response) {
+  auto run = [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(auth::Principal caller, authenticator_.Authenticate(*context));
+    RETURN_IF_ERROR(ValidateRequestId(request->request_id()));
+    v1::Company company = request->company();
+    if (company.owner().empty()) company.set_owner(caller.user);
+    RETURN_IF_ERROR(NormalizeCompany(company, "company"));
+    RETURN_IF_ERROR(CheckCanCreateFor(caller, company.owner()));
+    ASSIGN_OR_RETURN(*response,
+                     store_.CreateCompany(caller.tenant, company, caller.user,
+                                          request->request_id(), server::DeadlineOf(*context)));
+    return absl::OkStatus();
+  };
+  return ToGrpcStatus(run());
+}
+
+grpc::Status ContactsService::GetCompany(grpc::ServerContext* context,
+                                         const v1::GetCompanyRequest* request,
+                                         v1::Company* response) {
+  auto run = [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(auth::Principal caller, authenticator_.Authenticate(*context));
+    ASSIGN_OR_RETURN(std::string id, ParseResourceId(request->name(), kCompanyPrefix, "name"));
+    ASSIGN_OR_RETURN(*response,
+                     store_.GetCompany(caller.tenant, id, server::DeadlineOf(*context)));
+    return absl::OkStatus();
+  };
+  return ToGrpcStatus(run());
+}
+
+grpc::Status ContactsService::ListCompanies(grpc::ServerContext* context,
+                                            const v1::ListCompaniesRequest* request,
+                                            v1::ListCompaniesResponse* response) {
+  auto run = [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(auth::Principal caller, authenticator_.Authenticate(*context));
+    ASSIGN_OR_RETURN(Page page, PageFrom(request->page_size(), request->page_token()));
+    ASSIGN_OR_RETURN(auto result,
+                     store_.ListCompanies(caller.tenant, page, server::DeadlineOf(*context)));
+    response->set_next_page_token(NextPageToken(result));  // before the items are moved out
+    for (auto& company : result.items) *response->add_companies() = std::move(company);
+    return absl::OkStatus();
+  };
+  return ToGrpcStatus(run());
+}
+
+grpc::Status ContactsService::UpdateCompany(grpc::ServerContext* context,
+                                            const v1::UpdateCompanyRequest* request,
+                                            v1::Company* response) {
+  auto run = [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(auth::Principal caller, authenticator_.Authenticate(*context));
+    ASSIGN_OR_RETURN(std::string id,
+                     ParseResourceId(request->company().name(), kCompanyPrefix, "company.name"));
+    auto mutate = [&](const v1::Company& current) -> absl::StatusOr<v1::Company> {
+      RETURN_IF_ERROR(CheckEtag(request->company().etag(), current.etag()));
+      v1::Company next = current;
+      RETURN_IF_ERROR(ApplyCompanyMask(request->company(), request->update_mask(), next));
+      RETURN_IF_ERROR(NormalizeCompany(next, "company"));
+      RETURN_IF_ERROR(CheckCanChange(caller, current.owner(), next.owner()));
+      return next;
+    };
+    ASSIGN_OR_RETURN(*response,
+                     store_.UpdateCompany(caller.tenant, id, mutate, server::DeadlineOf(*context)));
+    return absl::OkStatus();
+  };
+  return ToGrpcStatus(run());
+}
+
+grpc::Status ContactsService::DeleteCompany(grpc::ServerContext* context,
+                                            const v1::DeleteCompanyRequest* request,
+                                            google::protobuf::Empty*) {
+  auto run = [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(auth::Principal caller, authenticator_.Authenticate(*context));
+    ASSIGN_OR_RETURN(std::string id, ParseResourceId(request->name(), kCompanyPrefix, "name"));
+    auto check = [&](const v1::Company& current) -> absl::Status {
+      RETURN_IF_ERROR(CheckEtag(request->etag(), current.etag()));
+      return CheckCanChange(caller, current.owner(), current.owner());
+    };
+    return store_.DeleteCompany(caller.tenant, id, check, server::DeadlineOf(*context));
+  };
+  return ToGrpcStatus(run());
+}
+
+grpc::Status ContactsService::GetTenantSettings(grpc::ServerContext* context,
+                                                const v1::GetTenantSettingsRequest*,
+                                                v1::TenantSettings* response) {
+  auto run = [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(auth::Principal caller, authenticator_.Authenticate(*context));
+    ASSIGN_OR_RETURN(std::optional<v1::TenantSettings> stored,
+                     store_.GetTenantSettings(caller.tenant, server::DeadlineOf(*context)));
+    *response = stored ? *stored : options_.default_settings;
+    response->set_name("tenantSettings");
+    return absl::OkStatus();
+  };
+  return ToGrpcStatus(run());
+}
+
+grpc::Status ContactsService::UpdateTenantSettings(grpc::ServerContext* context,
+                                                   const v1::UpdateTenantSettingsRequest* request,
+                                                   v1::TenantSettings* response) {
+  auto run = [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(auth::Principal caller, authenticator_.Authenticate(*context));
+    if (!caller.IsAdmin()) return absl::PermissionDeniedError("only admins change tenant settings");
+    const absl::Time deadline = server::DeadlineOf(*context);
+    ASSIGN_OR_RETURN(std::optional<v1::TenantSettings> stored,
+                     store_.GetTenantSettings(caller.tenant, deadline));
+    v1::TenantSettings next = stored ? *stored : options_.default_settings;
+    const std::string current_etag = stored ? stored->etag() : "";
+    RETURN_IF_ERROR(ApplyTenantSettingsMask(request->settings(), request->update_mask(), next));
+    RETURN_IF_ERROR(ValidateTenantSettings(next));
+    // The etag check happens in the upsert itself, so a concurrent admin's change is not lost.
+    const std::string expected =
+        request->settings().etag().empty() ? current_etag : request->settings().etag();
+    ASSIGN_OR_RETURN(*response,
+                     store_.UpsertTenantSettings(caller.tenant, next, expected, deadline));
+    response->set_name("tenantSettings");
+    absl::MutexLock lock(&cache_mu_);
+    settings_cache_.erase(caller.tenant);
+    return absl::OkStatus();
+  };
+  return ToGrpcStatus(run());
+}
+
+}  // namespace crm::contacts

@@ -1,0 +1,71 @@
+// gRPC adapter of the contacts service: authenticates the caller, applies the business rules,
+// calls the store, and converts absl::Status to grpc::Status (with google.rpc details).
+#pragma once
+
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/synchronization/mutex.h"
+#include "common/auth/authenticator.h"
+#include "crm/contacts/v1/contacts_service.grpc.pb.h"
+#include "services/contacts/contacts_store.h"
+
+namespace crm::contacts {
+
+struct ContactsServiceOptions {
+  // Phone region and other settings of tenants that never changed them.
+  v1::TenantSettings default_settings;
+  // How long a tenant's settings are cached (phone region is read on every create).
+  absl::Duration settings_cache_ttl = absl::Seconds(10);
+};
+
+class ContactsService final : public v1::ContactsService::Service {
+ public:
+  ContactsService(ContactsStore& store, const auth::Authenticator& authenticator,
+                  ContactsServiceOptions options);
+
+  grpc::Status CreateContact(grpc::ServerContext* context, const v1::CreateContactRequest* request,
+                             v1::Contact* response) override;
+  grpc::Status GetContact(grpc::ServerContext* context, const v1::GetContactRequest* request,
+                          v1::Contact* response) override;
+  grpc::Status ListContacts(grpc::ServerContext* context, const v1::ListContactsRequest* request,
+                            v1::ListContactsResponse* response) override;
+  grpc::Status UpdateContact(grpc::ServerContext* context, const v1::UpdateContactRequest* request,
+                             v1::Contact* response) override;
+  grpc::Status DeleteContact(grpc::ServerContext* context, const v1::DeleteContactRequest* request,
+                             google::protobuf::Empty* response) override;
+  grpc::Status CreateCompany(grpc::ServerContext* context, const v1::CreateCompanyRequest* request,
+                             v1::Company* response) override;
+  grpc::Status GetCompany(grpc::ServerContext* context, const v1::GetCompanyRequest* request,
+                          v1::Company* response) override;
+  grpc::Status ListCompanies(grpc::ServerContext* context, const v1::ListCompaniesRequest* request,
+                             v1::ListCompaniesResponse* response) override;
+  grpc::Status UpdateCompany(grpc::ServerContext* context, const v1::UpdateCompanyRequest* request,
+                             v1::Company* response) override;
+  grpc::Status DeleteCompany(grpc::ServerContext* context, const v1::DeleteCompanyRequest* request,
+                             google::protobuf::Empty* response) override;
+  grpc::Status GetTenantSettings(grpc::ServerContext* context,
+                                 const v1::GetTenantSettingsRequest* request,
+                                 v1::TenantSettings* response) override;
+  grpc::Status UpdateTenantSettings(grpc::ServerContext* context,
+                                    const v1::UpdateTenantSettingsRequest* request,
+                                    v1::TenantSettings* response) override;
+
+ private:
+  // The tenant's settings, from a short-lived cache.
+  absl::StatusOr<v1::TenantSettings> Settings(const std::string& tenant, absl::Time deadline);
+
+  ContactsStore& store_;
+  const auth::Authenticator& authenticator_;
+  const ContactsServiceOptions options_;
+
+  struct CachedSettings {
+    v1::TenantSettings settings;
+    absl::Time expires;
+  };
+  absl::Mutex cache_mu_;
+  absl::flat_hash_map<std::string, CachedSettings> settings_cache_ ABSL_GUARDED_BY(cache_mu_);
+};
+
+}  // namespace crm::contacts

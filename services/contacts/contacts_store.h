@@ -1,0 +1,90 @@
+// All SQL of the contacts service. Every statement is schema-qualified, carries the tenant filter
+// and runs in a tenant-scoped transaction (row-level security is the second wall).
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "common/db/pool.h"
+#include "crm/contacts/v1/company.pb.h"
+#include "crm/contacts/v1/contact.pb.h"
+#include "crm/contacts/v1/tenant_settings.pb.h"
+
+namespace crm::contacts {
+
+struct Page {
+  int size = 50;
+  std::string after_id;  // keyset cursor: rows with a greater id; "" for the first page
+};
+
+template <typename T>
+struct PageResult {
+  std::vector<T> items;
+  bool more = false;  // another page follows
+};
+
+// Given the current record, returns the record to write, or an error (etag, permissions, ...)
+// that abandons the change. Runs while the row is locked, so the decision cannot go stale.
+template <typename T>
+using Mutation = std::function<absl::StatusOr<T>(const T& current)>;
+
+class ContactsStore final {
+ public:
+  explicit ContactsStore(db::Pool& pool) : pool_(pool) {}
+
+  // Inserts a new contact whose fields are already normalised. With a request id, a second call
+  // with the same id returns the first call's contact. Emails/phones held by another contact:
+  // ALREADY_EXISTS with a ResourceInfo naming it.
+  absl::StatusOr<v1::Contact> CreateContact(const std::string& tenant, const v1::Contact& contact,
+                                            const std::string& creator,
+                                            const std::string& request_id, absl::Time deadline);
+  absl::StatusOr<v1::Contact> GetContact(const std::string& tenant, const std::string& id,
+                                         absl::Time deadline);
+  absl::StatusOr<PageResult<v1::Contact>> ListContacts(const std::string& tenant, const Page& page,
+                                                       absl::Time deadline);
+  absl::StatusOr<v1::Contact> UpdateContact(const std::string& tenant, const std::string& id,
+                                            const Mutation<v1::Contact>& mutate,
+                                            absl::Time deadline);
+  // Soft delete; `check` sees the current record (etag, permissions) before anything changes.
+  absl::Status DeleteContact(const std::string& tenant, const std::string& id,
+                             const std::function<absl::Status(const v1::Contact&)>& check,
+                             absl::Time deadline);
+
+  absl::StatusOr<v1::Company> CreateCompany(const std::string& tenant, const v1::Company& company,
+                                            const std::string& creator,
+                                            const std::string& request_id, absl::Time deadline);
+  absl::StatusOr<v1::Company> GetCompany(const std::string& tenant, const std::string& id,
+                                         absl::Time deadline);
+  absl::StatusOr<PageResult<v1::Company>> ListCompanies(const std::string& tenant,
+                                                        const Page& page, absl::Time deadline);
+  absl::StatusOr<v1::Company> UpdateCompany(const std::string& tenant, const std::string& id,
+                                            const Mutation<v1::Company>& mutate,
+                                            absl::Time deadline);
+  absl::Status DeleteCompany(const std::string& tenant, const std::string& id,
+                             const std::function<absl::Status(const v1::Company&)>& check,
+                             absl::Time deadline);
+
+  // The stored settings, or nullopt when the tenant has never changed them.
+  absl::StatusOr<std::optional<v1::TenantSettings>> GetTenantSettings(const std::string& tenant,
+                                                                      absl::Time deadline);
+  // Writes settings; `expected_etag` (if not empty) must match the stored version.
+  absl::StatusOr<v1::TenantSettings> UpsertTenantSettings(const std::string& tenant,
+                                                          const v1::TenantSettings& settings,
+                                                          const std::string& expected_etag,
+                                                          absl::Time deadline);
+
+ private:
+  // The ALREADY_EXISTS error naming the contact that holds one of `contact`'s emails or phones.
+  absl::Status DuplicateContactError(const std::string& tenant, const v1::Contact& contact,
+                                     absl::Time deadline);
+  absl::Status DuplicateCompanyError(const std::string& tenant, const v1::Company& company,
+                                     absl::Time deadline);
+
+  db::Pool& pool_;
+};
+
+}  // namespace crm::contacts

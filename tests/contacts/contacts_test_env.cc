@@ -1,0 +1,54 @@
+#include "tests/contacts/contacts_test_env.h"
+
+#include <gtest/gtest.h>
+
+#include "common/db/migrations.h"
+#include "common/testing/grpc_testing.h"
+
+extern const std::vector<crm::EmbeddedFile>& ContactsMigrations();
+
+namespace crm::contacts::testing {
+
+std::unique_ptr<ContactsTestEnv> ContactsTestEnv::Start() {
+  auto env = std::make_unique<ContactsTestEnv>();
+  auto database = crm::testing::TestDatabase::Create();
+  if (!database.ok()) {
+    ADD_FAILURE() << database.status();
+    return nullptr;
+  }
+  env->database_ = std::make_unique<crm::testing::TestDatabase>(*std::move(database));
+  const std::string conninfo = env->database_->ConnInfo("contacts");
+  if (absl::Status s = db::Migrate(conninfo, "contacts", ContactsMigrations()); !s.ok()) {
+    ADD_FAILURE() << s;
+    return nullptr;
+  }
+  env->server_ = std::make_unique<server::Server>(server::ServerOptions{.service_name = "contacts"});
+  db::PoolOptions pool_options;
+  pool_options.conninfo = conninfo;
+  pool_options.size = 8;
+  env->pool_ = std::make_unique<db::Pool>(pool_options, &env->server_->registry());
+  env->authenticator_ =
+      *auth::Authenticator::Create({.hs256_secret = crm::testing::kTestJwtSecret});
+  env->store_ = std::make_unique<ContactsStore>(*env->pool_);
+  ContactsServiceOptions options;
+  options.default_settings.set_default_phone_region("US");
+  options.default_settings.set_time_zone("UTC");
+  options.default_settings.set_default_currency("USD");
+  options.default_settings.set_fiscal_year_start_month(1);
+  options.default_settings.set_renewal_lead_days(30);
+  options.settings_cache_ttl = absl::ZeroDuration();  // tests change settings and expect them
+  env->service_ = std::make_unique<ContactsService>(*env->store_, *env->authenticator_, options);
+  env->server_->AddService(env->service_.get());
+  if (absl::Status s = env->server_->Start(); !s.ok()) {
+    ADD_FAILURE() << s;
+    return nullptr;
+  }
+  env->stub_ = v1::ContactsService::NewStub(crm::testing::LocalChannel(env->server_->grpc_port()));
+  return env;
+}
+
+ContactsTestEnv::~ContactsTestEnv() {
+  if (server_) server_->Shutdown();
+}
+
+}  // namespace crm::contacts::testing

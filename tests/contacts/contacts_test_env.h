@@ -1,0 +1,37 @@
+// An in-process contacts service on a fresh database, reached over real gRPC (port 0).
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "common/auth/authenticator.h"
+#include "common/db/pool.h"
+#include "common/server/server.h"
+#include "common/testing/pg_test_db.h"
+#include "crm/contacts/v1/contacts_service.grpc.pb.h"
+#include "services/contacts/contacts_service.h"
+#include "services/contacts/contacts_store.h"
+
+namespace crm::contacts::testing {
+
+class ContactsTestEnv {
+ public:
+  // Creates the database, applies migrations and starts the server; aborts the test on failure.
+  static std::unique_ptr<ContactsTestEnv> Start();
+  ~ContactsTestEnv();
+
+  v1::ContactsService::Stub& stub() { return *stub_; }
+  const crm::testing::TestDatabase& database() const { return *database_; }
+  db::Pool& pool() { return *pool_; }
+
+ private:
+  std::unique_ptr<crm::testing::TestDatabase> database_;
+  std::unique_ptr<db::Pool> pool_;
+  std::unique_ptr<auth::Authenticator> authenticator_;
+  std::unique_ptr<ContactsStore> store_;
+  std::unique_ptr<ContactsService> service_;
+  std::unique_ptr<server::Server> server_;
+  std::unique_ptr<v1::ContactsService::Stub> stub_;
+};
+
+}  // namespace crm::contacts::testing
