@@ -19,16 +19,18 @@ std::string EnvNameForFlag(const std::string& flag) {
 std::vector<char*> ParseFlagsWithEnv(int argc, char** argv, const char* usage) {
   absl::SetProgramUsageMessage(usage);
   // Environment values become leading "--flag=value" arguments, so the real command line, which
-  // follows them, overrides them. The strings live for the life of the process.
-  static std::vector<std::string>* storage = new std::vector<std::string>();
+  // follows them, overrides them.
+  std::vector<std::string> from_env;
   for (const auto& [name, flag] : absl::GetAllFlags()) {
-    if (absl::StartsWith(flag->Filename(), "/usr/")) continue;  // library flags stay untouched
+    // Only our own flags: Abseil's (--flagfile, --undefok, ...) must not come from the environment.
+    if (absl::StrContains(flag->Filename(), "absl/")) continue;
     const char* value = std::getenv(EnvNameForFlag(std::string(name)).c_str());
-    if (value != nullptr) storage->push_back(absl::StrCat("--", name, "=", value));
+    if (value != nullptr) from_env.push_back(absl::StrCat("--", name, "=", value));
   }
+  // Parsing copies the values; the positional arguments returned point into the real argv.
   std::vector<char*> args;
   args.push_back(argv[0]);
-  for (std::string& s : *storage) args.push_back(s.data());
+  for (std::string& s : from_env) args.push_back(s.data());
   for (int i = 1; i < argc; ++i) args.push_back(argv[i]);
   return absl::ParseCommandLine(static_cast<int>(args.size()), args.data());
 }

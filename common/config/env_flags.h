@@ -10,7 +10,7 @@
 namespace crm::config {
 
 // Parses argv (exits on bad flags, like absl::ParseCommandLine) after applying environment values.
-// Returns the positional arguments (argv[0] first).
+// Returns the positional arguments (argv[0] first). Call once per process.
 std::vector<char*> ParseFlagsWithEnv(int argc, char** argv, const char* usage);
 
 // The environment variable name for a flag: "db_url" -> "CRM_DB_URL".

@@ -73,13 +73,35 @@ bool Connection::IsUsable() {
   return !broken_;
 }
 
-bool SendStatement(PGconn* conn, absl::string_view sql, const Params& params) {
-  std::string query(sql);
+const std::string* Connection::PreparedName(absl::string_view sql) const {
+  auto it = prepared_.find(sql);
+  return it == prepared_.end() ? nullptr : &it->second;
+}
+
+const std::string* Connection::AddPrepared(absl::string_view sql) {
+  if (prepared_.size() >= kMaxPrepared) return nullptr;
+  auto [it, inserted] = prepared_.emplace(std::string(sql), absl::StrCat("crm_", next_statement_));
+  ++next_statement_;
+  return &it->second;
+}
+
+void Connection::ForgetPrepared(const std::vector<std::string>& sqls) {
+  for (const std::string& sql : sqls) prepared_.erase(sql);
+}
+
+bool SendStatement(PGconn* conn, absl::string_view sql, const Params& params,
+                   const std::string* prepared_name) {
   std::vector<const char*> values;
   values.reserve(params.size());
   for (const Param& p : params) values.push_back(p ? p->c_str() : nullptr);
-  return PQsendQueryParams(conn, query.c_str(), static_cast<int>(params.size()), nullptr,
-                           values.data(), nullptr, nullptr, 0) == 1;
+  const int n = static_cast<int>(params.size());
+  if (prepared_name != nullptr) {
+    return PQsendQueryPrepared(conn, prepared_name->c_str(), n, values.data(), nullptr, nullptr,
+                               0) == 1;
+  }
+  const std::string query(sql);
+  return PQsendQueryParams(conn, query.c_str(), n, nullptr, values.data(), nullptr, nullptr, 0) ==
+         1;
 }
 
 }  // namespace crm::db

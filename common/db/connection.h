@@ -10,6 +10,7 @@
 
 #include <libpq-fe.h>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/db/result.h"
@@ -41,13 +42,29 @@ class Connection final {
 
   PGconn* raw() { return conn_; }
 
+  // Server-side prepared statements of this connection, by SQL text. Preparing once per
+  // connection saves PostgreSQL the parse and plan of every later execution.
+  // Returns the statement's name, or nullptr when `sql` is not prepared.
+  const std::string* PreparedName(absl::string_view sql) const;
+  // Records `sql` as prepared under a fresh name and returns the name; nullptr when the cache is
+  // full (dynamic SQL, e.g. from filters, is then sent unprepared).
+  const std::string* AddPrepared(absl::string_view sql);
+  // Forgets statements whose PREPARE may not have happened (the transaction failed). Names are
+  // never reused, so a statement that did get prepared is merely orphaned, never confused.
+  void ForgetPrepared(const std::vector<std::string>& sqls);
+
  private:
+  static constexpr size_t kMaxPrepared = 512;
   explicit Connection(PGconn* conn) : conn_(conn) {}
   PGconn* conn_;
   bool broken_ = false;
+  absl::flat_hash_map<std::string, std::string> prepared_;
+  int64_t next_statement_ = 0;
 };
 
-// Sends one statement on `conn` without waiting for the result (works in pipeline mode).
-bool SendStatement(PGconn* conn, absl::string_view sql, const Params& params);
+// Sends one statement on `conn` without waiting for the result (works in pipeline mode); by name
+// when `prepared_name` is not null.
+bool SendStatement(PGconn* conn, absl::string_view sql, const Params& params,
+                   const std::string* prepared_name = nullptr);
 
 }  // namespace crm::db

@@ -56,6 +56,7 @@ absl::Status ApplyPending(Connection& conn, const std::string& schema,
 
 absl::Status Migrate(const std::string& conninfo, const std::string& schema,
                      const std::vector<EmbeddedFile>& migrations, int* applied) {
+  if (applied != nullptr) *applied = 0;
   // The schema name is spliced into DDL as an identifier, so it must be a plain one.
   if (schema.empty() ||
       schema.find_first_not_of("abcdefghijklmnopqrstuvwxyz_0123456789") != std::string::npos) {

@@ -15,7 +15,7 @@
 namespace crm::db {
 
 // Rows of one statement. Values are in PostgreSQL's text format; the typed getters parse the
-// formats our SQL asks for (bigint, boolean, timestamptz as epoch microseconds, text[] as JSON).
+// formats our SQL asks for (bigint, boolean, timestamptz as epoch microseconds, text[] as array literals).
 class Result final {
  public:
   Result() = default;

@@ -23,54 +23,126 @@ absl::StatusOr<Transaction> Transaction::Begin(Pool& pool, absl::string_view ten
     return absl::UnavailableError(absl::StrCat("database: ", PQerrorMessage(raw)));
   }
   Transaction tx(std::move(conn));
-  tx.Queue("BEGIN");
   tx.Queue(kSetup, {std::string(tenant), absl::StrCat(absl::ToInt64Milliseconds(left))});
   return tx;
+}
+
+Transaction::Transaction(Transaction&& other) noexcept
+    : conn_(std::move(other.conn_)),
+      results_(std::move(other.results_)),
+      slot_of_(std::move(other.slot_of_)),
+      read_(other.read_),
+      prepared_here_(std::move(other.prepared_here_)),
+      first_error_(std::move(other.first_error_)),
+      done_(other.done_) {
+  other.done_ = true;  // the moved-from shell has no connection to roll back
 }
 
 Transaction::~Transaction() {
   if (!done_) Rollback();
 }
 
+void Transaction::Fail(absl::Status status) {
+  if (first_error_.ok()) first_error_ = std::move(status);
+}
+
 int Transaction::Queue(absl::string_view sql, const Params& params) {
-  if (first_error_.ok() && !SendStatement(conn_->raw(), sql, params)) {
-    conn_->MarkBroken();
-    first_error_ = StatusFromResult(nullptr, conn_->raw());
+  PGconn* raw = conn_->raw();
+  if (first_error_.ok()) {
+    const std::string* name = conn_->PreparedName(sql);
+    if (name == nullptr && (name = conn_->AddPrepared(sql)) != nullptr) {
+      prepared_here_.emplace_back(sql);
+      if (PQsendPrepare(raw, name->c_str(), std::string(sql).c_str(),
+                        static_cast<int>(params.size()), nullptr) != 1) {
+        conn_->MarkBroken();
+        Fail(StatusFromResult(nullptr, raw));
+      }
+      results_.emplace_back();  // the PREPARE's own result
+    }
+    if (first_error_.ok() && !SendStatement(raw, sql, params, name)) {
+      conn_->MarkBroken();
+      Fail(StatusFromResult(nullptr, raw));
+    }
   }
+  slot_of_.push_back(static_cast<int>(results_.size()));
   results_.emplace_back();
-  return sent_++;
+  return static_cast<int>(slot_of_.size()) - 1;
 }
 
 absl::StatusOr<Result> Transaction::Exec(absl::string_view sql, const Params& params) {
   const int index = Queue(sql, params);
-  if (first_error_.ok() && (PQsendFlushRequest(conn_->raw()) != 1 || PQflush(conn_->raw()) != 0)) {
+  PGconn* raw = conn_->raw();
+  if (first_error_.ok() && (PQsendFlushRequest(raw) != 1 || PQflush(raw) != 0)) {
     conn_->MarkBroken();
-    first_error_ = StatusFromResult(nullptr, conn_->raw());
+    Fail(StatusFromResult(nullptr, raw));
   }
-  RETURN_IF_ERROR(ReadThrough(index));
-  return results_[index];
+  RETURN_IF_ERROR(ReadThrough(slot_of_[index]));
+  return results_[slot_of_[index]];
 }
 
-absl::Status Transaction::ReadThrough(int index) {
+absl::Status Transaction::ReadThrough(int slot) {
   PGconn* raw = conn_->raw();
-  while (read_ <= index && first_error_.ok()) {
-    // Each statement yields its result(s) followed by a null.
+  while (read_ <= slot && first_error_.ok()) {
+    // Each message yields its result(s) followed by a null.
     while (PGresult* r = PQgetResult(raw)) {
       const ExecStatusType st = PQresultStatus(r);
       if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
         results_[read_] = Result(r);
       } else {
-        if (first_error_.ok()) first_error_ = StatusFromResult(r, raw);
+        Fail(StatusFromResult(r, raw));
         PQclear(r);
       }
     }
     if (PQstatus(raw) != CONNECTION_OK) {
       conn_->MarkBroken();
-      if (first_error_.ok()) first_error_ = StatusFromResult(nullptr, raw);
+      Fail(StatusFromResult(nullptr, raw));
     }
     ++read_;
   }
   return first_error_;
+}
+
+absl::Status Transaction::Sync() {
+  PGconn* raw = conn_->raw();
+  if (PQpipelineSync(raw) != 1) {
+    conn_->MarkBroken();
+    return StatusFromResult(nullptr, raw);
+  }
+  // Drain everything up to the sync point: results of statements not read yet (after an error
+  // the server skips them and reports PGRES_PIPELINE_ABORTED), then the sync itself.
+  for (;;) {
+    PGresult* r = PQgetResult(raw);
+    if (r == nullptr) {
+      if (PQstatus(raw) != CONNECTION_OK) {
+        conn_->MarkBroken();
+        return StatusFromResult(nullptr, raw);
+      }
+      continue;  // the end of one message's results
+    }
+    const ExecStatusType st = PQresultStatus(r);
+    if (st == PGRES_PIPELINE_SYNC) {
+      PQclear(r);
+      break;
+    }
+    if (read_ < static_cast<int>(results_.size())) {
+      if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
+        results_[read_] = Result(r);
+        r = nullptr;
+      } else if (st == PGRES_FATAL_ERROR) {
+        Fail(StatusFromResult(r, raw));
+      }
+      // A message's results end with a null, read by the next loop turn; count it then.
+      PGresult* end = PQgetResult(raw);
+      PQclear(end);
+      ++read_;
+    }
+    PQclear(r);
+  }
+  if (PQexitPipelineMode(raw) != 1) {
+    conn_->MarkBroken();
+    return absl::UnavailableError("database: lost pipeline synchronisation");
+  }
+  return absl::OkStatus();
 }
 
 absl::Status Transaction::Commit() {
@@ -79,60 +151,30 @@ absl::Status Transaction::Commit() {
     Rollback();
     return first_error_;
   }
-  const int commit = Queue("COMMIT");
-  PGconn* raw = conn_->raw();
-  if (first_error_.ok()) {
-    if (PQpipelineSync(raw) == 1) {
-      ++pending_syncs_;
-    } else {
-      conn_->MarkBroken();
-      first_error_ = StatusFromResult(nullptr, raw);
-    }
-  }
-  absl::Status status = ReadThrough(commit);
-  if (!status.ok()) {
-    Rollback();
-    return status;
-  }
-  PGresult* sync = PQgetResult(raw);
-  const bool synced = sync != nullptr && PQresultStatus(sync) == PGRES_PIPELINE_SYNC;
-  PQclear(sync);
-  if (synced) --pending_syncs_;
-  if (!synced || PQexitPipelineMode(raw) != 1) {
-    conn_->MarkBroken();
-    done_ = true;
-    return absl::UnavailableError("database: lost pipeline synchronisation");
-  }
   done_ = true;
-  return absl::OkStatus();
+  // The sync point ends the implicit transaction block: commit if every statement succeeded.
+  absl::Status status = Sync();
+  if (!status.ok()) Fail(status);
+  if (!first_error_.ok()) conn_->ForgetPrepared(prepared_here_);
+  return first_error_;
 }
 
 void Transaction::Rollback() {
   done_ = true;
+  conn_->ForgetPrepared(prepared_here_);
   PGconn* raw = conn_->raw();
-  // After an error the server skips everything up to the next sync point. Send one, drain every
-  // result up to it, then roll back outside the pipeline so the connection goes back idle.
-  if (PQstatus(raw) != CONNECTION_OK || PQpipelineSync(raw) != 1) {
+  if (PQstatus(raw) != CONNECTION_OK) {
     conn_->MarkBroken();
     return;
   }
-  ++pending_syncs_;
-  while (pending_syncs_ > 0) {
-    PGresult* r = PQgetResult(raw);
-    if (r == nullptr) {
-      if (PQstatus(raw) != CONNECTION_OK) break;
-      continue;  // the end of one statement's results
-    }
-    if (PQresultStatus(r) == PGRES_PIPELINE_SYNC) --pending_syncs_;
-    PQclear(r);
-  }
-  if (pending_syncs_ > 0 || PQexitPipelineMode(raw) != 1) {
+  // ROLLBACK inside the implicit block aborts it, so the sync point commits nothing. If an error
+  // already aborted the block, the server skips this statement and the sync rolls back anyway.
+  if (PQsendQueryParams(raw, "ROLLBACK", 0, nullptr, nullptr, nullptr, nullptr, 0) != 1) {
     conn_->MarkBroken();
     return;
   }
-  if (PQtransactionStatus(raw) != PQTRANS_IDLE && !conn_->Exec("ROLLBACK").ok()) {
-    conn_->MarkBroken();
-  }
+  results_.emplace_back();
+  if (!Sync().ok()) conn_->MarkBroken();
 }
 
 }  // namespace crm::db

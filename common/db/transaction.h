@@ -1,17 +1,20 @@
 // A database transaction scoped to one tenant, pipelined to save round trips.
 //
-// Begin() queues BEGIN and the tenant setting for row-level security (`app.tenant`, read by every
-// table's policy) plus a statement timeout derived from the caller's deadline. Statements are sent
-// in libpq pipeline mode: Queue() sends without waiting, Exec() waits for that statement's rows,
-// Commit() sends COMMIT and waits for everything. A create that queues its INSERTs and commits
-// costs a single network round trip. A transaction that is destroyed without Commit() rolls back.
+// Statements go out in libpq pipeline mode, each as a prepared statement of the connection (parsed
+// and planned once per connection). The transaction is the extended protocol's implicit block:
+// everything sent up to the sync point commits or rolls back together, so no BEGIN or COMMIT
+// statement is needed. Begin() queues the tenant setting for row-level security (`app.tenant`,
+// read by every table's policy) and a statement timeout derived from the caller's deadline.
+// Queue() sends without waiting, Exec() waits for that statement's rows, Commit() sends the sync
+// point and waits for everything: a create that queues its INSERTs and commits costs one network
+// round trip. A transaction destroyed without Commit() rolls back.
 #pragma once
 
 #include <string>
-#include "absl/strings/string_view.h"
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "common/db/pool.h"
 #include "common/db/result.h"
@@ -20,19 +23,10 @@ namespace crm::db {
 
 class Transaction final {
  public:
-  // Use an empty tenant only for cross-tenant system work on tables whose policy allows it.
+  // An empty tenant sees no row of any tenant-scoped table.
   static absl::StatusOr<Transaction> Begin(Pool& pool, absl::string_view tenant,
                                            absl::Time deadline);
-  Transaction(Transaction&& other) noexcept
-      : conn_(std::move(other.conn_)),
-        results_(std::move(other.results_)),
-        sent_(other.sent_),
-        read_(other.read_),
-        pending_syncs_(other.pending_syncs_),
-        first_error_(std::move(other.first_error_)),
-        done_(other.done_) {
-    other.done_ = true;  // the moved-from shell has no connection to roll back
-  }
+  Transaction(Transaction&& other) noexcept;
   Transaction& operator=(Transaction&&) = delete;
   ~Transaction();
 
@@ -43,19 +37,23 @@ class Transaction final {
   // Commits. Returns the first error of any statement; then nothing was written.
   absl::Status Commit();
   // After a successful Commit: the result of the statement Queue() numbered `index`.
-  const Result& ResultOf(int index) const { return results_[index]; }
+  const Result& ResultOf(int index) const { return results_[slot_of_[index]]; }
 
  private:
-  Transaction(PooledConnection conn) : conn_(std::move(conn)) {}
-  // Reads results up to and including statement `index`.
-  absl::Status ReadThrough(int index);
+  explicit Transaction(PooledConnection conn) : conn_(std::move(conn)) {}
+  // Reads results up to and including slot `slot`.
+  absl::Status ReadThrough(int slot);
+  // Sends the sync point and consumes every result up to it.
+  absl::Status Sync();
+  void Fail(absl::Status status);
   void Rollback();
 
   PooledConnection conn_;
-  std::vector<Result> results_;  // one per sent statement (BEGIN and setup included)
-  int sent_ = 0;
-  int read_ = 0;
-  int pending_syncs_ = 0;  // sync points sent whose PGRES_PIPELINE_SYNC is unread
+  // One slot per message that yields a result: PREPAREs and statements.
+  std::vector<Result> results_;
+  std::vector<int> slot_of_;  // statement index -> its slot in results_
+  int read_ = 0;              // slots read so far
+  std::vector<std::string> prepared_here_;  // SQL first prepared by this transaction
   absl::Status first_error_;
   bool done_ = false;
 };

@@ -44,7 +44,9 @@ absl::Status Server::Start() {
         absl::StrCat("cannot serve metrics on ", options_.metrics_address, ": ", e.what()));
   }
   exposer_->RegisterCollectable(registry_);
-  exposer_->RegisterCollectable(NewProcessMetrics());
+  // The exposer keeps weak pointers: the server owns the collectables.
+  process_metrics_ = NewProcessMetrics();
+  exposer_->RegisterCollectable(process_metrics_);
   const std::vector<int> metrics_ports = exposer_->GetListeningPorts();
   metrics_port_ = metrics_ports.empty() ? 0 : metrics_ports.front();
 

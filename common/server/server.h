@@ -54,6 +54,7 @@ class Server final {
  private:
   ServerOptions options_;
   std::shared_ptr<prometheus::Registry> registry_;
+  std::shared_ptr<prometheus::Collectable> process_metrics_;
   std::unique_ptr<prometheus::Exposer> exposer_;
   std::vector<grpc::Service*> services_;
   std::unique_ptr<grpc::Server> server_;

@@ -53,13 +53,13 @@ absl::Status NormalizeTags(google::protobuf::RepeatedPtrField<std::string>* tags
   return absl::OkStatus();
 }
 
-absl::Status ValidateAttributes(const google::protobuf::Map<std::string, std::string>& attributes,
-                                absl::string_view parent) {
+absl::Status NormalizeAttributes(google::protobuf::Map<std::string, std::string>& attributes,
+                                 absl::string_view parent) {
   if (attributes.size() > kMaxAttributes) {
     return api::InvalidField(Path(parent, "attributes"),
                              absl::StrCat("at most ", kMaxAttributes, " attributes"));
   }
-  for (const auto& [key, value] : attributes) {
+  for (auto& [key, value] : attributes) {
     const std::string field = absl::StrCat(parent, ".attributes[", key.substr(0, 64), "]");
     if (key.empty() || key.size() > kMaxAttributeKeyChars ||
         key.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.") !=
@@ -68,6 +68,7 @@ absl::Status ValidateAttributes(const google::protobuf::Map<std::string, std::st
     }
     auto cleaned = CleanText(value, kMaxAttributeValueChars);
     if (!cleaned.ok()) return api::InvalidField(field, cleaned.status().message());
+    value = *std::move(cleaned);
   }
   return absl::OkStatus();
 }
@@ -82,18 +83,33 @@ absl::Status ValidateOwner(const std::string& owner, absl::string_view parent) {
 template <typename Message>
 absl::Status CopyFields(const Message& patch, const google::protobuf::FieldMask& mask,
                         const std::set<std::string>& writable, Message& target) {
-  std::vector<std::string> paths(mask.paths().begin(), mask.paths().end());
-  if (paths.empty() || (paths.size() == 1 && paths[0] == "*")) {
-    paths.assign(writable.begin(), writable.end());
-  }
   const auto* descriptor = Message::descriptor();
   const auto* reflection = Message::GetReflection();
-  for (const std::string& path : paths) {
-    if (writable.count(path) == 0) {
-      return api::InvalidField("update_mask",
-                               absl::StrCat("'", path, "' is not a writable field"));
+  auto is_set = [&](const google::protobuf::FieldDescriptor* field) {
+    return field->is_repeated() ? reflection->FieldSize(patch, field) > 0
+                                : reflection->HasField(patch, field);
+  };
+  // AIP-134: no mask means the fields the client set; "*" means every writable field.
+  std::vector<const google::protobuf::FieldDescriptor*> fields;
+  if (mask.paths().empty()) {
+    for (const std::string& path : writable) {
+      const auto* field = descriptor->FindFieldByName(path);
+      if (field != nullptr && is_set(field)) fields.push_back(field);
     }
-    const auto* field = descriptor->FindFieldByName(path);
+  } else if (mask.paths_size() == 1 && mask.paths(0) == "*") {
+    for (const std::string& path : writable) fields.push_back(descriptor->FindFieldByName(path));
+  } else {
+    // Every path is checked before anything is copied.
+    for (const std::string& path : mask.paths()) {
+      const auto* field = descriptor->FindFieldByName(path);
+      if (writable.count(path) == 0 || field == nullptr) {
+        return api::InvalidField("update_mask",
+                                 absl::StrCat("'", path, "' is not a writable field"));
+      }
+      fields.push_back(field);
+    }
+  }
+  for (const auto* field : fields) {
     reflection->ClearField(&target, field);
     if (field->is_repeated()) {
       for (int i = 0; i < reflection->FieldSize(patch, field); ++i) {
@@ -191,7 +207,7 @@ absl::Status NormalizeContact(Contact& contact, absl::string_view phone_region,
   }
   RETURN_IF_ERROR(ValidateOwner(contact.owner(), field));
   RETURN_IF_ERROR(NormalizeTags(contact.mutable_tags(), field));
-  return ValidateAttributes(contact.attributes(), field);
+  return NormalizeAttributes(*contact.mutable_attributes(), field);
 }
 
 std::vector<std::string> EmailKeys(const Contact& contact) {
@@ -224,7 +240,7 @@ absl::Status NormalizeCompany(Company& company, absl::string_view field) {
   }
   RETURN_IF_ERROR(ValidateOwner(company.owner(), field));
   RETURN_IF_ERROR(NormalizeTags(company.mutable_tags(), field));
-  return ValidateAttributes(company.attributes(), field);
+  return NormalizeAttributes(*company.mutable_attributes(), field);
 }
 
 absl::Status ValidateRequestId(absl::string_view request_id) {

@@ -45,8 +45,9 @@ absl::Status NormalizeCompany(crm::contacts::v1::Company& company, absl::string_
 std::vector<std::string> EmailKeys(const crm::contacts::v1::Contact& contact);
 absl::Status ValidateRequestId(absl::string_view request_id);
 
-// Copies the fields named by `mask` (all writable fields when empty) from `patch` onto `target`.
-// Unknown or output-only paths are INVALID_ARGUMENT naming "update_mask".
+// Copies the fields named by `mask` from `patch` onto `target` (AIP-134): an empty mask means the
+// fields set in `patch`, "*" every writable field. Unknown or output-only paths are
+// INVALID_ARGUMENT naming "update_mask", and then `target` is unchanged.
 absl::Status ApplyContactMask(const crm::contacts::v1::Contact& patch,
                               const google::protobuf::FieldMask& mask,
                               crm::contacts::v1::Contact& target);

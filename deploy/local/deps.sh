@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages the build, tests and local runs need. Idempotent: packages that
+# are already installed are skipped, so a warm machine spends no time here.
+set -euo pipefail
+
+packages=(
+  # toolchain
+  g++ cmake ninja-build ccache pkg-config clang-format clang-tidy
+  # libraries
+  libgrpc++-dev protobuf-compiler protobuf-compiler-grpc libprotobuf-dev libabsl-dev
+  libpq-dev prometheus-cpp-dev libgtest-dev libgmock-dev libbenchmark-dev libphonenumber-dev
+  libicu-dev libssl-dev nlohmann-json3-dev libspdlog-dev
+  # googleapis protos (google.api.http annotations, google.rpc status and details)
+  golang-github-grpc-ecosystem-grpc-gateway-dev
+  # embedded PostgreSQL for runs and tests, pgbench for the benchmark baseline
+  postgresql postgresql-contrib
+  # tools the scripts use
+  curl openssl
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+echo "installing: ${missing[*]}"
+SUDO=""
+[ "$(id -u)" = 0 ] || SUDO=sudo
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

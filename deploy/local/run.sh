@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# `make run`: embedded PostgreSQL + every service on loopback, until Ctrl-C.
+#   deploy/local/run.sh BUILD_DIR
+# Data lives in .run/ (git-ignored) and survives restarts. Ports can be overridden with
+# CONTACTS_PORT / CONTACTS_METRICS_PORT.
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+BUILD=$(cd "${1:-$ROOT/build}" && pwd)
+HERE="$ROOT/deploy/local"
+mkdir -p "$ROOT/.run"
+RUN="$ROOT/.run"
+
+# initdb/postgres run as the `postgres` user, which may not reach a checkout under /root:
+# then the cluster lives in a private folder under /tmp, remembered in .run/pg-dir.
+pg_dir="$RUN/pg"
+if [ "$(id -u)" = 0 ] && ! runuser -u postgres -- test -x "$RUN" 2>/dev/null; then
+  if [ -f "$RUN/pg-dir" ] && [ -d "$(cat "$RUN/pg-dir")" ]; then
+    pg_dir=$(cat "$RUN/pg-dir")
+  else
+    pg_dir=$(mktemp -d /tmp/crm-run-pg.XXXXXX)
+    chmod 755 "$pg_dir"
+    echo "$pg_dir" >"$RUN/pg-dir"
+  fi
+fi
+
+pids=()
+stop_all() {
+  trap - INT TERM EXIT
+  echo
+  echo "stopping services..."
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  "$HERE/pg.sh" stop "$pg_dir"
+  echo "stopped."
+}
+trap stop_all INT TERM EXIT
+
+"$HERE/pg.sh" stop "$pg_dir" 2>/dev/null || true
+"$HERE/pg.sh" start "$pg_dir" --tcp
+pg_port=$(cat "$pg_dir/port")
+if ! /usr/lib/postgresql/15/bin/psql -X -q -h "$pg_dir/sock" -p "$pg_port" -U postgres -d crm \
+     -c 'SELECT 1' >/dev/null 2>&1; then
+  "$HERE/pg.sh" createdb "$pg_dir" crm >/dev/null
+fi
+
+# The local signing secret for tokens, made once.
+if [ ! -s "$RUN/jwt.secret" ]; then
+  (umask 077 && openssl rand -hex 32 >"$RUN/jwt.secret")
+fi
+
+db_url() { echo "host=$pg_dir/sock port=$pg_port dbname=crm user=$1"; }
+
+start_service() {
+  local name=$1 grpc_port=$2 metrics_port=$3
+  shift 3
+  rm -f "$RUN/$name.ready"
+  "$BUILD/services/$name/$name" \
+    --grpc_address="127.0.0.1:$grpc_port" --metrics_address="127.0.0.1:$metrics_port" \
+    --db_url="$(db_url "$name")" --jwt_secret="@$RUN/jwt.secret" \
+    --ready_file="$RUN/$name.ready" "$@" >>"$RUN/$name.log" 2>&1 &
+  pids+=($!)
+  for _ in $(seq 1 100); do
+    [ -f "$RUN/$name.ready" ] && return 0
+    kill -0 "${pids[-1]}" 2>/dev/null || { tail -20 "$RUN/$name.log" >&2; exit 1; }
+    sleep 0.1
+  done
+  echo "$name did not start; see $RUN/$name.log" >&2
+  exit 1
+}
+
+start_service contacts "${CONTACTS_PORT:-50051}" "${CONTACTS_METRICS_PORT:-9461}"
+
+cat <<INFO
+
+CRM is running (logs in .run/*.log). Ctrl-C stops everything.
+
+  PostgreSQL   127.0.0.1:$pg_port  (psql -h 127.0.0.1 -p $pg_port -U postgres crm)
+  contacts     gRPC 127.0.0.1:${CONTACTS_PORT:-50051}   metrics http://127.0.0.1:${CONTACTS_METRICS_PORT:-9461}/metrics
+
+Try it:
+  export CRM_JWT_SECRET=@$RUN/jwt.secret
+  export CRM_TOKEN=\$($BUILD/services/crmctl/crmctl token --tenant acme --user alice --roles rep)
+  $BUILD/services/crmctl/crmctl contacts create --given Anna --family Petrosyan --email anna@example.com
+  $BUILD/services/crmctl/crmctl contacts list
+INFO
+
+wait -n "${pids[@]}" || true
+echo "a service exited; see .run/*.log" >&2

@@ -1,0 +1,190 @@
+// Closed-loop gRPC load generator: N workers each keep one call in flight for a fixed time, then
+// it prints throughput and latency percentiles as one `key=value` line (parsed by run.sh).
+//
+//   loadgen --target=127.0.0.1:50051 --method=get_contact --concurrency=8 --seconds=10
+//
+// Methods: health (grpc.health.v1.Health/Check), create_contact (unique email per call),
+// get_contact (random reads of contacts the generator creates first).
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/auth/authenticator.h"
+#include "common/auth/jwt.h"
+#include "crm/contacts/v1/contacts_service.grpc.pb.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+
+ABSL_FLAG(std::string, target, "127.0.0.1:50051", "server host:port");
+ABSL_FLAG(std::string, method, "health", "health | create_contact | get_contact");
+ABSL_FLAG(int, concurrency, 8, "calls in flight (one per worker thread)");
+ABSL_FLAG(int, channels, 4, "HTTP/2 connections the workers spread over");
+ABSL_FLAG(double, seconds, 10, "measurement time");
+ABSL_FLAG(double, warmup_seconds, 1, "unmeasured warm-up time");
+ABSL_FLAG(std::string, jwt_secret, "", "HS256 secret, inline or @file");
+ABSL_FLAG(std::string, tenant, "bench", "tenant of the generated token");
+ABSL_FLAG(int, preload, 2000, "get_contact: contacts created before measuring");
+
+namespace {
+
+namespace v1 = crm::contacts::v1;
+
+struct WorkerResult {
+  std::vector<double> latencies_ms;
+  int64_t errors = 0;
+  std::string last_error;
+};
+
+class Caller {
+ public:
+  Caller(std::shared_ptr<grpc::Channel> channel, std::string token, int worker)
+      : health_(grpc::health::v1::Health::NewStub(channel)),
+        contacts_(v1::ContactsService::NewStub(channel)),
+        token_(std::move(token)),
+        worker_(worker),
+        rng_(worker) {}
+
+  grpc::Status Call(const std::string& method, const std::vector<std::string>& names) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    if (method != "health") context.AddMetadata("authorization", "Bearer " + token_);
+    if (method == "health") {
+      grpc::health::v1::HealthCheckRequest request;
+      grpc::health::v1::HealthCheckResponse response;
+      return health_->Check(&context, request, &response);
+    }
+    if (method == "create_contact") {
+      v1::CreateContactRequest request;
+      request.mutable_contact()->set_given_name("Bench");
+      request.mutable_contact()->set_family_name(absl::StrCat("W", worker_));
+      request.mutable_contact()->add_emails(
+          absl::StrCat("w", worker_, "-", counter_++, "-", start_, "@bench.example"));
+      v1::Contact response;
+      return contacts_->CreateContact(&context, request, &response);
+    }
+    v1::GetContactRequest request;
+    request.set_name(names[rng_() % names.size()]);
+    v1::Contact response;
+    return contacts_->GetContact(&context, request, &response);
+  }
+
+ private:
+  std::unique_ptr<grpc::health::v1::Health::Stub> health_;
+  std::unique_ptr<v1::ContactsService::Stub> contacts_;
+  std::string token_;
+  int worker_;
+  int64_t counter_ = 0;
+  int64_t start_ = absl::ToUnixMicros(absl::Now());
+  std::minstd_rand rng_;
+};
+
+double Percentile(std::vector<double>& sorted, double p) {
+  if (sorted.empty()) return 0;
+  const size_t index = std::min(sorted.size() - 1, static_cast<size_t>(p * sorted.size()));
+  return sorted[index];
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::ParseCommandLine(argc, argv);
+  const std::string method = absl::GetFlag(FLAGS_method);
+  const int concurrency = absl::GetFlag(FLAGS_concurrency);
+  std::string token;
+  if (method != "health") {
+    auto secret = crm::auth::ReadSecret(absl::GetFlag(FLAGS_jwt_secret));
+    if (!secret.ok()) {
+      std::fprintf(stderr, "loadgen: %s\n", secret.status().ToString().c_str());
+      return 2;
+    }
+    crm::auth::Claims claims;
+    claims.subject = "bench";
+    claims.tenant = absl::GetFlag(FLAGS_tenant);
+    claims.roles = {"manager"};
+    claims.expires = absl::Now() + absl::Hours(2);
+    token = crm::auth::SignHs256(claims, *secret);
+  }
+  std::vector<std::shared_ptr<grpc::Channel>> channels;
+  for (int i = 0; i < absl::GetFlag(FLAGS_channels); ++i) {
+    grpc::ChannelArguments args;
+    args.SetInt("grpc.channel_id", i);  // distinct args: a separate connection per channel
+    channels.push_back(grpc::CreateCustomChannel(absl::GetFlag(FLAGS_target),
+                                                 grpc::InsecureChannelCredentials(), args));
+  }
+
+  std::vector<std::string> names;
+  if (method == "get_contact") {
+    v1::ContactsService::Stub stub(channels[0]);
+    for (int i = 0; i < absl::GetFlag(FLAGS_preload); ++i) {
+      grpc::ClientContext context;
+      context.AddMetadata("authorization", "Bearer " + token);
+      v1::CreateContactRequest request;
+      request.mutable_contact()->set_given_name("Preload");
+      request.mutable_contact()->add_emails(
+          absl::StrCat("preload-", i, "-", absl::ToUnixMicros(absl::Now()), "@bench.example"));
+      v1::Contact contact;
+      grpc::Status status = stub.CreateContact(&context, request, &contact);
+      if (!status.ok()) {
+        std::fprintf(stderr, "loadgen: preload failed: %s\n", status.error_message().c_str());
+        return 1;
+      }
+      names.push_back(contact.name());
+    }
+  }
+
+  std::atomic<bool> measuring{false};
+  std::atomic<bool> stop{false};
+  std::vector<WorkerResult> results(concurrency);
+  std::vector<std::thread> workers;
+  for (int w = 0; w < concurrency; ++w) {
+    workers.emplace_back([&, w] {
+      Caller caller(channels[w % channels.size()], token, w);
+      WorkerResult& result = results[w];
+      result.latencies_ms.reserve(1 << 16);
+      while (!stop.load(std::memory_order_relaxed)) {
+        const absl::Time start = absl::Now();
+        grpc::Status status = caller.Call(method, names);
+        const double ms = absl::ToDoubleMilliseconds(absl::Now() - start);
+        if (!measuring.load(std::memory_order_relaxed)) continue;
+        if (status.ok()) {
+          result.latencies_ms.push_back(ms);
+        } else {
+          ++result.errors;
+          result.last_error = status.error_message();
+        }
+      }
+    });
+  }
+  absl::SleepFor(absl::Seconds(absl::GetFlag(FLAGS_warmup_seconds)));
+  measuring = true;
+  const absl::Time begin = absl::Now();
+  absl::SleepFor(absl::Seconds(absl::GetFlag(FLAGS_seconds)));
+  measuring = false;
+  const double elapsed = absl::ToDoubleSeconds(absl::Now() - begin);
+  stop = true;
+  for (auto& t : workers) t.join();
+
+  std::vector<double> all;
+  int64_t errors = 0;
+  std::string last_error;
+  for (auto& r : results) {
+    all.insert(all.end(), r.latencies_ms.begin(), r.latencies_ms.end());
+    errors += r.errors;
+    if (!r.last_error.empty()) last_error = r.last_error;
+  }
+  std::sort(all.begin(), all.end());
+  std::printf("method=%s concurrency=%d calls=%zu errors=%lld qps=%.0f p50_ms=%.3f p99_ms=%.3f\n",
+              method.c_str(), concurrency, all.size(), static_cast<long long>(errors),
+              all.size() / elapsed, Percentile(all, 0.50), Percentile(all, 0.99));
+  if (errors > 0) std::fprintf(stderr, "loadgen: last error: %s\n", last_error.c_str());
+  return 0;
+}
