@@ -17,6 +17,7 @@ ABSL_FLAG(std::string, jwt_secret, "",
           "HS256 secret for bearer tokens, inline or @/path/to/file (local runs)");
 ABSL_FLAG(std::string, jwt_public_key, "",
           "RS256 public key (PEM), inline or @/path/to/file (production)");
+ABSL_FLAG(int, outbox_retention_hours, 24 * 7, "Events older than this are pruned from the outbox");
 ABSL_FLAG(std::string, log_level, "info", "trace, debug, info, warn, error");
 
 namespace crm::config {
@@ -56,6 +57,10 @@ absl::StatusOr<auth::AuthOptions> AuthOptionsFromFlags() {
     options.rs256_public_key_pem = *value;
   }
   return options;
+}
+
+absl::Duration OutboxRetentionFromFlags() {
+  return absl::Hours(absl::GetFlag(FLAGS_outbox_retention_hours));
 }
 
 std::string LogLevelFromFlags() { return absl::GetFlag(FLAGS_log_level); }

@@ -16,5 +16,6 @@ db::PoolOptions PoolOptionsFromFlags();
 // Reads the JWT secret or public key (inline or "@file").
 absl::StatusOr<auth::AuthOptions> AuthOptionsFromFlags();
 std::string LogLevelFromFlags();
+absl::Duration OutboxRetentionFromFlags();
 
 }  // namespace crm::config

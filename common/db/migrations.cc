@@ -1,5 +1,7 @@
 #include "common/db/migrations.h"
 
+#include <algorithm>
+
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/base/status_macros.h"
@@ -20,7 +22,12 @@ absl::StatusOr<int> VersionOf(absl::string_view file_name) {
 }
 
 absl::Status ApplyPending(Connection& conn, const std::string& schema,
-                          const std::vector<EmbeddedFile>& migrations, int* applied) {
+                          std::vector<EmbeddedFile> migrations, int* applied) {
+  // Numeric order: a service's own files (001_...) before shared ones (10001_outbox.sql).
+  for (const EmbeddedFile& file : migrations) RETURN_IF_ERROR(VersionOf(file.name).status());
+  std::sort(migrations.begin(), migrations.end(), [](const EmbeddedFile& a, const EmbeddedFile& b) {
+    return *VersionOf(a.name) < *VersionOf(b.name);
+  });
   RETURN_IF_ERROR(conn.ExecScript(absl::StrCat(
       "CREATE TABLE IF NOT EXISTS ", schema,
       ".schema_migrations (version integer PRIMARY KEY, name text NOT NULL, "

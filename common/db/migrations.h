@@ -13,7 +13,8 @@
 
 namespace crm::db {
 
-// Applies the files of `migrations` not yet recorded in `schema`.schema_migrations, in name order.
+// Applies the files of `migrations` not yet recorded in `schema`.schema_migrations, in version
+// order (the number before the first '_'). Shared components number theirs from 10001.
 // The schema must exist and be owned by the connecting role (created by deploy/local or the
 // operator's bootstrap). Returns the number of migrations applied through `applied` if not null.
 absl::Status Migrate(const std::string& conninfo, const std::string& schema,

@@ -8,12 +8,22 @@ namespace crm::db {
 namespace {
 
 constexpr absl::string_view kSetup =
-    "SELECT set_config('app.tenant', $1, true), set_config('statement_timeout', $2, true)";
+    "SELECT set_config('app.tenant', $1, true), set_config('statement_timeout', $2, true), "
+    "set_config('app.all_tenants', $3, true)";
 
 }  // namespace
 
 absl::StatusOr<Transaction> Transaction::Begin(Pool& pool, absl::string_view tenant,
                                                absl::Time deadline) {
+  return Start(pool, tenant, /*all_tenants=*/false, deadline);
+}
+
+absl::StatusOr<Transaction> Transaction::BeginSystem(Pool& pool, absl::Time deadline) {
+  return Start(pool, "", /*all_tenants=*/true, deadline);
+}
+
+absl::StatusOr<Transaction> Transaction::Start(Pool& pool, absl::string_view tenant,
+                                               bool all_tenants, absl::Time deadline) {
   ASSIGN_OR_RETURN(PooledConnection conn, pool.Acquire(deadline));
   const absl::Duration left =
       std::clamp(deadline - absl::Now(), absl::Milliseconds(1), pool.options().statement_timeout);
@@ -23,7 +33,8 @@ absl::StatusOr<Transaction> Transaction::Begin(Pool& pool, absl::string_view ten
     return absl::UnavailableError(absl::StrCat("database: ", PQerrorMessage(raw)));
   }
   Transaction tx(std::move(conn));
-  tx.Queue(kSetup, {std::string(tenant), absl::StrCat(absl::ToInt64Milliseconds(left))});
+  tx.Queue(kSetup, {std::string(tenant), absl::StrCat(absl::ToInt64Milliseconds(left)),
+                   all_tenants ? "on" : "off"});
   return tx;
 }
 
@@ -33,6 +44,7 @@ Transaction::Transaction(Transaction&& other) noexcept
       slot_of_(std::move(other.slot_of_)),
       read_(other.read_),
       prepared_here_(std::move(other.prepared_here_)),
+      on_commit_(std::move(other.on_commit_)),
       first_error_(std::move(other.first_error_)),
       done_(other.done_) {
   other.done_ = true;  // the moved-from shell has no connection to roll back
@@ -155,8 +167,12 @@ absl::Status Transaction::Commit() {
   // The sync point ends the implicit transaction block: commit if every statement succeeded.
   absl::Status status = Sync();
   if (!status.ok()) Fail(status);
-  if (!first_error_.ok()) conn_->ForgetPrepared(prepared_here_);
-  return first_error_;
+  if (!first_error_.ok()) {
+    conn_->ForgetPrepared(prepared_here_);
+    return first_error_;
+  }
+  for (auto& callback : on_commit_) callback();
+  return absl::OkStatus();
 }
 
 void Transaction::Rollback() {

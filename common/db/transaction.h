@@ -10,6 +10,7 @@
 // round trip. A transaction destroyed without Commit() rolls back.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,9 @@ class Transaction final {
   // An empty tenant sees no row of any tenant-scoped table.
   static absl::StatusOr<Transaction> Begin(Pool& pool, absl::string_view tenant,
                                            absl::Time deadline);
+  // For system work across tenants (the event stream, retention): sets `app.all_tenants`, which
+  // only the policies of system tables (the outbox) honour; tenant tables still show nothing.
+  static absl::StatusOr<Transaction> BeginSystem(Pool& pool, absl::Time deadline);
   Transaction(Transaction&& other) noexcept;
   Transaction& operator=(Transaction&&) = delete;
   ~Transaction();
@@ -36,11 +40,15 @@ class Transaction final {
   absl::StatusOr<Result> Exec(absl::string_view sql, const Params& params = {});
   // Commits. Returns the first error of any statement; then nothing was written.
   absl::Status Commit();
+  // Runs `callback` after a successful Commit (metrics, cache updates); never on rollback.
+  void OnCommit(std::function<void()> callback) { on_commit_.push_back(std::move(callback)); }
   // After a successful Commit: the result of the statement Queue() numbered `index`.
   const Result& ResultOf(int index) const { return results_[slot_of_[index]]; }
 
  private:
   explicit Transaction(PooledConnection conn) : conn_(std::move(conn)) {}
+  static absl::StatusOr<Transaction> Start(Pool& pool, absl::string_view tenant, bool all_tenants,
+                                           absl::Time deadline);
   // Reads results up to and including slot `slot`.
   absl::Status ReadThrough(int slot);
   // Sends the sync point and consumes every result up to it.
@@ -54,6 +62,7 @@ class Transaction final {
   std::vector<int> slot_of_;  // statement index -> its slot in results_
   int read_ = 0;              // slots read so far
   std::vector<std::string> prepared_here_;  // SQL first prepared by this transaction
+  std::vector<std::function<void()>> on_commit_;
   absl::Status first_error_;
   bool done_ = false;
 };

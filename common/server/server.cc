@@ -79,6 +79,7 @@ void Server::Shutdown() {
   shut_down_ = true;
   // Load balancers and probes see NOT_SERVING first and stop sending new work.
   server_->GetHealthCheckService()->SetServingStatus(false);
+  for (auto& callback : on_shutdown_) callback();
   const auto deadline = std::chrono::system_clock::now() +
                         absl::ToChronoMilliseconds(options_.drain_timeout);
   spdlog::info("draining deadline_seconds={}", absl::ToInt64Seconds(options_.drain_timeout));

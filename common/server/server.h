@@ -2,6 +2,7 @@
 // interceptor, a /metrics endpoint, and graceful shutdown with a drain deadline.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -42,6 +43,8 @@ class Server final {
 
   // Services must outlive the server. Call before Start().
   void AddService(grpc::Service* service) { services_.push_back(service); }
+  // Runs first on Shutdown(), e.g. to end long-lived streams so the drain need not wait for them.
+  void OnShutdown(std::function<void()> callback) { on_shutdown_.push_back(std::move(callback)); }
 
   // Binds, starts serving, marks health SERVING and writes the ready file.
   absl::Status Start();
@@ -57,6 +60,7 @@ class Server final {
   std::shared_ptr<prometheus::Collectable> process_metrics_;
   std::unique_ptr<prometheus::Exposer> exposer_;
   std::vector<grpc::Service*> services_;
+  std::vector<std::function<void()>> on_shutdown_;
   std::unique_ptr<grpc::Server> server_;
   int grpc_port_ = 0;
   int metrics_port_ = 0;

@@ -1,7 +1,10 @@
 #include "services/contacts/contact_rules.h"
 
 #include <algorithm>
+#include <memory>
 #include <set>
+
+#include <google/protobuf/util/message_differencer.h>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -304,6 +307,32 @@ absl::Status ValidateTenantSettings(const TenantSettings& s) {
     return api::InvalidField("settings.renewal_lead_days", "must be 0..3650");
   }
   return absl::OkStatus();
+}
+
+std::vector<std::string> ChangedFields(const google::protobuf::Message& before,
+                                       const google::protobuf::Message& after) {
+  static const auto* kOutputOnly =
+      new std::set<std::string>{"name", "etag", "create_time", "update_time", "creator"};
+  std::vector<std::string> changed;
+  const auto* descriptor = before.GetDescriptor();
+  for (int i = 0; i < descriptor->field_count(); ++i) {
+    const auto* field = descriptor->field(i);
+    if (kOutputOnly->count(field->name()) > 0) continue;
+    // Compare the field alone; MessageDifferencer treats maps as unordered.
+    std::unique_ptr<google::protobuf::Message> a(before.New());
+    std::unique_ptr<google::protobuf::Message> b(after.New());
+    a->CopyFrom(before);
+    b->CopyFrom(after);
+    for (int j = 0; j < descriptor->field_count(); ++j) {
+      if (j == i) continue;
+      a->GetReflection()->ClearField(a.get(), descriptor->field(j));
+      b->GetReflection()->ClearField(b.get(), descriptor->field(j));
+    }
+    if (!google::protobuf::util::MessageDifferencer::Equals(*a, *b)) {
+      changed.push_back(field->name());
+    }
+  }
+  return changed;
 }
 
 absl::Status CheckCanCreateFor(const auth::Principal& caller, absl::string_view owner) {

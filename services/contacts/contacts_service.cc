@@ -123,7 +123,7 @@ grpc::Status ContactsService::UpdateContact(grpc::ServerContext* context,
       RETURN_IF_ERROR(CheckCanChange(caller, current.owner(), next.owner()));
       return next;
     };
-    ASSIGN_OR_RETURN(*response, store_.UpdateContact(caller.tenant, id, mutate, deadline));
+    ASSIGN_OR_RETURN(*response, store_.UpdateContact(caller.tenant, id, caller.user, mutate, deadline));
     return absl::OkStatus();
   };
   return ToGrpcStatus(run());
@@ -139,7 +139,8 @@ grpc::Status ContactsService::DeleteContact(grpc::ServerContext* context,
       RETURN_IF_ERROR(CheckEtag(request->etag(), current.etag()));
       return CheckCanChange(caller, current.owner(), current.owner());
     };
-    return store_.DeleteContact(caller.tenant, id, check, server::DeadlineOf(*context));
+    return store_.DeleteContact(caller.tenant, id, caller.user, check,
+                                server::DeadlineOf(*context));
   };
   return ToGrpcStatus(run());
 }
@@ -206,7 +207,8 @@ grpc::Status ContactsService::UpdateCompany(grpc::ServerContext* context,
       return next;
     };
     ASSIGN_OR_RETURN(*response,
-                     store_.UpdateCompany(caller.tenant, id, mutate, server::DeadlineOf(*context)));
+                     store_.UpdateCompany(caller.tenant, id, caller.user, mutate,
+                                          server::DeadlineOf(*context)));
     return absl::OkStatus();
   };
   return ToGrpcStatus(run());
@@ -222,7 +224,8 @@ grpc::Status ContactsService::DeleteCompany(grpc::ServerContext* context,
       RETURN_IF_ERROR(CheckEtag(request->etag(), current.etag()));
       return CheckCanChange(caller, current.owner(), current.owner());
     };
-    return store_.DeleteCompany(caller.tenant, id, check, server::DeadlineOf(*context));
+    return store_.DeleteCompany(caller.tenant, id, caller.user, check,
+                                server::DeadlineOf(*context));
   };
   return ToGrpcStatus(run());
 }
@@ -258,7 +261,7 @@ grpc::Status ContactsService::UpdateTenantSettings(grpc::ServerContext* context,
     const std::string expected =
         request->settings().etag().empty() ? current_etag : request->settings().etag();
     ASSIGN_OR_RETURN(*response,
-                     store_.UpsertTenantSettings(caller.tenant, next, expected, deadline));
+                     store_.UpsertTenantSettings(caller.tenant, caller.user, next, expected, deadline));
     response->set_name("tenantSettings");
     absl::MutexLock lock(&cache_mu_);
     settings_cache_.erase(caller.tenant);

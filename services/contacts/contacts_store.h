@@ -10,6 +10,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/db/pool.h"
+#include "common/events/outbox.h"
 #include "crm/contacts/v1/company.pb.h"
 #include "crm/contacts/v1/contact.pb.h"
 #include "crm/contacts/v1/tenant_settings.pb.h"
@@ -32,9 +33,11 @@ struct PageResult {
 template <typename T>
 using Mutation = std::function<absl::StatusOr<T>(const T& current)>;
 
+// Every write also appends its domain event (crm.contacts.v1.*Created/Updated/Deleted/
+// OwnerChanged) to the outbox in the same transaction.
 class ContactsStore final {
  public:
-  explicit ContactsStore(db::Pool& pool) : pool_(pool) {}
+  ContactsStore(db::Pool& pool, events::Outbox& outbox) : pool_(pool), outbox_(outbox) {}
 
   // Inserts a new contact whose fields are already normalised. With a request id, a second call
   // with the same id returns the first call's contact. Emails/phones held by another contact:
@@ -47,10 +50,12 @@ class ContactsStore final {
   absl::StatusOr<PageResult<v1::Contact>> ListContacts(const std::string& tenant, const Page& page,
                                                        absl::Time deadline);
   absl::StatusOr<v1::Contact> UpdateContact(const std::string& tenant, const std::string& id,
+                                            const std::string& actor,
                                             const Mutation<v1::Contact>& mutate,
                                             absl::Time deadline);
   // Soft delete; `check` sees the current record (etag, permissions) before anything changes.
   absl::Status DeleteContact(const std::string& tenant, const std::string& id,
+                             const std::string& actor,
                              const std::function<absl::Status(const v1::Contact&)>& check,
                              absl::Time deadline);
 
@@ -62,9 +67,11 @@ class ContactsStore final {
   absl::StatusOr<PageResult<v1::Company>> ListCompanies(const std::string& tenant,
                                                         const Page& page, absl::Time deadline);
   absl::StatusOr<v1::Company> UpdateCompany(const std::string& tenant, const std::string& id,
+                                            const std::string& actor,
                                             const Mutation<v1::Company>& mutate,
                                             absl::Time deadline);
   absl::Status DeleteCompany(const std::string& tenant, const std::string& id,
+                             const std::string& actor,
                              const std::function<absl::Status(const v1::Company&)>& check,
                              absl::Time deadline);
 
@@ -73,6 +80,7 @@ class ContactsStore final {
                                                                       absl::Time deadline);
   // Writes settings; `expected_etag` (if not empty) must match the stored version.
   absl::StatusOr<v1::TenantSettings> UpsertTenantSettings(const std::string& tenant,
+                                                          const std::string& actor,
                                                           const v1::TenantSettings& settings,
                                                           const std::string& expected_etag,
                                                           absl::Time deadline);
@@ -85,6 +93,7 @@ class ContactsStore final {
                                      absl::Time deadline);
 
   db::Pool& pool_;
+  events::Outbox& outbox_;
 };
 
 }  // namespace crm::contacts

@@ -6,6 +6,7 @@
 #include "common/testing/grpc_testing.h"
 
 extern const std::vector<crm::EmbeddedFile>& ContactsMigrations();
+extern const std::vector<crm::EmbeddedFile>& OutboxMigrations();
 
 namespace crm::contacts::testing {
 
@@ -18,18 +19,24 @@ std::unique_ptr<ContactsTestEnv> ContactsTestEnv::Start() {
   }
   env->database_ = std::make_unique<crm::testing::TestDatabase>(*std::move(database));
   const std::string conninfo = env->database_->ConnInfo("contacts");
-  if (absl::Status s = db::Migrate(conninfo, "contacts", ContactsMigrations()); !s.ok()) {
+  std::vector<EmbeddedFile> migrations = ContactsMigrations();
+  migrations.insert(migrations.end(), OutboxMigrations().begin(), OutboxMigrations().end());
+  if (absl::Status s = db::Migrate(conninfo, "contacts", migrations); !s.ok()) {
     ADD_FAILURE() << s;
     return nullptr;
   }
-  env->server_ = std::make_unique<server::Server>(server::ServerOptions{.service_name = "contacts"});
+  server::ServerOptions server_options;
+  server_options.service_name = "contacts";
+  env->server_ = std::make_unique<server::Server>(server_options);
   db::PoolOptions pool_options;
   pool_options.conninfo = conninfo;
   pool_options.size = 8;
   env->pool_ = std::make_unique<db::Pool>(pool_options, &env->server_->registry());
-  env->authenticator_ =
-      *auth::Authenticator::Create({.hs256_secret = crm::testing::kTestJwtSecret});
-  env->store_ = std::make_unique<ContactsStore>(*env->pool_);
+  auth::AuthOptions auth_options;
+  auth_options.hs256_secret = crm::testing::kTestJwtSecret;
+  env->authenticator_ = *auth::Authenticator::Create(auth_options);
+  env->outbox_ = std::make_unique<events::Outbox>("contacts", &env->server_->registry());
+  env->store_ = std::make_unique<ContactsStore>(*env->pool_, *env->outbox_);
   ContactsServiceOptions options;
   options.default_settings.set_default_phone_region("US");
   options.default_settings.set_time_zone("UTC");
@@ -38,17 +45,27 @@ std::unique_ptr<ContactsTestEnv> ContactsTestEnv::Start() {
   options.default_settings.set_renewal_lead_days(30);
   options.settings_cache_ttl = absl::ZeroDuration();  // tests change settings and expect them
   env->service_ = std::make_unique<ContactsService>(*env->store_, *env->authenticator_, options);
+  env->notifier_ = std::make_unique<events::Notifier>(conninfo, env->outbox_->channel());
+  env->notifier_->Start();
+  env->events_ = std::make_unique<events::EventStreamService>(
+      *env->pool_, "contacts", *env->authenticator_, *env->notifier_, &env->server_->registry());
   env->server_->AddService(env->service_.get());
+  env->server_->AddService(env->events_.get());
+  events::EventStreamService* events_service = env->events_.get();
+  env->server_->OnShutdown([events_service] { events_service->Shutdown(); });
   if (absl::Status s = env->server_->Start(); !s.ok()) {
     ADD_FAILURE() << s;
     return nullptr;
   }
   env->stub_ = v1::ContactsService::NewStub(crm::testing::LocalChannel(env->server_->grpc_port()));
+  env->events_stub_ =
+      crm::common::v1::EventStream::NewStub(crm::testing::LocalChannel(env->server_->grpc_port()));
   return env;
 }
 
 ContactsTestEnv::~ContactsTestEnv() {
   if (server_) server_->Shutdown();
+  if (notifier_) notifier_->Stop();
 }
 
 }  // namespace crm::contacts::testing

@@ -6,6 +6,9 @@
 
 #include "common/auth/authenticator.h"
 #include "common/db/pool.h"
+#include "common/events/event_stream_service.h"
+#include "common/events/notifier.h"
+#include "common/events/outbox.h"
 #include "common/server/server.h"
 #include "common/testing/pg_test_db.h"
 #include "crm/contacts/v1/contacts_service.grpc.pb.h"
@@ -21,6 +24,8 @@ class ContactsTestEnv {
   ~ContactsTestEnv();
 
   v1::ContactsService::Stub& stub() { return *stub_; }
+  crm::common::v1::EventStream::Stub& events_stub() { return *events_stub_; }
+  int grpc_port() const { return server_->grpc_port(); }
   const crm::testing::TestDatabase& database() const { return *database_; }
   db::Pool& pool() { return *pool_; }
 
@@ -28,10 +33,14 @@ class ContactsTestEnv {
   std::unique_ptr<crm::testing::TestDatabase> database_;
   std::unique_ptr<db::Pool> pool_;
   std::unique_ptr<auth::Authenticator> authenticator_;
+  std::unique_ptr<events::Outbox> outbox_;
   std::unique_ptr<ContactsStore> store_;
   std::unique_ptr<ContactsService> service_;
+  std::unique_ptr<events::Notifier> notifier_;
+  std::unique_ptr<events::EventStreamService> events_;
   std::unique_ptr<server::Server> server_;
   std::unique_ptr<v1::ContactsService::Stub> stub_;
+  std::unique_ptr<crm::common::v1::EventStream::Stub> events_stub_;
 };
 
 }  // namespace crm::contacts::testing

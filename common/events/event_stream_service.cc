@@ -1,0 +1,144 @@
+#include "common/events/event_stream_service.h"
+
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+#include <prometheus/registry.h>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "common/api/errors.h"
+#include "common/base/status_macros.h"
+#include "common/db/transaction.h"
+
+namespace crm::events {
+namespace {
+
+using crm::common::v1::Event;
+
+constexpr int kMaxEventTypes = 100;
+
+Event EventFromRow(const db::Result& r, int row) {
+  Event e;
+  e.set_position(r.Int(row, 0));
+  e.set_event_id(r.String(row, 1));
+  e.set_tenant(r.String(row, 2));
+  e.set_aggregate_type(r.String(row, 3));
+  e.set_aggregate_id(r.String(row, 4));
+  e.set_event_type(r.String(row, 5));
+  e.set_actor(r.String(row, 6));
+  const int64_t micros = r.Int(row, 7);
+  e.mutable_occurred_time()->set_seconds(micros / 1000000);
+  e.mutable_occurred_time()->set_nanos(static_cast<int32_t>(micros % 1000000) * 1000);
+  e.mutable_payload()->ParseFromString(absl::HexStringToBytes(r.Text(row, 8)));
+  return e;
+}
+
+}  // namespace
+
+EventStreamService::EventStreamService(db::Pool& pool, std::string schema,
+                                       const auth::Authenticator& authenticator,
+                                       const Notifier& notifier, prometheus::Registry* registry,
+                                       EventStreamOptions options)
+    : pool_(pool),
+      schema_(std::move(schema)),
+      authenticator_(authenticator),
+      notifier_(notifier),
+      options_(options) {
+  // Only positions below the oldest in-flight transaction: whatever commits later gets a greater
+  // position, so a reader that moves its cursor past a position never skips an event.
+  read_sql_ = absl::StrCat(
+      "SELECT position, event_id, tenant_id, aggregate_type, aggregate_id, event_type, actor, "
+      "(extract(epoch FROM occurred_at) * 1000000)::bigint, encode(payload, 'hex') FROM ",
+      schema_, ".outbox WHERE position > $1 "
+      "AND position < (pg_snapshot_xmin(pg_current_snapshot())::text::bigint << 20) "
+      "AND ($2 = '' OR tenant_id = $2) "
+      "AND (cardinality($3::text[]) = 0 OR event_type = ANY($3::text[])) "
+      "ORDER BY position LIMIT $4");
+  if (registry != nullptr) {
+    subscribers_ = &prometheus::BuildGauge()
+                        .Name("crm_event_stream_subscribers")
+                        .Help("Open Subscribe streams")
+                        .Register(*registry)
+                        .Add({});
+    sent_ = &prometheus::BuildCounter()
+                 .Name("crm_event_stream_events_sent_total")
+                 .Help("Events written to Subscribe streams")
+                 .Register(*registry)
+                 .Add({});
+  }
+}
+
+grpc::Status EventStreamService::Subscribe(grpc::ServerContext* context,
+                                           const crm::common::v1::SubscribeRequest* request,
+                                           grpc::ServerWriter<Event>* writer) {
+  if (subscribers_) subscribers_->Increment();
+  absl::Status status = Stream(context, *request, writer);
+  if (subscribers_) subscribers_->Decrement();
+  return api::ToGrpcStatus(status);
+}
+
+absl::Status EventStreamService::Stream(grpc::ServerContext* context,
+                                        const crm::common::v1::SubscribeRequest& request,
+                                        grpc::ServerWriter<Event>* writer) {
+  ASSIGN_OR_RETURN(auth::Principal caller, authenticator_.Authenticate(*context));
+  if (request.after_position() < 0) return api::InvalidField("after_position", "must be >= 0");
+  if (request.event_types_size() > kMaxEventTypes) {
+    return api::InvalidField("event_types", absl::StrCat("at most ", kMaxEventTypes));
+  }
+  // Only the service role reads across tenants; everyone else sees their own tenant's events.
+  const std::string tenant = caller.service ? "" : caller.tenant;
+  const std::string types = db::ToArrayLiteral(
+      std::vector<std::string>(request.event_types().begin(), request.event_types().end()));
+  {
+    ASSIGN_OR_RETURN(db::Transaction tx,
+                     db::Transaction::BeginSystem(pool_, absl::Now() + absl::Seconds(10)));
+    const int pruned = tx.Queue(absl::StrCat("SELECT pruned_through FROM ", schema_,
+                                             ".outbox_retention"));
+    RETURN_IF_ERROR(tx.Commit());
+    const int64_t pruned_through =
+        tx.ResultOf(pruned).rows() > 0 ? tx.ResultOf(pruned).Int(0, 0) : 0;
+    if (request.after_position() < pruned_through) {
+      return absl::OutOfRangeError(absl::StrCat(
+          "events up to position ", pruned_through,
+          " were pruned by retention; resubscribe from there after rebuilding your copy"));
+    }
+  }
+
+  int64_t cursor = request.after_position();
+  uint64_t generation = notifier_.generation();
+  absl::Duration wait = options_.safety_poll;
+  while (!context->IsCancelled()) {
+    if (shutting_down_) return absl::UnavailableError("server shutting down; resubscribe");
+    ASSIGN_OR_RETURN(db::Transaction tx,
+                     caller.service
+                         ? db::Transaction::BeginSystem(pool_, absl::Now() + absl::Seconds(10))
+                         : db::Transaction::Begin(pool_, tenant, absl::Now() + absl::Seconds(10)));
+    const int read = tx.Queue(read_sql_, {absl::StrCat(cursor), tenant, types,
+                                          absl::StrCat(options_.batch_size)});
+    RETURN_IF_ERROR(tx.Commit());
+    const db::Result& rows = tx.ResultOf(read);
+    for (int i = 0; i < rows.rows(); ++i) {
+      Event event = EventFromRow(rows, i);
+      // Write blocks while the client's flow-control window is full: a slow client slows only
+      // its own stream, and memory stays bounded by one batch.
+      if (!writer->Write(event)) return absl::OkStatus();  // the client went away
+      cursor = event.position();
+      if (sent_) sent_->Increment();
+    }
+    if (rows.rows() == options_.batch_size) continue;  // more is waiting
+    const uint64_t now_generation = notifier_.WaitForChange(generation, wait);
+    if (now_generation != generation && rows.rows() == 0) {
+      // Woken but nothing deliverable: the event is held back by an earlier transaction still in
+      // flight. Look again soon, backing off, rather than waiting for the next notification.
+      wait = absl::Milliseconds(10);
+    } else if (now_generation == generation && wait < options_.safety_poll) {
+      wait = std::min(wait * 2, options_.safety_poll);
+    } else {
+      wait = options_.safety_poll;
+    }
+    generation = now_generation;
+  }
+  return absl::CancelledError("client cancelled");
+}
+
+}  // namespace crm::events

@@ -1,0 +1,77 @@
+#include "common/events/notifier.h"
+
+#include <poll.h>
+
+#include "absl/strings/str_cat.h"
+#include "common/db/connection.h"
+#include "common/log/log.h"
+
+namespace crm::events {
+
+Notifier::Notifier(std::string conninfo, std::string channel)
+    : conninfo_(std::move(conninfo)), channel_(std::move(channel)) {}
+
+Notifier::~Notifier() { Stop(); }
+
+void Notifier::Start() { thread_ = std::thread([this] { Run(); }); }
+
+void Notifier::Stop() {
+  stopping_ = true;
+  {
+    absl::MutexLock lock(&mu_);
+    ++generation_;  // release waiters
+  }
+  if (thread_.joinable()) thread_.join();
+}
+
+uint64_t Notifier::generation() const {
+  absl::MutexLock lock(&mu_);
+  return generation_;
+}
+
+uint64_t Notifier::WaitForChange(uint64_t seen, absl::Duration timeout) const {
+  absl::MutexLock lock(&mu_);
+  auto changed = [this, seen]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return generation_ != seen;
+  };
+  mu_.AwaitWithTimeout(absl::Condition(&changed), timeout);
+  return generation_;
+}
+
+void Notifier::Run() {
+  absl::Duration backoff = absl::Milliseconds(100);
+  while (!stopping_) {
+    auto conn = db::Connection::Open(conninfo_, absl::Seconds(5));
+    if (conn.ok() && (*conn)->Exec(absl::StrCat("LISTEN ", channel_)).ok()) {
+      backoff = absl::Milliseconds(100);
+      {
+        // Events may have committed while we were not listening: wake readers once.
+        absl::MutexLock lock(&mu_);
+        ++generation_;
+      }
+      PGconn* raw = (*conn)->raw();
+      while (!stopping_) {
+        pollfd pfd{PQsocket(raw), POLLIN, 0};
+        const int ready = poll(&pfd, 1, /*timeout_ms=*/200);  // 200 ms: how fast Stop() returns
+        if (ready < 0) break;
+        if (ready == 0) continue;
+        if (PQconsumeInput(raw) == 0) break;  // connection lost
+        bool notified = false;
+        while (PGnotify* n = PQnotifies(raw)) {
+          notified = true;
+          PQfreemem(n);
+        }
+        if (notified) {
+          absl::MutexLock lock(&mu_);
+          ++generation_;
+        }
+      }
+      if (!stopping_) spdlog::warn("event notifier lost its connection; reconnecting");
+    }
+    if (stopping_) break;
+    absl::SleepFor(backoff);
+    backoff = std::min(backoff * 2, absl::Seconds(5));
+  }
+}
+
+}  // namespace crm::events

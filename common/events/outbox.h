@@ -1,0 +1,54 @@
+// The producer side of domain events: Append() writes an event to `<schema>.outbox` inside the
+// caller's transaction, so the event exists exactly when the change it describes commits.
+#pragma once
+
+#include <string>
+
+#include <google/protobuf/message.h>
+
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "common/db/transaction.h"
+
+namespace prometheus {
+class Registry;
+template <typename T>
+class Family;
+class Counter;
+}  // namespace prometheus
+
+namespace crm::events {
+
+// What happened to which aggregate; the payload's full name is the event type.
+struct EventDraft {
+  std::string aggregate_type;  // "crm.contacts.v1.Contact"
+  std::string aggregate_id;    // "contacts/0190..."
+  std::string actor;           // user id, "" for system jobs
+  absl::Time occurred = absl::Now();
+  const google::protobuf::Message* payload = nullptr;
+};
+
+class Outbox final {
+ public:
+  // `schema` is the service's own ("contacts"); metrics go to `registry` when not null.
+  Outbox(std::string schema, prometheus::Registry* registry);
+
+  // Queues the event in `tx` (no extra round trip) and wakes the stream's listeners at commit.
+  // `tenant` must be the transaction's tenant.
+  void Append(db::Transaction& tx, absl::string_view tenant, const EventDraft& event);
+
+  // The NOTIFY channel the stream listens on.
+  const std::string& channel() const { return channel_; }
+  const std::string& schema() const { return schema_; }
+
+ private:
+  std::string schema_;
+  std::string channel_;
+  std::string insert_sql_;
+  prometheus::Family<prometheus::Counter>* events_total_ = nullptr;
+};
+
+// "crm_outbox_<schema>": one NOTIFY channel per service schema.
+std::string OutboxChannel(absl::string_view schema);
+
+}  // namespace crm::events
