@@ -60,13 +60,15 @@ absl::StatusOr<std::unique_ptr<ServiceProcess>> ServiceProcess::Start(
   while (absl::Now() < deadline) {
     std::ifstream in(process->ready_file_);
     std::string line;
+    bool any_line = false;
     while (std::getline(in, line)) {
+      any_line = true;
       std::vector<std::string> kv = absl::StrSplit(line, '=');
       if (kv.size() != 2) continue;
       if (kv[0] == "grpc_port") (void)absl::SimpleAtoi(kv[1], &process->grpc_port_);
       if (kv[0] == "metrics_port") (void)absl::SimpleAtoi(kv[1], &process->metrics_port_);
     }
-    if (process->grpc_port_ > 0) return process;
+    if (any_line) return process;  // the file is written whole (rename), so it is complete
     int status = 0;
     if (waitpid(pid, &status, WNOHANG) == pid) {
       process->pid_ = -1;

@@ -32,7 +32,8 @@ std::shared_ptr<grpc::Channel> LocalChannel(int port);
 // A service binary started as a child process; SIGKILLed on destruction unless stopped.
 class ServiceProcess final {
  public:
-  // Starts `binary` with `args` plus --ready_file, and waits until it is serving (or fails).
+  // Starts `binary` with `args` plus --ready_file, and waits until that file appears (the
+  // binary writes it once serving) or the process exits.
   static absl::StatusOr<std::unique_ptr<ServiceProcess>> Start(const std::string& binary,
                                                                std::vector<std::string> args,
                                                                absl::Duration timeout);
