@@ -2,6 +2,8 @@
 
 #include <poll.h>
 
+#include <memory>
+
 #include "absl/strings/str_cat.h"
 #include "common/db/connection.h"
 #include "common/log/log.h"
@@ -13,7 +15,42 @@ Notifier::Notifier(std::string conninfo, std::string channel)
 
 Notifier::~Notifier() { Stop(); }
 
-void Notifier::Start() { thread_ = std::thread([this] { Run(); }); }
+void Notifier::Start() {
+  thread_ = std::thread([this] { Run(); });
+  announcer_ = std::thread([this] { RunAnnouncer(); });
+}
+
+void Notifier::Announce() {
+  absl::MutexLock lock(&mu_);
+  ++generation_;
+  announce_pending_ = true;
+}
+
+void Notifier::RunAnnouncer() {
+  std::unique_ptr<db::Connection> conn;
+  while (!stopping_) {
+    {
+      absl::MutexLock lock(&mu_);
+      auto pending = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+        return announce_pending_ || stopping_.load();
+      };
+      mu_.AwaitWithTimeout(absl::Condition(&pending), absl::Milliseconds(200));
+      if (!announce_pending_) continue;
+      announce_pending_ = false;  // every announce until now is covered by the NOTIFY below
+    }
+    if (conn == nullptr || !conn->IsUsable()) {
+      auto opened = db::Connection::Open(conninfo_, absl::Seconds(5));
+      if (!opened.ok()) {
+        // Other replicas' readers fall back to their safety poll; retry on the next announce.
+        conn.reset();
+        continue;
+      }
+      conn = *std::move(opened);
+    }
+    // Outside any writer's transaction: this tiny transaction has no xid and no WAL flush.
+    if (!conn->Exec("SELECT pg_notify($1, '')", {channel_}).ok()) conn.reset();
+  }
+}
 
 void Notifier::Stop() {
   stopping_ = true;
@@ -22,6 +59,7 @@ void Notifier::Stop() {
     ++generation_;  // release waiters
   }
   if (thread_.joinable()) thread_.join();
+  if (announcer_.joinable()) announcer_.join();
 }
 
 uint64_t Notifier::generation() const {

@@ -1,6 +1,11 @@
 // Wakes event-stream readers when the outbox changes: one LISTEN connection per process, shared
 // by every subscriber. If the connection drops it reconnects with backoff; readers keep a slow
 // poll as a safety net, so a lost notification delays an event but never loses it.
+//
+// Writers call Announce() after they commit events: it wakes this process's readers at once and
+// has a background connection send one NOTIFY for other replicas, coalescing bursts. NOTIFY is
+// deliberately not part of the writers' transactions: PostgreSQL serialises the commits of
+// notifying transactions on one lock, which would cap write throughput at one commit per flush.
 #pragma once
 
 #include <atomic>
@@ -22,6 +27,9 @@ class Notifier final {
   void Start();
   void Stop();
 
+  // After a commit that wrote events: wakes local readers and schedules a NOTIFY.
+  void Announce();
+
   // A counter that grows with every notification received.
   uint64_t generation() const;
   // Waits until generation() differs from `seen`, `timeout` passes, or Stop(); returns the
@@ -30,13 +38,16 @@ class Notifier final {
 
  private:
   void Run();
+  void RunAnnouncer();
 
   const std::string conninfo_;
   const std::string channel_;
   std::thread thread_;
+  std::thread announcer_;
   std::atomic<bool> stopping_{false};
   mutable absl::Mutex mu_;
   uint64_t generation_ ABSL_GUARDED_BY(mu_) = 0;
+  bool announce_pending_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 }  // namespace crm::events

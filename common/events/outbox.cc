@@ -12,11 +12,11 @@ namespace crm::events {
 
 std::string OutboxChannel(absl::string_view schema) { return absl::StrCat("crm_outbox_", schema); }
 
-Outbox::Outbox(std::string schema, prometheus::Registry* registry)
-    : schema_(std::move(schema)), channel_(OutboxChannel(schema_)) {
+Outbox::Outbox(std::string schema, prometheus::Registry* registry, Notifier* notifier)
+    : schema_(std::move(schema)), notifier_(notifier) {
   // The position is the writer's transaction id shifted left 20 bits plus the number of events
   // this transaction already wrote (its own rows are visible to it), so positions grow in the
-  // order the stream may hand them out. pg_notify in a transaction is delivered at commit.
+  // order the stream may hand them out.
   insert_sql_ = absl::StrCat(
       "WITH base AS (SELECT pg_current_xact_id()::text::bigint << 20 AS p), "
       "ins AS (INSERT INTO ", schema_, ".outbox (position, event_id, tenant_id, aggregate_type, "
@@ -25,7 +25,7 @@ Outbox::Outbox(std::string schema, prometheus::Registry* registry)
       "WHERE o.position >= base.p AND o.position < base.p + 1048576), "
       "$1::uuid, $2, $3, $4, $5, $6, 'epoch'::timestamptz + $7::bigint * interval '1 microsecond', "
       "decode($8, 'hex') FROM base RETURNING position) "
-      "SELECT position, pg_notify('", channel_, "', '') FROM ins");
+      "SELECT position FROM ins");
   if (registry != nullptr) {
     events_total_ = &prometheus::BuildCounter()
                          .Name("crm_outbox_events_total")
@@ -42,10 +42,12 @@ void Outbox::Append(db::Transaction& tx, absl::string_view tenant, const EventDr
                          event.aggregate_id, type, event.actor,
                          absl::StrCat(absl::ToUnixMicros(event.occurred)),
                          absl::BytesToHexString(any.SerializeAsString())});
-  if (events_total_ != nullptr) {
-    prometheus::Counter* counter = &events_total_->Add({{"type", type}});
-    tx.OnCommit([counter] { counter->Increment(); });
-  }
+  prometheus::Counter* counter =
+      events_total_ != nullptr ? &events_total_->Add({{"type", type}}) : nullptr;
+  tx.OnCommit([counter, notifier = notifier_] {
+    if (counter != nullptr) counter->Increment();
+    if (notifier != nullptr) notifier->Announce();
+  });
 }
 
 }  // namespace crm::events

@@ -9,6 +9,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "common/db/transaction.h"
+#include "common/events/notifier.h"
 
 namespace prometheus {
 class Registry;
@@ -30,22 +31,21 @@ struct EventDraft {
 
 class Outbox final {
  public:
-  // `schema` is the service's own ("contacts"); metrics go to `registry` when not null.
-  Outbox(std::string schema, prometheus::Registry* registry);
+  // `schema` is the service's own ("contacts"); metrics go to `registry` when not null; after
+  // each commit with events, `notifier` (if not null) wakes the streams.
+  Outbox(std::string schema, prometheus::Registry* registry, Notifier* notifier);
 
-  // Queues the event in `tx` (no extra round trip) and wakes the stream's listeners at commit.
+  // Queues the event in `tx` (no extra round trip); the streams are woken after the commit.
   // `tenant` must be the transaction's tenant.
   void Append(db::Transaction& tx, absl::string_view tenant, const EventDraft& event);
 
-  // The NOTIFY channel the stream listens on.
-  const std::string& channel() const { return channel_; }
   const std::string& schema() const { return schema_; }
 
  private:
   std::string schema_;
-  std::string channel_;
   std::string insert_sql_;
   prometheus::Family<prometheus::Counter>* events_total_ = nullptr;
+  Notifier* notifier_;
 };
 
 // "crm_outbox_<schema>": one NOTIFY channel per service schema.

@@ -45,7 +45,8 @@ int Run() {
 
   crm::server::Server server(crm::config::ServerOptionsFromFlags(kSchema));
   crm::db::Pool pool(pool_options, &server.registry());
-  crm::events::Outbox outbox(kSchema, &server.registry());
+  crm::events::Notifier notifier(pool_options.conninfo, crm::events::OutboxChannel(kSchema));
+  crm::events::Outbox outbox(kSchema, &server.registry(), &notifier);
   crm::contacts::ContactsStore store(pool, outbox);
   crm::contacts::ContactsServiceOptions options;
   options.default_settings.set_default_phone_region(absl::GetFlag(FLAGS_default_phone_region));
@@ -55,7 +56,6 @@ int Run() {
   options.default_settings.set_renewal_lead_days(30);
   crm::contacts::ContactsService contacts(store, **authenticator, options);
 
-  crm::events::Notifier notifier(pool_options.conninfo, outbox.channel());
   crm::events::EventStreamService events(pool, kSchema, **authenticator, notifier,
                                          &server.registry());
   crm::events::OutboxMaintenance maintenance(

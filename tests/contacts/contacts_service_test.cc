@@ -423,7 +423,8 @@ TEST_F(ContactsServiceTest, PoolRecoversAfterTheServerDropsItsConnections) {
   auto admin = db::Connection::Open(env_->database().ConnInfo("postgres"), absl::Seconds(5));
   ASSERT_OK(admin);
   ASSERT_OK((*admin)->Exec(
-      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'contacts'"));
+      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'contacts' "
+      "AND datname = current_database()"));
   // Give the terminations a moment to reach the sockets, then expect normal service.
   const absl::Time deadline = absl::Now() + absl::Seconds(5);
   Contact fetched;

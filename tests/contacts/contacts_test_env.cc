@@ -35,7 +35,9 @@ std::unique_ptr<ContactsTestEnv> ContactsTestEnv::Start() {
   auth::AuthOptions auth_options;
   auth_options.hs256_secret = crm::testing::kTestJwtSecret;
   env->authenticator_ = *auth::Authenticator::Create(auth_options);
-  env->outbox_ = std::make_unique<events::Outbox>("contacts", &env->server_->registry());
+  env->notifier_ = std::make_unique<events::Notifier>(conninfo, events::OutboxChannel("contacts"));
+  env->outbox_ = std::make_unique<events::Outbox>("contacts", &env->server_->registry(),
+                                                  env->notifier_.get());
   env->store_ = std::make_unique<ContactsStore>(*env->pool_, *env->outbox_);
   ContactsServiceOptions options;
   options.default_settings.set_default_phone_region("US");
@@ -45,7 +47,6 @@ std::unique_ptr<ContactsTestEnv> ContactsTestEnv::Start() {
   options.default_settings.set_renewal_lead_days(30);
   options.settings_cache_ttl = absl::ZeroDuration();  // tests change settings and expect them
   env->service_ = std::make_unique<ContactsService>(*env->store_, *env->authenticator_, options);
-  env->notifier_ = std::make_unique<events::Notifier>(conninfo, env->outbox_->channel());
   env->notifier_->Start();
   env->events_ = std::make_unique<events::EventStreamService>(
       *env->pool_, "contacts", *env->authenticator_, *env->notifier_, &env->server_->registry());
