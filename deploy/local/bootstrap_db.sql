@@ -1,6 +1,8 @@
 -- Per database: one schema per service, owned by that service's role. Run as a superuser;
 -- idempotent. Production operators run the same file once per service database.
 REVOKE CREATE ON SCHEMA public FROM PUBLIC;
+-- Trigram search (contacts). Extensions need a superuser, so the bootstrap creates them.
+CREATE EXTENSION IF NOT EXISTS pg_trgm WITH SCHEMA public;
 DO $$
 DECLARE
   service text;

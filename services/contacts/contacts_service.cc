@@ -6,41 +6,19 @@
 #include "common/base/status_macros.h"
 #include "common/ids/uuid.h"
 #include "common/server/server.h"
+#include "services/contacts/contact_filters.h"
 #include "services/contacts/contact_rules.h"
+#include "services/contacts/service_support.h"
 
 namespace crm::contacts {
-namespace {
 
-using api::ToGrpcStatus;
-
-// Page tokens of plain List calls; filters (later) get their own fingerprint.
-constexpr char kListFingerprint[] = "all";
-
-absl::StatusOr<Page> PageFrom(int page_size, const std::string& page_token) {
-  Page page;
-  ASSIGN_OR_RETURN(page.size, api::PageSize(page_size));
-  if (!page_token.empty()) {
-    ASSIGN_OR_RETURN(api::PageCursor cursor, api::DecodePageToken(page_token, kListFingerprint));
-    if (!ids::IsCanonicalUuid(cursor.last_key)) {
-      return api::InvalidField("page_token", "malformed page token");
-    }
-    page.after_id = cursor.last_key;
-  }
-  return page;
-}
-
-template <typename T>
-std::string NextPageToken(const PageResult<T>& result) {
-  if (!result.more || result.items.empty()) return "";
-  const std::string& name = result.items.back().name();
-  return api::EncodePageToken({name.substr(name.find('/') + 1), kListFingerprint});
-}
-
-}  // namespace
-
-ContactsService::ContactsService(ContactsStore& store, const auth::Authenticator& authenticator,
+ContactsService::ContactsService(ContactsStore& store, ActivityStore& activities,
+                                 const auth::Authenticator& authenticator,
                                  ContactsServiceOptions options)
-    : store_(store), authenticator_(authenticator), options_(std::move(options)) {}
+    : store_(store),
+      activities_(activities),
+      authenticator_(authenticator),
+      options_(std::move(options)) {}
 
 absl::StatusOr<v1::TenantSettings> ContactsService::Settings(const std::string& tenant,
                                                              absl::Time deadline) {
@@ -75,7 +53,7 @@ grpc::Status ContactsService::CreateContact(grpc::ServerContext* context,
                                                      request->request_id(), deadline));
     return absl::OkStatus();
   };
-  return ToGrpcStatus(run());
+  return api::ToGrpcStatus(run());
 }
 
 grpc::Status ContactsService::GetContact(grpc::ServerContext* context,
@@ -88,7 +66,7 @@ grpc::Status ContactsService::GetContact(grpc::ServerContext* context,
                      store_.GetContact(caller.tenant, id, server::DeadlineOf(*context)));
     return absl::OkStatus();
   };
-  return ToGrpcStatus(run());
+  return api::ToGrpcStatus(run());
 }
 
 grpc::Status ContactsService::ListContacts(grpc::ServerContext* context,
@@ -96,14 +74,19 @@ grpc::Status ContactsService::ListContacts(grpc::ServerContext* context,
                                            v1::ListContactsResponse* response) {
   auto run = [&]() -> absl::Status {
     ASSIGN_OR_RETURN(auth::Principal caller, authenticator_.Authenticate(*context));
-    ASSIGN_OR_RETURN(Page page, PageFrom(request->page_size(), request->page_token()));
-    ASSIGN_OR_RETURN(auto result,
-                     store_.ListContacts(caller.tenant, page, server::DeadlineOf(*context)));
-    response->set_next_page_token(NextPageToken(result));  // before the items are moved out
+    const std::string fingerprint = QueryFingerprint(request->filter());
+    ASSIGN_OR_RETURN(Page page,
+                     PageFrom(request->page_size(), request->page_token(), fingerprint));
+    ASSIGN_OR_RETURN(api::SqlFilter filter,
+                     api::CompileFilter(request->filter(), ContactFilterSchema(), 4));
+    ASSIGN_OR_RETURN(auto result, store_.ListContacts(caller.tenant, page, filter,
+                                                      server::DeadlineOf(*context)));
+    // Before the items are moved out.
+    response->set_next_page_token(NextPageToken(result, fingerprint));
     for (auto& contact : result.items) *response->add_contacts() = std::move(contact);
     return absl::OkStatus();
   };
-  return ToGrpcStatus(run());
+  return api::ToGrpcStatus(run());
 }
 
 grpc::Status ContactsService::UpdateContact(grpc::ServerContext* context,
@@ -126,7 +109,7 @@ grpc::Status ContactsService::UpdateContact(grpc::ServerContext* context,
     ASSIGN_OR_RETURN(*response, store_.UpdateContact(caller.tenant, id, caller.user, mutate, deadline));
     return absl::OkStatus();
   };
-  return ToGrpcStatus(run());
+  return api::ToGrpcStatus(run());
 }
 
 grpc::Status ContactsService::DeleteContact(grpc::ServerContext* context,
@@ -142,7 +125,7 @@ grpc::Status ContactsService::DeleteContact(grpc::ServerContext* context,
     return store_.DeleteContact(caller.tenant, id, caller.user, check,
                                 server::DeadlineOf(*context));
   };
-  return ToGrpcStatus(run());
+  return api::ToGrpcStatus(run());
 }
 
 grpc::Status ContactsService::CreateCompany(grpc::ServerContext* context,
@@ -160,7 +143,7 @@ grpc::Status ContactsService::CreateCompany(grpc::ServerContext* context,
                                           request->request_id(), server::DeadlineOf(*context)));
     return absl::OkStatus();
   };
-  return ToGrpcStatus(run());
+  return api::ToGrpcStatus(run());
 }
 
 grpc::Status ContactsService::GetCompany(grpc::ServerContext* context,
@@ -173,7 +156,7 @@ grpc::Status ContactsService::GetCompany(grpc::ServerContext* context,
                      store_.GetCompany(caller.tenant, id, server::DeadlineOf(*context)));
     return absl::OkStatus();
   };
-  return ToGrpcStatus(run());
+  return api::ToGrpcStatus(run());
 }
 
 grpc::Status ContactsService::ListCompanies(grpc::ServerContext* context,
@@ -181,14 +164,19 @@ grpc::Status ContactsService::ListCompanies(grpc::ServerContext* context,
                                             v1::ListCompaniesResponse* response) {
   auto run = [&]() -> absl::Status {
     ASSIGN_OR_RETURN(auth::Principal caller, authenticator_.Authenticate(*context));
-    ASSIGN_OR_RETURN(Page page, PageFrom(request->page_size(), request->page_token()));
-    ASSIGN_OR_RETURN(auto result,
-                     store_.ListCompanies(caller.tenant, page, server::DeadlineOf(*context)));
-    response->set_next_page_token(NextPageToken(result));  // before the items are moved out
+    const std::string fingerprint = QueryFingerprint(request->filter());
+    ASSIGN_OR_RETURN(Page page,
+                     PageFrom(request->page_size(), request->page_token(), fingerprint));
+    ASSIGN_OR_RETURN(api::SqlFilter filter,
+                     api::CompileFilter(request->filter(), CompanyFilterSchema(), 4));
+    ASSIGN_OR_RETURN(auto result, store_.ListCompanies(caller.tenant, page, filter,
+                                                       server::DeadlineOf(*context)));
+    // Before the items are moved out.
+    response->set_next_page_token(NextPageToken(result, fingerprint));
     for (auto& company : result.items) *response->add_companies() = std::move(company);
     return absl::OkStatus();
   };
-  return ToGrpcStatus(run());
+  return api::ToGrpcStatus(run());
 }
 
 grpc::Status ContactsService::UpdateCompany(grpc::ServerContext* context,
@@ -211,7 +199,7 @@ grpc::Status ContactsService::UpdateCompany(grpc::ServerContext* context,
                                           server::DeadlineOf(*context)));
     return absl::OkStatus();
   };
-  return ToGrpcStatus(run());
+  return api::ToGrpcStatus(run());
 }
 
 grpc::Status ContactsService::DeleteCompany(grpc::ServerContext* context,
@@ -227,7 +215,7 @@ grpc::Status ContactsService::DeleteCompany(grpc::ServerContext* context,
     return store_.DeleteCompany(caller.tenant, id, caller.user, check,
                                 server::DeadlineOf(*context));
   };
-  return ToGrpcStatus(run());
+  return api::ToGrpcStatus(run());
 }
 
 grpc::Status ContactsService::GetTenantSettings(grpc::ServerContext* context,
@@ -241,7 +229,7 @@ grpc::Status ContactsService::GetTenantSettings(grpc::ServerContext* context,
     response->set_name("tenantSettings");
     return absl::OkStatus();
   };
-  return ToGrpcStatus(run());
+  return api::ToGrpcStatus(run());
 }
 
 grpc::Status ContactsService::UpdateTenantSettings(grpc::ServerContext* context,
@@ -267,7 +255,7 @@ grpc::Status ContactsService::UpdateTenantSettings(grpc::ServerContext* context,
     settings_cache_.erase(caller.tenant);
     return absl::OkStatus();
   };
-  return ToGrpcStatus(run());
+  return api::ToGrpcStatus(run());
 }
 
 }  // namespace crm::contacts

@@ -9,6 +9,7 @@
 #include "absl/synchronization/mutex.h"
 #include "common/auth/authenticator.h"
 #include "crm/contacts/v1/contacts_service.grpc.pb.h"
+#include "services/contacts/activity_store.h"
 #include "services/contacts/contacts_store.h"
 
 namespace crm::contacts {
@@ -22,8 +23,8 @@ struct ContactsServiceOptions {
 
 class ContactsService final : public v1::ContactsService::Service {
  public:
-  ContactsService(ContactsStore& store, const auth::Authenticator& authenticator,
-                  ContactsServiceOptions options);
+  ContactsService(ContactsStore& store, ActivityStore& activities,
+                  const auth::Authenticator& authenticator, ContactsServiceOptions options);
 
   grpc::Status CreateContact(grpc::ServerContext* context, const v1::CreateContactRequest* request,
                              v1::Contact* response) override;
@@ -45,6 +46,19 @@ class ContactsService final : public v1::ContactsService::Service {
                              v1::Company* response) override;
   grpc::Status DeleteCompany(grpc::ServerContext* context, const v1::DeleteCompanyRequest* request,
                              google::protobuf::Empty* response) override;
+  grpc::Status LogActivity(grpc::ServerContext* context, const v1::LogActivityRequest* request,
+                           v1::Activity* response) override;
+  grpc::Status ListActivities(grpc::ServerContext* context,
+                              const v1::ListActivitiesRequest* request,
+                              v1::ListActivitiesResponse* response) override;
+  grpc::Status SearchContacts(grpc::ServerContext* context,
+                              const v1::SearchContactsRequest* request,
+                              v1::SearchContactsResponse* response) override;
+  grpc::Status FindDuplicates(grpc::ServerContext* context,
+                              const v1::FindDuplicatesRequest* request,
+                              v1::FindDuplicatesResponse* response) override;
+  grpc::Status MergeContacts(grpc::ServerContext* context, const v1::MergeContactsRequest* request,
+                             v1::Contact* response) override;
   grpc::Status GetTenantSettings(grpc::ServerContext* context,
                                  const v1::GetTenantSettingsRequest* request,
                                  v1::TenantSettings* response) override;
@@ -57,6 +71,7 @@ class ContactsService final : public v1::ContactsService::Service {
   absl::StatusOr<v1::TenantSettings> Settings(const std::string& tenant, absl::Time deadline);
 
   ContactsStore& store_;
+  ActivityStore& activities_;
   const auth::Authenticator& authenticator_;
   const ContactsServiceOptions options_;
 

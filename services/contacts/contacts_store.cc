@@ -11,6 +11,7 @@
 #include "common/ids/uuid.h"
 #include "crm/contacts/v1/contacts_events.pb.h"
 #include "services/contacts/contact_rules.h"
+#include "services/contacts/store_support.h"
 
 namespace crm::contacts {
 namespace {
@@ -22,115 +23,6 @@ using db::Transaction;
 using v1::Company;
 using v1::Contact;
 using v1::TenantSettings;
-
-constexpr char kContactColumns[] =
-    "id, given_name, family_name, emails, phones, company_id, job_title, owner, creator, "
-    "lifecycle_stage, lead_source, campaign, tags, attributes, version, "
-    "(extract(epoch FROM create_time) * 1000000)::bigint, "
-    "(extract(epoch FROM update_time) * 1000000)::bigint";
-
-constexpr char kCompanyColumns[] =
-    "id, display_name, domain, industry, owner, creator, lifecycle_stage, lead_source, campaign, "
-    "tags, attributes, version, "
-    "(extract(epoch FROM create_time) * 1000000)::bigint, "
-    "(extract(epoch FROM update_time) * 1000000)::bigint";
-
-constexpr char kSettingsColumns[] =
-    "display_name, default_phone_region, time_zone, default_currency, fiscal_year_start_month, "
-    "renewal_lead_days, version, (extract(epoch FROM update_time) * 1000000)::bigint";
-
-void SetTimestamp(google::protobuf::Timestamp* ts, int64_t micros) {
-  ts->set_seconds(micros / 1000000);
-  ts->set_nanos(static_cast<int32_t>((micros % 1000000) * 1000));
-}
-
-void ReadAttributes(absl::string_view json,
-                    google::protobuf::Map<std::string, std::string>* attributes) {
-  auto parsed = nlohmann::json::parse(json, nullptr, /*allow_exceptions=*/false);
-  if (!parsed.is_object()) return;
-  for (auto it = parsed.begin(); it != parsed.end(); ++it) {
-    if (it.value().is_string()) (*attributes)[it.key()] = it.value().get<std::string>();
-  }
-}
-
-std::string AttributesJson(const google::protobuf::Map<std::string, std::string>& attributes) {
-  nlohmann::json object = nlohmann::json::object();
-  for (const auto& [key, value] : attributes) object[key] = value;
-  return object.dump();
-}
-
-std::vector<std::string> ToVector(const google::protobuf::RepeatedPtrField<std::string>& values) {
-  return {values.begin(), values.end()};
-}
-
-Param OptionalId(const std::string& name, absl::string_view prefix) {
-  if (name.empty()) return std::nullopt;
-  return name.substr(prefix.size());
-}
-
-Contact ContactFromRow(const Result& r, int row) {
-  Contact c;
-  c.set_name(absl::StrCat(kContactPrefix, r.Text(row, 0)));
-  c.set_given_name(r.String(row, 1));
-  c.set_family_name(r.String(row, 2));
-  for (auto& e : r.TextArray(row, 3)) c.add_emails(std::move(e));
-  for (auto& p : r.TextArray(row, 4)) c.add_phones(std::move(p));
-  if (!r.IsNull(row, 5)) c.set_company(absl::StrCat(kCompanyPrefix, r.Text(row, 5)));
-  c.set_job_title(r.String(row, 6));
-  c.set_owner(r.String(row, 7));
-  c.set_creator(r.String(row, 8));
-  c.set_lifecycle_stage(LifecycleStageFromText(r.Text(row, 9)));
-  c.set_lead_source(LeadSourceFromText(r.Text(row, 10)));
-  c.set_campaign(r.String(row, 11));
-  for (auto& t : r.TextArray(row, 12)) c.add_tags(std::move(t));
-  ReadAttributes(r.Text(row, 13), c.mutable_attributes());
-  c.set_etag(r.String(row, 14));
-  SetTimestamp(c.mutable_create_time(), r.Int(row, 15));
-  SetTimestamp(c.mutable_update_time(), r.Int(row, 16));
-  return c;
-}
-
-Company CompanyFromRow(const Result& r, int row) {
-  Company c;
-  c.set_name(absl::StrCat(kCompanyPrefix, r.Text(row, 0)));
-  c.set_display_name(r.String(row, 1));
-  c.set_domain(r.String(row, 2));
-  c.set_industry(r.String(row, 3));
-  c.set_owner(r.String(row, 4));
-  c.set_creator(r.String(row, 5));
-  c.set_lifecycle_stage(LifecycleStageFromText(r.Text(row, 6)));
-  c.set_lead_source(LeadSourceFromText(r.Text(row, 7)));
-  c.set_campaign(r.String(row, 8));
-  for (auto& t : r.TextArray(row, 9)) c.add_tags(std::move(t));
-  ReadAttributes(r.Text(row, 10), c.mutable_attributes());
-  c.set_etag(r.String(row, 11));
-  SetTimestamp(c.mutable_create_time(), r.Int(row, 12));
-  SetTimestamp(c.mutable_update_time(), r.Int(row, 13));
-  return c;
-}
-
-TenantSettings SettingsFromRow(const Result& r) {
-  TenantSettings s;
-  s.set_name("tenantSettings");
-  s.set_display_name(r.String(0, 0));
-  s.set_default_phone_region(r.String(0, 1));
-  s.set_time_zone(r.String(0, 2));
-  s.set_default_currency(r.String(0, 3));
-  s.set_fiscal_year_start_month(static_cast<int32_t>(r.Int(0, 4)));
-  s.set_renewal_lead_days(static_cast<int32_t>(r.Int(0, 5)));
-  s.set_etag(r.String(0, 6));
-  SetTimestamp(s.mutable_update_time(), r.Int(0, 7));
-  return s;
-}
-
-// One statement in its own transaction, in a single round trip (BEGIN, tenant, query, COMMIT).
-absl::StatusOr<Result> RunOnce(db::Pool& pool, const std::string& tenant, absl::string_view sql,
-                               const Params& params, absl::Time deadline) {
-  ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(pool, tenant, deadline));
-  const int index = tx.Queue(sql, params);
-  RETURN_IF_ERROR(tx.Commit());
-  return tx.ResultOf(index);
-}
 
 // Fails with FAILED_PRECONDITION unless the company exists (and is not deleted) in the tenant.
 absl::Status CheckCompanyExists(Transaction& tx, const std::string& tenant,
@@ -145,33 +37,11 @@ absl::Status CheckCompanyExists(Transaction& tx, const std::string& tenant,
   return absl::OkStatus();
 }
 
-// A timestamp chosen by the service, bound as epoch microseconds (exact, unlike float seconds).
-std::string TimeParam(int n) {
-  return absl::StrCat("('epoch'::timestamptz + $", n, "::bigint * interval '1 microsecond')");
-}
-
-absl::Time NowMicros() { return absl::FromUnixMicros(absl::ToUnixMicros(absl::Now())); }
-
-void SetTime(google::protobuf::Timestamp* ts, absl::Time t) {
-  SetTimestamp(ts, absl::ToUnixMicros(t));
-}
-
-std::string NextEtag(const std::string& etag) {
-  int64_t version = 0;
-  (void)absl::SimpleAtoi(etag, &version);
-  return absl::StrCat(version + 1);
-}
-
-events::EventDraft Draft(absl::string_view type, const std::string& name, const std::string& actor,
-                         absl::Time when, const google::protobuf::Message& payload) {
-  events::EventDraft draft;
-  draft.aggregate_type = std::string(type);
-  draft.aggregate_id = name;
-  draft.actor = actor;
-  draft.occurred = when;
-  draft.payload = &payload;
-  return draft;
-}
+// What search matches a contact on, from the statement's $3 (given), $4 (family), $5 (emails),
+// $6 (phones) parameters.
+constexpr char kSearchTextOfParams[] =
+    "concat_ws(' ', $3::text, $4::text, array_to_string($5::text[], ' '), "
+    "array_to_string($6::text[], ' '))";
 
 constexpr char kInsertContactKeys[] =
     "INSERT INTO contacts.contact_keys (tenant_id, kind, value, contact_id) "
@@ -244,9 +114,10 @@ absl::StatusOr<Contact> ContactsStore::CreateContact(const std::string& tenant,
   const std::string insert_sql = absl::StrCat(
       "WITH c AS (INSERT INTO contacts.contacts (tenant_id, id, given_name, family_name, "
       "emails, phones, company_id, job_title, owner, creator, lifecycle_stage, lead_source, "
-      "campaign, tags, attributes, create_request_id, create_time, update_time) VALUES ($1, $2, "
-      "$3, $4, $5::text[], $6::text[], $7::uuid, $8, $9, $10, $11, $12, $13, $14::text[], "
-      "$15::jsonb, $16, ", TimeParam(18), ", ", TimeParam(18), ") "
+      "campaign, tags, attributes, create_request_id, create_time, update_time, search_text) "
+      "VALUES ($1, $2, $3, $4, $5::text[], $6::text[], $7::uuid, $8, $9, $10, $11, $12, $13, "
+      "$14::text[], $15::jsonb, $16, ", TimeParam(18), ", ", TimeParam(18), ", ",
+      kSearchTextOfParams, ") "
       "ON CONFLICT (tenant_id, create_request_id) WHERE create_request_id IS NOT NULL "
       "DO NOTHING RETURNING *), "
       "k AS (INSERT INTO contacts.contact_keys (tenant_id, kind, value, contact_id) "
@@ -302,7 +173,8 @@ absl::StatusOr<Contact> ContactsStore::GetContact(const std::string& tenant, con
   ASSIGN_OR_RETURN(Result r, RunOnce(pool_, tenant,
                                      absl::StrCat("SELECT ", kContactColumns,
                                                   " FROM contacts.contacts WHERE tenant_id = $1 "
-                                                  "AND id = $2 AND delete_time IS NULL"),
+                                                  "AND id = $2 AND (delete_time IS NULL OR "
+                                                  "merged_into IS NOT NULL)"),
                                      {tenant, id}, deadline));
   if (r.rows() == 0) return absl::NotFoundError(absl::StrCat("contacts/", id, " not found"));
   return ContactFromRow(r, 0);
@@ -310,20 +182,38 @@ absl::StatusOr<Contact> ContactsStore::GetContact(const std::string& tenant, con
 
 absl::StatusOr<PageResult<Contact>> ContactsStore::ListContacts(const std::string& tenant,
                                                                 const Page& page,
+                                                                const api::SqlFilter& filter,
                                                                 absl::Time deadline) {
+  Params params = {tenant, page.after_id.empty() ? Param() : Param(page.after_id),
+                   absl::StrCat(page.size + 1)};
+  params.insert(params.end(), filter.params.begin(), filter.params.end());
   ASSIGN_OR_RETURN(
       Result r,
       RunOnce(pool_, tenant,
               absl::StrCat("SELECT ", kContactColumns,
                            " FROM contacts.contacts WHERE tenant_id = $1 AND delete_time IS NULL "
-                           "AND ($2::uuid IS NULL OR id > $2::uuid) ORDER BY id LIMIT $3"),
-              {tenant, page.after_id.empty() ? Param() : Param(page.after_id),
-               absl::StrCat(page.size + 1)},
-              deadline));
+                           "AND ($2::uuid IS NULL OR id > $2::uuid)",
+                           filter.where.empty() ? "" : " AND ", filter.where,
+                           " ORDER BY id LIMIT $3"),
+              params, deadline));
   PageResult<Contact> out;
   out.more = r.rows() > page.size;
   for (int i = 0; i < std::min(r.rows(), page.size); ++i) out.items.push_back(ContactFromRow(r, i));
   return out;
+}
+
+absl::StatusOr<int64_t> ContactsStore::CountContacts(const std::string& tenant,
+                                                     const api::SqlFilter& filter,
+                                                     absl::Time deadline) {
+  Params params = {tenant};
+  params.insert(params.end(), filter.params.begin(), filter.params.end());
+  ASSIGN_OR_RETURN(Result r, RunOnce(pool_, tenant,
+                                     absl::StrCat("SELECT count(*) FROM contacts.contacts WHERE "
+                                                  "tenant_id = $1 AND delete_time IS NULL",
+                                                  filter.where.empty() ? "" : " AND ",
+                                                  filter.where),
+                                     params, deadline));
+  return r.Int(0, 0);
 }
 
 absl::StatusOr<Contact> ContactsStore::UpdateContact(const std::string& tenant,
@@ -356,7 +246,7 @@ absl::StatusOr<Contact> ContactsStore::UpdateContact(const std::string& tenant,
                    "job_title = $8, owner = $9, lifecycle_stage = $10, lead_source = $11, "
                    "campaign = $12, tags = $13::text[], attributes = $14::jsonb, "
                    "version = version + 1, update_time = ", TimeParam(15),
-                   " WHERE tenant_id = $1 AND id = $2"),
+                   ", search_text = ", kSearchTextOfParams, " WHERE tenant_id = $1 AND id = $2"),
       {tenant, id, next.given_name(), next.family_name(),
        db::ToArrayLiteral(ToVector(next.emails())), db::ToArrayLiteral(ToVector(next.phones())),
        OptionalId(next.company(), kCompanyPrefix), next.job_title(), next.owner(),
@@ -411,6 +301,165 @@ absl::Status ContactsStore::DeleteContact(const std::string& tenant, const std::
   deleted.set_name(absl::StrCat(kContactPrefix, id));
   outbox_.Append(tx, tenant, Draft(kContactType, deleted.name(), actor, now, deleted));
   return tx.Commit();
+}
+
+absl::StatusOr<std::vector<SearchHit>> ContactsStore::SearchContacts(const std::string& tenant,
+                                                                     const std::string& query,
+                                                                     int offset, int limit,
+                                                                     absl::Time deadline) {
+  ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(pool_, tenant, deadline));
+  // Word similarity tolerates a misspelt or partial word ("petrosian" ~ "petrosyan").
+  tx.Queue("SELECT set_config('pg_trgm.word_similarity_threshold', '0.45', true)");
+  const int search = tx.Queue(
+      absl::StrCat(
+          "SELECT ", kContactColumns, ", score FROM (SELECT c.*, greatest("
+          "word_similarity(lower($2), lower(c.search_text)), "
+          "CASE WHEN to_tsvector('simple', c.search_text) @@ plainto_tsquery('simple', $2) "
+          "THEN 1.0 ELSE 0 END, "
+          "coalesce((SELECT word_similarity(lower($2), lower(co.display_name)) * 0.8 "
+          "FROM contacts.companies co WHERE co.tenant_id = c.tenant_id AND co.id = c.company_id), "
+          "0)) AS score FROM contacts.contacts c WHERE c.tenant_id = $1 AND c.delete_time IS NULL "
+          "AND (lower($2) <% lower(c.search_text) "
+          "OR to_tsvector('simple', c.search_text) @@ plainto_tsquery('simple', $2) "
+          "OR c.company_id IN (SELECT co.id FROM contacts.companies co WHERE co.tenant_id = $1 "
+          "AND co.delete_time IS NULL AND lower($2) <% lower(co.display_name)))) s "
+          "ORDER BY score DESC, id LIMIT $3 OFFSET $4"),
+      {tenant, query, absl::StrCat(limit), absl::StrCat(offset)});
+  RETURN_IF_ERROR(tx.Commit());
+  const Result& r = tx.ResultOf(search);
+  std::vector<SearchHit> hits;
+  for (int i = 0; i < r.rows(); ++i) {
+    double score = 0;
+    (void)absl::SimpleAtod(r.Text(i, 20), &score);
+    hits.push_back({ContactFromRow(r, i), std::min(score, 1.0)});
+  }
+  return hits;
+}
+
+absl::StatusOr<std::vector<SearchHit>> ContactsStore::SimilarlyNamed(const std::string& tenant,
+                                                                     const Contact& contact,
+                                                                     int limit,
+                                                                     absl::Time deadline) {
+  const std::string full_name = absl::StrCat(contact.given_name(), " ", contact.family_name());
+  ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(pool_, tenant, deadline));
+  tx.Queue("SELECT set_config('pg_trgm.word_similarity_threshold', '0.5', true)");
+  const int similar = tx.Queue(
+      absl::StrCat("SELECT ", kContactColumns, ", similarity(lower($3), lower(concat_ws(' ', "
+                   "given_name, family_name))) AS score FROM contacts.contacts WHERE "
+                   "tenant_id = $1 AND id <> $2::uuid AND delete_time IS NULL AND "
+                   "lower($3) <% lower(search_text) ORDER BY score DESC, id LIMIT $4"),
+      {tenant, contact.name().substr(kContactPrefix.size()), full_name, absl::StrCat(limit)});
+  RETURN_IF_ERROR(tx.Commit());
+  const Result& r = tx.ResultOf(similar);
+  std::vector<SearchHit> hits;
+  for (int i = 0; i < r.rows(); ++i) {
+    double score = 0;
+    (void)absl::SimpleAtod(r.Text(i, 20), &score);
+    hits.push_back({ContactFromRow(r, i), score});
+  }
+  return hits;
+}
+
+absl::StatusOr<Contact> ContactsStore::MergeContacts(
+    const std::string& tenant, const std::string& winner_id, const std::string& loser_id,
+    const std::string& actor,
+    const std::function<absl::Status(const Contact& winner, const Contact& loser)>& check,
+    absl::Time deadline) {
+  ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(pool_, tenant, deadline));
+  // Both rows locked in id order: two merges of the same pair (either way round) queue up
+  // instead of deadlocking or interleaving.
+  ASSIGN_OR_RETURN(Result rows,
+                   tx.Exec(absl::StrCat("SELECT ", kContactColumns,
+                                        ", delete_time IS NOT NULL FROM contacts.contacts "
+                                        "WHERE tenant_id = $1 AND id IN ($2::uuid, $3::uuid) "
+                                        "ORDER BY id FOR UPDATE"),
+                           {tenant, winner_id, loser_id}));
+  std::optional<Contact> winner, loser;
+  bool loser_deleted = false;
+  bool winner_deleted = false;
+  for (int i = 0; i < rows.rows(); ++i) {
+    Contact c = ContactFromRow(rows, i);
+    const bool deleted = rows.Bool(i, 20);
+    if (c.name() == absl::StrCat(kContactPrefix, winner_id)) {
+      winner = c;
+      winner_deleted = deleted;
+    } else {
+      loser = c;
+      loser_deleted = deleted;
+    }
+  }
+  if (!winner || winner_deleted) {
+    return absl::NotFoundError(absl::StrCat("contacts/", winner_id, " not found"));
+  }
+  if (!loser) return absl::NotFoundError(absl::StrCat("contacts/", loser_id, " not found"));
+  if (loser_deleted) {
+    // Idempotent: a retry of a merge that already happened answers with the winner.
+    if (loser->merged_into() == winner->name()) return *winner;
+    return absl::NotFoundError(absl::StrCat("contacts/", loser_id, " not found"));
+  }
+  RETURN_IF_ERROR(check(*winner, *loser));
+
+  Contact merged = *winner;
+  auto add_missing = [](google::protobuf::RepeatedPtrField<std::string>* into,
+                        const google::protobuf::RepeatedPtrField<std::string>& from) {
+    for (const std::string& value : from) {
+      if (std::find(into->begin(), into->end(), value) == into->end()) *into->Add() = value;
+    }
+  };
+  add_missing(merged.mutable_emails(), loser->emails());
+  add_missing(merged.mutable_phones(), loser->phones());
+  add_missing(merged.mutable_tags(), loser->tags());
+  for (const auto& [key, value] : loser->attributes()) {
+    merged.mutable_attributes()->insert({key, value});  // the winner's value wins a conflict
+  }
+  if (merged.given_name().empty()) merged.set_given_name(loser->given_name());
+  if (merged.family_name().empty()) merged.set_family_name(loser->family_name());
+  if (merged.company().empty()) merged.set_company(loser->company());
+  if (merged.job_title().empty()) merged.set_job_title(loser->job_title());
+  if (merged.lead_source() == v1::LEAD_SOURCE_UNSPECIFIED) {
+    merged.set_lead_source(loser->lead_source());
+    merged.set_campaign(loser->campaign());
+  }
+  const absl::Time now = NowMicros();
+  merged.set_etag(NextEtag(winner->etag()));
+  SetTime(merged.mutable_update_time(), now);
+  // The loser's keys move to the winner; its row becomes a tombstone pointing at the winner.
+  tx.Queue("UPDATE contacts.contact_keys SET contact_id = $3::uuid WHERE tenant_id = $1 AND "
+           "contact_id = $2::uuid",
+           {tenant, loser_id, winner_id});
+  tx.Queue(absl::StrCat("UPDATE contacts.contacts SET delete_time = ", TimeParam(4),
+                        ", merged_into = $3::uuid, version = version + 1 WHERE tenant_id = $1 "
+                        "AND id = $2::uuid"),
+           {tenant, loser_id, winner_id, absl::StrCat(absl::ToUnixMicros(now))});
+  tx.Queue("UPDATE contacts.activities SET contact_id = $3::uuid WHERE tenant_id = $1 AND "
+           "contact_id = $2::uuid",
+           {tenant, loser_id, winner_id});
+  tx.Queue(absl::StrCat(
+               "UPDATE contacts.contacts SET given_name = $3, family_name = $4, "
+               "emails = $5::text[], phones = $6::text[], company_id = $7::uuid, job_title = $8, "
+               "lead_source = $9, campaign = $10, tags = $11::text[], attributes = $12::jsonb, "
+               "version = version + 1, update_time = ", TimeParam(13), ", search_text = ",
+               kSearchTextOfParams, ", last_contacted_time = (SELECT max(t) FROM (VALUES "
+               "(last_contacted_time), ((SELECT last_contacted_time FROM contacts.contacts l "
+               "WHERE l.tenant_id = $1 AND l.id = $14::uuid))) v(t)) "
+               "WHERE tenant_id = $1 AND id = $2::uuid"),
+           {tenant, winner_id, merged.given_name(), merged.family_name(),
+            db::ToArrayLiteral(ToVector(merged.emails())),
+            db::ToArrayLiteral(ToVector(merged.phones())),
+            OptionalId(merged.company(), kCompanyPrefix), merged.job_title(),
+            LeadSourceToText(merged.lead_source()), merged.campaign(),
+            db::ToArrayLiteral(ToVector(merged.tags())), AttributesJson(merged.attributes()),
+            absl::StrCat(absl::ToUnixMicros(now)), loser_id});
+  v1::ContactsMerged event;
+  event.set_winner(merged.name());
+  event.set_loser(loser->name());
+  *event.mutable_contact() = merged;
+  outbox_.Append(tx, tenant, Draft(kContactType, merged.name(), actor, now, event));
+  const int reread = tx.Queue(absl::StrCat("SELECT ", kContactColumns, " FROM contacts.contacts "
+                                           "WHERE tenant_id = $1 AND id = $2::uuid"),
+                              {tenant, winner_id});
+  RETURN_IF_ERROR(tx.Commit());
+  return ContactFromRow(tx.ResultOf(reread), 0);
 }
 
 absl::StatusOr<Company> ContactsStore::CreateCompany(const std::string& tenant,
@@ -479,16 +528,20 @@ absl::StatusOr<Company> ContactsStore::GetCompany(const std::string& tenant, con
 
 absl::StatusOr<PageResult<Company>> ContactsStore::ListCompanies(const std::string& tenant,
                                                                  const Page& page,
+                                                                 const api::SqlFilter& filter,
                                                                  absl::Time deadline) {
+  Params params = {tenant, page.after_id.empty() ? Param() : Param(page.after_id),
+                   absl::StrCat(page.size + 1)};
+  params.insert(params.end(), filter.params.begin(), filter.params.end());
   ASSIGN_OR_RETURN(
       Result r,
       RunOnce(pool_, tenant,
               absl::StrCat("SELECT ", kCompanyColumns,
                            " FROM contacts.companies WHERE tenant_id = $1 AND delete_time IS NULL "
-                           "AND ($2::uuid IS NULL OR id > $2::uuid) ORDER BY id LIMIT $3"),
-              {tenant, page.after_id.empty() ? Param() : Param(page.after_id),
-               absl::StrCat(page.size + 1)},
-              deadline));
+                           "AND ($2::uuid IS NULL OR id > $2::uuid)",
+                           filter.where.empty() ? "" : " AND ", filter.where,
+                           " ORDER BY id LIMIT $3"),
+              params, deadline));
   PageResult<Company> out;
   out.more = r.rows() > page.size;
   for (int i = 0; i < std::min(r.rows(), page.size); ++i) out.items.push_back(CompanyFromRow(r, i));

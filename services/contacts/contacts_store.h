@@ -9,6 +9,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/api/filter.h"
 #include "common/db/pool.h"
 #include "common/events/outbox.h"
 #include "crm/contacts/v1/company.pb.h"
@@ -20,6 +21,11 @@ namespace crm::contacts {
 struct Page {
   int size = 50;
   std::string after_id;  // keyset cursor: rows with a greater id; "" for the first page
+};
+
+struct SearchHit {
+  v1::Contact contact;
+  double score = 0;
 };
 
 template <typename T>
@@ -47,8 +53,13 @@ class ContactsStore final {
                                             const std::string& request_id, absl::Time deadline);
   absl::StatusOr<v1::Contact> GetContact(const std::string& tenant, const std::string& id,
                                          absl::Time deadline);
+  // Live contacts in id order matching `filter` (compiled with its first placeholder at $4).
   absl::StatusOr<PageResult<v1::Contact>> ListContacts(const std::string& tenant, const Page& page,
+                                                       const api::SqlFilter& filter,
                                                        absl::Time deadline);
+  // Live contacts matching `filter` (compiled with its first placeholder at $2).
+  absl::StatusOr<int64_t> CountContacts(const std::string& tenant, const api::SqlFilter& filter,
+                                        absl::Time deadline);
   absl::StatusOr<v1::Contact> UpdateContact(const std::string& tenant, const std::string& id,
                                             const std::string& actor,
                                             const Mutation<v1::Contact>& mutate,
@@ -59,13 +70,37 @@ class ContactsStore final {
                              const std::function<absl::Status(const v1::Contact&)>& check,
                              absl::Time deadline);
 
+  // Ranked full-text + trigram search over names, emails, phones and company names.
+  // `limit` rows from `offset`.
+  absl::StatusOr<std::vector<SearchHit>> SearchContacts(const std::string& tenant,
+                                                        const std::string& query, int offset,
+                                                        int limit, absl::Time deadline);
+  // Live contacts whose name resembles `contact`'s (trigram similarity), with the similarity of
+  // their full names as the score; the caller weighs in company and emails.
+  absl::StatusOr<std::vector<SearchHit>> SimilarlyNamed(const std::string& tenant,
+                                                        const v1::Contact& contact, int limit,
+                                                        absl::Time deadline);
+  // Merges `loser_id` into `winner_id` in one transaction (both rows locked in id order, so
+  // concurrent merges cannot interleave): keys, emails, phones, tags, attributes and activities
+  // move to the winner; the loser becomes a tombstone. `check` sees both before anything changes.
+  // Merging a loser already merged into the winner returns the winner unchanged.
+  absl::StatusOr<v1::Contact> MergeContacts(
+      const std::string& tenant, const std::string& winner_id, const std::string& loser_id,
+      const std::string& actor,
+      const std::function<absl::Status(const v1::Contact& winner, const v1::Contact& loser)>&
+          check,
+      absl::Time deadline);
+
   absl::StatusOr<v1::Company> CreateCompany(const std::string& tenant, const v1::Company& company,
                                             const std::string& creator,
                                             const std::string& request_id, absl::Time deadline);
   absl::StatusOr<v1::Company> GetCompany(const std::string& tenant, const std::string& id,
                                          absl::Time deadline);
+  // Live companies in id order matching `filter` (first placeholder at $4).
   absl::StatusOr<PageResult<v1::Company>> ListCompanies(const std::string& tenant,
-                                                        const Page& page, absl::Time deadline);
+                                                        const Page& page,
+                                                        const api::SqlFilter& filter,
+                                                        absl::Time deadline);
   absl::StatusOr<v1::Company> UpdateCompany(const std::string& tenant, const std::string& id,
                                             const std::string& actor,
                                             const Mutation<v1::Company>& mutate,

@@ -54,7 +54,8 @@ int Run() {
   options.default_settings.set_default_currency(absl::GetFlag(FLAGS_default_currency));
   options.default_settings.set_fiscal_year_start_month(1);
   options.default_settings.set_renewal_lead_days(30);
-  crm::contacts::ContactsService contacts(store, **authenticator, options);
+  crm::contacts::ActivityStore activities(pool, outbox);
+  crm::contacts::ContactsService contacts(store, activities, **authenticator, options);
 
   crm::events::EventStreamService events(pool, kSchema, **authenticator, notifier,
                                          &server.registry());

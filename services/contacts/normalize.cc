@@ -325,6 +325,14 @@ absl::StatusOr<std::string> NormalizeEmail(std::string_view raw) {
   return email;
 }
 
+std::string FoldCase(std::string_view text) {
+  auto decomposed = Normalize(Form::kNfd, FromUtf8(text));
+  if (!decomposed.ok()) return std::string(text);
+  decomposed->foldCase(U_FOLD_CASE_DEFAULT);
+  auto composed = Normalize(Form::kNfc, *decomposed);
+  return composed.ok() ? ToUtf8(*composed) : std::string(text);
+}
+
 absl::StatusOr<std::string> NormalizePhone(std::string_view raw, std::string_view default_region) {
   if (!IsValidRegionCode(default_region)) {
     return Invalid(

@@ -19,6 +19,10 @@ namespace crm::contacts {
 // folding is lossy (e.g. "ß" becomes "ss"). Dots and "+tags" are kept: they are provider-specific.
 absl::StatusOr<std::string> NormalizeEmail(std::string_view raw);
 
+// Unicode full case folding plus NFC, for comparing names written in any script
+// ("ANNA" and "anna", "ԱՆՆԱ" and "աննա"). Invalid UTF-8 comes back unchanged.
+std::string FoldCase(std::string_view text);
+
 // Returns the number in E.164 ("+37491234567"). Numbers are read as dialled in `default_region`
 // ("AM", "US"; must satisfy IsValidRegionCode) unless they start with "+", or with "00" and are
 // not valid as dialled there. Extensions are dropped, as E.164 has none.

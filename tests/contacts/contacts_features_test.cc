@@ -1,0 +1,319 @@
+// Contacts beyond CRUD against a real PostgreSQL: filters, the activity timeline, search, likely
+// duplicates and merging.
+#include <atomic>
+#include <set>
+#include <thread>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "absl/strings/str_cat.h"
+#include "common/api/errors.h"
+#include "common/ids/uuid.h"
+#include "common/testing/grpc_testing.h"
+#include "crm/contacts/v1/contacts_events.pb.h"
+#include "tests/contacts/contacts_test_env.h"
+
+namespace crm::contacts {
+namespace {
+
+using crm::testing::AuthedContext;
+using crm::testing::MintToken;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::UnorderedElementsAre;
+using v1::Contact;
+
+class ContactsFeaturesTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { env_ = testing::ContactsTestEnv::Start().release(); }
+  static void TearDownTestSuite() {
+    delete env_;
+    env_ = nullptr;
+  }
+  void SetUp() override {
+    ASSERT_NE(env_, nullptr);
+    tenant_ = "t" + ids::NewUuidV7().substr(24);
+    token_ = MintToken(tenant_, "alice", {"manager"});
+  }
+
+  Contact Create(Contact c) {
+    v1::CreateContactRequest request;
+    *request.mutable_contact() = std::move(c);
+    Contact out;
+    grpc::Status status = env_->stub().CreateContact(AuthedContext(token_).get(), request, &out);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return out;
+  }
+
+  static Contact Person(const std::string& given, const std::string& family,
+                        const std::string& email) {
+    Contact c;
+    c.set_given_name(given);
+    c.set_family_name(family);
+    if (!email.empty()) c.add_emails(email);
+    return c;
+  }
+
+  std::vector<std::string> ListNames(const std::string& filter, grpc::Status* status = nullptr) {
+    v1::ListContactsRequest request;
+    request.set_filter(filter);
+    request.set_page_size(1000);
+    v1::ListContactsResponse response;
+    grpc::Status s = env_->stub().ListContacts(AuthedContext(token_).get(), request, &response);
+    if (status != nullptr) *status = s;
+    std::vector<std::string> names;
+    for (const Contact& c : response.contacts()) names.push_back(c.given_name());
+    return names;
+  }
+
+  v1::Activity Log(const Contact& contact, v1::ActivityKind kind, int64_t occur_seconds,
+                   const std::string& token = "") {
+    v1::LogActivityRequest request;
+    request.mutable_activity()->set_kind(kind);
+    request.mutable_activity()->set_contact(contact.name());
+    request.mutable_activity()->mutable_occur_time()->set_seconds(occur_seconds);
+    request.mutable_activity()->set_subject(absl::StrCat("touch at ", occur_seconds));
+    v1::Activity out;
+    grpc::Status status = env_->stub().LogActivity(
+        AuthedContext(token.empty() ? token_ : token).get(), request, &out);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return out;
+  }
+
+  static testing::ContactsTestEnv* env_;
+  std::string tenant_;
+  std::string token_;
+};
+
+testing::ContactsTestEnv* ContactsFeaturesTest::env_ = nullptr;
+
+TEST_F(ContactsFeaturesTest, ListFiltersOnStagesTagsAttributesAndCompanies) {
+  v1::CreateCompanyRequest company;
+  company.mutable_company()->set_display_name("Acme");
+  company.mutable_company()->set_industry("Software");
+  v1::Company acme;
+  ASSERT_TRUE(env_->stub().CreateCompany(AuthedContext(token_).get(), company, &acme).ok());
+
+  Contact a = Person("A", "One", "a@x.example");
+  a.set_lifecycle_stage(v1::LIFECYCLE_STAGE_CUSTOMER);
+  a.add_tags("vip");
+  (*a.mutable_attributes())["size"] = "38";
+  a.set_company(acme.name());
+  Create(a);
+  Contact b = Person("B", "Two", "b@x.example");
+  b.set_lifecycle_stage(v1::LIFECYCLE_STAGE_LEAD);
+  b.add_tags("vip");
+  b.set_lead_source(v1::LEAD_SOURCE_PAID_ADS);
+  Create(b);
+  Contact c = Person("C", "Three", "c@x.example");
+  c.set_lifecycle_stage(v1::LIFECYCLE_STAGE_CUSTOMER);
+  Create(c);
+
+  EXPECT_THAT(ListNames("lifecycle_stage = CUSTOMER AND tags:vip"), ElementsAre("A"));
+  EXPECT_THAT(ListNames("lifecycle_stage = CUSTOMER OR lead_source = PAID_ADS"),
+              ElementsAre("A", "B", "C"));
+  EXPECT_THAT(ListNames("tags:vip AND NOT lifecycle_stage = lead"), ElementsAre("A"));
+  EXPECT_THAT(ListNames("attributes.size = \"38\""), ElementsAre("A"));
+  EXPECT_THAT(ListNames("company.industry = \"Software\""), ElementsAre("A"));
+  EXPECT_THAT(ListNames("emails:\"b@x.example\""), ElementsAre("B"));
+  EXPECT_THAT(ListNames("create_time > \"2000-01-01T00:00:00Z\" AND family_name:thr"),
+              ElementsAre("C"));
+  // An injection attempt is only data: no match, and the table is still there afterwards.
+  EXPECT_TRUE(ListNames("given_name = \"x'); DROP TABLE contacts.contacts; --\"").empty());
+  EXPECT_THAT(ListNames(""), ElementsAre("A", "B", "C"));
+
+  grpc::Status status;
+  ListNames("lifecycle_stage = CUSTOMER AND colour = red", &status);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("position"));
+  ListNames("(tags:vip", &status);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+TEST_F(ContactsFeaturesTest, TimelineIsNewestFirstAcrossPagesAndStampsLastContacted) {
+  Contact x = Create(Person("Lead", "X", "x@lead.example"));
+  const int64_t base = 1'780'000'000;
+  std::set<std::string> logged;
+  for (int i : {3, 1, 6, 2, 5, 4, 0}) {
+    logged.insert(Log(x, v1::ACTIVITY_KIND_CALL, base + i * 60).name());
+  }
+  // A later note does not count as contacting the lead.
+  Log(x, v1::ACTIVITY_KIND_NOTE, base + 3600);
+
+  std::vector<int64_t> seen;
+  v1::ListActivitiesRequest request;
+  request.set_parent(x.name());
+  request.set_page_size(3);
+  for (int page = 0; page < 10; ++page) {
+    v1::ListActivitiesResponse response;
+    ASSERT_TRUE(env_->stub().ListActivities(AuthedContext(token_).get(), request, &response).ok());
+    for (const auto& a : response.activities()) seen.push_back(a.occur_time().seconds());
+    if (response.next_page_token().empty()) break;
+    request.set_page_token(response.next_page_token());
+  }
+  ASSERT_EQ(seen.size(), 8u);
+  for (size_t i = 1; i < seen.size(); ++i) EXPECT_GT(seen[i - 1], seen[i]);
+
+  // A second rep sees who called X last.
+  const std::string bob = MintToken(tenant_, "bob", {"rep"});
+  Log(x, v1::ACTIVITY_KIND_CALL, base + 1800, bob);
+  v1::GetContactRequest get;
+  get.set_name(x.name());
+  Contact fetched;
+  ASSERT_TRUE(env_->stub().GetContact(AuthedContext(token_).get(), get, &fetched).ok());
+  EXPECT_EQ(fetched.last_contacted_by(), "bob");
+  EXPECT_EQ(fetched.last_contacted_time().seconds(), base + 1800);
+
+  // Logging on a contact that does not exist changes nothing.
+  v1::LogActivityRequest ghost;
+  ghost.mutable_activity()->set_kind(v1::ACTIVITY_KIND_CALL);
+  ghost.mutable_activity()->set_contact("contacts/00000000-0000-7000-8000-000000000000");
+  v1::Activity out;
+  EXPECT_EQ(env_->stub().LogActivity(AuthedContext(token_).get(), ghost, &out).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+}
+
+TEST_F(ContactsFeaturesTest, SearchFindsPartialMisspelledAndNonLatinNames) {
+  Create(Person("Anna", "Petrosyan", "anna@acme.example"));
+  Create(Person("Աննա", "Պետրոսյան", "anna.hy@acme.example"));
+  Create(Person("Boris", "Ivanov", "boris@other.example"));
+
+  auto search = [&](const std::string& query) {
+    v1::SearchContactsRequest request;
+    request.set_query(query);
+    v1::SearchContactsResponse response;
+    grpc::Status status = env_->stub().SearchContacts(AuthedContext(token_).get(), request,
+                                                      &response);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    std::vector<std::string> names;
+    for (const auto& r : response.results()) names.push_back(r.contact().family_name());
+    return names;
+  };
+  EXPECT_THAT(search("petrosian"), ElementsAre("Petrosyan"));        // misspelt
+  EXPECT_THAT(search("Petros"), ElementsAre("Petrosyan"));            // partial
+  EXPECT_THAT(search("Պետրոսյան"), ElementsAre("Պետրոսյան"));         // Armenian
+  EXPECT_THAT(search("պետրոս"), ElementsAre("Պետրոսյան"));            // partial, lower case
+  EXPECT_THAT(search("boris@other"), ElementsAre("Ivanov"));          // email
+  EXPECT_TRUE(search("zzzzqqq").empty());
+
+  v1::SearchContactsRequest empty;
+  v1::SearchContactsResponse response;
+  EXPECT_EQ(env_->stub().SearchContacts(AuthedContext(token_).get(), empty, &response).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+TEST_F(ContactsFeaturesTest, LikelyDuplicatesAreScoredWithReasons) {
+  v1::CreateCompanyRequest company;
+  company.mutable_company()->set_display_name("Acme");
+  v1::Company acme;
+  ASSERT_TRUE(env_->stub().CreateCompany(AuthedContext(token_).get(), company, &acme).ok());
+  Contact one = Person("Anna", "Petrosyan", "anna@acme.example");
+  one.set_company(acme.name());
+  one = Create(one);
+  Contact two = Person("ANNA", "petrosyan", "a.petrosyan@gmail.example");
+  two.set_company(acme.name());
+  two = Create(two);
+  Create(Person("Anna", "Petrosyants", "ap@other.example"));
+  Create(Person("Boris", "Ivanov", "boris@other.example"));
+
+  v1::FindDuplicatesRequest request;
+  request.set_name(one.name());
+  v1::FindDuplicatesResponse response;
+  ASSERT_TRUE(env_->stub().FindDuplicates(AuthedContext(token_).get(), request, &response).ok());
+  ASSERT_GE(response.candidates_size(), 1);
+  EXPECT_EQ(response.candidates(0).contact().name(), two.name());
+  EXPECT_THAT(response.candidates(0).reasons(), ::testing::Contains("same name at the same company"));
+  for (const auto& c : response.candidates()) EXPECT_NE(c.contact().family_name(), "Ivanov");
+}
+
+TEST_F(ContactsFeaturesTest, MergeMovesEverythingLeavesATombstoneAndIsIdempotent) {
+  Contact winner = Person("Anna", "Petrosyan", "anna@acme.example");
+  winner.add_tags("vip");
+  winner = Create(winner);
+  Contact loser = Person("Anna", "", "anna.p@gmail.example");
+  loser.add_phones("+1 202-555-0142");
+  loser.add_tags("webinar");
+  (*loser.mutable_attributes())["source_list"] = "rep2";
+  loser = Create(loser);
+  const v1::Activity call = Log(loser, v1::ACTIVITY_KIND_CALL, 1'780'000'000);
+
+  v1::MergeContactsRequest request;
+  request.set_winner(winner.name());
+  request.set_loser(loser.name());
+  Contact merged;
+  grpc::Status status = env_->stub().MergeContacts(AuthedContext(token_).get(), request, &merged);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_THAT(merged.emails(), ElementsAre("anna@acme.example", "anna.p@gmail.example"));
+  EXPECT_THAT(merged.phones(), ElementsAre("+12025550142"));
+  EXPECT_THAT(merged.tags(), UnorderedElementsAre("vip", "webinar"));
+  EXPECT_EQ(merged.attributes().at("source_list"), "rep2");
+  EXPECT_EQ(merged.last_contacted_time().seconds(), 1'780'000'000);
+
+  // The loser is a tombstone that says where it went; lists no longer show it.
+  v1::GetContactRequest get;
+  get.set_name(loser.name());
+  Contact tombstone;
+  ASSERT_TRUE(env_->stub().GetContact(AuthedContext(token_).get(), get, &tombstone).ok());
+  EXPECT_EQ(tombstone.merged_into(), winner.name());
+  EXPECT_EQ(ListNames("").size(), 1u);
+  // The activity moved, and the loser's email now finds the winner as a duplicate.
+  v1::ListActivitiesRequest timeline;
+  timeline.set_parent(winner.name());
+  v1::ListActivitiesResponse activities;
+  ASSERT_TRUE(
+      env_->stub().ListActivities(AuthedContext(token_).get(), timeline, &activities).ok());
+  ASSERT_EQ(activities.activities_size(), 1);
+  EXPECT_EQ(activities.activities(0).name(), call.name());
+  v1::CreateContactRequest again;
+  again.mutable_contact()->add_emails("ANNA.P@gmail.example");
+  Contact dup;
+  status = env_->stub().CreateContact(AuthedContext(token_).get(), again, &dup);
+  ASSERT_EQ(status.error_code(), grpc::StatusCode::ALREADY_EXISTS);
+  google::rpc::ResourceInfo info;
+  ASSERT_TRUE(api::GetDetail(api::FromGrpcStatus(status), &info));
+  EXPECT_EQ(info.resource_name(), winner.name());
+
+  // Merging again changes nothing.
+  Contact twice;
+  ASSERT_TRUE(env_->stub().MergeContacts(AuthedContext(token_).get(), request, &twice).ok());
+  EXPECT_EQ(twice.etag(), merged.etag());
+}
+
+TEST_F(ContactsFeaturesTest, ConcurrentMergesOfTheSamePairCannotCorruptData) {
+  for (int round = 0; round < 5; ++round) {
+    Contact a = Create(Person("A", absl::StrCat(round), absl::StrCat("a", round, "@x.example")));
+    Contact b = Create(Person("B", absl::StrCat(round), absl::StrCat("b", round, "@x.example")));
+    std::vector<grpc::Status> results(2);
+    std::thread first([&] {
+      v1::MergeContactsRequest r;
+      r.set_winner(a.name());
+      r.set_loser(b.name());
+      Contact out;
+      results[0] = env_->stub().MergeContacts(AuthedContext(token_).get(), r, &out);
+    });
+    std::thread second([&] {
+      v1::MergeContactsRequest r;
+      r.set_winner(b.name());
+      r.set_loser(a.name());
+      Contact out;
+      results[1] = env_->stub().MergeContacts(AuthedContext(token_).get(), r, &out);
+    });
+    first.join();
+    second.join();
+    // Exactly one direction wins; the other finds its winner gone.
+    EXPECT_NE(results[0].ok(), results[1].ok());
+    const std::vector<std::string> live =
+        ListNames(absl::StrCat("family_name = \"", round, "\""));
+    ASSERT_EQ(live.size(), 1u);
+    // Both emails belong to the one live contact.
+    v1::ListContactsRequest list;
+    list.set_filter(absl::StrCat("family_name = \"", round, "\""));
+    v1::ListContactsResponse response;
+    ASSERT_TRUE(env_->stub().ListContacts(AuthedContext(token_).get(), list, &response).ok());
+    EXPECT_EQ(response.contacts(0).emails_size(), 2);
+  }
+}
+
+}  // namespace
+}  // namespace crm::contacts
