@@ -191,6 +191,12 @@ bool IsKeyword(const Token& token, absl::string_view keyword) {
   return token.kind == TokenKind::kWord && token.text == keyword;
 }
 
+// Tokens that start a term, with which a sequence (implicit AND) continues.
+bool StartsTerm(const Token& token) {
+  return token.kind == TokenKind::kLParen || token.kind == TokenKind::kString ||
+         (token.kind == TokenKind::kWord && !IsKeyword(token, "AND") && !IsKeyword(token, "OR"));
+}
+
 std::string Describe(const Token& token) {
   switch (token.kind) {
     case TokenKind::kEnd:
@@ -382,12 +388,6 @@ class Parser {
 
  private:
   Token& Peek() { return tokens_[next_]; }
-
-  // Starts of a term, which a sequence (implicit AND) continues with.
-  bool StartsTerm(const Token& token) {
-    return token.kind == TokenKind::kLParen || token.kind == TokenKind::kString ||
-           (token.kind == TokenKind::kWord && !IsKeyword(token, "AND") && !IsKeyword(token, "OR"));
-  }
 
   // Counts one level of nesting; called while parsing, before recursing.
   absl::Status Enter(size_t pos) {

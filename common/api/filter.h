@@ -67,7 +67,8 @@ struct FilterLimits {
 // Compiles `filter` against `schema`. `first_param` is the number of the first placeholder the
 // filter may use (the caller's own parameters come before it). Errors are INVALID_ARGUMENT on
 // field "filter" whose description gives the byte offset at fault ("at position 17: unknown
-// field 'colour'"). An empty or whitespace-only filter yields an empty SqlFilter.
+// field 'colour'"); INTERNAL for a caller bug (first_param < 1, an enum without enum_value).
+// An empty or whitespace-only filter yields an empty SqlFilter.
 absl::StatusOr<SqlFilter> CompileFilter(absl::string_view filter, const FilterSchema& schema,
                                         int first_param, const FilterLimits& limits = {});
 

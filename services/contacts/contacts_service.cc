@@ -13,10 +13,11 @@
 namespace crm::contacts {
 
 ContactsService::ContactsService(ContactsStore& store, ActivityStore& activities,
-                                 const auth::Authenticator& authenticator,
+                                 SegmentStore& segments, const auth::Authenticator& authenticator,
                                  ContactsServiceOptions options)
     : store_(store),
       activities_(activities),
+      segments_(segments),
       authenticator_(authenticator),
       options_(std::move(options)) {}
 

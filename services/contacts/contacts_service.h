@@ -11,6 +11,7 @@
 #include "crm/contacts/v1/contacts_service.grpc.pb.h"
 #include "services/contacts/activity_store.h"
 #include "services/contacts/contacts_store.h"
+#include "services/contacts/segment_store.h"
 
 namespace crm::contacts {
 
@@ -23,7 +24,7 @@ struct ContactsServiceOptions {
 
 class ContactsService final : public v1::ContactsService::Service {
  public:
-  ContactsService(ContactsStore& store, ActivityStore& activities,
+  ContactsService(ContactsStore& store, ActivityStore& activities, SegmentStore& segments,
                   const auth::Authenticator& authenticator, ContactsServiceOptions options);
 
   grpc::Status CreateContact(grpc::ServerContext* context, const v1::CreateContactRequest* request,
@@ -59,6 +60,26 @@ class ContactsService final : public v1::ContactsService::Service {
                               v1::FindDuplicatesResponse* response) override;
   grpc::Status MergeContacts(grpc::ServerContext* context, const v1::MergeContactsRequest* request,
                              v1::Contact* response) override;
+  grpc::Status CreateSegment(grpc::ServerContext* context, const v1::CreateSegmentRequest* request,
+                             v1::Segment* response) override;
+  grpc::Status GetSegment(grpc::ServerContext* context, const v1::GetSegmentRequest* request,
+                          v1::Segment* response) override;
+  grpc::Status ListSegments(grpc::ServerContext* context, const v1::ListSegmentsRequest* request,
+                            v1::ListSegmentsResponse* response) override;
+  grpc::Status UpdateSegment(grpc::ServerContext* context, const v1::UpdateSegmentRequest* request,
+                             v1::Segment* response) override;
+  grpc::Status DeleteSegment(grpc::ServerContext* context, const v1::DeleteSegmentRequest* request,
+                             google::protobuf::Empty* response) override;
+  grpc::Status CountSegment(grpc::ServerContext* context, const v1::CountSegmentRequest* request,
+                            v1::CountSegmentResponse* response) override;
+  grpc::Status ListSegmentMembers(grpc::ServerContext* context,
+                                  const v1::ListSegmentMembersRequest* request,
+                                  v1::ListContactsResponse* response) override;
+  grpc::Status ExportSegment(grpc::ServerContext* context, const v1::ExportSegmentRequest* request,
+                             grpc::ServerWriter<v1::ExportChunk>* writer) override;
+  grpc::Status PreviewSegmentMessages(grpc::ServerContext* context,
+                                      const v1::PreviewSegmentMessagesRequest* request,
+                                      v1::PreviewSegmentMessagesResponse* response) override;
   grpc::Status GetTenantSettings(grpc::ServerContext* context,
                                  const v1::GetTenantSettingsRequest* request,
                                  v1::TenantSettings* response) override;
@@ -67,11 +88,17 @@ class ContactsService final : public v1::ContactsService::Service {
                                     v1::TenantSettings* response) override;
 
  private:
+  // A segment and its filter compiled with placeholders from $first_param.
+  absl::StatusOr<std::pair<v1::Segment, api::SqlFilter>> LoadSegment(const std::string& tenant,
+                                                                     const std::string& name,
+                                                                     int first_param,
+                                                                     absl::Time deadline);
   // The tenant's settings, from a short-lived cache.
   absl::StatusOr<v1::TenantSettings> Settings(const std::string& tenant, absl::Time deadline);
 
   ContactsStore& store_;
   ActivityStore& activities_;
+  SegmentStore& segments_;
   const auth::Authenticator& authenticator_;
   const ContactsServiceOptions options_;
 

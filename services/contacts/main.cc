@@ -55,7 +55,8 @@ int Run() {
   options.default_settings.set_fiscal_year_start_month(1);
   options.default_settings.set_renewal_lead_days(30);
   crm::contacts::ActivityStore activities(pool, outbox);
-  crm::contacts::ContactsService contacts(store, activities, **authenticator, options);
+  crm::contacts::SegmentStore segments(pool, outbox);
+  crm::contacts::ContactsService contacts(store, activities, segments, **authenticator, options);
 
   crm::events::EventStreamService events(pool, kSchema, **authenticator, notifier,
                                          &server.registry());

@@ -315,5 +315,112 @@ TEST_F(ContactsFeaturesTest, ConcurrentMergesOfTheSamePairCannotCorruptData) {
   }
 }
 
+TEST_F(ContactsFeaturesTest, SegmentCountMatchesMembersAndExportsCsvWithMessages) {
+  for (int i = 0; i < 7; ++i) {
+    Contact c = Person(absl::StrCat("Customer", i), "Doe", absl::StrCat("c", i, "@x.example"));
+    c.set_lifecycle_stage(v1::LIFECYCLE_STAGE_CUSTOMER);
+    if (i == 3) c.set_given_name("=HYPERLINK(\"evil\")");
+    Create(c);
+  }
+  Create(Person("Lead", "Doe", "lead@x.example"));
+
+  v1::CreateSegmentRequest create;
+  create.mutable_segment()->set_display_name("Customers");
+  create.mutable_segment()->set_filter("lifecycle_stage = CUSTOMER");
+  v1::Segment segment;
+  ASSERT_TRUE(env_->stub().CreateSegment(AuthedContext(token_).get(), create, &segment).ok());
+
+  v1::CountSegmentRequest count;
+  count.set_name(segment.name());
+  v1::CountSegmentResponse counted;
+  ASSERT_TRUE(env_->stub().CountSegment(AuthedContext(token_).get(), count, &counted).ok());
+  EXPECT_EQ(counted.count(), 7);
+  int listed = 0;
+  v1::ListSegmentMembersRequest members;
+  members.set_name(segment.name());
+  members.set_page_size(3);
+  for (int page = 0; page < 10; ++page) {
+    v1::ListContactsResponse response;
+    ASSERT_TRUE(
+        env_->stub().ListSegmentMembers(AuthedContext(token_).get(), members, &response).ok());
+    listed += response.contacts_size();
+    if (response.next_page_token().empty()) break;
+    members.set_page_token(response.next_page_token());
+  }
+  EXPECT_EQ(listed, counted.count());
+
+  v1::ExportSegmentRequest export_request;
+  export_request.set_name(segment.name());
+  export_request.set_message_template("Hello {{ first_name }}!");
+  grpc::ClientContext export_context;
+  export_context.AddMetadata("authorization", "Bearer " + token_);
+  auto reader = env_->stub().ExportSegment(&export_context, export_request);
+  std::string csv;
+  v1::ExportChunk chunk;
+  int64_t rows_done = 0;
+  while (reader->Read(&chunk)) {
+    csv += chunk.data();
+    rows_done = chunk.rows_done();
+    EXPECT_EQ(chunk.rows_total(), 7);
+  }
+  ASSERT_TRUE(reader->Finish().ok());
+  EXPECT_EQ(rows_done, 7);
+  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 8);  // header + 7 rows
+  EXPECT_THAT(csv, HasSubstr("\"Hello Customer0!\""));
+  EXPECT_THAT(csv, ::testing::Not(HasSubstr("\"Lead\"")));
+  // A formula in a name is defused for spreadsheets.
+  EXPECT_THAT(csv, HasSubstr("\"'=HYPERLINK(\"\"evil\"\")\""));
+
+  v1::PreviewSegmentMessagesRequest preview;
+  preview.set_name(segment.name());
+  preview.set_template_("Dear {{given_name}} {{family_name}}");
+  v1::PreviewSegmentMessagesResponse previewed;
+  ASSERT_TRUE(env_->stub()
+                  .PreviewSegmentMessages(AuthedContext(token_).get(), preview, &previewed)
+                  .ok());
+  ASSERT_EQ(previewed.messages_size(), 7);
+  EXPECT_EQ(previewed.messages(0).text(), "Dear Customer0 Doe");
+  preview.set_template_("Dear {{nickname}}");
+  grpc::Status status =
+      env_->stub().PreviewSegmentMessages(AuthedContext(token_).get(), preview, &previewed);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("unknown field 'nickname'"));
+
+  // A segment with a bad filter is refused when saved.
+  create.mutable_segment()->set_filter("colour = red");
+  EXPECT_EQ(env_->stub().CreateSegment(AuthedContext(token_).get(), create, &segment).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+TEST_F(ContactsFeaturesTest, ChangesAppearOnTheEventStreamWithChangedFields) {
+  Contact x = Create(Person("Ev", "Ent", "ev@x.example"));
+  v1::UpdateContactRequest update;
+  update.mutable_contact()->set_name(x.name());
+  update.mutable_contact()->set_job_title("CTO");
+  update.mutable_contact()->set_owner("bob");
+  v1::Contact updated;
+  ASSERT_TRUE(env_->stub().UpdateContact(AuthedContext(token_).get(), update, &updated).ok());
+
+  grpc::ClientContext context;
+  context.AddMetadata("authorization", "Bearer " + token_);
+  crm::common::v1::SubscribeRequest request;
+  auto reader = env_->events_stub().Subscribe(&context, request);
+  std::vector<std::string> types;
+  crm::common::v1::Event event;
+  while (types.size() < 3 && reader->Read(&event)) {
+    EXPECT_EQ(event.tenant(), tenant_);
+    types.push_back(event.event_type());
+    if (event.event_type() == "crm.contacts.v1.ContactUpdated") {
+      v1::ContactUpdated payload;
+      ASSERT_TRUE(event.payload().UnpackTo(&payload));
+      EXPECT_THAT(payload.changed_fields(), UnorderedElementsAre("job_title", "owner"));
+      EXPECT_EQ(payload.contact().etag(), updated.etag());
+    }
+  }
+  context.TryCancel();
+  EXPECT_THAT(types, ElementsAre("crm.contacts.v1.ContactCreated", "crm.contacts.v1.ContactUpdated",
+                                 "crm.contacts.v1.ContactOwnerChanged"));
+}
+
 }  // namespace
 }  // namespace crm::contacts

@@ -47,8 +47,9 @@ std::unique_ptr<ContactsTestEnv> ContactsTestEnv::Start() {
   options.default_settings.set_renewal_lead_days(30);
   options.settings_cache_ttl = absl::ZeroDuration();  // tests change settings and expect them
   env->activities_ = std::make_unique<ActivityStore>(*env->pool_, *env->outbox_);
+  env->segments_ = std::make_unique<SegmentStore>(*env->pool_, *env->outbox_);
   env->service_ = std::make_unique<ContactsService>(*env->store_, *env->activities_,
-                                                    *env->authenticator_, options);
+                                                    *env->segments_, *env->authenticator_, options);
   env->notifier_->Start();
   env->events_ = std::make_unique<events::EventStreamService>(
       *env->pool_, "contacts", *env->authenticator_, *env->notifier_, &env->server_->registry());

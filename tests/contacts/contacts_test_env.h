@@ -36,6 +36,7 @@ class ContactsTestEnv {
   std::unique_ptr<events::Outbox> outbox_;
   std::unique_ptr<ContactsStore> store_;
   std::unique_ptr<ActivityStore> activities_;
+  std::unique_ptr<SegmentStore> segments_;
   std::unique_ptr<ContactsService> service_;
   std::unique_ptr<events::Notifier> notifier_;
   std::unique_ptr<events::EventStreamService> events_;
