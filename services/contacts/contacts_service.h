@@ -60,6 +60,9 @@ class ContactsService final : public v1::ContactsService::Service {
                               v1::FindDuplicatesResponse* response) override;
   grpc::Status MergeContacts(grpc::ServerContext* context, const v1::MergeContactsRequest* request,
                              v1::Contact* response) override;
+  grpc::Status ImportContacts(grpc::ServerContext* context,
+                              grpc::ServerReader<v1::ImportContactsRequest>* reader,
+                              v1::ImportContactsResponse* response) override;
   grpc::Status CreateSegment(grpc::ServerContext* context, const v1::CreateSegmentRequest* request,
                              v1::Segment* response) override;
   grpc::Status GetSegment(grpc::ServerContext* context, const v1::GetSegmentRequest* request,

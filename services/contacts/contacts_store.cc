@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/api/errors.h"
@@ -216,27 +217,11 @@ absl::StatusOr<int64_t> ContactsStore::CountContacts(const std::string& tenant,
   return r.Int(0, 0);
 }
 
-absl::StatusOr<Contact> ContactsStore::UpdateContact(const std::string& tenant,
-                                                     const std::string& id,
-                                                     const std::string& actor,
-                                                     const Mutation<Contact>& mutate,
-                                                     absl::Time deadline) {
-  ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(pool_, tenant, deadline));
-  ASSIGN_OR_RETURN(Result current_rows,
-                   tx.Exec(absl::StrCat("SELECT ", kContactColumns,
-                                        " FROM contacts.contacts WHERE tenant_id = $1 AND id = $2 "
-                                        "AND delete_time IS NULL FOR UPDATE"),
-                           {tenant, id}));
-  if (current_rows.rows() == 0) {
-    return absl::NotFoundError(absl::StrCat("contacts/", id, " not found"));
-  }
-  const Contact current = ContactFromRow(current_rows, 0);
-  ASSIGN_OR_RETURN(Contact next, mutate(current));
-  const std::vector<std::string> changed = ChangedFields(current, next);
-  if (changed.empty()) return current;  // nothing to write, no event
-  if (!next.company().empty() && next.company() != current.company()) {
-    RETURN_IF_ERROR(CheckCompanyExists(tx, tenant, next.company()));
-  }
+void ContactsStore::QueueUpdate(Transaction& tx, const std::string& tenant,
+                                const Contact& current, Contact& next,
+                                const std::vector<std::string>& changed,
+                                const std::string& actor) {
+  const std::string id = current.name().substr(kContactPrefix.size());
   const absl::Time now = NowMicros();
   next.set_etag(NextEtag(current.etag()));
   SetTime(next.mutable_update_time(), now);
@@ -271,6 +256,118 @@ absl::StatusOr<Contact> ContactsStore::UpdateContact(const std::string& tenant,
     owner_changed.set_owner(next.owner());
     outbox_.Append(tx, tenant, Draft(kContactType, next.name(), actor, now, owner_changed));
   }
+}
+
+void ContactsStore::QueueCreate(Transaction& tx, const std::string& tenant, Contact& contact,
+                                const std::string& creator) {
+  // The caller may have chosen the id (imports refer to it before writing).
+  const std::string id = contact.name().empty()
+                             ? ids::NewUuidV7()
+                             : contact.name().substr(kContactPrefix.size());
+  const absl::Time now = NowMicros();
+  contact.set_name(absl::StrCat(kContactPrefix, id));
+  contact.set_creator(creator);
+  contact.set_etag("1");
+  SetTime(contact.mutable_create_time(), now);
+  SetTime(contact.mutable_update_time(), now);
+  tx.Queue(absl::StrCat(
+               "WITH c AS (INSERT INTO contacts.contacts (tenant_id, id, given_name, family_name, "
+               "emails, phones, company_id, job_title, owner, creator, lifecycle_stage, "
+               "lead_source, campaign, tags, attributes, create_time, update_time, search_text) "
+               "VALUES ($1, $2, $3, $4, $5::text[], $6::text[], $7::uuid, $8, $9, $10, $11, $12, "
+               "$13, $14::text[], $15::jsonb, ", TimeParam(17), ", ", TimeParam(17), ", ",
+               kSearchTextOfParams, ") RETURNING id, phones) "
+               "INSERT INTO contacts.contact_keys (tenant_id, kind, value, contact_id) "
+               "SELECT $1, 'email', e, c.id FROM c, unnest($16::text[]) e UNION ALL "
+               "SELECT $1, 'phone', p, c.id FROM c, unnest(c.phones) p"),
+           {tenant, id, contact.given_name(), contact.family_name(),
+            db::ToArrayLiteral(ToVector(contact.emails())),
+            db::ToArrayLiteral(ToVector(contact.phones())),
+            OptionalId(contact.company(), kCompanyPrefix), contact.job_title(), contact.owner(),
+            creator, LifecycleStageToText(contact.lifecycle_stage()),
+            LeadSourceToText(contact.lead_source()), contact.campaign(),
+            db::ToArrayLiteral(ToVector(contact.tags())), AttributesJson(contact.attributes()),
+            db::ToArrayLiteral(EmailKeys(contact)), absl::StrCat(absl::ToUnixMicros(now))});
+  v1::ContactCreated event;
+  *event.mutable_contact() = contact;
+  outbox_.Append(tx, tenant, Draft(kContactType, contact.name(), creator, now, event));
+}
+
+absl::StatusOr<std::optional<std::string>> ContactsStore::FindImport(const std::string& tenant,
+                                                                    const std::string& import_id,
+                                                                    absl::Time deadline) {
+  ASSIGN_OR_RETURN(Result r, RunOnce(pool_, tenant,
+                                     "SELECT encode(report, 'hex') FROM contacts.imports WHERE "
+                                     "tenant_id = $1 AND import_id = $2",
+                                     {tenant, import_id}, deadline));
+  if (r.rows() == 0) return std::nullopt;
+  return absl::HexStringToBytes(r.Text(0, 0));
+}
+
+absl::Status ContactsStore::SaveImport(const std::string& tenant, const std::string& import_id,
+                                       const std::string& author, const std::string& report,
+                                       absl::Time deadline) {
+  return RunOnce(pool_, tenant,
+                 "INSERT INTO contacts.imports (tenant_id, import_id, author, report) VALUES "
+                 "($1, $2, $3, decode($4, 'hex')) ON CONFLICT DO NOTHING",
+                 {tenant, import_id, author, absl::BytesToHexString(report)}, deadline)
+      .status();
+}
+
+absl::StatusOr<std::map<std::string, std::string>> ContactsStore::LookupKeys(
+    Transaction& tx, const std::string& tenant, const std::vector<std::string>& email_keys,
+    const std::vector<std::string>& phones) {
+  ASSIGN_OR_RETURN(Result r, tx.Exec("SELECT kind, value, contact_id FROM contacts.contact_keys "
+                                     "WHERE tenant_id = $1 AND ((kind = 'email' AND value = "
+                                     "ANY($2::text[])) OR (kind = 'phone' AND value = "
+                                     "ANY($3::text[])))",
+                                     {tenant, db::ToArrayLiteral(email_keys),
+                                      db::ToArrayLiteral(phones)}));
+  std::map<std::string, std::string> out;
+  for (int i = 0; i < r.rows(); ++i) {
+    out[absl::StrCat(r.Text(i, 0), ":", r.Text(i, 1))] = absl::StrCat(kContactPrefix, r.Text(i, 2));
+  }
+  return out;
+}
+
+absl::StatusOr<std::map<std::string, Contact>> ContactsStore::LockContacts(
+    Transaction& tx, const std::string& tenant, const std::vector<std::string>& ids) {
+  std::map<std::string, Contact> out;
+  if (ids.empty()) return out;
+  ASSIGN_OR_RETURN(Result r, tx.Exec(absl::StrCat("SELECT ", kContactColumns,
+                                                  " FROM contacts.contacts WHERE tenant_id = $1 "
+                                                  "AND id = ANY($2::uuid[]) AND delete_time IS NULL "
+                                                  "ORDER BY id FOR UPDATE"),
+                                     {tenant, db::ToArrayLiteral(ids)}));
+  for (int i = 0; i < r.rows(); ++i) {
+    Contact c = ContactFromRow(r, i);
+    out[c.name()] = std::move(c);
+  }
+  return out;
+}
+
+absl::StatusOr<Contact> ContactsStore::UpdateContact(const std::string& tenant,
+                                                     const std::string& id,
+                                                     const std::string& actor,
+                                                     const Mutation<Contact>& mutate,
+                                                     absl::Time deadline) {
+  ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(pool_, tenant, deadline));
+  ASSIGN_OR_RETURN(Result current_rows,
+                   tx.Exec(absl::StrCat("SELECT ", kContactColumns,
+                                        " FROM contacts.contacts WHERE tenant_id = $1 AND id = $2 "
+                                        "AND delete_time IS NULL FOR UPDATE"),
+                           {tenant, id}));
+  if (current_rows.rows() == 0) {
+    return absl::NotFoundError(absl::StrCat("contacts/", id, " not found"));
+  }
+  const Contact current = ContactFromRow(current_rows, 0);
+  ASSIGN_OR_RETURN(Contact next, mutate(current));
+  const std::vector<std::string> changed = ChangedFields(current, next);
+  if (changed.empty()) return current;  // nothing to write, no event
+  if (!next.company().empty() && next.company() != current.company()) {
+    RETURN_IF_ERROR(CheckCompanyExists(tx, tenant, next.company()));
+  }
+  QueueUpdate(tx, tenant, current, next, changed, actor);
   absl::Status status = tx.Commit();
   if (status.code() == absl::StatusCode::kAlreadyExists) {
     return DuplicateContactError(tenant, next, deadline);

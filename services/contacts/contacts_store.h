@@ -3,6 +3,8 @@
 #pragma once
 
 #include <functional>
+#include <map>
+#include <optional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -69,6 +71,32 @@ class ContactsStore final {
                              const std::string& actor,
                              const std::function<absl::Status(const v1::Contact&)>& check,
                              absl::Time deadline);
+
+  // Batch building blocks (imports): queue a create or an update of an already locked-or-read
+  // contact into `tx`, with its keys and events. `contact`/`next` get their output fields; a
+  // `contact` with a name keeps that id.
+  void QueueCreate(db::Transaction& tx, const std::string& tenant, v1::Contact& contact,
+                   const std::string& creator);
+  void QueueUpdate(db::Transaction& tx, const std::string& tenant, const v1::Contact& current,
+                   v1::Contact& next, const std::vector<std::string>& changed,
+                   const std::string& actor);
+  // Which contacts hold these keys: "email:<key>" / "phone:<e164>" -> "contacts/{id}".
+  absl::StatusOr<std::map<std::string, std::string>> LookupKeys(
+      db::Transaction& tx, const std::string& tenant, const std::vector<std::string>& email_keys,
+      const std::vector<std::string>& phones);
+  // Live contacts by id (uuid), locked for update in id order, keyed by resource name.
+  absl::StatusOr<std::map<std::string, v1::Contact>> LockContacts(
+      db::Transaction& tx, const std::string& tenant, const std::vector<std::string>& ids);
+  // The stored report of a finished import, if any.
+  absl::StatusOr<std::optional<std::string>> FindImport(const std::string& tenant,
+                                                        const std::string& import_id,
+                                                        absl::Time deadline);
+  // Records a finished import's report; the first report of an id wins.
+  absl::Status SaveImport(const std::string& tenant, const std::string& import_id,
+                          const std::string& author, const std::string& report,
+                          absl::Time deadline);
+  // The pool, for callers that compose a transaction of the building blocks above.
+  db::Pool& pool() { return pool_; }
 
   // Ranked full-text + trigram search over names, emails, phones and company names.
   // `limit` rows from `offset`.

@@ -1,0 +1,59 @@
+// Imports a CSV file of contacts (the seed's three reps' spreadsheets): rows arrive in chunks,
+// are read with CsvReader, mapped with MapRow, normalised like any create, and written in
+// batches. Each row ends CREATED, MERGED into the contact that already holds one of its emails or
+// phones (new details added), DUPLICATE_SKIPPED (nothing new), or INVALID (nothing written).
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "common/auth/authenticator.h"
+#include "crm/contacts/v1/contacts_service.pb.h"
+#include "services/contacts/contacts_store.h"
+#include "services/contacts/csv_reader.h"
+#include "services/contacts/import_mapping.h"
+
+namespace crm::contacts {
+
+class ContactImporter final {
+ public:
+  ContactImporter(ContactsStore& store, const auth::Principal& caller, std::string phone_region,
+                  const v1::ImportOptions& options);
+
+  // Reads a chunk; full batches are written as they fill.
+  absl::Status Feed(absl::string_view chunk);
+  // Writes the last batch and returns the report.
+  absl::StatusOr<v1::ImportContactsResponse> Finish();
+
+  static constexpr int kBatchRows = 500;
+
+ private:
+  struct Planned {
+    int64_t line;
+    v1::ImportRowResult::Outcome outcome;
+    std::string contact;  // resource name
+    std::string error;
+  };
+  absl::Status TakeRows(std::vector<CsvRow> rows);
+  absl::Status WriteBatch();
+  // Plans and writes `rows` in one transaction; fails as a whole (nothing written) on conflict.
+  absl::StatusOr<std::vector<Planned>> TryBatch(const std::vector<std::pair<int64_t,
+                                                v1::Contact>>& rows);
+
+  ContactsStore& store_;
+  const auth::Principal caller_;
+  const std::string phone_region_;
+  const v1::ImportOptions options_;
+  CsvReader reader_;
+  std::optional<std::vector<std::string>> header_;
+  ImportMapping mapping_;
+  // Rows waiting for the next batch: line and normalised contact, or an invalid row's result.
+  std::vector<std::pair<int64_t, v1::Contact>> pending_;
+  v1::ImportContactsResponse report_;
+  std::map<std::string, std::string> company_ids_;  // lower-case display name -> resource name
+};
+
+}  // namespace crm::contacts
