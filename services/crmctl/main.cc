@@ -6,8 +6,15 @@
 //   crmctl contacts list [--json]
 //   crmctl contacts get contacts/0190...
 //   crmctl contacts delete contacts/0190...
-//   crmctl companies create --display-name Acme --domain acme.com
+//   crmctl contacts list --filter 'lifecycle_stage = CUSTOMER AND tags:vip'
+//   crmctl contacts search petrosian
+//   crmctl contacts import leads.csv [--mapping 'Mobile=phone'] [--dry_run]
+//   crmctl contacts log contacts/0190... --kind call --subject "Intro call"
+//   crmctl contacts timeline contacts/0190...
+//   crmctl companies create --display_name Acme --domain acme.com
 //   crmctl companies list
+//   crmctl segments create --display_name Customers --filter 'lifecycle_stage = CUSTOMER'
+//   crmctl segments list | count NAME | export NAME --out customers.csv [--template 'Hi {{given_name}}']
 #include <unistd.h>
 
 #include <iostream>
@@ -16,7 +23,9 @@
 #include <grpcpp/grpcpp.h>
 
 #include "absl/flags/flag.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "common/auth/authenticator.h"
@@ -24,6 +33,7 @@
 #include "common/config/env_flags.h"
 #include "crm/contacts/v1/contacts_service.grpc.pb.h"
 #include "services/crmctl/table.h"
+#include "services/crmctl/transfer_commands.h"
 
 ABSL_FLAG(std::string, contacts_addr, "127.0.0.1:50051", "contacts service host:port");
 ABSL_FLAG(std::string, token, "", "Bearer token (or CRM_TOKEN); mint one with `crmctl token`");
@@ -46,6 +56,15 @@ ABSL_FLAG(std::string, domain, "", "company web domain");
 ABSL_FLAG(std::string, owner, "", "owner user id (default: you)");
 ABSL_FLAG(std::string, request_id, "", "idempotency key for create");
 ABSL_FLAG(int, page_size, 50, "list: rows per page");
+ABSL_FLAG(std::string, filter, "", "list: AIP-160 filter; segments create: the segment's filter");
+ABSL_FLAG(std::string, import_id, "", "import: idempotency key (default: from file name and size)");
+ABSL_FLAG(std::string, mapping, "", "import: column mapping, e.g. 'Mobile=phone,Org=company'");
+ABSL_FLAG(bool, dry_run, false, "import: validate and report without writing");
+ABSL_FLAG(std::string, out, "", "export: output file (default stdout)");
+ABSL_FLAG(std::string, template, "", "export: message template, e.g. 'Hello {{given_name}}'");
+ABSL_FLAG(std::string, kind, "call", "log: call, email, meeting or note");
+ABSL_FLAG(std::string, subject, "", "log: subject line");
+ABSL_FLAG(std::string, outcome, "", "log: outcome, e.g. 'no answer'");
 ABSL_FLAG(std::string, page_token, "", "list: continue from this token");
 
 namespace crm::ctl {
@@ -56,7 +75,8 @@ namespace v1 = crm::contacts::v1;
 constexpr char kUsage[] =
     "crmctl <command> [flags]\n"
     "  token --tenant T --user U --roles rep[,manager,admin]\n"
-    "  contacts create|get|list|delete ...\n"
+    "  contacts create|get|list|delete|search|import|log|timeline ...\n"
+    "  segments create|list|count|export ...\n"
     "  companies create|get|list ...\n"
     "Flags also come from the environment: CRM_TOKEN, CRM_CONTACTS_ADDR, CRM_JWT_SECRET.";
 
@@ -157,8 +177,72 @@ int Contacts(v1::ContactsService::Stub& stub, const std::vector<char*>& args) {
     if (!status.ok()) return FailRpc(status);
     if (json) return PrintJson(out), 0;
     AddContactRow(table, out);
+  } else if (verb == "search") {
+    if (args.size() < 4) return Fail("usage: crmctl contacts search QUERY");
+    v1::SearchContactsRequest request;
+    request.set_query(args[3]);
+    request.set_page_size(std::min(absl::GetFlag(FLAGS_page_size), 100));
+    v1::SearchContactsResponse out;
+    grpc::Status status = stub.SearchContacts(Context().get(), request, &out);
+    if (!status.ok()) return FailRpc(status);
+    if (json) return PrintJson(out), 0;
+    Table results({"SCORE", "NAME", "PERSON", "EMAILS", "PHONES", "OWNER"});
+    for (const auto& r : out.results()) {
+      const auto& c = r.contact();
+      results.AddRow({absl::StrFormat("%.2f", r.score()), c.name(),
+                      absl::StrCat(c.given_name(), " ", c.family_name()),
+                      absl::StrJoin(c.emails(), ","), absl::StrJoin(c.phones(), ","), c.owner()});
+    }
+    std::cout << results.Render(Colour());
+    return 0;
+  } else if (verb == "import") {
+    if (args.size() < 4) return Fail("usage: crmctl contacts import FILE.csv");
+    TransferOptions options;
+    options.token = absl::GetFlag(FLAGS_token);
+    options.json = json;
+    options.colour = Colour();
+    options.import_id = absl::GetFlag(FLAGS_import_id);
+    options.mapping = absl::GetFlag(FLAGS_mapping);
+    options.dry_run = absl::GetFlag(FLAGS_dry_run);
+    return ImportContactsFile(stub, args[3], options);
+  } else if (verb == "log") {
+    if (args.size() < 4) return Fail("usage: crmctl contacts log contacts/ID --kind call");
+    v1::LogActivityRequest request;
+    v1::ActivityKind kind = v1::ACTIVITY_KIND_UNSPECIFIED;
+    v1::ActivityKind_Parse("ACTIVITY_KIND_" + absl::AsciiStrToUpper(absl::GetFlag(FLAGS_kind)),
+                           &kind);
+    request.mutable_activity()->set_kind(kind);
+    request.mutable_activity()->set_contact(args[3]);
+    request.mutable_activity()->set_subject(absl::GetFlag(FLAGS_subject));
+    request.mutable_activity()->set_outcome(absl::GetFlag(FLAGS_outcome));
+    v1::Activity out;
+    grpc::Status status = stub.LogActivity(Context().get(), request, &out);
+    if (!status.ok()) return FailRpc(status);
+    if (json) return PrintJson(out), 0;
+    std::cout << "logged " << out.name() << "\n";
+    return 0;
+  } else if (verb == "timeline") {
+    if (args.size() < 4) return Fail("usage: crmctl contacts timeline contacts/ID");
+    v1::ListActivitiesRequest request;
+    request.set_parent(args[3]);
+    request.set_page_size(absl::GetFlag(FLAGS_page_size));
+    request.set_page_token(absl::GetFlag(FLAGS_page_token));
+    v1::ListActivitiesResponse out;
+    grpc::Status status = stub.ListActivities(Context().get(), request, &out);
+    if (!status.ok()) return FailRpc(status);
+    if (json) return PrintJson(out), 0;
+    Table timeline({"WHEN", "KIND", "BY", "SUBJECT", "OUTCOME"});
+    for (const auto& a : out.activities()) {
+      timeline.AddRow({absl::FormatTime("%Y-%m-%d %H:%M", absl::FromUnixSeconds(a.occur_time().seconds()),
+                                        absl::LocalTimeZone()),
+                       absl::AsciiStrToLower(v1::ActivityKind_Name(a.kind()).substr(14)), a.author(),
+                       a.subject(), a.outcome()});
+    }
+    std::cout << timeline.Render(Colour());
+    return 0;
   } else if (verb == "list") {
     v1::ListContactsRequest request;
+    request.set_filter(absl::GetFlag(FLAGS_filter));
     request.set_page_size(absl::GetFlag(FLAGS_page_size));
     request.set_page_token(absl::GetFlag(FLAGS_page_token));
     v1::ListContactsResponse out;
@@ -172,7 +256,7 @@ int Contacts(v1::ContactsService::Stub& stub, const std::vector<char*>& args) {
     }
     return 0;
   } else {
-    return Fail("usage: crmctl contacts create|get|list|delete");
+    return Fail("usage: crmctl contacts create|get|list|delete|search|import|log|timeline");
   }
   std::cout << table.Render(Colour());
   return 0;
@@ -221,6 +305,53 @@ int Companies(v1::ContactsService::Stub& stub, const std::vector<char*>& args) {
   return 0;
 }
 
+int Segments(v1::ContactsService::Stub& stub, const std::vector<char*>& args) {
+  const std::string verb = args.size() > 2 ? args[2] : "";
+  const bool json = absl::GetFlag(FLAGS_json);
+  Table table({"NAME", "SEGMENT", "FILTER", "OWNER"});
+  auto add = [&](const v1::Segment& s) {
+    table.AddRow({s.name(), s.display_name(), s.filter(), s.owner()});
+  };
+  if (verb == "create") {
+    v1::CreateSegmentRequest request;
+    request.mutable_segment()->set_display_name(absl::GetFlag(FLAGS_display_name));
+    request.mutable_segment()->set_filter(absl::GetFlag(FLAGS_filter));
+    v1::Segment out;
+    grpc::Status status = stub.CreateSegment(Context().get(), request, &out);
+    if (!status.ok()) return FailRpc(status);
+    if (json) return PrintJson(out), 0;
+    add(out);
+  } else if (verb == "list") {
+    v1::ListSegmentsRequest request;
+    request.set_page_size(absl::GetFlag(FLAGS_page_size));
+    v1::ListSegmentsResponse out;
+    grpc::Status status = stub.ListSegments(Context().get(), request, &out);
+    if (!status.ok()) return FailRpc(status);
+    if (json) return PrintJson(out), 0;
+    for (const auto& s : out.segments()) add(s);
+  } else if (verb == "count") {
+    if (args.size() < 4) return Fail("usage: crmctl segments count segments/ID");
+    v1::CountSegmentRequest request;
+    request.set_name(args[3]);
+    v1::CountSegmentResponse out;
+    grpc::Status status = stub.CountSegment(Context().get(), request, &out);
+    if (!status.ok()) return FailRpc(status);
+    std::cout << out.count() << "\n";
+    return 0;
+  } else if (verb == "export") {
+    if (args.size() < 4) return Fail("usage: crmctl segments export segments/ID --out FILE.csv");
+    TransferOptions options;
+    options.token = absl::GetFlag(FLAGS_token);
+    options.out = absl::GetFlag(FLAGS_out);
+    options.message_template = absl::GetFlag(FLAGS_template);
+    return ExportSegment(stub, args[3], options);
+  } else {
+    return Fail("usage: crmctl segments create|list|count|export");
+  }
+  std::cout << table.Render(Colour());
+  return 0;
+}
+
 }  // namespace
 }  // namespace crm::ctl
 
@@ -228,11 +359,15 @@ int main(int argc, char** argv) {
   std::vector<char*> args = crm::config::ParseFlagsWithEnv(argc, argv, crm::ctl::kUsage);
   const std::string command = args.size() > 1 ? args[1] : "";
   if (command == "token") return crm::ctl::Token();
-  auto channel = grpc::CreateChannel(absl::GetFlag(FLAGS_contacts_addr),
-                                     grpc::InsecureChannelCredentials());
+  grpc::ChannelArguments channel_args;
+  // Import reports list every row: allow large responses.
+  channel_args.SetMaxReceiveMessageSize(512 << 20);
+  auto channel = grpc::CreateCustomChannel(absl::GetFlag(FLAGS_contacts_addr),
+                                           grpc::InsecureChannelCredentials(), channel_args);
   auto stub = crm::contacts::v1::ContactsService::NewStub(channel);
   if (command == "contacts") return crm::ctl::Contacts(*stub, args);
   if (command == "companies") return crm::ctl::Companies(*stub, args);
+  if (command == "segments") return crm::ctl::Segments(*stub, args);
   std::cerr << crm::ctl::kUsage << "\n";
   return 2;
 }
