@@ -3,6 +3,7 @@
 REVOKE CREATE ON SCHEMA public FROM PUBLIC;
 -- Trigram search (contacts). Extensions need a superuser, so the bootstrap creates them.
 CREATE EXTENSION IF NOT EXISTS pg_trgm WITH SCHEMA public;
+CREATE EXTENSION IF NOT EXISTS btree_gist WITH SCHEMA public;
 DO $$
 DECLARE
   service text;

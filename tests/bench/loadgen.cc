@@ -4,7 +4,7 @@
 //   loadgen --target=127.0.0.1:50051 --method=get_contact --concurrency=8 --seconds=10
 //
 // Methods: health (grpc.health.v1.Health/Check), create_contact (unique email per call),
-// get_contact (random reads of contacts the generator creates first).
+// get_contact (random reads of contacts the generator creates first), search_contacts.
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
@@ -18,6 +18,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "common/auth/authenticator.h"
 #include "common/auth/jwt.h"
@@ -33,6 +34,8 @@ ABSL_FLAG(double, warmup_seconds, 1, "unmeasured warm-up time");
 ABSL_FLAG(std::string, jwt_secret, "", "HS256 secret, inline or @file");
 ABSL_FLAG(std::string, tenant, "bench", "tenant of the generated token");
 ABSL_FLAG(int, preload, 2000, "get_contact: contacts created before measuring");
+ABSL_FLAG(std::string, queries, "anna,petrosian,ivanov,boris@,smith,garcia,lee,müller",
+          "search_contacts: comma-separated queries, used in turn");
 
 namespace {
 
@@ -70,6 +73,12 @@ class Caller {
           absl::StrCat("w", worker_, "-", counter_++, "-", start_, "@bench.example"));
       v1::Contact response;
       return contacts_->CreateContact(&context, request, &response);
+    }
+    if (method == "search_contacts") {
+      v1::SearchContactsRequest request;
+      request.set_query(names[rng_() % names.size()]);
+      v1::SearchContactsResponse response;
+      return contacts_->SearchContacts(&context, request, &response);
     }
     v1::GetContactRequest request;
     request.set_name(names[rng_() % names.size()]);
@@ -122,6 +131,9 @@ int main(int argc, char** argv) {
   }
 
   std::vector<std::string> names;
+  if (method == "search_contacts") {
+    names = absl::StrSplit(absl::GetFlag(FLAGS_queries), ',');
+  }
   if (method == "get_contact") {
     v1::ContactsService::Stub stub(channels[0]);
     for (int i = 0; i < absl::GetFlag(FLAGS_preload); ++i) {

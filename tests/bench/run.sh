@@ -73,3 +73,8 @@ echo
 echo "CreateContact / pgbench naive transaction: $(ratio "$(field qps "$create")" "$tps")x (target >= 1.0)"
 echo "GetContact / Health.Check:                 $(ratio "$(field qps "$get")" "$(field qps "$health")")x (target >= 0.5)"
 echo "Commit -> Subscribe stream p99:            $(field p99_ms "$events") ms (target <= 100 ms, at 200 creates/s)"
+
+if [ "${BENCH_SCALE:-1}" = 1 ]; then
+  echo
+  "$ROOT/tests/bench/contacts_at_scale.sh" "$BUILD" "$dir/pg" "$grpc_port" "$secret"
+fi

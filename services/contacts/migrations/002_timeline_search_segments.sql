@@ -7,13 +7,13 @@ ALTER TABLE contacts
   -- Names, emails, phones and the company's name, written by the service on every change.
   ADD COLUMN search_text         text NOT NULL DEFAULT '';
 
--- Trigram indexes serve partial and misspelled input in any script; lower() keeps them
--- case-insensitive. pg_trgm is created by the database bootstrap (it needs a superuser).
-CREATE INDEX contacts_search_trgm ON contacts USING gin (lower(search_text) public.gin_trgm_ops);
-CREATE INDEX contacts_search_fts ON contacts
-  USING gin (to_tsvector('simple'::regconfig, search_text));
+-- Trigram GiST indexes serve partial and misspelled input in any script, nearest first
+-- (KNN: ORDER BY query <<-> text), within the tenant (btree_gist for tenant_id); lower() keeps
+-- them case-insensitive. The extensions come from the database bootstrap (superuser only).
+CREATE INDEX contacts_search_trgm ON contacts
+  USING gist (tenant_id, lower(search_text) public.gist_trgm_ops) WHERE delete_time IS NULL;
 CREATE INDEX companies_name_trgm ON companies
-  USING gin (lower(display_name) public.gin_trgm_ops);
+  USING gist (tenant_id, lower(display_name) public.gist_trgm_ops) WHERE delete_time IS NULL;
 -- Likely-duplicate look-ups: same name (case-insensitive) within a tenant.
 CREATE INDEX contacts_name ON contacts (tenant_id, lower(given_name), lower(family_name))
   WHERE delete_time IS NULL;
