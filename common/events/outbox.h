@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include <google/protobuf/message.h>
 
@@ -38,12 +39,16 @@ class Outbox final {
   // Queues the event in `tx` (no extra round trip); the streams are woken after the commit.
   // `tenant` must be the transaction's tenant.
   void Append(db::Transaction& tx, absl::string_view tenant, const EventDraft& event);
+  // Several events in one statement (bulk writes such as imports), in the given order.
+  void AppendMany(db::Transaction& tx, absl::string_view tenant,
+                  const std::vector<EventDraft>& events);
 
   const std::string& schema() const { return schema_; }
 
  private:
   std::string schema_;
   std::string insert_sql_;
+  std::string insert_many_sql_;
   prometheus::Family<prometheus::Counter>* events_total_ = nullptr;
   Notifier* notifier_;
 };

@@ -238,9 +238,10 @@ absl::StatusOr<std::vector<ContactImporter::Planned>> ContactImporter::TryBatch(
     }
     return planned;
   }
-  for (const std::string& name : created_order) {
-    store_.QueueCreate(tx, caller_.tenant, created[name], caller_.user);
-  }
+  std::vector<v1::Contact> to_create;
+  to_create.reserve(created_order.size());
+  for (const std::string& name : created_order) to_create.push_back(created[name]);
+  store_.QueueCreateMany(tx, caller_.tenant, to_create, caller_.user);
   for (auto& [name, next] : updated) {
     const v1::Contact& was = current[name];
     store_.QueueUpdate(tx, caller_.tenant, was, next, ChangedFields(was, next), caller_.user);

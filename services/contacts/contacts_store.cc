@@ -293,6 +293,66 @@ void ContactsStore::QueueCreate(Transaction& tx, const std::string& tenant, Cont
   outbox_.Append(tx, tenant, Draft(kContactType, contact.name(), creator, now, event));
 }
 
+void ContactsStore::QueueCreateMany(Transaction& tx, const std::string& tenant,
+                                    std::vector<Contact>& contacts, const std::string& creator) {
+  if (contacts.empty()) return;
+  const absl::Time now = NowMicros();
+  nlohmann::json rows = nlohmann::json::array();
+  for (Contact& contact : contacts) {
+    if (contact.name().empty()) contact.set_name(absl::StrCat(kContactPrefix, ids::NewUuidV7()));
+    contact.set_creator(creator);
+    contact.set_etag("1");
+    SetTime(contact.mutable_create_time(), now);
+    SetTime(contact.mutable_update_time(), now);
+    nlohmann::json row = {
+        {"id", contact.name().substr(kContactPrefix.size())},
+        {"given_name", contact.given_name()},
+        {"family_name", contact.family_name()},
+        {"emails", ToVector(contact.emails())},
+        {"phones", ToVector(contact.phones())},
+        {"email_keys", EmailKeys(contact)},
+        {"job_title", contact.job_title()},
+        {"owner", contact.owner()},
+        {"lifecycle_stage", LifecycleStageToText(contact.lifecycle_stage())},
+        {"lead_source", LeadSourceToText(contact.lead_source())},
+        {"campaign", contact.campaign()},
+        {"tags", ToVector(contact.tags())},
+        {"attributes", nlohmann::json::parse(AttributesJson(contact.attributes()))}};
+    row["company_id"] = contact.company().empty()
+                            ? nlohmann::json(nullptr)
+                            : nlohmann::json(contact.company().substr(kCompanyPrefix.size()));
+    rows.push_back(std::move(row));
+  }
+  // One document per batch: the rows, then their keys from the same document.
+  tx.Queue(absl::StrCat(
+               "WITH r AS (SELECT * FROM jsonb_to_recordset($2::jsonb) AS r(id uuid, "
+               "given_name text, family_name text, emails text[], phones text[], "
+               "email_keys text[], company_id uuid, job_title text, owner text, "
+               "lifecycle_stage text, lead_source text, campaign text, tags text[], "
+               "attributes jsonb)), "
+               "c AS (INSERT INTO contacts.contacts (tenant_id, id, given_name, family_name, "
+               "emails, phones, company_id, job_title, owner, creator, lifecycle_stage, "
+               "lead_source, campaign, tags, attributes, create_time, update_time, search_text) "
+               "SELECT $1, id, given_name, family_name, emails, phones, company_id, job_title, "
+               "owner, $3, lifecycle_stage, lead_source, campaign, tags, attributes, ",
+               TimeParam(4), ", ", TimeParam(4),
+               ", concat_ws(' ', given_name, family_name, array_to_string(emails, ' '), "
+               "array_to_string(phones, ' ')) FROM r RETURNING id) "
+               "INSERT INTO contacts.contact_keys (tenant_id, kind, value, contact_id) "
+               "SELECT $1, 'email', e, r.id FROM r JOIN c ON c.id = r.id, unnest(r.email_keys) e "
+               "UNION ALL SELECT $1, 'phone', p, r.id FROM r JOIN c ON c.id = r.id, "
+               "unnest(r.phones) p"),
+           {tenant, rows.dump(), creator, absl::StrCat(absl::ToUnixMicros(now))});
+  std::vector<v1::ContactCreated> payloads(contacts.size());
+  std::vector<events::EventDraft> drafts;
+  drafts.reserve(contacts.size());
+  for (size_t i = 0; i < contacts.size(); ++i) {
+    *payloads[i].mutable_contact() = contacts[i];
+    drafts.push_back(Draft(kContactType, contacts[i].name(), creator, now, payloads[i]));
+  }
+  outbox_.AppendMany(tx, tenant, drafts);
+}
+
 absl::StatusOr<std::optional<std::string>> ContactsStore::FindImport(const std::string& tenant,
                                                                     const std::string& import_id,
                                                                     absl::Time deadline) {

@@ -77,6 +77,9 @@ class ContactsStore final {
   // `contact` with a name keeps that id.
   void QueueCreate(db::Transaction& tx, const std::string& tenant, v1::Contact& contact,
                    const std::string& creator);
+  // Many creates in three statements (contacts, keys, events): the import's fast path.
+  void QueueCreateMany(db::Transaction& tx, const std::string& tenant,
+                       std::vector<v1::Contact>& contacts, const std::string& creator);
   void QueueUpdate(db::Transaction& tx, const std::string& tenant, const v1::Contact& current,
                    v1::Contact& next, const std::vector<std::string>& changed,
                    const std::string& actor);

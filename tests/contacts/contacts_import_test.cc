@@ -147,6 +147,24 @@ TEST_F(ContactsImportTest, ManyRowsAcrossBatchesWithDuplicatesInsideTheFile) {
   EXPECT_EQ(report.created() + report.duplicates() + report.merged(), rows);
   EXPECT_EQ(report.duplicates(), rows / 10);
   EXPECT_EQ(CountContacts(), rows - rows / 10);
+
+  // Every created contact has its event, in increasing positions.
+  grpc::ClientContext context;
+  context.AddMetadata("authorization", "Bearer " + MintToken(tenant_, "x", {"rep"}));
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  crm::common::v1::SubscribeRequest request;
+  request.add_event_types("crm.contacts.v1.ContactCreated");
+  auto reader = env_->events_stub().Subscribe(&context, request);
+  crm::common::v1::Event event;
+  int64_t events = 0;
+  int64_t last_position = 0;
+  while (events < report.created() && reader->Read(&event)) {
+    EXPECT_GT(event.position(), last_position);
+    last_position = event.position();
+    ++events;
+  }
+  context.TryCancel();
+  EXPECT_EQ(events, report.created());
 }
 
 TEST_F(ContactsImportTest, AFileWithoutOptionsOrHeaderIsRejected) {
