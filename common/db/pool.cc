@@ -9,8 +9,11 @@
 
 namespace crm::db {
 
-PooledConnection::~PooledConnection() {
+PooledConnection::~PooledConnection() { Release(); }
+
+void PooledConnection::Release() {
   if (pool_ != nullptr && conn_ != nullptr) pool_->Release(std::move(conn_));
+  conn_.reset();
 }
 
 Pool::Pool(PoolOptions options, prometheus::Registry* registry) : options_(std::move(options)) {

@@ -47,6 +47,10 @@ class PooledConnection final {
   PooledConnection& operator=(PooledConnection&&) = default;
   ~PooledConnection();
 
+  // Gives the connection back to the pool now (the destructor then does nothing).
+  void Release();
+  bool held() const { return conn_ != nullptr; }
+
   Connection* operator->() { return conn_.get(); }
   Connection& operator*() { return *conn_; }
 

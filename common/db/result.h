@@ -22,6 +22,8 @@ class Result final {
   explicit Result(PGresult* result) : result_(result, &PQclear) {}
 
   int rows() const { return result_ ? PQntuples(result_.get()) : 0; }
+  // True for the result of a statement that ran (as opposed to an empty slot).
+  bool ok() const { return result_ != nullptr; }
   int columns() const { return result_ ? PQnfields(result_.get()) : 0; }
   // Rows changed by INSERT/UPDATE/DELETE.
   int64_t affected() const;

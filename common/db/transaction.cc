@@ -59,11 +59,17 @@ void Transaction::Fail(absl::Status status) {
 }
 
 int Transaction::Queue(absl::string_view sql, const Params& params) {
+  if (done_ || !conn_.held()) {
+    Fail(absl::FailedPreconditionError("statement queued on a finished transaction"));
+    slot_of_.push_back(static_cast<int>(results_.size()));
+    results_.emplace_back();
+    return static_cast<int>(slot_of_.size()) - 1;
+  }
   PGconn* raw = conn_->raw();
   if (first_error_.ok()) {
     const std::string* name = conn_->PreparedName(sql);
     if (name == nullptr && (name = conn_->AddPrepared(sql)) != nullptr) {
-      prepared_here_.emplace_back(sql);
+      prepared_here_.emplace_back(std::string(sql), static_cast<int>(results_.size()));
       if (PQsendPrepare(raw, name->c_str(), std::string(sql).c_str(),
                         static_cast<int>(params.size()), nullptr) != 1) {
         conn_->MarkBroken();
@@ -78,11 +84,23 @@ int Transaction::Queue(absl::string_view sql, const Params& params) {
   }
   slot_of_.push_back(static_cast<int>(results_.size()));
   results_.emplace_back();
+  // Read results as we go on long pipelines: with nobody reading, the server's output buffer
+  // fills while we block writing, and both sides would wait for ever.
+  constexpr int kMaxUnread = 256;
+  if (first_error_.ok() && static_cast<int>(results_.size()) - read_ > kMaxUnread) {
+    if (PQsendFlushRequest(raw) != 1 || PQflush(raw) != 0) {
+      conn_->MarkBroken();
+      Fail(StatusFromResult(nullptr, raw));
+    } else {
+      (void)ReadThrough(static_cast<int>(results_.size()) - 1);
+    }
+  }
   return static_cast<int>(slot_of_.size()) - 1;
 }
 
 absl::StatusOr<Result> Transaction::Exec(absl::string_view sql, const Params& params) {
   const int index = Queue(sql, params);
+  if (!first_error_.ok()) return first_error_;
   PGconn* raw = conn_->raw();
   if (first_error_.ok() && (PQsendFlushRequest(raw) != 1 || PQflush(raw) != 0)) {
     conn_->MarkBroken();
@@ -136,14 +154,13 @@ absl::Status Transaction::Sync() {
       PQclear(r);
       break;
     }
+    if (st == PGRES_FATAL_ERROR) Fail(StatusFromResult(r, raw));  // also errors at commit
     if (read_ < static_cast<int>(results_.size())) {
       if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
         results_[read_] = Result(r);
         r = nullptr;
-      } else if (st == PGRES_FATAL_ERROR) {
-        Fail(StatusFromResult(r, raw));
       }
-      // A message's results end with a null, read by the next loop turn; count it then.
+      // A message's results end with a null; consume it with the message.
       PGresult* end = PQgetResult(raw);
       PQclear(end);
       ++read_;
@@ -168,29 +185,45 @@ absl::Status Transaction::Commit() {
   absl::Status status = Sync();
   if (!status.ok()) Fail(status);
   if (!first_error_.ok()) {
-    conn_->ForgetPrepared(prepared_here_);
+    ForgetFailedPrepares();
+    conn_.Release();
     return first_error_;
   }
+  conn_.Release();
   for (auto& callback : on_commit_) callback();
   return absl::OkStatus();
 }
 
+void Transaction::ForgetFailedPrepares() {
+  std::vector<std::string> failed;
+  for (const auto& [sql, slot] : prepared_here_) {
+    // A PREPARE that was read and succeeded exists on the server (Parse is not transactional).
+    const bool prepared = slot < read_ && results_[slot].ok();
+    if (!prepared) failed.push_back(sql);
+  }
+  conn_->ForgetPrepared(failed);
+}
+
 void Transaction::Rollback() {
   done_ = true;
-  conn_->ForgetPrepared(prepared_here_);
+  if (!conn_.held()) return;
+  ForgetFailedPrepares();
   PGconn* raw = conn_->raw();
   if (PQstatus(raw) != CONNECTION_OK) {
     conn_->MarkBroken();
+    conn_.Release();
     return;
   }
   // ROLLBACK inside the implicit block aborts it, so the sync point commits nothing. If an error
   // already aborted the block, the server skips this statement and the sync rolls back anyway.
   if (PQsendQueryParams(raw, "ROLLBACK", 0, nullptr, nullptr, nullptr, nullptr, 0) != 1) {
     conn_->MarkBroken();
+    conn_.Release();
     return;
   }
   results_.emplace_back();
   if (!Sync().ok()) conn_->MarkBroken();
+  conn_.Release();
 }
 
 }  // namespace crm::db

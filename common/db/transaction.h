@@ -38,8 +38,13 @@ class Transaction final {
   int Queue(absl::string_view sql, const Params& params = {});
   // Sends a statement and returns its result (and any error of statements queued before it).
   absl::StatusOr<Result> Exec(absl::string_view sql, const Params& params = {});
-  // Commits. Returns the first error of any statement; then nothing was written.
+  // Commits. Returns the first error of any statement; then nothing was written. Either way the
+  // connection goes back to the pool; results stay readable.
   absl::Status Commit();
+  // Rolls back now and gives the connection back (for error paths that query again).
+  void Abort() {
+    if (!done_) Rollback();
+  }
   // Runs `callback` after a successful Commit (metrics, cache updates); never on rollback.
   void OnCommit(std::function<void()> callback) { on_commit_.push_back(std::move(callback)); }
   // After a successful Commit: the result of the statement Queue() numbered `index`.
@@ -61,7 +66,10 @@ class Transaction final {
   std::vector<Result> results_;
   std::vector<int> slot_of_;  // statement index -> its slot in results_
   int read_ = 0;              // slots read so far
-  std::vector<std::string> prepared_here_;  // SQL first prepared by this transaction
+  // SQL first prepared by this transaction, with the slot of its PREPARE.
+  std::vector<std::pair<std::string, int>> prepared_here_;
+  // Forgets the statements whose PREPARE did not succeed (they may not exist on the server).
+  void ForgetFailedPrepares();
   std::vector<std::function<void()>> on_commit_;
   absl::Status first_error_;
   bool done_ = false;

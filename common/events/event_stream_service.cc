@@ -54,6 +54,7 @@ EventStreamService::EventStreamService(db::Pool& pool, std::string schema,
       "AND ($2 = '' OR tenant_id = $2) "
       "AND (cardinality($3::text[]) = 0 OR event_type = ANY($3::text[])) "
       "ORDER BY position LIMIT $4");
+  pruned_sql_ = absl::StrCat("SELECT pruned_through FROM ", schema_, ".outbox_retention");
   if (registry != nullptr) {
     subscribers_ = &prometheus::BuildGauge()
                         .Name("crm_event_stream_subscribers")
@@ -89,34 +90,33 @@ absl::Status EventStreamService::Stream(grpc::ServerContext* context,
   const std::string tenant = caller.service ? "" : caller.tenant;
   const std::string types = db::ToArrayLiteral(
       std::vector<std::string>(request.event_types().begin(), request.event_types().end()));
-  {
-    ASSIGN_OR_RETURN(db::Transaction tx,
-                     db::Transaction::BeginSystem(pool_, absl::Now() + absl::Seconds(10)));
-    const int pruned = tx.Queue(absl::StrCat("SELECT pruned_through FROM ", schema_,
-                                             ".outbox_retention"));
-    RETURN_IF_ERROR(tx.Commit());
-    const int64_t pruned_through =
-        tx.ResultOf(pruned).rows() > 0 ? tx.ResultOf(pruned).Int(0, 0) : 0;
-    if (request.after_position() < pruned_through) {
-      return absl::OutOfRangeError(absl::StrCat(
-          "events up to position ", pruned_through,
-          " were pruned by retention; resubscribe from there after rebuilding your copy"));
-    }
-  }
-
   int64_t cursor = request.after_position();
   uint64_t generation = notifier_.generation();
   absl::Duration wait = options_.safety_poll;
   while (!context->IsCancelled()) {
     if (shutting_down_) return absl::UnavailableError("server shutting down; resubscribe");
-    ASSIGN_OR_RETURN(db::Transaction tx,
-                     caller.service
-                         ? db::Transaction::BeginSystem(pool_, absl::Now() + absl::Seconds(10))
-                         : db::Transaction::Begin(pool_, tenant, absl::Now() + absl::Seconds(10)));
-    const int read = tx.Queue(read_sql_, {absl::StrCat(cursor), tenant, types,
-                                          absl::StrCat(options_.batch_size)});
-    RETURN_IF_ERROR(tx.Commit());
-    const db::Result& rows = tx.ResultOf(read);
+    db::Result rows;
+    int64_t pruned_through = 0;
+    {
+      // The connection goes back to the pool before we write to a possibly slow client.
+      ASSIGN_OR_RETURN(db::Transaction tx,
+                       caller.service
+                           ? db::Transaction::BeginSystem(pool_, absl::Now() + absl::Seconds(10))
+                           : db::Transaction::Begin(pool_, tenant,
+                                                    absl::Now() + absl::Seconds(10)));
+      const int read = tx.Queue(read_sql_, {absl::StrCat(cursor), tenant, types,
+                                            absl::StrCat(options_.batch_size)});
+      const int pruned = tx.Queue(pruned_sql_);
+      RETURN_IF_ERROR(tx.Commit());
+      rows = tx.ResultOf(read);
+      pruned_through = tx.ResultOf(pruned).rows() > 0 ? tx.ResultOf(pruned).Int(0, 0) : 0;
+    }
+    // A subscriber that fell behind while connected is told, never silently skipped ahead.
+    if (cursor < pruned_through) {
+      return absl::OutOfRangeError(absl::StrCat(
+          "events up to position ", pruned_through,
+          " were pruned by retention; resubscribe from there after rebuilding your copy"));
+    }
     for (int i = 0; i < rows.rows(); ++i) {
       Event event = EventFromRow(rows, i);
       // Write blocks while the client's flow-control window is full: a slow client slows only

@@ -48,6 +48,7 @@ class EventStreamService final : public crm::common::v1::EventStream::Service {
   const Notifier& notifier_;
   const EventStreamOptions options_;
   std::string read_sql_;
+  std::string pruned_sql_;
   std::atomic<bool> shutting_down_{false};
   prometheus::Gauge* subscribers_ = nullptr;
   prometheus::Counter* sent_ = nullptr;

@@ -60,11 +60,12 @@ absl::StatusOr<int64_t> OutboxMaintenance::RunOnce() {
                            schema_, "'))")));
   int pruned_index = -1;
   if (locked.Bool(0, 0)) {
-    // Prune a prefix of the stream: everything up to the newest expired event below the horizon.
+    // Prune a prefix of the stream: up to the newest expired event below the horizon, at most
+    // 10,000 events a pass, so this transaction (which holds the horizon back) stays short.
     pruned_index = tx.Queue(absl::StrCat(
-        "WITH cut AS (SELECT max(position) AS p FROM ", schema_, ".outbox "
+        "WITH cut AS (SELECT max(position) AS p FROM (SELECT position FROM ", schema_, ".outbox "
         "WHERE occurred_at < now() - make_interval(secs => $1::double precision) AND position < ",
-        horizon, "), gone AS (DELETE FROM ", schema_, ".outbox WHERE position <= (SELECT p FROM "
+        horizon, " ORDER BY position LIMIT 10000) expired), gone AS (DELETE FROM ", schema_, ".outbox WHERE position <= (SELECT p FROM "
         "cut) RETURNING position), mark AS (UPDATE ", schema_, ".outbox_retention SET "
         "pruned_through = GREATEST(pruned_through, (SELECT p FROM cut)) WHERE (SELECT p FROM cut) "
         "IS NOT NULL) SELECT count(*) FROM gone"),

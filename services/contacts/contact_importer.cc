@@ -80,6 +80,10 @@ absl::Status ContactImporter::TakeRows(std::vector<CsvRow> rows) {
       report_.set_invalid(report_.invalid() + 1);
     };
     if (!row.error.empty()) {
+      if (++rows_seen_ > kMaxRows) {
+        return api::InvalidField("chunk", absl::StrCat("an import holds at most ", kMaxRows,
+                                                       " rows; split the file"));
+      }
       invalid(row.error);
       continue;
     }
@@ -106,6 +110,10 @@ absl::Status ContactImporter::TakeRows(std::vector<CsvRow> rows) {
       invalid("row: needs an email or a phone, which is how duplicates are recognised");
       continue;
     }
+    if (++rows_seen_ > kMaxRows) {
+      return api::InvalidField("chunk", absl::StrCat("an import holds at most ", kMaxRows,
+                                                     " rows; split the file"));
+    }
     pending_.emplace_back(row.number, std::move(contact));
     if (static_cast<int>(pending_.size()) >= kBatchRows) RETURN_IF_ERROR(WriteBatch());
   }
@@ -130,6 +138,7 @@ absl::Status ContactImporter::WriteBatch() {
     result->set_line(p.line);
     result->set_outcome(p.outcome);
     result->set_contact(std::move(p.contact));
+    result->set_error(std::move(p.error));
     switch (p.outcome) {
       case v1::ImportRowResult::CREATED:
         report_.set_created(report_.created() + 1);
@@ -161,6 +170,12 @@ absl::StatusOr<std::vector<ContactImporter::Planned>> ContactImporter::TryBatch(
                    store_.LockContacts(tx, caller_.tenant,
                                        std::vector<std::string>(holder_ids.begin(),
                                                                 holder_ids.end())));
+  // A holder deleted or merged between the key look-up and the lock: plan the batch again.
+  for (const std::string& id : holder_ids) {
+    if (contacts.count(absl::StrCat(kContactPrefix, id)) == 0) {
+      return absl::AbortedError("a matching contact changed during the import; retrying");
+    }
+  }
   // Rows are decided in file order against the database and against earlier rows of the file.
   std::map<std::string, v1::Contact> current = std::move(contacts);  // name -> latest state
   std::map<std::string, v1::Contact> updated;                         // name -> state to write
@@ -189,7 +204,17 @@ absl::StatusOr<std::vector<ContactImporter::Planned>> ContactImporter::TryBatch(
     }
     // Merge the row's new details into the holder (a contact of the database or of this file).
     const bool holder_is_new = created.count(target) > 0;
-    v1::Contact& base = holder_is_new ? created[target] : current[target];
+    auto existing = holder_is_new ? created.find(target) : current.find(target);
+    if (existing == (holder_is_new ? created.end() : current.end())) {
+      return absl::AbortedError("a matching contact changed during the import; retrying");
+    }
+    // A rep's import does not change another rep's contact: the row is a known duplicate.
+    if (!holder_is_new && !caller_.CanChangeOwnedBy(existing->second.owner())) {
+      planned.push_back({line, v1::ImportRowResult::DUPLICATE_SKIPPED, target,
+                         "owned by another rep; not changed"});
+      continue;
+    }
+    v1::Contact& base = existing->second;
     v1::Contact next = updated.count(target) ? updated[target] : base;
     const v1::Contact before = next;
     // Only keys nobody holds move in: a row bridging two contacts does not steal keys.
@@ -200,18 +225,22 @@ absl::StatusOr<std::vector<ContactImporter::Planned>> ContactImporter::TryBatch(
     for (const std::string& email : row_contact.emails()) {
       auto key = NormalizeEmail(email);
       const std::vector<std::string> next_keys = EmailKeys(next);
+      if (next.emails_size() >= kMaxEmails) break;
       if (key.ok() && holders["email:" + *key] == target &&
           std::find(next_keys.begin(), next_keys.end(), *key) == next_keys.end()) {
         next.add_emails(email);
       }
     }
     for (const std::string& phone : row_contact.phones()) {
+      if (next.phones_size() >= kMaxPhones) break;
       if (holders["phone:" + phone] == target &&
           std::find(next.phones().begin(), next.phones().end(), phone) == next.phones().end()) {
         next.add_phones(phone);
       }
     }
-    AddMissing(next.mutable_tags(), row_contact.tags());
+    if (next.tags_size() + row_contact.tags_size() <= kMaxTags) {
+      AddMissing(next.mutable_tags(), row_contact.tags());
+    }
     if (next.given_name().empty()) next.set_given_name(row_contact.given_name());
     if (next.family_name().empty()) next.set_family_name(row_contact.family_name());
     if (next.job_title().empty()) next.set_job_title(row_contact.job_title());
@@ -219,7 +248,9 @@ absl::StatusOr<std::vector<ContactImporter::Planned>> ContactImporter::TryBatch(
       next.set_lead_source(row_contact.lead_source());
       next.set_campaign(row_contact.campaign());
     }
-    for (const auto& [k, v] : row_contact.attributes()) next.mutable_attributes()->insert({k, v});
+    for (const auto& [k, v] : row_contact.attributes()) {
+      if (next.attributes_size() < kMaxAttributes) next.mutable_attributes()->insert({k, v});
+    }
     const bool changed = !ChangedFields(before, next).empty();
     if (changed) {
       if (holder_is_new) {

@@ -29,6 +29,8 @@ class ContactImporter final {
   absl::StatusOr<v1::ImportContactsResponse> Finish();
 
   static constexpr int kBatchRows = 500;
+  // Every row gets a line in the report, so the report's size bounds the file.
+  static constexpr int64_t kMaxRows = 250000;
 
  private:
   struct Planned {
@@ -53,7 +55,7 @@ class ContactImporter final {
   // Rows waiting for the next batch: line and normalised contact, or an invalid row's result.
   std::vector<std::pair<int64_t, v1::Contact>> pending_;
   v1::ImportContactsResponse report_;
-  std::map<std::string, std::string> company_ids_;  // lower-case display name -> resource name
+  int64_t rows_seen_ = 0;
 };
 
 }  // namespace crm::contacts

@@ -144,6 +144,7 @@ absl::StatusOr<Contact> ContactsStore::CreateContact(const std::string& tenant,
     // With a request id the insert may be a retry that changes nothing; no event then.
     absl::StatusOr<Result> rows = tx.Exec(insert_sql, params);
     if (rows.status().code() == absl::StatusCode::kAlreadyExists) {
+      tx.Abort();  // one connection at a time: release it before looking up the holder
       return DuplicateContactError(tenant, contact, deadline);
     }
     RETURN_IF_ERROR(rows.status());
@@ -575,6 +576,12 @@ absl::StatusOr<Contact> ContactsStore::MergeContacts(
   for (const auto& [key, value] : loser->attributes()) {
     merged.mutable_attributes()->insert({key, value});  // the winner's value wins a conflict
   }
+  if (merged.emails_size() > kMaxEmails || merged.phones_size() > kMaxPhones ||
+      merged.tags_size() > kMaxTags || merged.attributes_size() > kMaxAttributes) {
+    return absl::FailedPreconditionError(
+        "the merged contact would exceed the limits on emails, phones, tags or attributes; "
+        "remove some from either contact first");
+  }
   if (merged.given_name().empty()) merged.set_given_name(loser->given_name());
   if (merged.family_name().empty()) merged.set_family_name(loser->family_name());
   if (merged.company().empty()) merged.set_company(loser->company());
@@ -655,6 +662,7 @@ absl::StatusOr<Company> ContactsStore::CreateCompany(const std::string& tenant,
                request_id.empty() ? Param() : Param(request_id),
                absl::StrCat(absl::ToUnixMicros(now))});
   if (inserted.status().code() == absl::StatusCode::kAlreadyExists) {
+    tx.Abort();  // one connection at a time: release it before looking up the holder
     return DuplicateCompanyError(tenant, company, deadline);
   }
   RETURN_IF_ERROR(inserted.status());

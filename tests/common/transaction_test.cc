@@ -132,6 +132,36 @@ TEST_F(TransactionTest, AnExhaustedPoolAnswersUnavailableAfterTheAcquireTimeout)
   ASSERT_OK(b->Commit());
 }
 
+TEST_F(TransactionTest, AFinishedTransactionGivesItsConnectionBackAtOnce) {
+  // Both connections of the pool are used by transactions that are finished but still alive
+  // (results being read, an error being looked up): a third must still get a connection.
+  auto a = Transaction::Begin(*pool_, "x", Soon());
+  auto b = Transaction::Begin(*pool_, "x", Soon());
+  ASSERT_OK(a);
+  ASSERT_OK(b);
+  const int read = a->Queue("SELECT 42");
+  ASSERT_OK(a->Commit());
+  b->Queue("INSERT INTO items VALUES ('x', 1, 'a'), ('x', 1, 'dup')");
+  EXPECT_THAT(b->Commit(), StatusIs(absl::StatusCode::kAlreadyExists));
+  auto c = Transaction::Begin(*pool_, "x", Soon());
+  ASSERT_OK(c);
+  ASSERT_OK(c->Commit());
+  EXPECT_EQ(a->ResultOf(read).Int(0, 0), 42);
+  // Queueing on a finished transaction is an error, not a crash.
+  EXPECT_THAT(a->Exec("SELECT 1"), StatusIs(absl::StatusCode::kFailedPrecondition));
+}
+
+TEST_F(TransactionTest, ALongPipelineDoesNotDeadlock) {
+  auto tx = Transaction::Begin(*pool_, "long", Soon());
+  ASSERT_OK(tx);
+  // Far more statements than fit in the socket buffers unread.
+  for (int i = 0; i < 5000; ++i) {
+    tx->Queue("INSERT INTO items VALUES ('long', $1, repeat('x', 200))", {std::to_string(i)});
+  }
+  ASSERT_OK(tx->Commit());
+  EXPECT_EQ(Count("long"), 5000);
+}
+
 TEST_F(TransactionTest, ParametersAreDataNeverSql) {
   auto tx = Transaction::Begin(*pool_, "inj", Soon());
   ASSERT_OK(tx);

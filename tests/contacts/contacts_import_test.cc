@@ -39,8 +39,8 @@ class ContactsImportTest : public ::testing::Test {
   // Sends `csv` in chunks of `chunk` bytes.
   grpc::Status Import(const std::string& user, const std::string& import_id,
                       const std::string& csv, v1::ImportContactsResponse* response,
-                      size_t chunk = 7) {
-    auto context = AuthedContext(MintToken(tenant_, user, {"rep"}));
+                      size_t chunk = 7, const std::string& role = "rep") {
+    auto context = AuthedContext(MintToken(tenant_, user, {role}));
     auto writer = env_->stub().ImportContacts(context.get(), response);
     v1::ImportContactsRequest options;
     options.mutable_options()->set_import_id(import_id);
@@ -97,13 +97,15 @@ TEST_F(ContactsImportTest, ThreeRepsOverlappingListsEndWithOneContactPerPerson) 
 
   EXPECT_EQ(first.created(), 2);
   ASSERT_EQ(second.rows_size(), 2);
-  EXPECT_EQ(second.rows(0).outcome(), v1::ImportRowResult::MERGED);  // adds tags
+  // Rep 2 finds Anna already owned by rep 1: reported as a duplicate, rep 1's record untouched.
+  EXPECT_EQ(second.rows(0).outcome(), v1::ImportRowResult::DUPLICATE_SKIPPED);
   EXPECT_EQ(second.rows(0).contact(), first.rows(0).contact());
+  EXPECT_THAT(second.rows(0).error(), ::testing::HasSubstr("another rep"));
   EXPECT_EQ(second.rows(1).outcome(), v1::ImportRowResult::CREATED);
   ASSERT_EQ(third.rows_size(), 4);
   EXPECT_EQ(third.rows(0).outcome(), v1::ImportRowResult::DUPLICATE_SKIPPED);
   EXPECT_EQ(third.rows(0).contact(), first.rows(0).contact());
-  EXPECT_EQ(third.rows(1).outcome(), v1::ImportRowResult::MERGED);  // a new phone for Boris
+  EXPECT_EQ(third.rows(1).outcome(), v1::ImportRowResult::DUPLICATE_SKIPPED);
   EXPECT_EQ(third.rows(1).contact(), first.rows(1).contact());
   EXPECT_EQ(third.rows(2).outcome(), v1::ImportRowResult::INVALID);
   EXPECT_THAT(third.rows(2).error(), ::testing::HasSubstr("phones"));
@@ -112,6 +114,13 @@ TEST_F(ContactsImportTest, ThreeRepsOverlappingListsEndWithOneContactPerPerson) 
   EXPECT_EQ(third.invalid(), 2);
 
   // Anna, Boris and Carla: one contact each; the invalid rows wrote nothing.
+  EXPECT_EQ(CountContacts(), 3);
+
+  // A manager's import of the same list merges the new details into the existing contacts.
+  v1::ImportContactsResponse by_manager;
+  ASSERT_TRUE(Import("boss", "manager-list", rep3, &by_manager, 7, "manager").ok());
+  EXPECT_EQ(by_manager.rows(1).outcome(), v1::ImportRowResult::MERGED);  // a phone for Boris
+  EXPECT_EQ(by_manager.rows(1).contact(), first.rows(1).contact());
   EXPECT_EQ(CountContacts(), 3);
   v1::GetContactRequest get;
   get.set_name(first.rows(1).contact());

@@ -16,6 +16,8 @@ CREATE TABLE outbox (
   payload        bytea NOT NULL
 );
 CREATE INDEX outbox_occurred_at ON outbox (occurred_at);
+-- A tenant's subscriber reads only its rows, however quiet it is among busy tenants.
+CREATE INDEX outbox_tenant_position ON outbox (tenant_id, position);
 
 -- The highest position retention has deleted: a subscriber asking for older events is told so.
 CREATE TABLE outbox_retention (
