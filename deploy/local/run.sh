@@ -69,6 +69,8 @@ start_service() {
 }
 
 start_service contacts "${CONTACTS_PORT:-50051}" "${CONTACTS_METRICS_PORT:-9461}"
+start_service pipeline "${PIPELINE_PORT:-50052}" "${PIPELINE_METRICS_PORT:-9462}" \
+  --contacts_address="127.0.0.1:${CONTACTS_PORT:-50051}"
 
 cat <<INFO
 
@@ -76,6 +78,7 @@ CRM is running (logs in .run/*.log). Ctrl-C stops everything.
 
   PostgreSQL   127.0.0.1:$pg_port  (psql -h 127.0.0.1 -p $pg_port -U postgres crm)
   contacts     gRPC 127.0.0.1:${CONTACTS_PORT:-50051}   metrics http://127.0.0.1:${CONTACTS_METRICS_PORT:-9461}/metrics
+  pipeline     gRPC 127.0.0.1:${PIPELINE_PORT:-50052}   metrics http://127.0.0.1:${PIPELINE_METRICS_PORT:-9462}/metrics
 
 Try it:
   export CRM_JWT_SECRET=@$RUN/jwt.secret

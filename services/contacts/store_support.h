@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/base/status_macros.h"
 #include "common/db/result.h"
+#include "common/db/sql_helpers.h"
 #include "common/db/transaction.h"
 #include "common/events/outbox.h"
 #include "crm/contacts/v1/company.pb.h"
@@ -20,7 +21,14 @@
 
 namespace crm::contacts {
 
+using db::MicrosParam;
+using db::NextEtag;
+using db::NowMicros;
 using db::Param;
+using db::RunOnce;
+using db::SetTime;
+using db::SetTimestamp;
+using db::TimeParam;
 using db::Params;
 using db::Result;
 using db::Transaction;
@@ -42,10 +50,6 @@ inline constexpr char kSettingsColumns[] =
     "display_name, default_phone_region, time_zone, default_currency, fiscal_year_start_month, "
     "renewal_lead_days, version, (extract(epoch FROM update_time) * 1000000)::bigint";
 
-inline void SetTimestamp(google::protobuf::Timestamp* ts, int64_t micros) {
-  ts->set_seconds(micros / 1000000);
-  ts->set_nanos(static_cast<int32_t>((micros % 1000000) * 1000));
-}
 
 inline void ReadAttributes(absl::string_view json,
                     google::protobuf::Map<std::string, std::string>* attributes) {
@@ -129,31 +133,9 @@ inline v1::TenantSettings SettingsFromRow(const Result& r) {
   return s;
 }
 
-// One statement in its own transaction, in a single round trip (BEGIN, tenant, query, COMMIT).
-inline absl::StatusOr<db::Result> RunOnce(db::Pool& pool, const std::string& tenant, absl::string_view sql,
-                               const Params& params, absl::Time deadline) {
-  ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(pool, tenant, deadline));
-  const int index = tx.Queue(sql, params);
-  RETURN_IF_ERROR(tx.Commit());
-  return tx.ResultOf(index);
-}
 
-// A timestamp chosen by the service, bound as epoch microseconds (exact, unlike float seconds).
-inline std::string TimeParam(int n) {
-  return absl::StrCat("('epoch'::timestamptz + $", n, "::bigint * interval '1 microsecond')");
-}
 
-inline absl::Time NowMicros() { return absl::FromUnixMicros(absl::ToUnixMicros(absl::Now())); }
 
-inline void SetTime(google::protobuf::Timestamp* ts, absl::Time t) {
-  SetTimestamp(ts, absl::ToUnixMicros(t));
-}
-
-inline std::string NextEtag(const std::string& etag) {
-  int64_t version = 0;
-  (void)absl::SimpleAtoi(etag, &version);
-  return absl::StrCat(version + 1);
-}
 
 inline events::EventDraft Draft(absl::string_view type, const std::string& name, const std::string& actor,
                          absl::Time when, const google::protobuf::Message& payload) {

@@ -1,0 +1,288 @@
+#include "services/pipeline/pipeline_service.h"
+
+#include "absl/strings/str_cat.h"
+#include "common/api/errors.h"
+#include "common/api/page_token.h"
+#include "common/base/status_macros.h"
+#include "common/ids/uuid.h"
+#include "common/server/server.h"
+#include "services/pipeline/deal_filters.h"
+#include "services/pipeline/deal_rules.h"
+#include "services/pipeline/pipeline_rules.h"
+
+namespace crm::pipeline {
+namespace {
+
+absl::StatusOr<std::string> ParseId(const std::string& name, absl::string_view prefix,
+                                    absl::string_view field) {
+  if (name.empty()) return api::InvalidField(field, "required");
+  if (name.rfind(std::string(prefix), 0) != 0 ||
+      !ids::IsCanonicalUuid(name.substr(prefix.size()))) {
+    return api::InvalidField(field, absl::StrCat("must look like ", prefix, "{uuid}"));
+  }
+  return name.substr(prefix.size());
+}
+
+absl::Status RequireAdmin(const auth::Principal& caller) {
+  if (caller.IsAdmin()) return absl::OkStatus();
+  return absl::PermissionDeniedError("only admins change pipelines and stages");
+}
+
+absl::Status CheckCanChange(const auth::Principal& caller, const std::string& owner) {
+  if (caller.CanChangeOwnedBy(owner)) return absl::OkStatus();
+  return absl::PermissionDeniedError("reps change only the deals they own");
+}
+
+absl::Status CheckEtag(const std::string& client, const std::string& current) {
+  if (client.empty() || client == current) return absl::OkStatus();
+  return absl::AbortedError("etag mismatch: the record changed since you read it; read it again");
+}
+
+std::string Authorization(const grpc::ServerContext& context) {
+  auto it = context.client_metadata().find("authorization");
+  return it == context.client_metadata().end() ? "" : std::string(it->second.data(),
+                                                                   it->second.size());
+}
+
+}  // namespace
+
+PipelineService::PipelineService(PipelineStore& store, ContactsClient& contacts,
+                                 const auth::Authenticator& authenticator,
+                                 PipelineServiceOptions options)
+    : store_(store),
+      contacts_(contacts),
+      authenticator_(authenticator),
+      options_(std::move(options)) {}
+
+absl::Status PipelineService::CheckReferences(grpc::ServerContext& context, const v1::Deal& deal,
+                                              const v1::Deal* before, absl::Time deadline) {
+  const std::string authorization = Authorization(context);
+  if (!deal.contact().empty() && (before == nullptr || before->contact() != deal.contact())) {
+    RETURN_IF_ERROR(contacts_.CheckExists(deal.contact(), "deal.contact", authorization, deadline));
+  }
+  if (!deal.company().empty() && (before == nullptr || before->company() != deal.company())) {
+    RETURN_IF_ERROR(contacts_.CheckExists(deal.company(), "deal.company", authorization, deadline));
+  }
+  return absl::OkStatus();
+}
+
+grpc::Status PipelineService::ListPipelines(grpc::ServerContext* context,
+                                            const v1::ListPipelinesRequest*,
+                                            v1::ListPipelinesResponse* response) {
+  auto run = [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(auth::Principal caller, authenticator_.Authenticate(*context));
+    ASSIGN_OR_RETURN(auto pipelines,
+                     store_.ListPipelines(caller.tenant, server::DeadlineOf(*context)));
+    for (auto& p : pipelines) *response->add_pipelines() = std::move(p);
+    return absl::OkStatus();
+  };
+  return api::ToGrpcStatus(run());
+}
+
+grpc::Status PipelineService::GetPipeline(grpc::ServerContext* context,
+                                          const v1::GetPipelineRequest* request,
+                                          v1::Pipeline* response) {
+  auto run = [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(auth::Principal caller, authenticator_.Authenticate(*context));
+    ASSIGN_OR_RETURN(std::string id, ParseId(request->name(), kPipelinePrefix, "name"));
+    ASSIGN_OR_RETURN(*response, store_.GetPipeline(caller.tenant, id, server::DeadlineOf(*context)));
+    return absl::OkStatus();
+  };
+  return api::ToGrpcStatus(run());
+}
+
+grpc::Status PipelineService::CreatePipeline(grpc::ServerContext* context,
+                                             const v1::CreatePipelineRequest* request,
+                                             v1::Pipeline* response) {
+  auto run = [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(auth::Principal caller, authenticator_.Authenticate(*context));
+    RETURN_IF_ERROR(RequireAdmin(caller));
+    v1::Pipeline pipeline = request->pipeline();
+    for (v1::Stage& stage : *pipeline.mutable_stages()) stage.clear_id();
+    RETURN_IF_ERROR(ValidatePipeline(pipeline));
+    ASSIGN_OR_RETURN(*response, store_.CreatePipeline(caller.tenant, pipeline,
+                                                      request->request_id(), caller.user,
+                                                      server::DeadlineOf(*context)));
+    return absl::OkStatus();
+  };
+  return api::ToGrpcStatus(run());
+}
+
+grpc::Status PipelineService::UpdatePipeline(grpc::ServerContext* context,
+                                             const v1::UpdatePipelineRequest* request,
+                                             v1::Pipeline* response) {
+  auto run = [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(auth::Principal caller, authenticator_.Authenticate(*context));
+    RETURN_IF_ERROR(RequireAdmin(caller));
+    ASSIGN_OR_RETURN(std::string id,
+                     ParseId(request->pipeline().name(), kPipelinePrefix, "pipeline.name"));
+    const std::map<std::string, std::string> moves(request->stage_moves().begin(),
+                                                   request->stage_moves().end());
+    auto plan = [&](const v1::Pipeline& current)
+        -> absl::StatusOr<std::pair<v1::Pipeline, std::map<std::string, std::string>>> {
+      RETURN_IF_ERROR(CheckEtag(request->pipeline().etag(), current.etag()));
+      v1::Pipeline next = request->pipeline();
+      RETURN_IF_ERROR(ValidatePipeline(next));
+      ASSIGN_OR_RETURN(auto removals, PlanStageRemovals(current, next, moves));
+      return std::make_pair(std::move(next), std::move(removals));
+    };
+    ASSIGN_OR_RETURN(*response, store_.UpdatePipeline(caller.tenant, id, caller.user, plan,
+                                                      server::DeadlineOf(*context)));
+    return absl::OkStatus();
+  };
+  return api::ToGrpcStatus(run());
+}
+
+grpc::Status PipelineService::CreateDeal(grpc::ServerContext* context,
+                                         const v1::CreateDealRequest* request,
+                                         v1::Deal* response) {
+  auto run = [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(auth::Principal caller, authenticator_.Authenticate(*context));
+    const absl::Time deadline = server::DeadlineOf(*context);
+    v1::Deal deal = request->deal();
+    if (deal.owner().empty()) deal.set_owner(caller.user);
+    deal.set_probability_overridden(deal.probability_percent() != 0);
+    RETURN_IF_ERROR(NormalizeDeal(deal, options_.default_currency));
+    if (!caller.CanChangeOwnedBy(deal.owner())) {
+      return absl::PermissionDeniedError("reps create deals for themselves only");
+    }
+    std::string pipeline_id;
+    if (!deal.pipeline().empty()) {
+      ASSIGN_OR_RETURN(pipeline_id, ParseId(deal.pipeline(), kPipelinePrefix, "deal.pipeline"));
+    }
+    if (request->request_id().size() > 64) {
+      return api::InvalidField("request_id", "up to 64 characters");
+    }
+    RETURN_IF_ERROR(CheckReferences(*context, deal, nullptr, deadline));
+    ASSIGN_OR_RETURN(*response, store_.CreateDeal(caller.tenant, deal, pipeline_id,
+                                                  request->stage(), caller.user,
+                                                  request->request_id(), deadline));
+    return absl::OkStatus();
+  };
+  return api::ToGrpcStatus(run());
+}
+
+grpc::Status PipelineService::GetDeal(grpc::ServerContext* context,
+                                      const v1::GetDealRequest* request, v1::Deal* response) {
+  auto run = [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(auth::Principal caller, authenticator_.Authenticate(*context));
+    ASSIGN_OR_RETURN(std::string id, ParseId(request->name(), kDealPrefix, "name"));
+    ASSIGN_OR_RETURN(*response, store_.GetDeal(caller.tenant, id, server::DeadlineOf(*context)));
+    return absl::OkStatus();
+  };
+  return api::ToGrpcStatus(run());
+}
+
+grpc::Status PipelineService::ListDeals(grpc::ServerContext* context,
+                                        const v1::ListDealsRequest* request,
+                                        v1::ListDealsResponse* response) {
+  auto run = [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(auth::Principal caller, authenticator_.Authenticate(*context));
+    ASSIGN_OR_RETURN(int page_size, api::PageSize(request->page_size()));
+    const std::string fingerprint = absl::StrCat("deals:", request->filter());
+    std::string after;
+    if (!request->page_token().empty()) {
+      ASSIGN_OR_RETURN(api::PageCursor cursor,
+                       api::DecodePageToken(request->page_token(), fingerprint));
+      if (!ids::IsCanonicalUuid(cursor.last_key)) {
+        return api::InvalidField("page_token", "malformed page token");
+      }
+      after = cursor.last_key;
+    }
+    ASSIGN_OR_RETURN(api::SqlFilter filter,
+                     api::CompileFilter(request->filter(), DealFilterSchema(), 4));
+    ASSIGN_OR_RETURN(auto page, store_.ListDeals(caller.tenant, after, page_size, filter,
+                                                 server::DeadlineOf(*context)));
+    if (page.more && !page.items.empty()) {
+      response->set_next_page_token(api::EncodePageToken(
+          {page.items.back().name().substr(kDealPrefix.size()), fingerprint}));
+    }
+    for (auto& deal : page.items) *response->add_deals() = std::move(deal);
+    return absl::OkStatus();
+  };
+  return api::ToGrpcStatus(run());
+}
+
+grpc::Status PipelineService::UpdateDeal(grpc::ServerContext* context,
+                                         const v1::UpdateDealRequest* request,
+                                         v1::Deal* response) {
+  auto run = [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(auth::Principal caller, authenticator_.Authenticate(*context));
+    const absl::Time deadline = server::DeadlineOf(*context);
+    ASSIGN_OR_RETURN(std::string id, ParseId(request->deal().name(), kDealPrefix, "deal.name"));
+    auto mutate = [&](const v1::Deal& current,
+                      const v1::Pipeline&) -> absl::StatusOr<v1::Deal> {
+      RETURN_IF_ERROR(CheckEtag(request->deal().etag(), current.etag()));
+      RETURN_IF_ERROR(CheckCanChange(caller, current.owner()));
+      v1::Deal next = current;
+      RETURN_IF_ERROR(ApplyDealMask(request->deal(), request->update_mask(), next));
+      RETURN_IF_ERROR(NormalizeDeal(next, options_.default_currency));
+      RETURN_IF_ERROR(CheckCanChange(caller, next.owner()));
+      RETURN_IF_ERROR(CheckReferences(*context, next, &current, deadline));
+      return next;
+    };
+    ASSIGN_OR_RETURN(*response, store_.UpdateDeal(caller.tenant, id, caller.user, mutate,
+                                                  deadline));
+    return absl::OkStatus();
+  };
+  return api::ToGrpcStatus(run());
+}
+
+grpc::Status PipelineService::DeleteDeal(grpc::ServerContext* context,
+                                         const v1::DeleteDealRequest* request,
+                                         google::protobuf::Empty*) {
+  auto run = [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(auth::Principal caller, authenticator_.Authenticate(*context));
+    ASSIGN_OR_RETURN(std::string id, ParseId(request->name(), kDealPrefix, "name"));
+    auto check = [&](const v1::Deal& current) -> absl::Status {
+      RETURN_IF_ERROR(CheckEtag(request->etag(), current.etag()));
+      return CheckCanChange(caller, current.owner());
+    };
+    return store_.DeleteDeal(caller.tenant, id, caller.user, check, server::DeadlineOf(*context));
+  };
+  return api::ToGrpcStatus(run());
+}
+
+grpc::Status PipelineService::MoveDeal(grpc::ServerContext* context,
+                                       const v1::MoveDealRequest* request, v1::Deal* response) {
+  auto run = [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(auth::Principal caller, authenticator_.Authenticate(*context));
+    ASSIGN_OR_RETURN(std::string id, ParseId(request->name(), kDealPrefix, "name"));
+    if (request->etag().empty()) {
+      return api::InvalidField("etag", "required: moves are checked against the deal you read");
+    }
+    if (!ids::IsCanonicalUuid(request->stage())) {
+      return api::InvalidField("stage", "required: the id of a stage of the deal's pipeline");
+    }
+    if (request->lost_reason().size() > 500) {
+      return api::InvalidField("lost_reason", "up to 500 characters");
+    }
+    auto check = [&](const v1::Deal& current, const v1::Stage& from,
+                     const v1::Stage& to) -> absl::Status {
+      RETURN_IF_ERROR(CheckEtag(request->etag(), current.etag()));
+      RETURN_IF_ERROR(CheckCanChange(caller, current.owner()));
+      return CheckMove(from, to, request->lost_reason(), request->reopen());
+    };
+    ASSIGN_OR_RETURN(*response, store_.MoveDeal(caller.tenant, id, request->stage(),
+                                                request->lost_reason(), caller.user, check,
+                                                server::DeadlineOf(*context)));
+    return absl::OkStatus();
+  };
+  return api::ToGrpcStatus(run());
+}
+
+grpc::Status PipelineService::ListStageHistory(grpc::ServerContext* context,
+                                               const v1::ListStageHistoryRequest* request,
+                                               v1::ListStageHistoryResponse* response) {
+  auto run = [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(auth::Principal caller, authenticator_.Authenticate(*context));
+    ASSIGN_OR_RETURN(std::string id, ParseId(request->name(), kDealPrefix, "name"));
+    ASSIGN_OR_RETURN(auto changes,
+                     store_.ListStageHistory(caller.tenant, id, server::DeadlineOf(*context)));
+    for (auto& change : changes) *response->add_changes() = std::move(change);
+    return absl::OkStatus();
+  };
+  return api::ToGrpcStatus(run());
+}
+
+}  // namespace crm::pipeline

@@ -1,0 +1,537 @@
+#include "services/pipeline/pipeline_store.h"
+
+#include "absl/strings/str_cat.h"
+#include "common/base/status_macros.h"
+#include "common/db/sql_helpers.h"
+#include "common/ids/uuid.h"
+#include "crm/pipeline/v1/pipeline_events.pb.h"
+#include "services/pipeline/pipeline_rules.h"
+
+namespace crm::pipeline {
+namespace {
+
+using db::MicrosParam;
+using db::Param;
+using db::Params;
+using db::Result;
+using db::Transaction;
+
+constexpr char kPipelineType[] = "crm.pipeline.v1.Pipeline";
+constexpr char kDealType[] = "crm.pipeline.v1.Deal";
+
+const std::string& DealColumns() {
+  static const auto* columns = new std::string(absl::StrCat(
+      "id, display_name, contact_id, company_id, owner, amount_minor, currency_code, "
+      "coalesce(expected_close_date::text, ''), pipeline_id, stage_id, probability_percent, "
+      "probability_overridden, next_step, lead_source, lost_reason, ", db::MicrosOf("close_time"),
+      ", contact_missing, version, ", db::MicrosOf("create_time"), ", ",
+      db::MicrosOf("update_time")));
+  return *columns;
+}
+
+v1::Deal DealFromRow(const Result& r, int row) {
+  v1::Deal d;
+  d.set_name(absl::StrCat(kDealPrefix, r.Text(row, 0)));
+  d.set_display_name(r.String(row, 1));
+  if (!r.IsNull(row, 2)) d.set_contact(absl::StrCat("contacts/", r.Text(row, 2)));
+  if (!r.IsNull(row, 3)) d.set_company(absl::StrCat("companies/", r.Text(row, 3)));
+  d.set_owner(r.String(row, 4));
+  d.mutable_amount()->set_amount_minor(r.Int(row, 5));
+  d.mutable_amount()->set_currency_code(r.String(row, 6));
+  d.set_expected_close_date(r.String(row, 7));
+  d.set_pipeline(absl::StrCat(kPipelinePrefix, r.Text(row, 8)));
+  d.set_stage(r.String(row, 9));
+  d.set_probability_percent(static_cast<int32_t>(r.Int(row, 10)));
+  d.set_probability_overridden(r.Bool(row, 11));
+  d.set_next_step(r.String(row, 12));
+  d.set_lead_source(r.String(row, 13));
+  d.set_lost_reason(r.String(row, 14));
+  if (!r.IsNull(row, 15)) db::SetTimestamp(d.mutable_close_time(), r.Int(row, 15));
+  d.set_contact_missing(r.Bool(row, 16));
+  d.set_etag(r.String(row, 17));
+  db::SetTimestamp(d.mutable_create_time(), r.Int(row, 18));
+  db::SetTimestamp(d.mutable_update_time(), r.Int(row, 19));
+  return d;
+}
+
+Param OptionalId(const std::string& name, absl::string_view prefix) {
+  if (name.empty()) return std::nullopt;
+  return name.substr(prefix.size());
+}
+
+events::EventDraft Draft(absl::string_view type, const std::string& name, const std::string& actor,
+                         absl::Time when, const google::protobuf::Message& payload) {
+  events::EventDraft draft;
+  draft.aggregate_type = std::string(type);
+  draft.aggregate_id = name;
+  draft.actor = actor;
+  draft.occurred = when;
+  draft.payload = &payload;
+  return draft;
+}
+
+const v1::Stage* FindStage(const v1::Pipeline& p, absl::string_view id) {
+  for (const v1::Stage& s : p.stages()) {
+    if (s.id() == id) return &s;
+  }
+  return nullptr;
+}
+
+void QueueInsertStage(Transaction& tx, const std::string& tenant, const std::string& pipeline_id,
+                      const v1::Stage& stage, int position) {
+  tx.Queue("INSERT INTO pipeline.stages (tenant_id, id, pipeline_id, position, display_name, "
+           "probability_percent, forecast_category, kind) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+           {tenant, stage.id(), pipeline_id, absl::StrCat(position), stage.display_name(),
+            absl::StrCat(stage.probability_percent()),
+            ForecastCategoryToText(stage.forecast_category()), StageKindToText(stage.kind())});
+}
+
+}  // namespace
+
+absl::Status PipelineStore::EnsureDefaultPipeline(Transaction& tx, const std::string& tenant) {
+  const v1::Pipeline defaults = DefaultPipeline();
+  const std::string id = ids::NewUuidV7();
+  ASSIGN_OR_RETURN(Result inserted,
+                   tx.Exec("INSERT INTO pipeline.pipelines (tenant_id, id, display_name, "
+                           "is_default) VALUES ($1, $2, $3, true) ON CONFLICT (tenant_id) "
+                           "WHERE is_default DO NOTHING RETURNING id",
+                           {tenant, id, defaults.display_name()}));
+  if (inserted.rows() == 0) return absl::OkStatus();  // the tenant has it already
+  for (int i = 0; i < defaults.stages_size(); ++i) {
+    v1::Stage stage = defaults.stages(i);
+    stage.set_id(ids::NewUuidV7());
+    QueueInsertStage(tx, tenant, id, stage, i);
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<v1::Pipeline> PipelineStore::LoadPipeline(Transaction& tx,
+                                                         const std::string& tenant,
+                                                         const std::string& id, bool lock) {
+  ASSIGN_OR_RETURN(Result head,
+                   tx.Exec(absl::StrCat("SELECT id, display_name, is_default, version, ",
+                                        db::MicrosOf("create_time"), ", ",
+                                        db::MicrosOf("update_time"),
+                                        " FROM pipeline.pipelines WHERE tenant_id = $1 AND "
+                                        "id = $2::uuid", lock ? " FOR UPDATE" : ""),
+                           {tenant, id}));
+  if (head.rows() == 0) return absl::NotFoundError(absl::StrCat("pipelines/", id, " not found"));
+  v1::Pipeline p;
+  p.set_name(absl::StrCat(kPipelinePrefix, head.Text(0, 0)));
+  p.set_display_name(head.String(0, 1));
+  p.set_is_default(head.Bool(0, 2));
+  p.set_etag(head.String(0, 3));
+  db::SetTimestamp(p.mutable_create_time(), head.Int(0, 4));
+  db::SetTimestamp(p.mutable_update_time(), head.Int(0, 5));
+  ASSIGN_OR_RETURN(Result stages,
+                   tx.Exec("SELECT id, display_name, probability_percent, forecast_category, kind "
+                           "FROM pipeline.stages WHERE tenant_id = $1 AND pipeline_id = $2::uuid "
+                           "ORDER BY position",
+                           {tenant, id}));
+  for (int i = 0; i < stages.rows(); ++i) {
+    v1::Stage* s = p.add_stages();
+    s->set_id(stages.String(i, 0));
+    s->set_display_name(stages.String(i, 1));
+    s->set_probability_percent(static_cast<int32_t>(stages.Int(i, 2)));
+    s->set_forecast_category(ForecastCategoryFromText(stages.Text(i, 3)));
+    s->set_kind(StageKindFromText(stages.Text(i, 4)));
+  }
+  return p;
+}
+
+absl::StatusOr<std::vector<v1::Pipeline>> PipelineStore::ListPipelines(const std::string& tenant,
+                                                                       absl::Time deadline) {
+  ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(pool_, tenant, deadline));
+  RETURN_IF_ERROR(EnsureDefaultPipeline(tx, tenant));
+  ASSIGN_OR_RETURN(Result ids, tx.Exec("SELECT id FROM pipeline.pipelines WHERE tenant_id = $1 "
+                                       "ORDER BY is_default DESC, create_time, id",
+                                       {tenant}));
+  std::vector<v1::Pipeline> out;
+  for (int i = 0; i < ids.rows(); ++i) {
+    ASSIGN_OR_RETURN(v1::Pipeline p, LoadPipeline(tx, tenant, ids.String(i, 0), false));
+    out.push_back(std::move(p));
+  }
+  RETURN_IF_ERROR(tx.Commit());
+  return out;
+}
+
+absl::StatusOr<v1::Pipeline> PipelineStore::GetPipeline(const std::string& tenant,
+                                                        const std::string& id,
+                                                        absl::Time deadline) {
+  ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(pool_, tenant, deadline));
+  ASSIGN_OR_RETURN(v1::Pipeline p, LoadPipeline(tx, tenant, id, false));
+  RETURN_IF_ERROR(tx.Commit());
+  return p;
+}
+
+absl::StatusOr<v1::Pipeline> PipelineStore::CreatePipeline(const std::string& tenant,
+                                                           const v1::Pipeline& pipeline,
+                                                           const std::string& request_id,
+                                                           const std::string& actor,
+                                                           absl::Time deadline) {
+  const std::string id = ids::NewUuidV7();
+  ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(pool_, tenant, deadline));
+  RETURN_IF_ERROR(EnsureDefaultPipeline(tx, tenant));
+  ASSIGN_OR_RETURN(Result inserted,
+                   tx.Exec("INSERT INTO pipeline.pipelines (tenant_id, id, display_name, "
+                           "create_request_id) VALUES ($1, $2, $3, $4) ON CONFLICT (tenant_id, "
+                           "create_request_id) WHERE create_request_id IS NOT NULL DO NOTHING "
+                           "RETURNING id",
+                           {tenant, id, pipeline.display_name(),
+                            request_id.empty() ? Param() : Param(request_id)}));
+  if (inserted.rows() == 0) {
+    ASSIGN_OR_RETURN(Result first, tx.Exec("SELECT id FROM pipeline.pipelines WHERE tenant_id = "
+                                           "$1 AND create_request_id = $2",
+                                           {tenant, request_id}));
+    ASSIGN_OR_RETURN(v1::Pipeline existing, LoadPipeline(tx, tenant, first.String(0, 0), false));
+    RETURN_IF_ERROR(tx.Commit());
+    return existing;
+  }
+  for (int i = 0; i < pipeline.stages_size(); ++i) {
+    v1::Stage stage = pipeline.stages(i);
+    stage.set_id(ids::NewUuidV7());
+    QueueInsertStage(tx, tenant, id, stage, i);
+  }
+  ASSIGN_OR_RETURN(v1::Pipeline created, LoadPipeline(tx, tenant, id, false));
+  v1::PipelineChanged event;
+  *event.mutable_pipeline() = created;
+  outbox_.Append(tx, tenant, Draft(kPipelineType, created.name(), actor, db::NowMicros(), event));
+  RETURN_IF_ERROR(tx.Commit());
+  return created;
+}
+
+absl::StatusOr<v1::Pipeline> PipelineStore::UpdatePipeline(const std::string& tenant,
+                                                           const std::string& id,
+                                                           const std::string& actor,
+                                                           const StagePlan& plan,
+                                                           absl::Time deadline) {
+  ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(pool_, tenant, deadline));
+  ASSIGN_OR_RETURN(v1::Pipeline current, LoadPipeline(tx, tenant, id, /*lock=*/true));
+  ASSIGN_OR_RETURN(auto planned, plan(current));
+  v1::Pipeline& next = planned.first;
+  const absl::Time now = db::NowMicros();
+  // New stages get their ids; then every stage is written at its position.
+  std::map<std::string, std::string> new_stage_ids;  // display name -> id
+  for (v1::Stage& stage : *next.mutable_stages()) {
+    if (stage.id().empty()) {
+      stage.set_id(ids::NewUuidV7());
+      new_stage_ids[stage.display_name()] = stage.id();
+    }
+  }
+  // Temporary names avoid clashes while stages swap names; positions are rewritten anyway.
+  for (int i = 0; i < next.stages_size(); ++i) {
+    const v1::Stage& stage = next.stages(i);
+    if (new_stage_ids.count(stage.display_name()) > 0 &&
+        new_stage_ids[stage.display_name()] == stage.id()) {
+      QueueInsertStage(tx, tenant, id, stage, i);
+    } else {
+      tx.Queue("UPDATE pipeline.stages SET position = $3, display_name = $4, "
+               "probability_percent = $5, forecast_category = $6, kind = $7 "
+               "WHERE tenant_id = $1 AND id = $2::uuid",
+               {tenant, stage.id(), absl::StrCat(i), stage.display_name(),
+                absl::StrCat(stage.probability_percent()),
+                ForecastCategoryToText(stage.forecast_category()), StageKindToText(stage.kind())});
+    }
+  }
+  // Deals of removed stages move to their targets, each with history and an event.
+  for (const auto& [removed, target_ref] : planned.second) {
+    const std::string target = target_ref.rfind("name:", 0) == 0
+                                   ? new_stage_ids[target_ref.substr(5)]
+                                   : target_ref;
+    const v1::Stage* from = FindStage(current, removed);
+    const v1::Stage* to = FindStage(next, target);
+    if (from == nullptr || to == nullptr) {
+      return absl::InternalError("stage plan names an unknown stage");
+    }
+    ASSIGN_OR_RETURN(
+        Result moved,
+        tx.Exec(absl::StrCat("UPDATE pipeline.deals SET stage_id = $3::uuid, "
+                             "probability_percent = CASE WHEN probability_overridden THEN "
+                             "probability_percent ELSE $4 END, version = version + 1, "
+                             "update_time = ", db::TimeParam(5), " WHERE tenant_id = $1 AND "
+                             "stage_id = $2::uuid RETURNING ", DealColumns()),
+                {tenant, removed, target, absl::StrCat(to->probability_percent()),
+                 MicrosParam(now)}));
+    for (int i = 0; i < moved.rows(); ++i) {
+      RecordMove(tx, tenant, DealFromRow(moved, i), from, *to, actor, now);
+    }
+    tx.Queue("DELETE FROM pipeline.stages WHERE tenant_id = $1 AND id = $2::uuid",
+             {tenant, removed});
+  }
+  tx.Queue(absl::StrCat("UPDATE pipeline.pipelines SET display_name = $3, version = version + 1, "
+                        "update_time = ", db::TimeParam(4), " WHERE tenant_id = $1 AND "
+                        "id = $2::uuid"),
+           {tenant, id, next.display_name(), MicrosParam(now)});
+  ASSIGN_OR_RETURN(v1::Pipeline updated, LoadPipeline(tx, tenant, id, false));
+  v1::PipelineChanged event;
+  *event.mutable_pipeline() = updated;
+  outbox_.Append(tx, tenant, Draft(kPipelineType, updated.name(), actor, now, event));
+  RETURN_IF_ERROR(tx.Commit());
+  return updated;
+}
+
+void PipelineStore::RecordMove(Transaction& tx, const std::string& tenant, const v1::Deal& deal,
+                               const v1::Stage* from, const v1::Stage& to,
+                               const std::string& actor, absl::Time when) {
+  v1::DealMoved event;
+  *event.mutable_deal() = deal;
+  v1::StageChange* change = event.mutable_change();
+  change->set_deal(deal.name());
+  if (from != nullptr) change->set_from_stage(from->id());
+  change->set_to_stage(to.id());
+  change->set_actor(actor);
+  db::SetTime(change->mutable_change_time(), when);
+  event.set_from_kind(from != nullptr ? from->kind() : v1::STAGE_KIND_UNSPECIFIED);
+  event.set_to_kind(to.kind());
+  tx.Queue(absl::StrCat("INSERT INTO pipeline.stage_history (tenant_id, id, deal_id, from_stage, "
+                        "to_stage, actor, change_time) VALUES ($1, $2, $3::uuid, $4::uuid, "
+                        "$5::uuid, $6, ", db::TimeParam(7), ")"),
+           {tenant, ids::NewUuidV7(), deal.name().substr(kDealPrefix.size()),
+            from != nullptr ? Param(from->id()) : Param(), to.id(), actor, MicrosParam(when)});
+  outbox_.Append(tx, tenant, Draft(kDealType, deal.name(), actor, when, event));
+}
+
+absl::StatusOr<v1::Deal> PipelineStore::CreateDeal(const std::string& tenant, const v1::Deal& deal,
+                                                   const std::string& pipeline_id,
+                                                   const std::string& stage_id,
+                                                   const std::string& creator,
+                                                   const std::string& request_id,
+                                                   absl::Time deadline) {
+  ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(pool_, tenant, deadline));
+  RETURN_IF_ERROR(EnsureDefaultPipeline(tx, tenant));
+  std::string pid = pipeline_id;
+  if (pid.empty()) {
+    ASSIGN_OR_RETURN(Result def, tx.Exec("SELECT id FROM pipeline.pipelines WHERE tenant_id = $1 "
+                                         "AND is_default",
+                                         {tenant}));
+    pid = def.String(0, 0);
+  }
+  absl::StatusOr<v1::Pipeline> pipeline = LoadPipeline(tx, tenant, pid, false);
+  if (pipeline.status().code() == absl::StatusCode::kNotFound) {
+    return absl::FailedPreconditionError(absl::StrCat("deal.pipeline: pipelines/", pid,
+                                                      " does not exist"));
+  }
+  RETURN_IF_ERROR(pipeline.status());
+  const v1::Stage* stage = nullptr;
+  if (stage_id.empty()) {
+    for (const v1::Stage& s : pipeline->stages()) {
+      if (s.kind() == v1::STAGE_KIND_OPEN) {
+        stage = &s;
+        break;
+      }
+    }
+  } else {
+    stage = FindStage(*pipeline, stage_id);
+  }
+  if (stage == nullptr) {
+    return absl::FailedPreconditionError("stage: not a stage of the deal's pipeline");
+  }
+  const std::string id = ids::NewUuidV7();
+  const absl::Time now = db::NowMicros();
+  const int32_t probability =
+      deal.probability_overridden() ? deal.probability_percent() : stage->probability_percent();
+  ASSIGN_OR_RETURN(
+      Result rows,
+      tx.Exec(absl::StrCat(
+                  "INSERT INTO pipeline.deals (tenant_id, id, display_name, contact_id, "
+                  "company_id, owner, creator, amount_minor, currency_code, expected_close_date, "
+                  "pipeline_id, stage_id, probability_percent, probability_overridden, next_step, "
+                  "lead_source, close_time, create_request_id, create_time, update_time) VALUES "
+                  "($1, $2, $3, $4::uuid, $5::uuid, $6, $7, $8, $9, $10::date, $11::uuid, "
+                  "$12::uuid, $13, $14, $15, $16, CASE WHEN $17 THEN ", db::TimeParam(19),
+                  " END, $18, ", db::TimeParam(19), ", ", db::TimeParam(19), ") ON CONFLICT "
+                  "(tenant_id, create_request_id) WHERE create_request_id IS NOT NULL DO NOTHING "
+                  "RETURNING ", DealColumns()),
+              {tenant, id, deal.display_name(), OptionalId(deal.contact(), "contacts/"),
+               OptionalId(deal.company(), "companies/"), deal.owner(), creator,
+               absl::StrCat(deal.amount().amount_minor()), deal.amount().currency_code(),
+               deal.expected_close_date().empty() ? Param() : Param(deal.expected_close_date()),
+               pid, stage->id(), absl::StrCat(probability),
+               deal.probability_overridden() ? "true" : "false", deal.next_step(),
+               deal.lead_source(), stage->kind() != v1::STAGE_KIND_OPEN ? "true" : "false",
+               request_id.empty() ? Param() : Param(request_id), MicrosParam(now)}));
+  if (rows.rows() == 0) {
+    ASSIGN_OR_RETURN(Result first, tx.Exec(absl::StrCat("SELECT ", DealColumns(),
+                                                        " FROM pipeline.deals WHERE tenant_id = "
+                                                        "$1 AND create_request_id = $2"),
+                                           {tenant, request_id}));
+    RETURN_IF_ERROR(tx.Commit());
+    return DealFromRow(first, 0);
+  }
+  v1::Deal created = DealFromRow(rows, 0);
+  v1::DealCreated event;
+  *event.mutable_deal() = created;
+  outbox_.Append(tx, tenant, Draft(kDealType, created.name(), creator, now, event));
+  RecordMove(tx, tenant, created, nullptr, *stage, creator, now);
+  RETURN_IF_ERROR(tx.Commit());
+  return created;
+}
+
+absl::StatusOr<v1::Deal> PipelineStore::GetDeal(const std::string& tenant, const std::string& id,
+                                                absl::Time deadline) {
+  ASSIGN_OR_RETURN(Result r, db::RunOnce(pool_, tenant,
+                                         absl::StrCat("SELECT ", DealColumns(),
+                                                      " FROM pipeline.deals WHERE tenant_id = $1 "
+                                                      "AND id = $2::uuid AND delete_time IS NULL"),
+                                         {tenant, id}, deadline));
+  if (r.rows() == 0) return absl::NotFoundError(absl::StrCat("deals/", id, " not found"));
+  return DealFromRow(r, 0);
+}
+
+absl::StatusOr<PageResult<v1::Deal>> PipelineStore::ListDeals(const std::string& tenant,
+                                                              const std::string& after_id,
+                                                              int page_size,
+                                                              const api::SqlFilter& filter,
+                                                              absl::Time deadline) {
+  Params params = {tenant, after_id.empty() ? Param() : Param(after_id),
+                   absl::StrCat(page_size + 1)};
+  params.insert(params.end(), filter.params.begin(), filter.params.end());
+  ASSIGN_OR_RETURN(
+      Result r,
+      db::RunOnce(pool_, tenant,
+                  absl::StrCat("SELECT ", DealColumns(), " FROM pipeline.deals WHERE tenant_id = "
+                               "$1 AND delete_time IS NULL AND ($2::uuid IS NULL OR id > "
+                               "$2::uuid)", filter.where.empty() ? "" : " AND ", filter.where,
+                               " ORDER BY id LIMIT $3"),
+                  params, deadline));
+  PageResult<v1::Deal> out;
+  out.more = r.rows() > page_size;
+  for (int i = 0; i < std::min(r.rows(), page_size); ++i) out.items.push_back(DealFromRow(r, i));
+  return out;
+}
+
+absl::StatusOr<v1::Deal> PipelineStore::UpdateDeal(
+    const std::string& tenant, const std::string& id, const std::string& actor,
+    const std::function<absl::StatusOr<v1::Deal>(const v1::Deal&, const v1::Pipeline&)>& mutate,
+    absl::Time deadline) {
+  ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(pool_, tenant, deadline));
+  ASSIGN_OR_RETURN(Result rows, tx.Exec(absl::StrCat("SELECT ", DealColumns(),
+                                                     " FROM pipeline.deals WHERE tenant_id = $1 "
+                                                     "AND id = $2::uuid AND delete_time IS NULL "
+                                                     "FOR UPDATE"),
+                                        {tenant, id}));
+  if (rows.rows() == 0) return absl::NotFoundError(absl::StrCat("deals/", id, " not found"));
+  const v1::Deal current = DealFromRow(rows, 0);
+  ASSIGN_OR_RETURN(v1::Pipeline pipeline,
+                   LoadPipeline(tx, tenant, current.pipeline().substr(kPipelinePrefix.size()),
+                                false));
+  ASSIGN_OR_RETURN(v1::Deal next, mutate(current, pipeline));
+  const absl::Time now = db::NowMicros();
+  ASSIGN_OR_RETURN(
+      Result updated,
+      tx.Exec(absl::StrCat(
+                  "UPDATE pipeline.deals SET display_name = $3, contact_id = $4::uuid, "
+                  "company_id = $5::uuid, owner = $6, amount_minor = $7, currency_code = $8, "
+                  "expected_close_date = $9::date, probability_percent = $10, "
+                  "probability_overridden = $11, next_step = $12, lead_source = $13, "
+                  "contact_missing = false, version = version + 1, update_time = ",
+                  db::TimeParam(14), " WHERE tenant_id = $1 AND id = $2::uuid RETURNING ",
+                  DealColumns()),
+              {tenant, id, next.display_name(), OptionalId(next.contact(), "contacts/"),
+               OptionalId(next.company(), "companies/"), next.owner(),
+               absl::StrCat(next.amount().amount_minor()), next.amount().currency_code(),
+               next.expected_close_date().empty() ? Param() : Param(next.expected_close_date()),
+               absl::StrCat(next.probability_percent()),
+               next.probability_overridden() ? "true" : "false", next.next_step(),
+               next.lead_source(), MicrosParam(now)}));
+  v1::Deal result = DealFromRow(updated, 0);
+  v1::DealUpdated event;
+  *event.mutable_deal() = result;
+  outbox_.Append(tx, tenant, Draft(kDealType, result.name(), actor, now, event));
+  RETURN_IF_ERROR(tx.Commit());
+  return result;
+}
+
+absl::Status PipelineStore::DeleteDeal(const std::string& tenant, const std::string& id,
+                                       const std::string& actor,
+                                       const std::function<absl::Status(const v1::Deal&)>& check,
+                                       absl::Time deadline) {
+  ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(pool_, tenant, deadline));
+  ASSIGN_OR_RETURN(Result rows, tx.Exec(absl::StrCat("SELECT ", DealColumns(),
+                                                     " FROM pipeline.deals WHERE tenant_id = $1 "
+                                                     "AND id = $2::uuid AND delete_time IS NULL "
+                                                     "FOR UPDATE"),
+                                        {tenant, id}));
+  if (rows.rows() == 0) return absl::NotFoundError(absl::StrCat("deals/", id, " not found"));
+  RETURN_IF_ERROR(check(DealFromRow(rows, 0)));
+  const absl::Time now = db::NowMicros();
+  tx.Queue(absl::StrCat("UPDATE pipeline.deals SET delete_time = ", db::TimeParam(3),
+                        ", version = version + 1 WHERE tenant_id = $1 AND id = $2::uuid"),
+           {tenant, id, MicrosParam(now)});
+  v1::DealDeleted event;
+  event.set_name(absl::StrCat(kDealPrefix, id));
+  outbox_.Append(tx, tenant, Draft(kDealType, event.name(), actor, now, event));
+  return tx.Commit();
+}
+
+absl::StatusOr<v1::Deal> PipelineStore::MoveDeal(
+    const std::string& tenant, const std::string& id, const std::string& stage_id,
+    const std::string& lost_reason, const std::string& actor,
+    const std::function<absl::Status(const v1::Deal&, const v1::Stage& from,
+                                     const v1::Stage& to)>& check,
+    absl::Time deadline) {
+  ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(pool_, tenant, deadline));
+  ASSIGN_OR_RETURN(Result rows, tx.Exec(absl::StrCat("SELECT ", DealColumns(),
+                                                     " FROM pipeline.deals WHERE tenant_id = $1 "
+                                                     "AND id = $2::uuid AND delete_time IS NULL "
+                                                     "FOR UPDATE"),
+                                        {tenant, id}));
+  if (rows.rows() == 0) return absl::NotFoundError(absl::StrCat("deals/", id, " not found"));
+  const v1::Deal current = DealFromRow(rows, 0);
+  ASSIGN_OR_RETURN(v1::Pipeline pipeline,
+                   LoadPipeline(tx, tenant, current.pipeline().substr(kPipelinePrefix.size()),
+                                false));
+  const v1::Stage* from = FindStage(pipeline, current.stage());
+  const v1::Stage* to = FindStage(pipeline, stage_id);
+  if (from == nullptr) return absl::InternalError("the deal's stage is missing");
+  if (to == nullptr) {
+    return absl::FailedPreconditionError("stage: not a stage of the deal's pipeline");
+  }
+  RETURN_IF_ERROR(check(current, *from, *to));
+  if (from->id() == to->id()) return current;  // already there: nothing to record
+  const absl::Time now = db::NowMicros();
+  ASSIGN_OR_RETURN(
+      Result moved,
+      tx.Exec(absl::StrCat(
+                  "UPDATE pipeline.deals SET stage_id = $3::uuid, probability_percent = CASE "
+                  "WHEN probability_overridden THEN probability_percent ELSE $4 END, "
+                  "lost_reason = $5, close_time = CASE WHEN $6 THEN ", db::TimeParam(7),
+                  " ELSE NULL END, version = version + 1, update_time = ", db::TimeParam(7),
+                  " WHERE tenant_id = $1 AND id = $2::uuid RETURNING ", DealColumns()),
+              {tenant, id, to->id(), absl::StrCat(to->probability_percent()),
+               to->kind() == v1::STAGE_KIND_LOST ? lost_reason : "",
+               to->kind() != v1::STAGE_KIND_OPEN ? "true" : "false", MicrosParam(now)}));
+  v1::Deal result = DealFromRow(moved, 0);
+  RecordMove(tx, tenant, result, from, *to, actor, now);
+  RETURN_IF_ERROR(tx.Commit());
+  return result;
+}
+
+absl::StatusOr<std::vector<v1::StageChange>> PipelineStore::ListStageHistory(
+    const std::string& tenant, const std::string& id, absl::Time deadline) {
+  ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(pool_, tenant, deadline));
+  ASSIGN_OR_RETURN(Result exists, tx.Exec("SELECT 1 FROM pipeline.deals WHERE tenant_id = $1 AND "
+                                          "id = $2::uuid AND delete_time IS NULL",
+                                          {tenant, id}));
+  if (exists.rows() == 0) return absl::NotFoundError(absl::StrCat("deals/", id, " not found"));
+  const int history = tx.Queue(
+      absl::StrCat("SELECT coalesce(from_stage::text, ''), to_stage, actor, ",
+                   db::MicrosOf("change_time"), " FROM pipeline.stage_history WHERE tenant_id = "
+                   "$1 AND deal_id = $2::uuid ORDER BY change_time, id"),
+      {tenant, id});
+  RETURN_IF_ERROR(tx.Commit());
+  const Result& r = tx.ResultOf(history);
+  std::vector<v1::StageChange> out;
+  for (int i = 0; i < r.rows(); ++i) {
+    v1::StageChange c;
+    c.set_deal(absl::StrCat(kDealPrefix, id));
+    c.set_from_stage(r.String(i, 0));
+    c.set_to_stage(r.String(i, 1));
+    c.set_actor(r.String(i, 2));
+    db::SetTimestamp(c.mutable_change_time(), r.Int(i, 3));
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+}  // namespace crm::pipeline

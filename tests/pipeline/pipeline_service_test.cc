@@ -1,0 +1,326 @@
+// The pipeline service against a real PostgreSQL and a real contacts service (both in-process,
+// over gRPC): the default process, stage edits, deals, moves and their history, tenant isolation.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "absl/strings/str_cat.h"
+#include "common/db/migrations.h"
+#include "common/events/notifier.h"
+#include "common/events/outbox.h"
+#include "common/ids/uuid.h"
+#include "common/testing/grpc_testing.h"
+#include "common/testing/status_matchers.h"
+#include "services/pipeline/pipeline_service.h"
+#include "tests/contacts/contacts_test_env.h"
+
+extern const std::vector<crm::EmbeddedFile>& PipelineMigrations();
+extern const std::vector<crm::EmbeddedFile>& OutboxMigrations();
+
+namespace crm::pipeline {
+namespace {
+
+using crm::testing::AuthedContext;
+using crm::testing::MintToken;
+using ::testing::ElementsAre;
+
+class PipelineServiceTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    contacts_env_ = contacts::testing::ContactsTestEnv::Start().release();
+    ASSERT_NE(contacts_env_, nullptr);
+    const std::string conninfo = contacts_env_->database().ConnInfo("pipeline");
+    std::vector<EmbeddedFile> migrations = PipelineMigrations();
+    migrations.insert(migrations.end(), OutboxMigrations().begin(), OutboxMigrations().end());
+    ASSERT_OK(db::Migrate(conninfo, "pipeline", migrations));
+    server::ServerOptions options;
+    options.service_name = "pipeline";
+    server_ = new server::Server(options);
+    db::PoolOptions pool_options;
+    pool_options.conninfo = conninfo;
+    pool_ = new db::Pool(pool_options, &server_->registry());
+    notifier_ = new events::Notifier(conninfo, events::OutboxChannel("pipeline"));
+    outbox_ = new events::Outbox("pipeline", &server_->registry(), notifier_);
+    store_ = new PipelineStore(*pool_, *outbox_);
+    contacts_client_ =
+        new ContactsClient(crm::testing::LocalChannel(contacts_env_->grpc_port()));
+    auth::AuthOptions auth_options;
+    auth_options.hs256_secret = crm::testing::kTestJwtSecret;
+    authenticator_ = auth::Authenticator::Create(auth_options)->release();
+    service_ = new PipelineService(*store_, *contacts_client_, *authenticator_, {});
+    server_->AddService(service_);
+    ASSERT_OK(server_->Start());
+    stub_ = v1::PipelineService::NewStub(crm::testing::LocalChannel(server_->grpc_port()))
+                .release();
+  }
+  static void TearDownTestSuite() {
+    server_->Shutdown();
+    delete stub_;
+    delete server_;
+    delete service_;
+    delete authenticator_;
+    delete contacts_client_;
+    delete store_;
+    delete outbox_;
+    delete notifier_;
+    delete pool_;
+    delete contacts_env_;
+  }
+  void SetUp() override {
+    tenant_ = "t" + ids::NewUuidV7().substr(24);
+    rep_ = MintToken(tenant_, "alice", {"rep"});
+    admin_ = MintToken(tenant_, "root", {"admin"});
+  }
+
+  v1::Pipeline DefaultPipeline(const std::string& token = "") {
+    v1::ListPipelinesResponse response;
+    EXPECT_TRUE(stub_->ListPipelines(AuthedContext(token.empty() ? rep_ : token).get(),
+                                     v1::ListPipelinesRequest(), &response)
+                    .ok());
+    return response.pipelines(0);
+  }
+
+  contacts::v1::Contact CreateContact(const std::string& email) {
+    contacts::v1::CreateContactRequest request;
+    request.mutable_contact()->set_given_name("Lead");
+    request.mutable_contact()->add_emails(email);
+    contacts::v1::Contact contact;
+    EXPECT_TRUE(contacts_env_->stub().CreateContact(AuthedContext(rep_).get(), request, &contact)
+                    .ok());
+    return contact;
+  }
+
+  grpc::Status CreateDeal(const std::string& token, v1::Deal deal, v1::Deal* out) {
+    v1::CreateDealRequest request;
+    *request.mutable_deal() = std::move(deal);
+    return stub_->CreateDeal(AuthedContext(token).get(), request, out);
+  }
+
+  grpc::Status Move(const std::string& token, const v1::Deal& deal, const std::string& stage,
+                    v1::Deal* out, const std::string& lost_reason = "", bool reopen = false) {
+    v1::MoveDealRequest request;
+    request.set_name(deal.name());
+    request.set_stage(stage);
+    request.set_etag(deal.etag());
+    request.set_lost_reason(lost_reason);
+    request.set_reopen(reopen);
+    return stub_->MoveDeal(AuthedContext(token).get(), request, out);
+  }
+
+  static v1::Deal NewDeal(const std::string& name, int64_t amount) {
+    v1::Deal deal;
+    deal.set_display_name(name);
+    deal.mutable_amount()->set_amount_minor(amount);
+    deal.mutable_amount()->set_currency_code("AMD");
+    return deal;
+  }
+
+  static contacts::testing::ContactsTestEnv* contacts_env_;
+  static server::Server* server_;
+  static db::Pool* pool_;
+  static events::Notifier* notifier_;
+  static events::Outbox* outbox_;
+  static PipelineStore* store_;
+  static ContactsClient* contacts_client_;
+  static auth::Authenticator* authenticator_;
+  static PipelineService* service_;
+  static v1::PipelineService::Stub* stub_;
+  std::string tenant_, rep_, admin_;
+};
+
+contacts::testing::ContactsTestEnv* PipelineServiceTest::contacts_env_ = nullptr;
+server::Server* PipelineServiceTest::server_ = nullptr;
+db::Pool* PipelineServiceTest::pool_ = nullptr;
+events::Notifier* PipelineServiceTest::notifier_ = nullptr;
+events::Outbox* PipelineServiceTest::outbox_ = nullptr;
+PipelineStore* PipelineServiceTest::store_ = nullptr;
+ContactsClient* PipelineServiceTest::contacts_client_ = nullptr;
+auth::Authenticator* PipelineServiceTest::authenticator_ = nullptr;
+PipelineService* PipelineServiceTest::service_ = nullptr;
+v1::PipelineService::Stub* PipelineServiceTest::stub_ = nullptr;
+
+TEST_F(PipelineServiceTest, ANewTenantGetsTheStandardSalesProcess) {
+  const v1::Pipeline p = DefaultPipeline();
+  EXPECT_TRUE(p.is_default());
+  std::vector<std::string> names;
+  std::vector<int> percents;
+  for (const auto& s : p.stages()) {
+    names.push_back(s.display_name());
+    percents.push_back(s.probability_percent());
+    EXPECT_FALSE(s.id().empty());
+  }
+  EXPECT_THAT(names, ElementsAre("Prospecting", "Qualification", "Needs Analysis",
+                                 "Value Proposition", "Id. Decision Makers",
+                                 "Perception Analysis", "Proposal/Price Quote",
+                                 "Negotiation/Review", "Closed Won", "Closed Lost"));
+  EXPECT_THAT(percents, ElementsAre(10, 10, 20, 50, 60, 70, 75, 90, 100, 0));
+  // Asking again (and concurrently elsewhere) never makes a second default.
+  v1::ListPipelinesResponse again;
+  ASSERT_TRUE(stub_->ListPipelines(AuthedContext(rep_).get(), {}, &again).ok());
+  EXPECT_EQ(again.pipelines_size(), 1);
+}
+
+TEST_F(PipelineServiceTest, DealsMustPointAtContactsThatExistInTheTenant) {
+  const contacts::v1::Contact anna = CreateContact("anna@deal.example");
+  v1::Deal deal = NewDeal("Acme renewal", 1'000'000);
+  deal.set_contact(anna.name());
+  v1::Deal created;
+  ASSERT_TRUE(CreateDeal(rep_, deal, &created).ok());
+  EXPECT_EQ(created.contact(), anna.name());
+  EXPECT_EQ(created.stage(), DefaultPipeline().stages(0).id());
+  EXPECT_EQ(created.probability_percent(), 10);
+  EXPECT_EQ(created.owner(), "alice");
+
+  deal.set_contact("contacts/00000000-0000-7000-8000-000000000000");
+  EXPECT_EQ(CreateDeal(rep_, deal, &created).error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  // Another tenant's contact does not exist for this tenant either.
+  const std::string other = MintToken("other-" + tenant_, "bob", {"rep"});
+  deal.set_contact(anna.name());
+  EXPECT_EQ(CreateDeal(other, deal, &created).error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+}
+
+TEST_F(PipelineServiceTest, MovesAreRecordedInOrderAndGuarded) {
+  const v1::Pipeline p = DefaultPipeline();
+  v1::Deal deal;
+  ASSERT_TRUE(CreateDeal(rep_, NewDeal("Big one", 5'000'000), &deal).ok());
+  v1::Deal moved;
+  ASSERT_TRUE(Move(rep_, deal, p.stages(3).id(), &moved).ok());
+  EXPECT_EQ(moved.probability_percent(), 50);
+  // A stale etag is refused.
+  v1::Deal stale;
+  EXPECT_EQ(Move(rep_, deal, p.stages(4).id(), &stale).error_code(), grpc::StatusCode::ABORTED);
+  // Lost needs a reason.
+  EXPECT_EQ(Move(rep_, moved, p.stages(9).id(), &stale).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  v1::Deal won;
+  ASSERT_TRUE(Move(rep_, moved, p.stages(8).id(), &won).ok());
+  EXPECT_EQ(won.probability_percent(), 100);
+  EXPECT_TRUE(won.has_close_time());
+  // A closed deal reopens only explicitly.
+  v1::Deal reopened;
+  EXPECT_EQ(Move(rep_, won, p.stages(7).id(), &reopened).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+  ASSERT_TRUE(Move(rep_, won, p.stages(7).id(), &reopened, "", true).ok());
+  EXPECT_FALSE(reopened.has_close_time());
+  // Someone else's deal is not a rep's to move.
+  v1::Deal theirs;
+  EXPECT_EQ(Move(MintToken(tenant_, "bob", {"rep"}), reopened, p.stages(6).id(), &theirs)
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+
+  v1::ListStageHistoryRequest request;
+  request.set_name(deal.name());
+  v1::ListStageHistoryResponse history;
+  ASSERT_TRUE(stub_->ListStageHistory(AuthedContext(rep_).get(), request, &history).ok());
+  std::vector<std::pair<std::string, std::string>> moves;
+  for (const auto& c : history.changes()) moves.emplace_back(c.from_stage(), c.to_stage());
+  EXPECT_THAT(moves, ElementsAre(std::make_pair(std::string(""), p.stages(0).id()),
+                                 std::make_pair(p.stages(0).id(), p.stages(3).id()),
+                                 std::make_pair(p.stages(3).id(), p.stages(8).id()),
+                                 std::make_pair(p.stages(8).id(), p.stages(7).id())));
+  for (int i = 1; i < history.changes_size(); ++i) {
+    EXPECT_GE(history.changes(i).change_time().seconds(),
+              history.changes(i - 1).change_time().seconds());
+  }
+}
+
+TEST_F(PipelineServiceTest, AdminsEditStagesAndRemovingAStageMovesItsDeals) {
+  v1::Pipeline p = DefaultPipeline(admin_);
+  v1::Deal deal;
+  ASSERT_TRUE(CreateDeal(rep_, NewDeal("In qualification", 100), &deal).ok());
+  v1::Deal moved;
+  ASSERT_TRUE(Move(rep_, deal, p.stages(1).id(), &moved).ok());
+
+  // Reps cannot edit pipelines.
+  v1::UpdatePipelineRequest request;
+  *request.mutable_pipeline() = p;
+  v1::Pipeline updated;
+  EXPECT_EQ(stub_->UpdatePipeline(AuthedContext(rep_).get(), request, &updated).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+
+  // Remove Qualification (holding the deal): refused without a target, done with one.
+  const std::string qualification = p.stages(1).id();
+  request.mutable_pipeline()->mutable_stages()->DeleteSubrange(1, 1);
+  // ...and swap the first two remaining stages, and rename one.
+  request.mutable_pipeline()->mutable_stages()->SwapElements(0, 1);
+  request.mutable_pipeline()->mutable_stages(2)->set_display_name("Pitch");
+  EXPECT_EQ(stub_->UpdatePipeline(AuthedContext(admin_).get(), request, &updated).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  (*request.mutable_stage_moves())[qualification] = p.stages(2).id();
+  grpc::Status status = stub_->UpdatePipeline(AuthedContext(admin_).get(), request, &updated);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_EQ(updated.stages_size(), 9);
+  EXPECT_EQ(updated.stages(0).display_name(), "Needs Analysis");
+  EXPECT_EQ(updated.stages(1).display_name(), "Prospecting");
+  EXPECT_EQ(updated.stages(2).display_name(), "Pitch");
+
+  v1::GetDealRequest get;
+  get.set_name(deal.name());
+  v1::Deal after;
+  ASSERT_TRUE(stub_->GetDeal(AuthedContext(rep_).get(), get, &after).ok());
+  EXPECT_EQ(after.stage(), p.stages(2).id());
+  EXPECT_EQ(after.probability_percent(), 20);
+  v1::ListStageHistoryRequest history_request;
+  history_request.set_name(deal.name());
+  v1::ListStageHistoryResponse history;
+  ASSERT_TRUE(
+      stub_->ListStageHistory(AuthedContext(rep_).get(), history_request, &history).ok());
+  EXPECT_EQ(history.changes(history.changes_size() - 1).from_stage(), qualification);
+
+  // The last won stage cannot go.
+  v1::UpdatePipelineRequest no_won;
+  *no_won.mutable_pipeline() = updated;
+  for (int i = 0; i < no_won.pipeline().stages_size(); ++i) {
+    if (no_won.pipeline().stages(i).kind() == v1::STAGE_KIND_WON) {
+      no_won.mutable_pipeline()->mutable_stages()->DeleteSubrange(i, 1);
+      break;
+    }
+  }
+  EXPECT_EQ(stub_->UpdatePipeline(AuthedContext(admin_).get(), no_won, &updated).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+TEST_F(PipelineServiceTest, AnotherTenantSeesNoneOfItAndCannotTouchIt) {
+  v1::Deal deal;
+  ASSERT_TRUE(CreateDeal(rep_, NewDeal("Secret", 42), &deal).ok());
+  const std::string other = MintToken("other-" + tenant_, "eve", {"admin"});
+  v1::GetDealRequest get;
+  get.set_name(deal.name());
+  v1::Deal out;
+  EXPECT_EQ(stub_->GetDeal(AuthedContext(other).get(), get, &out).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  v1::ListDealsResponse list;
+  ASSERT_TRUE(stub_->ListDeals(AuthedContext(other).get(), v1::ListDealsRequest(), &list).ok());
+  EXPECT_EQ(list.deals_size(), 0);
+  v1::UpdateDealRequest update;
+  update.mutable_deal()->set_name(deal.name());
+  update.mutable_deal()->set_next_step("steal");
+  EXPECT_EQ(stub_->UpdateDeal(AuthedContext(other).get(), update, &out).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(Move(other, deal, DefaultPipeline().stages(2).id(), &out).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  v1::ListStageHistoryRequest history;
+  history.set_name(deal.name());
+  v1::ListStageHistoryResponse changes;
+  EXPECT_EQ(stub_->ListStageHistory(AuthedContext(other).get(), history, &changes).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  v1::DeleteDealRequest del;
+  del.set_name(deal.name());
+  google::protobuf::Empty empty;
+  EXPECT_EQ(stub_->DeleteDeal(AuthedContext(other).get(), del, &empty).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  v1::GetPipelineRequest pipeline;
+  pipeline.set_name(deal.pipeline());
+  v1::Pipeline p;
+  EXPECT_EQ(stub_->GetPipeline(AuthedContext(other).get(), pipeline, &p).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+
+  // The owner still has it, and lists it with a filter.
+  v1::ListDealsRequest filtered;
+  filtered.set_filter("amount_minor = 42 AND currency_code = \"AMD\" AND closed = false");
+  ASSERT_TRUE(stub_->ListDeals(AuthedContext(rep_).get(), filtered, &list).ok());
+  ASSERT_EQ(list.deals_size(), 1);
+  EXPECT_EQ(list.deals(0).name(), deal.name());
+}
+
+}  // namespace
+}  // namespace crm::pipeline
