@@ -9,47 +9,16 @@
 #include "services/pipeline/deal_filters.h"
 #include "services/pipeline/deal_rules.h"
 #include "services/pipeline/pipeline_rules.h"
+#include "services/pipeline/service_support.h"
 
 namespace crm::pipeline {
-namespace {
 
-absl::StatusOr<std::string> ParseId(const std::string& name, absl::string_view prefix,
-                                    absl::string_view field) {
-  if (name.empty()) return api::InvalidField(field, "required");
-  if (name.rfind(std::string(prefix), 0) != 0 ||
-      !ids::IsCanonicalUuid(name.substr(prefix.size()))) {
-    return api::InvalidField(field, absl::StrCat("must look like ", prefix, "{uuid}"));
-  }
-  return name.substr(prefix.size());
-}
-
-absl::Status RequireAdmin(const auth::Principal& caller) {
-  if (caller.IsAdmin()) return absl::OkStatus();
-  return absl::PermissionDeniedError("only admins change pipelines and stages");
-}
-
-absl::Status CheckCanChange(const auth::Principal& caller, const std::string& owner) {
-  if (caller.CanChangeOwnedBy(owner)) return absl::OkStatus();
-  return absl::PermissionDeniedError("reps change only the deals they own");
-}
-
-absl::Status CheckEtag(const std::string& client, const std::string& current) {
-  if (client.empty() || client == current) return absl::OkStatus();
-  return absl::AbortedError("etag mismatch: the record changed since you read it; read it again");
-}
-
-std::string Authorization(const grpc::ServerContext& context) {
-  auto it = context.client_metadata().find("authorization");
-  return it == context.client_metadata().end() ? "" : std::string(it->second.data(),
-                                                                   it->second.size());
-}
-
-}  // namespace
-
-PipelineService::PipelineService(PipelineStore& store, ContactsClient& contacts,
+PipelineService::PipelineService(PipelineStore& store, ProductStore& products,
+                                 ContactsClient& contacts,
                                  const auth::Authenticator& authenticator,
                                  PipelineServiceOptions options)
     : store_(store),
+      products_(products),
       contacts_(contacts),
       authenticator_(authenticator),
       options_(std::move(options)) {}
@@ -263,9 +232,17 @@ grpc::Status PipelineService::MoveDeal(grpc::ServerContext* context,
       RETURN_IF_ERROR(CheckCanChange(caller, current.owner()));
       return CheckMove(from, to, request->lost_reason(), request->reopen());
     };
+    const std::map<std::string, std::string> contracts(request->contract_numbers().begin(),
+                                                       request->contract_numbers().end());
+    for (const auto& [product, number] : contracts) {
+      if (number.empty() || number.size() > 64) {
+        return api::InvalidField(absl::StrCat("contract_numbers[", product, "]"),
+                                 "1 to 64 characters");
+      }
+    }
     ASSIGN_OR_RETURN(*response, store_.MoveDeal(caller.tenant, id, request->stage(),
-                                                request->lost_reason(), caller.user, check,
-                                                server::DeadlineOf(*context)));
+                                                request->lost_reason(), contracts, caller.user,
+                                                check, server::DeadlineOf(*context)));
     return absl::OkStatus();
   };
   return api::ToGrpcStatus(run());

@@ -8,6 +8,7 @@
 #include "crm/pipeline/v1/pipeline_service.grpc.pb.h"
 #include "services/pipeline/contacts_client.h"
 #include "services/pipeline/pipeline_store.h"
+#include "services/pipeline/product_store.h"
 
 namespace crm::pipeline {
 
@@ -18,7 +19,7 @@ struct PipelineServiceOptions {
 
 class PipelineService final : public v1::PipelineService::Service {
  public:
-  PipelineService(PipelineStore& store, ContactsClient& contacts,
+  PipelineService(PipelineStore& store, ProductStore& products, ContactsClient& contacts,
                   const auth::Authenticator& authenticator, PipelineServiceOptions options);
 
   grpc::Status ListPipelines(grpc::ServerContext* context, const v1::ListPipelinesRequest* request,
@@ -43,6 +44,19 @@ class PipelineService final : public v1::PipelineService::Service {
                           google::protobuf::Empty* response) override;
   grpc::Status MoveDeal(grpc::ServerContext* context, const v1::MoveDealRequest* request,
                         v1::Deal* response) override;
+  grpc::Status SetLineItems(grpc::ServerContext* context, const v1::SetLineItemsRequest* request,
+                            v1::Deal* response) override;
+  grpc::Status CreateProduct(grpc::ServerContext* context, const v1::CreateProductRequest* request,
+                             v1::Product* response) override;
+  grpc::Status ListProducts(grpc::ServerContext* context, const v1::ListProductsRequest* request,
+                            v1::ListProductsResponse* response) override;
+  grpc::Status UpdateProduct(grpc::ServerContext* context, const v1::UpdateProductRequest* request,
+                             v1::Product* response) override;
+  grpc::Status ListPurchases(grpc::ServerContext* context, const v1::ListPurchasesRequest* request,
+                             v1::ListPurchasesResponse* response) override;
+  grpc::Status SuggestCrossSell(grpc::ServerContext* context,
+                                const v1::SuggestCrossSellRequest* request,
+                                v1::SuggestCrossSellResponse* response) override;
   grpc::Status ListStageHistory(grpc::ServerContext* context,
                                 const v1::ListStageHistoryRequest* request,
                                 v1::ListStageHistoryResponse* response) override;
@@ -53,6 +67,7 @@ class PipelineService final : public v1::PipelineService::Service {
                                const v1::Deal* before, absl::Time deadline);
 
   PipelineStore& store_;
+  ProductStore& products_;
   ContactsClient& contacts_;
   const auth::Authenticator& authenticator_;
   const PipelineServiceOptions options_;

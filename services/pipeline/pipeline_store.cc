@@ -1,5 +1,7 @@
 #include "services/pipeline/pipeline_store.h"
 
+#include <limits>
+
 #include "absl/strings/str_cat.h"
 #include "common/base/status_macros.h"
 #include "common/db/sql_helpers.h"
@@ -298,6 +300,18 @@ absl::StatusOr<v1::Deal> PipelineStore::CreateDeal(const std::string& tenant, co
                                                    const std::string& request_id,
                                                    absl::Time deadline) {
   ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(pool_, tenant, deadline));
+  ASSIGN_OR_RETURN(v1::Deal created,
+                   CreateDealIn(tx, tenant, deal, pipeline_id, stage_id, creator, request_id));
+  RETURN_IF_ERROR(tx.Commit());
+  return created;
+}
+
+absl::StatusOr<v1::Deal> PipelineStore::CreateDealIn(Transaction& tx, const std::string& tenant,
+                                                     const v1::Deal& deal,
+                                                     const std::string& pipeline_id,
+                                                     const std::string& stage_id,
+                                                     const std::string& creator,
+                                                     const std::string& request_id) {
   RETURN_IF_ERROR(EnsureDefaultPipeline(tx, tenant));
   std::string pid = pipeline_id;
   if (pid.empty()) {
@@ -355,7 +369,6 @@ absl::StatusOr<v1::Deal> PipelineStore::CreateDeal(const std::string& tenant, co
                                                         " FROM pipeline.deals WHERE tenant_id = "
                                                         "$1 AND create_request_id = $2"),
                                            {tenant, request_id}));
-    RETURN_IF_ERROR(tx.Commit());
     return DealFromRow(first, 0);
   }
   v1::Deal created = DealFromRow(rows, 0);
@@ -363,8 +376,61 @@ absl::StatusOr<v1::Deal> PipelineStore::CreateDeal(const std::string& tenant, co
   *event.mutable_deal() = created;
   outbox_.Append(tx, tenant, Draft(kDealType, created.name(), creator, now, event));
   RecordMove(tx, tenant, created, nullptr, *stage, creator, now);
-  RETURN_IF_ERROR(tx.Commit());
   return created;
+}
+
+absl::StatusOr<v1::Deal> PipelineStore::SetLineItems(
+    const std::string& tenant, const std::string& id, std::vector<v1::LineItem> items,
+    const std::string& actor, const std::function<absl::Status(const v1::Deal&)>& check,
+    absl::Time deadline) {
+  ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(pool_, tenant, deadline));
+  ASSIGN_OR_RETURN(Result rows, tx.Exec(absl::StrCat("SELECT ", DealColumns(),
+                                                     " FROM pipeline.deals WHERE tenant_id = $1 "
+                                                     "AND id = $2::uuid AND delete_time IS NULL "
+                                                     "FOR UPDATE"),
+                                        {tenant, id}));
+  if (rows.rows() == 0) return absl::NotFoundError(absl::StrCat("deals/", id, " not found"));
+  const v1::Deal current = DealFromRow(rows, 0);
+  RETURN_IF_ERROR(check(current));
+  std::vector<std::string> product_ids;
+  for (const auto& item : items) product_ids.push_back(item.product().substr(kProductPrefix.size()));
+  ASSIGN_OR_RETURN(auto products, products_.LoadProducts(tx, tenant, product_ids));
+  __int128 total = 0;
+  for (size_t i = 0; i < items.size(); ++i) {
+    auto product = products.find(product_ids[i]);
+    if (product == products.end()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("line_items[", i, "].product: ", items[i].product(), " does not exist"));
+    }
+    if (!items[i].has_unit_price()) *items[i].mutable_unit_price() = product->second.list_price();
+    if (items[i].unit_price().currency_code() != current.amount().currency_code()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "line_items[", i, "].unit_price: currency ", items[i].unit_price().currency_code(),
+          " differs from the deal's ", current.amount().currency_code()));
+    }
+    total += static_cast<__int128>(items[i].unit_price().amount_minor()) * items[i].quantity();
+  }
+  if (total > std::numeric_limits<int64_t>::max()) {
+    return absl::InvalidArgumentError("line_items: the total overflows the amount");
+  }
+  products_.QueueReplaceLineItems(tx, tenant, id, items);
+  const absl::Time now = db::NowMicros();
+  ASSIGN_OR_RETURN(Result updated,
+                   tx.Exec(absl::StrCat("UPDATE pipeline.deals SET amount_minor = $3, version = "
+                                        "version + 1, update_time = ", db::TimeParam(4),
+                                        " WHERE tenant_id = $1 AND id = $2::uuid RETURNING ",
+                                        DealColumns()),
+                           {tenant, id, absl::StrCat(static_cast<int64_t>(total)),
+                            MicrosParam(now)}));
+  v1::Deal result = DealFromRow(updated, 0);
+  for (auto& item : items) *result.add_line_items() = std::move(item);
+  v1::DealUpdated event;
+  *event.mutable_deal() = result;
+  event.add_changed_fields("line_items");
+  event.add_changed_fields("amount");
+  outbox_.Append(tx, tenant, Draft(kDealType, result.name(), actor, now, event));
+  RETURN_IF_ERROR(tx.Commit());
+  return result;
 }
 
 absl::StatusOr<v1::Deal> PipelineStore::GetDeal(const std::string& tenant, const std::string& id,
@@ -466,7 +532,8 @@ absl::Status PipelineStore::DeleteDeal(const std::string& tenant, const std::str
 
 absl::StatusOr<v1::Deal> PipelineStore::MoveDeal(
     const std::string& tenant, const std::string& id, const std::string& stage_id,
-    const std::string& lost_reason, const std::string& actor,
+    const std::string& lost_reason, const std::map<std::string, std::string>& contract_numbers,
+    const std::string& actor,
     const std::function<absl::Status(const v1::Deal&, const v1::Stage& from,
                                      const v1::Stage& to)>& check,
     absl::Time deadline) {
@@ -503,8 +570,62 @@ absl::StatusOr<v1::Deal> PipelineStore::MoveDeal(
                to->kind() != v1::STAGE_KIND_OPEN ? "true" : "false", MicrosParam(now)}));
   v1::Deal result = DealFromRow(moved, 0);
   RecordMove(tx, tenant, result, from, *to, actor, now);
+  if (to->kind() == v1::STAGE_KIND_WON && from->kind() != v1::STAGE_KIND_WON) {
+    ASSIGN_OR_RETURN(std::vector<v1::Purchase> purchases,
+                     products_.RecordPurchases(tx, tenant, result, contract_numbers, now));
+    v1::DealWon won;
+    *won.mutable_deal() = result;
+    for (auto& purchase : purchases) *won.add_purchases() = std::move(purchase);
+    outbox_.Append(tx, tenant, Draft(kDealType, result.name(), actor, now, won));
+  }
   RETURN_IF_ERROR(tx.Commit());
   return result;
+}
+
+absl::Status PipelineStore::RepointContact(Transaction& tx, const std::string& tenant,
+                                           const std::string& loser, const std::string& winner) {
+  const absl::Time now = db::NowMicros();
+  ASSIGN_OR_RETURN(
+      Result rows,
+      tx.Exec(absl::StrCat("UPDATE pipeline.deals SET contact_id = $3::uuid, version = version + "
+                           "1, update_time = ", db::TimeParam(4), " WHERE tenant_id = $1 AND "
+                           "contact_id = $2::uuid RETURNING ", DealColumns()),
+              {tenant, loser.substr(9), winner.substr(9), MicrosParam(now)}));
+  tx.Queue("UPDATE pipeline.purchases SET contact_id = $3::uuid WHERE tenant_id = $1 AND "
+           "contact_id = $2::uuid",
+           {tenant, loser.substr(9), winner.substr(9)});
+  for (int i = 0; i < rows.rows(); ++i) {
+    v1::DealUpdated event;
+    *event.mutable_deal() = DealFromRow(rows, i);
+    event.add_changed_fields("contact");
+    outbox_.Append(tx, tenant, Draft(kDealType, event.deal().name(), "", now, event));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status PipelineStore::FlagMissingContact(Transaction& tx, const std::string& tenant,
+                                               const std::string& contact) {
+  const absl::Time now = db::NowMicros();
+  ASSIGN_OR_RETURN(
+      Result rows,
+      tx.Exec(absl::StrCat("UPDATE pipeline.deals SET contact_missing = true, version = version "
+                           "+ 1, update_time = ", db::TimeParam(3), " WHERE tenant_id = $1 AND "
+                           "contact_id = $2::uuid AND NOT contact_missing RETURNING ",
+                           DealColumns()),
+              {tenant, contact.substr(9), MicrosParam(now)}));
+  for (int i = 0; i < rows.rows(); ++i) {
+    v1::DealUpdated event;
+    *event.mutable_deal() = DealFromRow(rows, i);
+    event.add_changed_fields("contact_missing");
+    outbox_.Append(tx, tenant, Draft(kDealType, event.deal().name(), "", now, event));
+  }
+  return absl::OkStatus();
+}
+
+void PipelineStore::AppendEvent(Transaction& tx, const std::string& tenant,
+                                const std::string& deal_name,
+                                const google::protobuf::Message& payload) {
+  outbox_.Append(tx, tenant, Draft(kDealType, deal_name, "", db::NowMicros(), payload));
 }
 
 absl::StatusOr<std::vector<v1::StageChange>> PipelineStore::ListStageHistory(

@@ -14,6 +14,7 @@
 #include "common/events/outbox.h"
 #include "crm/pipeline/v1/deal.pb.h"
 #include "crm/pipeline/v1/pipeline.pb.h"
+#include "services/pipeline/product_store.h"
 
 namespace crm::pipeline {
 
@@ -25,7 +26,8 @@ struct PageResult {
 
 class PipelineStore final {
  public:
-  PipelineStore(db::Pool& pool, events::Outbox& outbox) : pool_(pool), outbox_(outbox) {}
+  PipelineStore(db::Pool& pool, events::Outbox& outbox, ProductStore& products)
+      : pool_(pool), outbox_(outbox), products_(products) {}
 
   // All pipelines of the tenant, the default first; creates the default one on first use.
   absl::StatusOr<std::vector<v1::Pipeline>> ListPipelines(const std::string& tenant,
@@ -52,6 +54,17 @@ class PipelineStore final {
                                       const std::string& pipeline_id, const std::string& stage_id,
                                       const std::string& creator, const std::string& request_id,
                                       absl::Time deadline);
+  // The same inside the caller's transaction (renewals create deals with other writes).
+  absl::StatusOr<v1::Deal> CreateDealIn(db::Transaction& tx, const std::string& tenant,
+                                        const v1::Deal& deal, const std::string& pipeline_id,
+                                        const std::string& stage_id, const std::string& creator,
+                                        const std::string& request_id);
+  // Replaces the deal's products (validated: known products, the deal's currency) and sets its
+  // amount to their sum. `check` sees the deal first (etag, permissions).
+  absl::StatusOr<v1::Deal> SetLineItems(const std::string& tenant, const std::string& id,
+                                        std::vector<v1::LineItem> items, const std::string& actor,
+                                        const std::function<absl::Status(const v1::Deal&)>& check,
+                                        absl::Time deadline);
   absl::StatusOr<v1::Deal> GetDeal(const std::string& tenant, const std::string& id,
                                    absl::Time deadline);
   absl::StatusOr<PageResult<v1::Deal>> ListDeals(const std::string& tenant,
@@ -67,12 +80,23 @@ class PipelineStore final {
                           const std::function<absl::Status(const v1::Deal&)>& check,
                           absl::Time deadline);
   // Moves a deal; `check` sees the deal and both stages (etag, permissions, move rules).
+  // Moving into a won stage records the deal's purchases (contracts by product, or generated).
   absl::StatusOr<v1::Deal> MoveDeal(
       const std::string& tenant, const std::string& id, const std::string& stage_id,
-      const std::string& lost_reason, const std::string& actor,
+      const std::string& lost_reason, const std::map<std::string, std::string>& contract_numbers,
+      const std::string& actor,
       const std::function<absl::Status(const v1::Deal&, const v1::Stage& from,
                                        const v1::Stage& to)>& check,
       absl::Time deadline);
+  // Contacts events: deals and purchases of `loser` now point at `winner`; deals of a deleted
+  // contact are flagged contact_missing. Each changed deal gets a DealUpdated event.
+  absl::Status RepointContact(db::Transaction& tx, const std::string& tenant,
+                              const std::string& loser, const std::string& winner);
+  absl::Status FlagMissingContact(db::Transaction& tx, const std::string& tenant,
+                                  const std::string& contact);
+  // Appends a deal event written by a collaborator (the renewal job) within `tx`.
+  void AppendEvent(db::Transaction& tx, const std::string& tenant, const std::string& deal_name,
+                   const google::protobuf::Message& payload);
   absl::StatusOr<std::vector<v1::StageChange>> ListStageHistory(const std::string& tenant,
                                                                 const std::string& id,
                                                                 absl::Time deadline);
@@ -89,6 +113,7 @@ class PipelineStore final {
 
   db::Pool& pool_;
   events::Outbox& outbox_;
+  ProductStore& products_;
 };
 
 }  // namespace crm::pipeline

@@ -1,5 +1,8 @@
 // The pipeline service against a real PostgreSQL and a real contacts service (both in-process,
 // over gRPC): the default process, stage edits, deals, moves and their history, tenant isolation.
+#include <set>
+#include <thread>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -10,7 +13,9 @@
 #include "common/ids/uuid.h"
 #include "common/testing/grpc_testing.h"
 #include "common/testing/status_matchers.h"
+#include "services/pipeline/contacts_follower.h"
 #include "services/pipeline/pipeline_service.h"
+#include "services/pipeline/renewal_job.h"
 #include "tests/contacts/contacts_test_env.h"
 
 extern const std::vector<crm::EmbeddedFile>& PipelineMigrations();
@@ -40,13 +45,14 @@ class PipelineServiceTest : public ::testing::Test {
     pool_ = new db::Pool(pool_options, &server_->registry());
     notifier_ = new events::Notifier(conninfo, events::OutboxChannel("pipeline"));
     outbox_ = new events::Outbox("pipeline", &server_->registry(), notifier_);
-    store_ = new PipelineStore(*pool_, *outbox_);
+    products_ = new ProductStore(*pool_, *outbox_);
+    store_ = new PipelineStore(*pool_, *outbox_, *products_);
     contacts_client_ =
         new ContactsClient(crm::testing::LocalChannel(contacts_env_->grpc_port()));
     auth::AuthOptions auth_options;
     auth_options.hs256_secret = crm::testing::kTestJwtSecret;
     authenticator_ = auth::Authenticator::Create(auth_options)->release();
-    service_ = new PipelineService(*store_, *contacts_client_, *authenticator_, {});
+    service_ = new PipelineService(*store_, *products_, *contacts_client_, *authenticator_, {});
     server_->AddService(service_);
     ASSERT_OK(server_->Start());
     stub_ = v1::PipelineService::NewStub(crm::testing::LocalChannel(server_->grpc_port()))
@@ -60,6 +66,7 @@ class PipelineServiceTest : public ::testing::Test {
     delete authenticator_;
     delete contacts_client_;
     delete store_;
+    delete products_;
     delete outbox_;
     delete notifier_;
     delete pool_;
@@ -119,6 +126,7 @@ class PipelineServiceTest : public ::testing::Test {
   static db::Pool* pool_;
   static events::Notifier* notifier_;
   static events::Outbox* outbox_;
+  static ProductStore* products_;
   static PipelineStore* store_;
   static ContactsClient* contacts_client_;
   static auth::Authenticator* authenticator_;
@@ -132,6 +140,7 @@ server::Server* PipelineServiceTest::server_ = nullptr;
 db::Pool* PipelineServiceTest::pool_ = nullptr;
 events::Notifier* PipelineServiceTest::notifier_ = nullptr;
 events::Outbox* PipelineServiceTest::outbox_ = nullptr;
+ProductStore* PipelineServiceTest::products_ = nullptr;
 PipelineStore* PipelineServiceTest::store_ = nullptr;
 ContactsClient* PipelineServiceTest::contacts_client_ = nullptr;
 auth::Authenticator* PipelineServiceTest::authenticator_ = nullptr;
@@ -320,6 +329,186 @@ TEST_F(PipelineServiceTest, AnotherTenantSeesNoneOfItAndCannotTouchIt) {
   ASSERT_TRUE(stub_->ListDeals(AuthedContext(rep_).get(), filtered, &list).ok());
   ASSERT_EQ(list.deals_size(), 1);
   EXPECT_EQ(list.deals(0).name(), deal.name());
+}
+
+v1::Product MakeProduct(v1::PipelineService::Stub& stub, const std::string& token,
+                        const std::string& sku, v1::BillingType billing, int64_t price,
+                        const std::vector<std::string>& complementary = {}) {
+  v1::CreateProductRequest request;
+  request.mutable_product()->set_sku(sku);
+  request.mutable_product()->set_display_name("Product " + sku);
+  request.mutable_product()->mutable_list_price()->set_amount_minor(price);
+  request.mutable_product()->mutable_list_price()->set_currency_code("AMD");
+  request.mutable_product()->set_billing(billing);
+  if (billing == v1::BILLING_TYPE_SUBSCRIPTION) request.mutable_product()->set_term_months(1);
+  for (const auto& c : complementary) request.mutable_product()->add_complementary_products(c);
+  v1::Product product;
+  grpc::Status status = stub.CreateProduct(AuthedContext(token).get(), request, &product);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  return product;
+}
+
+class PipelineProductsTest : public PipelineServiceTest {
+ protected:
+  // A deal with `product` x quantity, won; returns the won deal.
+  v1::Deal WinDealWith(const v1::Product& product, int quantity, const std::string& company = "",
+                       const std::string& contract = "", grpc::Status* status = nullptr) {
+    v1::Deal deal = NewDeal("Order", 0);
+    deal.set_company(company);
+    v1::Deal created;
+    EXPECT_TRUE(CreateDeal(rep_, deal, &created).ok());
+    v1::SetLineItemsRequest items;
+    items.set_name(created.name());
+    items.set_etag(created.etag());
+    v1::LineItem* item = items.add_line_items();
+    item->set_product(product.name());
+    item->set_quantity(quantity);
+    v1::Deal with_items;
+    EXPECT_TRUE(stub_->SetLineItems(AuthedContext(rep_).get(), items, &with_items).ok());
+    EXPECT_EQ(with_items.amount().amount_minor(), product.list_price().amount_minor() * quantity);
+    v1::MoveDealRequest move;
+    move.set_name(with_items.name());
+    move.set_etag(with_items.etag());
+    move.set_stage(DefaultPipeline().stages(8).id());
+    if (!contract.empty()) (*move.mutable_contract_numbers())[product.name()] = contract;
+    v1::Deal won;
+    grpc::Status s = stub_->MoveDeal(AuthedContext(rep_).get(), move, &won);
+    if (status != nullptr) *status = s;
+    return won;
+  }
+
+  std::vector<v1::Purchase> PurchasesOf(const std::string& parent) {
+    v1::ListPurchasesRequest request;
+    request.set_parent(parent);
+    v1::ListPurchasesResponse response;
+    EXPECT_TRUE(stub_->ListPurchases(AuthedContext(rep_).get(), request, &response).ok());
+    return {response.purchases().begin(), response.purchases().end()};
+  }
+};
+
+TEST_F(PipelineProductsTest, WonDealsRecordPurchasesWithUniqueContractsUnderConcurrency) {
+  const v1::Product plan =
+      MakeProduct(*stub_, admin_, "PLAN-" + tenant_, v1::BILLING_TYPE_SUBSCRIPTION, 10'000);
+  constexpr int kDeals = 8;
+  std::vector<std::thread> threads;
+  std::vector<v1::Deal> won(kDeals);
+  for (int i = 0; i < kDeals; ++i) {
+    threads.emplace_back([&, i] { won[i] = WinDealWith(plan, i + 1); });
+  }
+  for (auto& t : threads) t.join();
+  std::set<std::string> contracts;
+  for (const v1::Deal& deal : won) {
+    std::vector<v1::Purchase> purchases = PurchasesOf(deal.name());
+    ASSERT_EQ(purchases.size(), 1u);
+    EXPECT_TRUE(contracts.insert(purchases[0].contract_number()).second);
+    EXPECT_FALSE(purchases[0].end_date().empty());
+    EXPECT_EQ(purchases[0].billing(), v1::BILLING_TYPE_SUBSCRIPTION);
+  }
+  EXPECT_EQ(contracts.size(), static_cast<size_t>(kDeals));
+  // A given contract number that is taken is refused, and the deal stays open.
+  grpc::Status status;
+  WinDealWith(plan, 1, "", "CUSTOM-1", &status);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  WinDealWith(plan, 1, "", "CUSTOM-1", &status);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::ALREADY_EXISTS);
+}
+
+TEST_F(PipelineProductsTest, RenewalsAreCreatedExactlyOnceAcrossReplicasAndRestarts) {
+  const v1::Product plan =
+      MakeProduct(*stub_, admin_, "SUB-" + tenant_, v1::BILLING_TYPE_SUBSCRIPTION, 5'000);
+  constexpr int kSubscriptions = 12;
+  for (int i = 0; i < kSubscriptions; ++i) WinDealWith(plan, 1);
+  RenewalJobOptions options;
+  options.default_lead_days = 62;  // a one-month term ends within it
+  RenewalJob replica_a(*pool_, *store_, *products_, nullptr, options);
+  RenewalJob replica_b(*pool_, *store_, *products_, nullptr, options);
+  absl::StatusOr<int> a, b;
+  std::thread ta([&] { a = replica_a.RunOnce(); });
+  std::thread tb([&] { b = replica_b.RunOnce(); });
+  ta.join();
+  tb.join();
+  ASSERT_OK(a);
+  ASSERT_OK(b);
+  // A restarted replica finds nothing left to do.
+  RenewalJob restarted(*pool_, *store_, *products_, nullptr, options);
+  auto again = restarted.RunOnce();
+  ASSERT_OK(again);
+  EXPECT_EQ(*again, 0);
+
+  v1::ListDealsRequest renewals;
+  renewals.set_filter("lead_source = \"renewal\"");
+  renewals.set_page_size(1000);
+  v1::ListDealsResponse response;
+  ASSERT_TRUE(stub_->ListDeals(AuthedContext(rep_).get(), renewals, &response).ok());
+  // This tenant's renewals: exactly one per subscription.
+  EXPECT_EQ(response.deals_size(), kSubscriptions);
+  std::set<std::string> names;
+  for (const auto& d : response.deals()) {
+    EXPECT_TRUE(names.insert(d.display_name()).second) << d.display_name();
+    EXPECT_EQ(d.owner(), "alice");
+  }
+}
+
+TEST_F(PipelineProductsTest, CrossSellSuggestsComplementaryProductsNotYetBought) {
+  const v1::Product addon =
+      MakeProduct(*stub_, admin_, "ADDON-" + tenant_, v1::BILLING_TYPE_ONE_TIME, 900);
+  const v1::Product base = MakeProduct(*stub_, admin_, "BASE-" + tenant_,
+                                       v1::BILLING_TYPE_ONE_TIME, 5'000, {addon.name()});
+  MakeProduct(*stub_, admin_, "OTHER-" + tenant_, v1::BILLING_TYPE_ONE_TIME, 100);
+  contacts::v1::CreateCompanyRequest company_request;
+  company_request.mutable_company()->set_display_name("Buyer " + tenant_);
+  contacts::v1::Company company;
+  ASSERT_TRUE(contacts_env_->stub()
+                  .CreateCompany(AuthedContext(rep_).get(), company_request, &company)
+                  .ok());
+  WinDealWith(base, 1, company.name());
+
+  v1::SuggestCrossSellRequest request;
+  request.set_customer(company.name());
+  v1::SuggestCrossSellResponse response;
+  ASSERT_TRUE(stub_->SuggestCrossSell(AuthedContext(rep_).get(), request, &response).ok());
+  ASSERT_EQ(response.suggestions_size(), 1);
+  EXPECT_EQ(response.suggestions(0).product().name(), addon.name());
+  EXPECT_THAT(response.suggestions(0).reason(), ::testing::HasSubstr("complements Product BASE"));
+  // Once bought, it is no longer suggested.
+  WinDealWith(addon, 1, company.name());
+  ASSERT_TRUE(stub_->SuggestCrossSell(AuthedContext(rep_).get(), request, &response).ok());
+  EXPECT_EQ(response.suggestions_size(), 0);
+}
+
+TEST_F(PipelineProductsTest, AContactsMergeRepointsItsDeals) {
+  events::ConsumerOptions options;
+  options.name = "pipeline.contacts." + tenant_;
+  options.schema = "pipeline";
+  options.source_address = absl::StrCat("127.0.0.1:", contacts_env_->grpc_port());
+  options.event_types = ContactsEventTypes();
+  options.token = [] { return MintToken("system", "pipeline", {"service"}); };
+  events::EventConsumer follower(options, *pool_, ContactsEventHandler(*store_), nullptr);
+  follower.Start();
+
+  const contacts::v1::Contact winner = CreateContact("winner-" + tenant_ + "@x.example");
+  const contacts::v1::Contact loser = CreateContact("loser-" + tenant_ + "@x.example");
+  v1::Deal deal = NewDeal("Pointing at the loser", 1);
+  deal.set_contact(loser.name());
+  v1::Deal created;
+  ASSERT_TRUE(CreateDeal(rep_, deal, &created).ok());
+  contacts::v1::MergeContactsRequest merge;
+  merge.set_winner(winner.name());
+  merge.set_loser(loser.name());
+  contacts::v1::Contact merged;
+  ASSERT_TRUE(contacts_env_->stub().MergeContacts(AuthedContext(rep_).get(), merge, &merged).ok());
+
+  v1::GetDealRequest get;
+  get.set_name(created.name());
+  v1::Deal after;
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  do {
+    ASSERT_TRUE(stub_->GetDeal(AuthedContext(rep_).get(), get, &after).ok());
+    if (after.contact() == winner.name()) break;
+    absl::SleepFor(absl::Milliseconds(20));
+  } while (absl::Now() < deadline);
+  follower.Stop();
+  EXPECT_EQ(after.contact(), winner.name());
 }
 
 }  // namespace

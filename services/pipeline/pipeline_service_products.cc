@@ -1,0 +1,195 @@
+// PipelineService: products, line items, purchases and cross-sell.
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "common/api/errors.h"
+#include "common/base/status_macros.h"
+#include "common/server/server.h"
+#include "services/pipeline/pipeline_rules.h"
+#include "services/pipeline/pipeline_service.h"
+#include "services/pipeline/service_support.h"
+
+namespace crm::pipeline {
+namespace {
+
+absl::Status ValidateProduct(v1::Product& p) {
+  if (p.sku().empty() || p.sku().size() > 64 ||
+      p.sku().find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.") !=
+          std::string::npos) {
+    return api::InvalidField("product.sku", "1-64 letters, digits, '-', '_' or '.'");
+  }
+  if (p.display_name().empty() || p.display_name().size() > 200) {
+    return api::InvalidField("product.display_name", "required, up to 200 characters");
+  }
+  const std::string& currency = p.list_price().currency_code();
+  if (currency.size() != 3 ||
+      !std::all_of(currency.begin(), currency.end(), [](char c) { return c >= 'A' && c <= 'Z'; })) {
+    return api::InvalidField("product.list_price.currency_code", "an ISO 4217 code such as USD");
+  }
+  if (p.list_price().amount_minor() < 0) {
+    return api::InvalidField("product.list_price.amount_minor", "must not be negative");
+  }
+  if (p.billing() == v1::BILLING_TYPE_SUBSCRIPTION) {
+    if (p.term_months() < 1 || p.term_months() > 120) {
+      return api::InvalidField("product.term_months", "subscriptions run 1..120 months");
+    }
+  } else if (p.billing() == v1::BILLING_TYPE_ONE_TIME) {
+    p.set_term_months(0);
+  } else {
+    return api::InvalidField("product.billing", "required: ONE_TIME or SUBSCRIPTION");
+  }
+  if (p.complementary_products_size() > 20) {
+    return api::InvalidField("product.complementary_products", "at most 20");
+  }
+  for (int i = 0; i < p.complementary_products_size(); ++i) {
+    auto id = ParseId(p.complementary_products(i), kProductPrefix,
+                      absl::StrCat("product.complementary_products[", i, "]"));
+    if (!id.ok()) return id.status();
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RequireManager(const auth::Principal& caller) {
+  if (caller.manager || caller.admin) return absl::OkStatus();
+  return absl::PermissionDeniedError("only managers and admins change the product catalog");
+}
+
+}  // namespace
+
+grpc::Status PipelineService::SetLineItems(grpc::ServerContext* context,
+                                           const v1::SetLineItemsRequest* request,
+                                           v1::Deal* response) {
+  auto run = [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(auth::Principal caller, authenticator_.Authenticate(*context));
+    ASSIGN_OR_RETURN(std::string id, ParseId(request->name(), kDealPrefix, "name"));
+    if (request->line_items_size() > 100) return api::InvalidField("line_items", "at most 100");
+    std::vector<v1::LineItem> items(request->line_items().begin(), request->line_items().end());
+    for (size_t i = 0; i < items.size(); ++i) {
+      RETURN_IF_ERROR(ParseId(items[i].product(), kProductPrefix,
+                              absl::StrCat("line_items[", i, "].product"))
+                          .status());
+      if (items[i].quantity() < 1 || items[i].quantity() > 1000000) {
+        return api::InvalidField(absl::StrCat("line_items[", i, "].quantity"), "1..1000000");
+      }
+      if (items[i].has_unit_price() && items[i].unit_price().amount_minor() < 0) {
+        return api::InvalidField(absl::StrCat("line_items[", i, "].unit_price"),
+                                 "must not be negative");
+      }
+    }
+    auto check = [&](const v1::Deal& current) -> absl::Status {
+      RETURN_IF_ERROR(CheckEtag(request->etag(), current.etag()));
+      return CheckCanChange(caller, current.owner());
+    };
+    ASSIGN_OR_RETURN(*response, store_.SetLineItems(caller.tenant, id, std::move(items),
+                                                    caller.user, check,
+                                                    server::DeadlineOf(*context)));
+    return absl::OkStatus();
+  };
+  return api::ToGrpcStatus(run());
+}
+
+grpc::Status PipelineService::CreateProduct(grpc::ServerContext* context,
+                                            const v1::CreateProductRequest* request,
+                                            v1::Product* response) {
+  auto run = [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(auth::Principal caller, authenticator_.Authenticate(*context));
+    RETURN_IF_ERROR(RequireManager(caller));
+    v1::Product product = request->product();
+    RETURN_IF_ERROR(ValidateProduct(product));
+    ASSIGN_OR_RETURN(*response, products_.CreateProduct(caller.tenant, product, caller.user,
+                                                        server::DeadlineOf(*context)));
+    return absl::OkStatus();
+  };
+  return api::ToGrpcStatus(run());
+}
+
+grpc::Status PipelineService::ListProducts(grpc::ServerContext* context,
+                                           const v1::ListProductsRequest*,
+                                           v1::ListProductsResponse* response) {
+  auto run = [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(auth::Principal caller, authenticator_.Authenticate(*context));
+    ASSIGN_OR_RETURN(auto products,
+                     products_.ListProducts(caller.tenant, server::DeadlineOf(*context)));
+    for (auto& p : products) *response->add_products() = std::move(p);
+    return absl::OkStatus();
+  };
+  return api::ToGrpcStatus(run());
+}
+
+grpc::Status PipelineService::UpdateProduct(grpc::ServerContext* context,
+                                            const v1::UpdateProductRequest* request,
+                                            v1::Product* response) {
+  auto run = [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(auth::Principal caller, authenticator_.Authenticate(*context));
+    RETURN_IF_ERROR(RequireManager(caller));
+    ASSIGN_OR_RETURN(std::string id,
+                     ParseId(request->product().name(), kProductPrefix, "product.name"));
+    auto mutate = [&](const v1::Product& current) -> absl::StatusOr<v1::Product> {
+      RETURN_IF_ERROR(CheckEtag(request->product().etag(), current.etag()));
+      v1::Product next = current;
+      for (const std::string& path : request->update_mask().paths()) {
+        if (path == "display_name") {
+          next.set_display_name(request->product().display_name());
+        } else if (path == "list_price") {
+          *next.mutable_list_price() = request->product().list_price();
+        } else if (path == "term_months") {
+          next.set_term_months(request->product().term_months());
+        } else if (path == "complementary_products") {
+          *next.mutable_complementary_products() = request->product().complementary_products();
+        } else {
+          return api::InvalidField("update_mask",
+                                   absl::StrCat("'", path, "' is not a writable field"));
+        }
+      }
+      RETURN_IF_ERROR(ValidateProduct(next));
+      return next;
+    };
+    ASSIGN_OR_RETURN(*response, products_.UpdateProduct(caller.tenant, id, caller.user, mutate,
+                                                        server::DeadlineOf(*context)));
+    return absl::OkStatus();
+  };
+  return api::ToGrpcStatus(run());
+}
+
+grpc::Status PipelineService::ListPurchases(grpc::ServerContext* context,
+                                            const v1::ListPurchasesRequest* request,
+                                            v1::ListPurchasesResponse* response) {
+  auto run = [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(auth::Principal caller, authenticator_.Authenticate(*context));
+    std::string column;
+    std::string id;
+    if (absl::StartsWith(request->parent(), kDealPrefix)) {
+      column = "deal_id";
+      ASSIGN_OR_RETURN(id, ParseId(request->parent(), kDealPrefix, "parent"));
+    } else if (absl::StartsWith(request->parent(), "contacts/")) {
+      column = "contact_id";
+      ASSIGN_OR_RETURN(id, ParseId(request->parent(), "contacts/", "parent"));
+    } else {
+      column = "company_id";
+      ASSIGN_OR_RETURN(id, ParseId(request->parent(), "companies/", "parent"));
+    }
+    ASSIGN_OR_RETURN(auto purchases, products_.ListPurchases(caller.tenant, column, id,
+                                                            server::DeadlineOf(*context)));
+    for (auto& p : purchases) *response->add_purchases() = std::move(p);
+    return absl::OkStatus();
+  };
+  return api::ToGrpcStatus(run());
+}
+
+grpc::Status PipelineService::SuggestCrossSell(grpc::ServerContext* context,
+                                               const v1::SuggestCrossSellRequest* request,
+                                               v1::SuggestCrossSellResponse* response) {
+  auto run = [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(auth::Principal caller, authenticator_.Authenticate(*context));
+    const bool contact = absl::StartsWith(request->customer(), "contacts/");
+    ASSIGN_OR_RETURN(std::string id, ParseId(request->customer(),
+                                             contact ? "contacts/" : "companies/", "customer"));
+    ASSIGN_OR_RETURN(auto suggestions,
+                     products_.SuggestCrossSell(caller.tenant, contact ? "contact_id" : "company_id",
+                                                id, server::DeadlineOf(*context)));
+    for (auto& s : suggestions) *response->add_suggestions() = std::move(s);
+    return absl::OkStatus();
+  };
+  return api::ToGrpcStatus(run());
+}
+
+}  // namespace crm::pipeline

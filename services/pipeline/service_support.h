@@ -1,0 +1,49 @@
+// Helpers shared by the pipeline service's RPC handlers.
+#pragma once
+
+#include <string>
+
+#include <grpcpp/server_context.h>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "common/api/errors.h"
+#include "common/auth/authenticator.h"
+#include "common/ids/uuid.h"
+
+namespace crm::pipeline {
+
+
+inline absl::StatusOr<std::string> ParseId(const std::string& name, absl::string_view prefix,
+                                    absl::string_view field) {
+  if (name.empty()) return api::InvalidField(field, "required");
+  if (name.rfind(std::string(prefix), 0) != 0 ||
+      !ids::IsCanonicalUuid(name.substr(prefix.size()))) {
+    return api::InvalidField(field, absl::StrCat("must look like ", prefix, "{uuid}"));
+  }
+  return name.substr(prefix.size());
+}
+
+inline absl::Status RequireAdmin(const auth::Principal& caller) {
+  if (caller.IsAdmin()) return absl::OkStatus();
+  return absl::PermissionDeniedError("only admins change pipelines and stages");
+}
+
+inline absl::Status CheckCanChange(const auth::Principal& caller, const std::string& owner) {
+  if (caller.CanChangeOwnedBy(owner)) return absl::OkStatus();
+  return absl::PermissionDeniedError("reps change only the deals they own");
+}
+
+inline absl::Status CheckEtag(const std::string& client, const std::string& current) {
+  if (client.empty() || client == current) return absl::OkStatus();
+  return absl::AbortedError("etag mismatch: the record changed since you read it; read it again");
+}
+
+inline std::string Authorization(const grpc::ServerContext& context) {
+  auto it = context.client_metadata().find("authorization");
+  return it == context.client_metadata().end() ? "" : std::string(it->second.data(),
+                                                                   it->second.size());
+}
+
+
+}  // namespace crm::pipeline
