@@ -4,6 +4,7 @@
 #   pg.sh start STATE_DIR [--tcp] [--fast]   initdb (first time) + start; prints nothing on success
 #   pg.sh stop STATE_DIR                     fast shutdown
 #   pg.sh createdb STATE_DIR NAME            a database with one schema per service
+#   pg.sh bootstrap STATE_DIR NAME           (re)applies the idempotent bootstrap to a database
 #   pg.sh env STATE_DIR                      prints PGHOST/PGPORT for psql
 #
 # STATE_DIR must be reachable by the `postgres` OS user: initdb and postgres refuse to run as
@@ -69,6 +70,10 @@ case "$cmd" in
   createdb)
     name=${3:?usage: pg.sh createdb STATE_DIR NAME}
     psql_admin -d postgres -c "CREATE DATABASE \"$name\""
+    psql_admin -d "$name" -f "$HERE/bootstrap_db.sql" >/dev/null
+    ;;
+  bootstrap)
+    name=${3:?usage: pg.sh bootstrap STATE_DIR NAME}
     psql_admin -d "$name" -f "$HERE/bootstrap_db.sql" >/dev/null
     ;;
   env)

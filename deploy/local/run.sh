@@ -42,6 +42,8 @@ if ! /usr/lib/postgresql/15/bin/psql -X -q -h "$pg_dir/sock" -p "$pg_port" -U po
      -c 'SELECT 1' >/dev/null 2>&1; then
   "$HERE/pg.sh" createdb "$pg_dir" crm >/dev/null
 fi
+# Schemas, roles' grants and extensions of newer versions reach an existing database too.
+"$HERE/pg.sh" bootstrap "$pg_dir" crm
 
 # The local signing secret for tokens, made once.
 if [ ! -s "$RUN/jwt.secret" ]; then

@@ -15,6 +15,9 @@
 //   crmctl companies list
 //   crmctl segments create --display_name Customers --filter 'lifecycle_stage = CUSTOMER'
 //   crmctl segments list | count NAME | export NAME --out customers.csv [--template 'Hi {{given_name}}']
+//   crmctl pipelines list
+//   crmctl deals create --display_name "Acme" --amount_minor 1000000 --currency AMD
+//   crmctl deals list [--filter 'closed = false'] | move deals/ID --stage ID | history deals/ID
 #include <unistd.h>
 
 #include <iostream>
@@ -32,10 +35,18 @@
 #include "common/auth/jwt.h"
 #include "common/config/env_flags.h"
 #include "crm/contacts/v1/contacts_service.grpc.pb.h"
+#include "services/crmctl/pipeline_commands.h"
 #include "services/crmctl/table.h"
 #include "services/crmctl/transfer_commands.h"
 
 ABSL_FLAG(std::string, contacts_addr, "127.0.0.1:50051", "contacts service host:port");
+ABSL_FLAG(std::string, pipeline_addr, "127.0.0.1:50052", "pipeline service host:port");
+ABSL_FLAG(std::string, stage, "", "deals move: target stage id (see `crmctl pipelines list`)");
+ABSL_FLAG(std::string, lost_reason, "", "deals move: why the deal was lost");
+ABSL_FLAG(bool, reopen, false, "deals move: reopen a closed deal");
+ABSL_FLAG(int64_t, amount_minor, 0, "deals create: amount in minor units (cents)");
+ABSL_FLAG(std::string, currency, "", "deals create: ISO 4217 currency");
+ABSL_FLAG(std::string, contact, "", "deals create: contacts/ID");
 ABSL_FLAG(std::string, token, "", "Bearer token (or CRM_TOKEN); mint one with `crmctl token`");
 ABSL_FLAG(bool, json, false, "Print machine-readable JSON instead of a table");
 ABSL_FLAG(int, timeout_seconds, 10, "Deadline for each call");
@@ -77,6 +88,7 @@ constexpr char kUsage[] =
     "  token --tenant T --user U --roles rep[,manager,admin]\n"
     "  contacts create|get|list|delete|search|import|log|timeline ...\n"
     "  segments create|list|count|export ...\n"
+    "  pipelines list; deals create|list|move|history ...\n"
     "  companies create|get|list ...\n"
     "Flags also come from the environment: CRM_TOKEN, CRM_CONTACTS_ADDR, CRM_JWT_SECRET.";
 
@@ -359,6 +371,26 @@ int main(int argc, char** argv) {
   std::vector<char*> args = crm::config::ParseFlagsWithEnv(argc, argv, crm::ctl::kUsage);
   const std::string command = args.size() > 1 ? args[1] : "";
   if (command == "token") return crm::ctl::Token();
+  if (command == "pipelines" || command == "deals") {
+    auto pipeline = crm::pipeline::v1::PipelineService::NewStub(grpc::CreateChannel(
+        absl::GetFlag(FLAGS_pipeline_addr), grpc::InsecureChannelCredentials()));
+    crm::ctl::PipelineCommandOptions options;
+    options.token = absl::GetFlag(FLAGS_token);
+    options.json = absl::GetFlag(FLAGS_json);
+    options.colour = isatty(STDOUT_FILENO) == 1;
+    options.timeout_seconds = absl::GetFlag(FLAGS_timeout_seconds);
+    options.display_name = absl::GetFlag(FLAGS_display_name);
+    options.contact = absl::GetFlag(FLAGS_contact);
+    options.company = absl::GetFlag(FLAGS_company);
+    options.currency = absl::GetFlag(FLAGS_currency);
+    options.amount_minor = absl::GetFlag(FLAGS_amount_minor);
+    options.stage = absl::GetFlag(FLAGS_stage);
+    options.lost_reason = absl::GetFlag(FLAGS_lost_reason);
+    options.reopen = absl::GetFlag(FLAGS_reopen);
+    options.filter = absl::GetFlag(FLAGS_filter);
+    return command == "pipelines" ? crm::ctl::Pipelines(*pipeline, args, options)
+                                  : crm::ctl::Deals(*pipeline, args, options);
+  }
   grpc::ChannelArguments channel_args;
   // Import reports list every row: allow large responses.
   channel_args.SetMaxReceiveMessageSize(512 << 20);
