@@ -2,6 +2,7 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "common/api/errors.h"
 
@@ -32,6 +33,15 @@ absl::StatusOr<PageCursor> DecodePageToken(absl::string_view token,
                         "page token belongs to a different query (filter or order changed)");
   }
   return PageCursor{parts[2], parts[1]};
+}
+
+std::string QueryFingerprint(absl::string_view query) {
+  uint64_t hash = 1469598103934665603ull;
+  for (unsigned char c : query) {
+    hash ^= c;
+    hash *= 1099511628211ull;
+  }
+  return absl::StrFormat("%016x", hash);
 }
 
 absl::StatusOr<int> PageSize(int requested, int default_size, int max_size) {

@@ -19,6 +19,10 @@ struct PageCursor {
 };
 
 std::string EncodePageToken(const PageCursor& cursor);
+
+// A stable fingerprint of a query's text (filter, ordering) for page tokens: the same in every
+// replica and build, unlike std::hash or absl::Hash (FNV-1a, 64 bit, hex).
+std::string QueryFingerprint(absl::string_view query);
 // INVALID_ARGUMENT (field "page_token") for malformed tokens or a different query fingerprint.
 absl::StatusOr<PageCursor> DecodePageToken(absl::string_view token,
                                            absl::string_view expected_fingerprint);

@@ -5,7 +5,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
+#include "common/api/page_token.h"
 #include "services/contacts/contact_rules.h"
 
 namespace crm::contacts {
@@ -90,15 +90,6 @@ const api::FilterSchema& CompanyFilterSchema() {
     return s;
   }();
   return *schema;
-}
-
-std::string QueryFingerprint(absl::string_view query) {
-  uint64_t hash = 1469598103934665603ull;  // FNV-1a, 64 bit
-  for (unsigned char c : query) {
-    hash ^= c;
-    hash *= 1099511628211ull;
-  }
-  return absl::StrFormat("%016x", hash);
 }
 
 }  // namespace crm::contacts

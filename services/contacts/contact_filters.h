@@ -12,8 +12,5 @@ namespace crm::contacts {
 const api::FilterSchema& ContactFilterSchema();
 const api::FilterSchema& CompanyFilterSchema();
 
-// A stable fingerprint of a query (filter text, ordering) for page tokens: the same in every
-// replica and build, unlike std::hash or absl::Hash.
-std::string QueryFingerprint(absl::string_view query);
 
 }  // namespace crm::contacts

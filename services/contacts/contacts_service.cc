@@ -75,7 +75,7 @@ grpc::Status ContactsService::ListContacts(grpc::ServerContext* context,
                                            v1::ListContactsResponse* response) {
   auto run = [&]() -> absl::Status {
     ASSIGN_OR_RETURN(auth::Principal caller, authenticator_.Authenticate(*context));
-    const std::string fingerprint = QueryFingerprint(request->filter());
+    const std::string fingerprint = api::QueryFingerprint(request->filter());
     ASSIGN_OR_RETURN(Page page,
                      PageFrom(request->page_size(), request->page_token(), fingerprint));
     ASSIGN_OR_RETURN(api::SqlFilter filter,
@@ -165,7 +165,7 @@ grpc::Status ContactsService::ListCompanies(grpc::ServerContext* context,
                                             v1::ListCompaniesResponse* response) {
   auto run = [&]() -> absl::Status {
     ASSIGN_OR_RETURN(auth::Principal caller, authenticator_.Authenticate(*context));
-    const std::string fingerprint = QueryFingerprint(request->filter());
+    const std::string fingerprint = api::QueryFingerprint(request->filter());
     ASSIGN_OR_RETURN(Page page,
                      PageFrom(request->page_size(), request->page_token(), fingerprint));
     ASSIGN_OR_RETURN(api::SqlFilter filter,

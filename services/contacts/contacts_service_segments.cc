@@ -195,7 +195,7 @@ grpc::Status ContactsService::ListSegmentMembers(grpc::ServerContext* context,
     ASSIGN_OR_RETURN(auth::Principal caller, authenticator_.Authenticate(*context));
     const absl::Time deadline = server::DeadlineOf(*context);
     ASSIGN_OR_RETURN(auto loaded, LoadSegment(caller.tenant, request->name(), 4, deadline));
-    const std::string fingerprint = QueryFingerprint(loaded.first.filter());
+    const std::string fingerprint = api::QueryFingerprint(loaded.first.filter());
     ASSIGN_OR_RETURN(Page page, PageFrom(request->page_size(), request->page_token(), fingerprint));
     ASSIGN_OR_RETURN(auto result, store_.ListContacts(caller.tenant, page, loaded.second, deadline));
     response->set_next_page_token(NextPageToken(result, fingerprint));
@@ -263,7 +263,7 @@ grpc::Status ContactsService::PreviewSegmentMessages(
     const absl::Time deadline = server::DeadlineOf(*context);
     ASSIGN_OR_RETURN(MessageTemplate message, MessageTemplate::Compile(request->template_()));
     ASSIGN_OR_RETURN(auto loaded, LoadSegment(caller.tenant, request->name(), 4, deadline));
-    const std::string fingerprint = QueryFingerprint(loaded.first.filter());
+    const std::string fingerprint = api::QueryFingerprint(loaded.first.filter());
     ASSIGN_OR_RETURN(Page page,
                      PageFrom(request->page_size(), request->page_token(), fingerprint, 200));
     ASSIGN_OR_RETURN(auto result, store_.ListContacts(caller.tenant, page, loaded.second, deadline));

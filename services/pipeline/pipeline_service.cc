@@ -1,5 +1,6 @@
 #include "services/pipeline/pipeline_service.h"
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/api/errors.h"
 #include "common/api/page_token.h"
@@ -148,23 +149,31 @@ grpc::Status PipelineService::ListDeals(grpc::ServerContext* context,
   auto run = [&]() -> absl::Status {
     ASSIGN_OR_RETURN(auth::Principal caller, authenticator_.Authenticate(*context));
     ASSIGN_OR_RETURN(int page_size, api::PageSize(request->page_size()));
-    const std::string fingerprint = absl::StrCat("deals:", request->filter());
+    const std::string fingerprint = api::QueryFingerprint(
+        absl::StrCat("deals\x1f", request->filter(), "\x1f", request->order_by()));
+    ASSIGN_OR_RETURN(std::string order_sql, DealOrderBy(request->order_by()));
+    const bool keyset = order_sql == "id";
+    // Creation order pages by id (stable under inserts); other orders page by offset.
     std::string after;
+    int64_t offset = 0;
     if (!request->page_token().empty()) {
       ASSIGN_OR_RETURN(api::PageCursor cursor,
                        api::DecodePageToken(request->page_token(), fingerprint));
-      if (!ids::IsCanonicalUuid(cursor.last_key)) {
+      if (keyset ? !ids::IsCanonicalUuid(cursor.last_key)
+                 : !absl::SimpleAtoi(cursor.last_key, &offset) || offset < 0 || offset > 100000) {
         return api::InvalidField("page_token", "malformed page token");
       }
-      after = cursor.last_key;
+      if (keyset) after = cursor.last_key;
     }
     ASSIGN_OR_RETURN(api::SqlFilter filter,
                      api::CompileFilter(request->filter(), DealFilterSchema(), 4));
-    ASSIGN_OR_RETURN(auto page, store_.ListDeals(caller.tenant, after, page_size, filter,
-                                                 server::DeadlineOf(*context)));
+    ASSIGN_OR_RETURN(auto page, store_.ListDeals(caller.tenant, after, offset, page_size, filter,
+                                                 order_sql, server::DeadlineOf(*context)));
     if (page.more && !page.items.empty()) {
       response->set_next_page_token(api::EncodePageToken(
-          {page.items.back().name().substr(kDealPrefix.size()), fingerprint}));
+          {keyset ? page.items.back().name().substr(kDealPrefix.size())
+                  : absl::StrCat(offset + page_size),
+           fingerprint}));
     }
     for (auto& deal : page.items) *response->add_deals() = std::move(deal);
     return absl::OkStatus();

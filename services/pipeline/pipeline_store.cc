@@ -446,8 +446,9 @@ absl::StatusOr<v1::Deal> PipelineStore::GetDeal(const std::string& tenant, const
 
 absl::StatusOr<PageResult<v1::Deal>> PipelineStore::ListDeals(const std::string& tenant,
                                                               const std::string& after_id,
-                                                              int page_size,
+                                                              int64_t offset, int page_size,
                                                               const api::SqlFilter& filter,
+                                                              const std::string& order_sql,
                                                               absl::Time deadline) {
   Params params = {tenant, after_id.empty() ? Param() : Param(after_id),
                    absl::StrCat(page_size + 1)};
@@ -458,7 +459,7 @@ absl::StatusOr<PageResult<v1::Deal>> PipelineStore::ListDeals(const std::string&
                   absl::StrCat("SELECT ", DealColumns(), " FROM pipeline.deals WHERE tenant_id = "
                                "$1 AND delete_time IS NULL AND ($2::uuid IS NULL OR id > "
                                "$2::uuid)", filter.where.empty() ? "" : " AND ", filter.where,
-                               " ORDER BY id LIMIT $3"),
+                               " ORDER BY ", order_sql, " LIMIT $3 OFFSET ", offset),
                   params, deadline));
   PageResult<v1::Deal> out;
   out.more = r.rows() > page_size;

@@ -67,9 +67,12 @@ class PipelineStore final {
                                         absl::Time deadline);
   absl::StatusOr<v1::Deal> GetDeal(const std::string& tenant, const std::string& id,
                                    absl::Time deadline);
+  // Keyset paging by id (`after_id`) when `order_sql` is "id"; otherwise ordered by `order_sql`
+  // from `offset`.
   absl::StatusOr<PageResult<v1::Deal>> ListDeals(const std::string& tenant,
-                                                 const std::string& after_id, int page_size,
-                                                 const api::SqlFilter& filter,
+                                                 const std::string& after_id, int64_t offset,
+                                                 int page_size, const api::SqlFilter& filter,
+                                                 const std::string& order_sql,
                                                  absl::Time deadline);
   absl::StatusOr<v1::Deal> UpdateDeal(
       const std::string& tenant, const std::string& id, const std::string& actor,

@@ -23,10 +23,12 @@
 #include "common/auth/authenticator.h"
 #include "common/auth/jwt.h"
 #include "crm/contacts/v1/contacts_service.grpc.pb.h"
+#include "crm/pipeline/v1/pipeline_service.grpc.pb.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 
 ABSL_FLAG(std::string, target, "127.0.0.1:50051", "server host:port");
-ABSL_FLAG(std::string, method, "health", "health | create_contact | get_contact");
+ABSL_FLAG(std::string, method, "health",
+          "health | create_contact | get_contact | search_contacts | move_deal");
 ABSL_FLAG(int, concurrency, 8, "calls in flight (one per worker thread)");
 ABSL_FLAG(int, channels, 4, "HTTP/2 connections the workers spread over");
 ABSL_FLAG(double, seconds, 10, "measurement time");
@@ -52,6 +54,7 @@ class Caller {
   Caller(std::shared_ptr<grpc::Channel> channel, std::string token, int worker)
       : health_(grpc::health::v1::Health::NewStub(channel)),
         contacts_(v1::ContactsService::NewStub(channel)),
+        pipeline_(crm::pipeline::v1::PipelineService::NewStub(channel)),
         token_(std::move(token)),
         worker_(worker),
         rng_(worker) {}
@@ -74,6 +77,26 @@ class Caller {
       v1::Contact response;
       return contacts_->CreateContact(&context, request, &response);
     }
+    if (method == "move_deal") {
+      if (deal_.name().empty()) {
+        // Each worker moves its own deal back and forth between two open stages.
+        crm::pipeline::v1::ListPipelinesResponse pipelines;
+        grpc::Status status = pipeline_->ListPipelines(&context, {}, &pipelines);
+        if (!status.ok()) return status;
+        stages_ = {pipelines.pipelines(0).stages(1).id(), pipelines.pipelines(0).stages(2).id()};
+        grpc::ClientContext create_context;
+        create_context.AddMetadata("authorization", "Bearer " + token_);
+        crm::pipeline::v1::CreateDealRequest create;
+        create.mutable_deal()->set_display_name(absl::StrCat("Bench deal ", worker_));
+        create.mutable_deal()->mutable_amount()->set_amount_minor(100000);
+        return pipeline_->CreateDeal(&create_context, create, &deal_);
+      }
+      crm::pipeline::v1::MoveDealRequest move;
+      move.set_name(deal_.name());
+      move.set_etag(deal_.etag());
+      move.set_stage(stages_[counter_++ % 2]);
+      return pipeline_->MoveDeal(&context, move, &deal_);
+    }
     if (method == "search_contacts") {
       v1::SearchContactsRequest request;
       request.set_query(names[rng_() % names.size()]);
@@ -89,6 +112,9 @@ class Caller {
  private:
   std::unique_ptr<grpc::health::v1::Health::Stub> health_;
   std::unique_ptr<v1::ContactsService::Stub> contacts_;
+  std::unique_ptr<crm::pipeline::v1::PipelineService::Stub> pipeline_;
+  crm::pipeline::v1::Deal deal_;
+  std::vector<std::string> stages_;
   std::string token_;
   int worker_;
   int64_t counter_ = 0;

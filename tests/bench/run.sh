@@ -15,7 +15,9 @@ SECONDS_EACH=${BENCH_SECONDS:-10}
 dir=$(mktemp -d /tmp/crm-bench.XXXXXX)
 chmod 755 "$dir"
 pid=""
+pipeline_pid=""
 cleanup() {
+  [ -n "$pipeline_pid" ] && kill -TERM "$pipeline_pid" 2>/dev/null && wait "$pipeline_pid" 2>/dev/null || true
   [ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
   "$PG" stop "$dir/pg" || true
   rm -rf "$dir"
@@ -34,6 +36,12 @@ secret="bench-secret-$(openssl rand -hex 16)"
 pid=$!
 for _ in $(seq 1 100); do [ -f "$dir/ready" ] && break; sleep 0.1; done
 grpc_port=$(sed -n 's/grpc_port=//p' "$dir/ready")
+"$BUILD/services/pipeline/pipeline" --db_url="host=$sock port=$port dbname=crm user=pipeline" \
+  --jwt_secret="$secret" --db_pool_size=$((CONCURRENCY * 2)) --ready_file="$dir/pipeline.ready" \
+  --contacts_address="127.0.0.1:$grpc_port" --log_level=warn >"$dir/pipeline.log" 2>&1 &
+pipeline_pid=$!
+for _ in $(seq 1 100); do [ -f "$dir/pipeline.ready" ] && break; sleep 0.1; done
+pipeline_port=$(sed -n 's/grpc_port=//p' "$dir/pipeline.ready")
 
 load() {
   "$BUILD/tests/bench/loadgen" --target="127.0.0.1:$grpc_port" --jwt_secret="$secret" \
@@ -64,6 +72,32 @@ pgbench_out=$("$PG_BIN/pgbench" -h "$sock" -p "$port" -U contacts -n -M prepared
 tps=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' <<<"$pgbench_out" | head -1)
 echo "pgbench naive create transaction (contact + key + outbox): tps=$tps"
 
+move=$("$BUILD/tests/bench/loadgen" --target="127.0.0.1:$pipeline_port" --jwt_secret="$secret" \
+  --concurrency="$CONCURRENCY" --seconds="$SECONDS_EACH" --method=move_deal)
+echo "$move"
+# The naive SQL of a move: lock the deal, update it, write the history row and the event.
+"$PG_BIN/psql" -X -q -h "$sock" -p "$port" -U postgres -d crm >/dev/null <<SQL
+SET app.tenant = 'pgbench';
+INSERT INTO pipeline.pipelines (tenant_id, id, display_name) VALUES ('pgbench', '00000000-0000-7000-8000-000000000001', 'bench');
+INSERT INTO pipeline.stages VALUES ('pgbench', '00000000-0000-7000-8000-000000000002', '00000000-0000-7000-8000-000000000001', 0, 'A', 10, 'pipeline', 'open'),
+  ('pgbench', '00000000-0000-7000-8000-000000000003', '00000000-0000-7000-8000-000000000001', 1, 'B', 20, 'pipeline', 'open');
+INSERT INTO pipeline.deals (tenant_id, id, display_name, owner, creator, currency_code, pipeline_id, stage_id, probability_percent)
+SELECT 'pgbench', ('00000000-0000-7000-9000-' || lpad(i::text, 12, '0'))::uuid, 'd', 'b', 'b', 'USD', '00000000-0000-7000-8000-000000000001', '00000000-0000-7000-8000-000000000002', 10 FROM generate_series(1, 64) i;
+SQL
+cat >"$dir/move.sql" <<'SQL'
+\set d random(1, 64)
+BEGIN;
+SELECT set_config('app.tenant', 'pgbench', true);
+SELECT version FROM pipeline.deals WHERE tenant_id = 'pgbench' AND id = ('00000000-0000-7000-9000-' || lpad(:d::text, 12, '0'))::uuid FOR UPDATE;
+UPDATE pipeline.deals SET stage_id = CASE WHEN stage_id = '00000000-0000-7000-8000-000000000002' THEN '00000000-0000-7000-8000-000000000003'::uuid ELSE '00000000-0000-7000-8000-000000000002'::uuid END, version = version + 1, update_time = now() WHERE tenant_id = 'pgbench' AND id = ('00000000-0000-7000-9000-' || lpad(:d::text, 12, '0'))::uuid;
+INSERT INTO pipeline.stage_history VALUES ('pgbench', gen_random_uuid(), ('00000000-0000-7000-9000-' || lpad(:d::text, 12, '0'))::uuid, '00000000-0000-7000-8000-000000000002', '00000000-0000-7000-8000-000000000003', 'b', now());
+INSERT INTO pipeline.outbox (position, event_id, tenant_id, aggregate_type, aggregate_id, event_type, actor, occurred_at, payload) VALUES ((pg_current_xact_id()::text::bigint << 20), gen_random_uuid(), 'pgbench', 'crm.pipeline.v1.Deal', 'deals/x', 'crm.pipeline.v1.DealMoved', 'b', now(), '\x00');
+COMMIT;
+SQL
+move_tps=$("$PG_BIN/pgbench" -h "$sock" -p "$port" -U pipeline -n -M prepared -c "$CONCURRENCY" \
+  -j "$CONCURRENCY" -T "$SECONDS_EACH" -f "$dir/move.sql" crm 2>&1 | sed -n 's/^tps = \([0-9.]*\).*/\1/p' | head -1)
+echo "pgbench naive move transaction (lock, update, history, outbox): tps=$move_tps"
+
 events=$("$BUILD/tests/bench/event_latency" --target="127.0.0.1:$grpc_port" \
   --jwt_secret="$secret" --events=1000 --rate=200)
 echo "$events"
@@ -72,6 +106,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else
 echo
 echo "CreateContact / pgbench naive transaction: $(ratio "$(field qps "$create")" "$tps")x (target >= 1.0)"
 echo "GetContact / Health.Check:                 $(ratio "$(field qps "$get")" "$(field qps "$health")")x (target >= 0.5)"
+echo "MoveDeal / pgbench naive move:              $(ratio "$(field qps "$move")" "$move_tps")x"
 echo "Commit -> Subscribe stream p99:            $(field p99_ms "$events") ms (target <= 100 ms, at 200 creates/s)"
 
 if [ "${BENCH_SCALE:-1}" = 1 ]; then

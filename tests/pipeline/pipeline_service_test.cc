@@ -323,6 +323,29 @@ TEST_F(PipelineServiceTest, AnotherTenantSeesNoneOfItAndCannotTouchIt) {
   EXPECT_EQ(stub_->GetPipeline(AuthedContext(other).get(), pipeline, &p).error_code(),
             grpc::StatusCode::NOT_FOUND);
 
+  // Ordering: by amount, largest first, across pages.
+  v1::Deal bigger;
+  ASSERT_TRUE(CreateDeal(rep_, NewDeal("Bigger", 4200), &bigger).ok());
+  ASSERT_TRUE(CreateDeal(rep_, NewDeal("Middle", 420), &bigger).ok());
+  v1::ListDealsRequest ordered;
+  ordered.set_order_by("amount_minor desc");
+  ordered.set_page_size(2);
+  std::vector<int64_t> amounts;
+  for (int page = 0; page < 5; ++page) {
+    v1::ListDealsResponse response;
+    grpc::Status listed = stub_->ListDeals(AuthedContext(rep_).get(), ordered, &response);
+    ASSERT_TRUE(listed.ok()) << listed.error_message();
+    for (const auto& d : response.deals()) amounts.push_back(d.amount().amount_minor());
+    if (response.next_page_token().empty()) break;
+    ordered.set_page_token(response.next_page_token());
+  }
+  EXPECT_THAT(amounts, ElementsAre(4200, 420, 42));
+  ordered.set_order_by("colour");
+  ordered.clear_page_token();
+  v1::ListDealsResponse bad;
+  EXPECT_EQ(stub_->ListDeals(AuthedContext(rep_).get(), ordered, &bad).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+
   // The owner still has it, and lists it with a filter.
   v1::ListDealsRequest filtered;
   filtered.set_filter("amount_minor = 42 AND currency_code = \"AMD\" AND closed = false");
@@ -474,6 +497,50 @@ TEST_F(PipelineProductsTest, CrossSellSuggestsComplementaryProductsNotYetBought)
   WinDealWith(addon, 1, company.name());
   ASSERT_TRUE(stub_->SuggestCrossSell(AuthedContext(rep_).get(), request, &response).ok());
   EXPECT_EQ(response.suggestions_size(), 0);
+}
+
+TEST_F(PipelineProductsTest, AnotherTenantCannotReachProductsPurchasesOrPipelines) {
+  const v1::Product plan =
+      MakeProduct(*stub_, admin_, "ISO-" + tenant_, v1::BILLING_TYPE_ONE_TIME, 100);
+  const v1::Deal won = WinDealWith(plan, 1);
+  const std::string other = MintToken("other-" + tenant_, "eve", {"admin"});
+
+  v1::ListProductsResponse products;
+  ASSERT_TRUE(stub_->ListProducts(AuthedContext(other).get(), {}, &products).ok());
+  for (const auto& p : products.products()) EXPECT_NE(p.name(), plan.name());
+  v1::UpdateProductRequest update;
+  update.mutable_product()->set_name(plan.name());
+  update.mutable_product()->set_display_name("stolen");
+  update.mutable_update_mask()->add_paths("display_name");
+  v1::Product product;
+  EXPECT_EQ(stub_->UpdateProduct(AuthedContext(other).get(), update, &product).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  v1::ListPurchasesRequest purchases;
+  purchases.set_parent(won.name());
+  v1::ListPurchasesResponse listed;
+  ASSERT_TRUE(stub_->ListPurchases(AuthedContext(other).get(), purchases, &listed).ok());
+  EXPECT_EQ(listed.purchases_size(), 0);
+  v1::SetLineItemsRequest items;
+  items.set_name(won.name());
+  v1::Deal deal;
+  EXPECT_EQ(stub_->SetLineItems(AuthedContext(other).get(), items, &deal).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  v1::UpdatePipelineRequest pipeline;
+  *pipeline.mutable_pipeline() = DefaultPipeline();
+  v1::Pipeline updated;
+  EXPECT_EQ(stub_->UpdatePipeline(AuthedContext(other).get(), pipeline, &updated).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  v1::SuggestCrossSellRequest cross;
+  cross.set_customer("companies/00000000-0000-7000-8000-000000000000");
+  v1::SuggestCrossSellResponse suggestions;
+  ASSERT_TRUE(stub_->SuggestCrossSell(AuthedContext(other).get(), cross, &suggestions).ok());
+  EXPECT_EQ(suggestions.suggestions_size(), 0);
+  // Reps cannot change the catalog.
+  v1::CreateProductRequest create;
+  *create.mutable_product() = plan;
+  create.mutable_product()->set_sku("REP-" + tenant_);
+  EXPECT_EQ(stub_->CreateProduct(AuthedContext(rep_).get(), create, &product).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
 }
 
 TEST_F(PipelineProductsTest, AContactsMergeRepointsItsDeals) {
