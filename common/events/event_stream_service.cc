@@ -17,19 +17,20 @@ using crm::common::v1::Event;
 
 constexpr int kMaxEventTypes = 100;
 
+// Columns after the horizon (column 0) of the read statement.
 Event EventFromRow(const db::Result& r, int row) {
   Event e;
-  e.set_position(r.Int(row, 0));
-  e.set_event_id(r.String(row, 1));
-  e.set_tenant(r.String(row, 2));
-  e.set_aggregate_type(r.String(row, 3));
-  e.set_aggregate_id(r.String(row, 4));
-  e.set_event_type(r.String(row, 5));
-  e.set_actor(r.String(row, 6));
-  const int64_t micros = r.Int(row, 7);
+  e.set_position(r.Int(row, 1));
+  e.set_event_id(r.String(row, 2));
+  e.set_tenant(r.String(row, 3));
+  e.set_aggregate_type(r.String(row, 4));
+  e.set_aggregate_id(r.String(row, 5));
+  e.set_event_type(r.String(row, 6));
+  e.set_actor(r.String(row, 7));
+  const int64_t micros = r.Int(row, 8);
   e.mutable_occurred_time()->set_seconds(micros / 1000000);
   e.mutable_occurred_time()->set_nanos(static_cast<int32_t>(micros % 1000000) * 1000);
-  e.mutable_payload()->ParseFromString(absl::HexStringToBytes(r.Text(row, 8)));
+  e.mutable_payload()->ParseFromString(absl::HexStringToBytes(r.Text(row, 9)));
   return e;
 }
 
@@ -46,14 +47,18 @@ EventStreamService::EventStreamService(db::Pool& pool, std::string schema,
       options_(options) {
   // Only positions below the oldest in-flight transaction: whatever commits later gets a greater
   // position, so a reader that moves its cursor past a position never skips an event.
+  // The horizon comes out of the same statement (same snapshot) as the events, so a subscriber
+  // whose events are rare (a quiet tenant, a type filter) can move its cursor up to it instead
+  // of rescanning everyone else's events on every poll.
   read_sql_ = absl::StrCat(
-      "SELECT position, event_id, tenant_id, aggregate_type, aggregate_id, event_type, actor, "
+      "WITH h AS (SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint << 20 AS horizon) "
+      "SELECT h.horizon, e.* FROM h LEFT JOIN LATERAL (SELECT position, event_id, tenant_id, "
+      "aggregate_type, aggregate_id, event_type, actor, "
       "(extract(epoch FROM occurred_at) * 1000000)::bigint, encode(payload, 'hex') FROM ",
-      schema_, ".outbox WHERE position > $1 "
-      "AND position < (pg_snapshot_xmin(pg_current_snapshot())::text::bigint << 20) "
+      schema_, ".outbox WHERE position > $1 AND position < h.horizon "
       "AND ($2 = '' OR tenant_id = $2) "
       "AND (cardinality($3::text[]) = 0 OR event_type = ANY($3::text[])) "
-      "ORDER BY position LIMIT $4");
+      "ORDER BY position LIMIT $4) e ON true");
   pruned_sql_ = absl::StrCat("SELECT pruned_through FROM ", schema_, ".outbox_retention");
   if (registry != nullptr) {
     subscribers_ = &prometheus::BuildGauge()
@@ -93,8 +98,12 @@ absl::Status EventStreamService::Stream(grpc::ServerContext* context,
   int64_t cursor = request.after_position();
   uint64_t generation = notifier_.generation();
   absl::Duration wait = options_.safety_poll;
+  absl::Time last_read = absl::InfinitePast();
   while (!context->IsCancelled()) {
     if (shutting_down_) return absl::UnavailableError("server shutting down; resubscribe");
+    const absl::Duration since = absl::Now() - last_read;
+    if (since < options_.min_poll_interval) absl::SleepFor(options_.min_poll_interval - since);
+    last_read = absl::Now();
     db::Result rows;
     int64_t pruned_through = 0;
     {
@@ -117,7 +126,9 @@ absl::Status EventStreamService::Stream(grpc::ServerContext* context,
           "events up to position ", pruned_through,
           " were pruned by retention; resubscribe from there after rebuilding your copy"));
     }
-    for (int i = 0; i < rows.rows(); ++i) {
+    // One row with no event (position NULL) when nothing matched.
+    const int delivered = rows.rows() > 0 && !rows.IsNull(0, 1) ? rows.rows() : 0;
+    for (int i = 0; i < delivered; ++i) {
       Event event = EventFromRow(rows, i);
       // Write blocks while the client's flow-control window is full: a slow client slows only
       // its own stream, and memory stays bounded by one batch.
@@ -125,9 +136,12 @@ absl::Status EventStreamService::Stream(grpc::ServerContext* context,
       cursor = event.position();
       if (sent_) sent_->Increment();
     }
-    if (rows.rows() == options_.batch_size) continue;  // more is waiting
+    if (delivered == options_.batch_size) continue;  // more is waiting
+    // Everything below the horizon that we may see was in this (not full) batch: whatever
+    // commits later gets a position at or above it, so skipping ahead loses nothing.
+    if (rows.rows() > 0) cursor = std::max(cursor, rows.Int(0, 0) - 1);
     const uint64_t now_generation = notifier_.WaitForChange(generation, wait);
-    if (now_generation != generation && rows.rows() == 0) {
+    if (now_generation != generation && delivered == 0) {
       // Woken but nothing deliverable: the event is held back by an earlier transaction still in
       // flight. Look again soon, backing off, rather than waiting for the next notification.
       wait = absl::Milliseconds(10);
