@@ -5,11 +5,10 @@
 // violations, ResourceInfo of an existing duplicate) in the `grpc-status-details-bin` trailer.
 #pragma once
 
-#include "absl/strings/string_view.h"
-
 #include <grpcpp/support/status.h>
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "google/rpc/error_details.pb.h"
 
 namespace crm::api {

@@ -45,8 +45,7 @@ absl::StatusOr<Principal> Authenticator::AuthenticateBearer(absl::string_view au
   principal.admin = claims.HasRole("admin");
   principal.service = claims.HasRole("service");
   if (!principal.rep && !principal.manager && !principal.admin && !principal.service) {
-    return absl::PermissionDeniedError(
-        "token has no known role (rep, manager, admin or service)");
+    return absl::PermissionDeniedError("token has no known role (rep, manager, admin or service)");
   }
   return principal;
 }

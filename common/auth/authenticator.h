@@ -3,13 +3,13 @@
 // The tenant comes from the verified token only; no request field can name another tenant.
 #pragma once
 
-#include <memory>
-#include <string>
-#include "absl/strings/string_view.h"
-
 #include <grpcpp/server_context.h>
 
+#include <memory>
+#include <string>
+
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "common/auth/jwt.h"
 
 namespace crm::auth {

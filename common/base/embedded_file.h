@@ -1,8 +1,9 @@
 // A file compiled into the binary (see cmake/EmbedFiles.cmake), e.g. a SQL migration.
 #pragma once
 
-#include "absl/strings/string_view.h"
 #include <vector>
+
+#include "absl/strings/string_view.h"
 
 namespace crm {
 

@@ -23,7 +23,8 @@ absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(const std::string& 
     return status;
   }
   // Notices (e.g. "there is no transaction in progress") are expected and not worth a log line.
-  PQsetNoticeProcessor(conn, [](void*, const char*) {}, nullptr);
+  PQsetNoticeProcessor(
+      conn, [](void*, const char*) {}, nullptr);
   return std::unique_ptr<Connection>(new Connection(conn));
 }
 

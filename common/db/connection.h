@@ -2,16 +2,16 @@
 // server went away (restart, failover) before handing the connection out again.
 #pragma once
 
+#include <libpq-fe.h>
+
 #include <memory>
 #include <optional>
 #include <string>
-#include "absl/strings/string_view.h"
 #include <vector>
-
-#include <libpq-fe.h>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "common/db/result.h"
 

@@ -28,10 +28,10 @@ absl::Status ApplyPending(Connection& conn, const std::string& schema,
   std::sort(migrations.begin(), migrations.end(), [](const EmbeddedFile& a, const EmbeddedFile& b) {
     return *VersionOf(a.name) < *VersionOf(b.name);
   });
-  RETURN_IF_ERROR(conn.ExecScript(absl::StrCat(
-      "CREATE TABLE IF NOT EXISTS ", schema,
-      ".schema_migrations (version integer PRIMARY KEY, name text NOT NULL, "
-      "applied_at timestamptz NOT NULL DEFAULT now())")));
+  RETURN_IF_ERROR(conn.ExecScript(
+      absl::StrCat("CREATE TABLE IF NOT EXISTS ", schema,
+                   ".schema_migrations (version integer PRIMARY KEY, name text NOT NULL, "
+                   "applied_at timestamptz NOT NULL DEFAULT now())")));
   for (const EmbeddedFile& file : migrations) {
     ASSIGN_OR_RETURN(int version, VersionOf(file.name));
     ASSIGN_OR_RETURN(Result done, conn.Exec(absl::StrCat("SELECT 1 FROM ", schema,
@@ -40,8 +40,8 @@ absl::Status ApplyPending(Connection& conn, const std::string& schema,
     if (done.rows() > 0) continue;
     // The file and its record commit together: a crash mid-way leaves the migration unapplied.
     RETURN_IF_ERROR(conn.ExecScript("BEGIN"));
-    absl::Status status = conn.ExecScript(absl::StrCat("SET LOCAL search_path = ", schema, ";\n",
-                                                       file.contents));
+    absl::Status status =
+        conn.ExecScript(absl::StrCat("SET LOCAL search_path = ", schema, ";\n", file.contents));
     if (status.ok()) {
       status = conn.Exec(absl::StrCat("INSERT INTO ", schema,
                                       ".schema_migrations (version, name) VALUES ($1, $2)"),

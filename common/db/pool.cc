@@ -40,13 +40,13 @@ Pool::Pool(PoolOptions options, prometheus::Registry* registry) : options_(std::
                     .Register(*registry)
                     .Add(labels);
   max_gauge_->Set(options_.size);
-  acquire_seconds_ = &prometheus::BuildHistogram()
-                          .Name("crm_db_pool_acquire_seconds")
-                          .Help("Time to check a connection out of the pool")
-                          .Register(*registry)
-                          .Add(labels, prometheus::Histogram::BucketBoundaries{
-                                           0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5,
-                                           1, 2, 5});
+  acquire_seconds_ =
+      &prometheus::BuildHistogram()
+           .Name("crm_db_pool_acquire_seconds")
+           .Help("Time to check a connection out of the pool")
+           .Register(*registry)
+           .Add(labels, prometheus::Histogram::BucketBoundaries{0.0001, 0.0005, 0.001, 0.005, 0.01,
+                                                                0.05, 0.1, 0.5, 1, 2, 5});
   acquire_timeouts_ = &prometheus::BuildCounter()
                            .Name("crm_db_pool_acquire_timeouts_total")
                            .Help("Acquires that gave up waiting for a connection")
@@ -96,9 +96,9 @@ absl::StatusOr<PooledConnection> Pool::Acquire(absl::Time deadline) {
     } else {
       UpdateGaugesLocked();
       if (acquire_timeouts_) acquire_timeouts_->Increment();
-      return absl::UnavailableError(
-          absl::StrCat("database pool '", options_.name, "' exhausted: all ", options_.size,
-                       " connections busy"));
+      return absl::UnavailableError(absl::StrCat("database pool '", options_.name,
+                                                 "' exhausted: all ", options_.size,
+                                                 " connections busy"));
     }
     UpdateGaugesLocked();
   }

@@ -14,7 +14,7 @@ int64_t Result::affected() const {
 
 absl::string_view Result::Text(int row, int col) const {
   return absl::string_view(PQgetvalue(result_.get(), row, col),
-                          static_cast<size_t>(PQgetlength(result_.get(), row, col)));
+                           static_cast<size_t>(PQgetlength(result_.get(), row, col)));
 }
 
 int64_t Result::Int(int row, int col) const {

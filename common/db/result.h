@@ -1,21 +1,22 @@
 // A query result from libpq, owned (PQclear on destruction) and read by row and column.
 #pragma once
 
+#include <libpq-fe.h>
+
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
-#include "absl/strings/string_view.h"
 #include <vector>
 
-#include <libpq-fe.h>
-
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 
 namespace crm::db {
 
 // Rows of one statement. Values are in PostgreSQL's text format; the typed getters parse the
-// formats our SQL asks for (bigint, boolean, timestamptz as epoch microseconds, text[] as array literals).
+// formats our SQL asks for (bigint, boolean, timestamptz as epoch microseconds, text[] as array
+// literals).
 class Result final {
  public:
   Result() = default;

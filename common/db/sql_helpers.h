@@ -2,9 +2,9 @@
 // version etags; one-statement transactions.
 #pragma once
 
-#include <string>
-
 #include <google/protobuf/timestamp.pb.h>
+
+#include <string>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -47,9 +47,8 @@ inline std::string NextEtag(const std::string& etag) {
 }
 
 // One statement in its own transaction, in a single round trip.
-inline absl::StatusOr<Result> RunOnce(Pool& pool, const std::string& tenant,
-                                      absl::string_view sql, const Params& params,
-                                      absl::Time deadline) {
+inline absl::StatusOr<Result> RunOnce(Pool& pool, const std::string& tenant, absl::string_view sql,
+                                      const Params& params, absl::Time deadline) {
   ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(pool, tenant, deadline));
   const int index = tx.Queue(sql, params);
   RETURN_IF_ERROR(tx.Commit());

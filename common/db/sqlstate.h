@@ -1,11 +1,10 @@
 // The one place where PostgreSQL errors become absl::Status codes.
 #pragma once
 
-#include "absl/strings/string_view.h"
-
 #include <libpq-fe.h>
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 
 namespace crm::db {
 

@@ -34,7 +34,7 @@ absl::StatusOr<Transaction> Transaction::Start(Pool& pool, absl::string_view ten
   }
   Transaction tx(std::move(conn));
   tx.Queue(kSetup, {std::string(tenant), absl::StrCat(absl::ToInt64Milliseconds(left)),
-                   all_tenants ? "on" : "off"});
+                    all_tenants ? "on" : "off"});
   return tx;
 }
 

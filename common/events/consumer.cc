@@ -71,7 +71,9 @@ EventConsumer::EventConsumer(ConsumerOptions options, db::Pool& pool, EventHandl
 
 EventConsumer::~EventConsumer() { Stop(); }
 
-void EventConsumer::Start() { thread_ = std::thread([this] { Run(); }); }
+void EventConsumer::Start() {
+  thread_ = std::thread([this] { Run(); });
+}
 
 void EventConsumer::Stop() {
   if (!stop_.HasBeenNotified()) stop_.Notify();
@@ -94,8 +96,9 @@ void EventConsumer::Run() {
     // process dies, so a standby takes over without any timeout to tune.
     auto lock_conn = db::Connection::Open(pool_.options().conninfo, absl::Seconds(5));
     absl::StatusOr<db::Result> locked =
-        lock_conn.ok() ? (*lock_conn)->Exec("SELECT pg_try_advisory_lock(hashtext($1))",
-                                            {"crm.consumer." + options_.name})
+        lock_conn.ok() ? (*lock_conn)
+                             ->Exec("SELECT pg_try_advisory_lock(hashtext($1))",
+                                    {"crm.consumer." + options_.name})
                        : absl::StatusOr<db::Result>(lock_conn.status());
     if (!locked.ok() || !locked->Bool(0, 0)) {
       if (!Sleep(locked.ok() ? options_.standby_retry : backoff)) break;
@@ -141,8 +144,7 @@ absl::Status EventConsumer::Lead() {
   position_ = checkpoint;
   if (position_gauge_) position_gauge_->Set(static_cast<double>(checkpoint));
 
-  auto channel =
-      grpc::CreateChannel(options_.source_address, grpc::InsecureChannelCredentials());
+  auto channel = grpc::CreateChannel(options_.source_address, grpc::InsecureChannelCredentials());
   auto stub = crm::common::v1::EventStream::NewStub(channel);
   grpc::ClientContext context;
   context.AddMetadata("authorization", "Bearer " + options_.token());
@@ -200,12 +202,12 @@ absl::Status EventConsumer::ApplyOnce(const Event& event, bool as_dead_letter,
   ASSIGN_OR_RETURN(db::Transaction tx,
                    db::Transaction::Begin(pool_, event.tenant(), absl::Now() + absl::Seconds(30)));
   // The fence: only the applier that saw `previous` may move the checkpoint on.
-  ASSIGN_OR_RETURN(db::Result moved,
-                   tx.Exec(absl::StrCat("UPDATE ", options_.schema,
-                                        ".consumer_checkpoints SET position = $2, updated_at = "
-                                        "now() WHERE consumer = $1 AND position = $3"),
-                           {options_.name, absl::StrCat(event.position()),
-                            absl::StrCat(previous)}));
+  ASSIGN_OR_RETURN(
+      db::Result moved,
+      tx.Exec(absl::StrCat("UPDATE ", options_.schema,
+                           ".consumer_checkpoints SET position = $2, updated_at = "
+                           "now() WHERE consumer = $1 AND position = $3"),
+              {options_.name, absl::StrCat(event.position()), absl::StrCat(previous)}));
   if (moved.affected() != 1) return absl::AbortedError(kFenced);
   if (as_dead_letter) {
     tx.Queue(absl::StrCat("INSERT INTO ", options_.schema,

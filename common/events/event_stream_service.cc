@@ -55,7 +55,8 @@ EventStreamService::EventStreamService(db::Pool& pool, std::string schema,
       "SELECT h.horizon, e.* FROM h LEFT JOIN LATERAL (SELECT position, event_id, tenant_id, "
       "aggregate_type, aggregate_id, event_type, actor, "
       "(extract(epoch FROM occurred_at) * 1000000)::bigint, encode(payload, 'hex') FROM ",
-      schema_, ".outbox WHERE position > $1 AND position < h.horizon "
+      schema_,
+      ".outbox WHERE position > $1 AND position < h.horizon "
       "AND ($2 = '' OR tenant_id = $2) "
       "AND (cardinality($3::text[]) = 0 OR event_type = ANY($3::text[])) "
       "ORDER BY position LIMIT $4) e ON true");
@@ -108,13 +109,12 @@ absl::Status EventStreamService::Stream(grpc::ServerContext* context,
     int64_t pruned_through = 0;
     {
       // The connection goes back to the pool before we write to a possibly slow client.
-      ASSIGN_OR_RETURN(db::Transaction tx,
-                       caller.service
-                           ? db::Transaction::BeginSystem(pool_, absl::Now() + absl::Seconds(10))
-                           : db::Transaction::Begin(pool_, tenant,
-                                                    absl::Now() + absl::Seconds(10)));
-      const int read = tx.Queue(read_sql_, {absl::StrCat(cursor), tenant, types,
-                                            absl::StrCat(options_.batch_size)});
+      ASSIGN_OR_RETURN(
+          db::Transaction tx,
+          caller.service ? db::Transaction::BeginSystem(pool_, absl::Now() + absl::Seconds(10))
+                         : db::Transaction::Begin(pool_, tenant, absl::Now() + absl::Seconds(10)));
+      const int read = tx.Queue(
+          read_sql_, {absl::StrCat(cursor), tenant, types, absl::StrCat(options_.batch_size)});
       const int pruned = tx.Queue(pruned_sql_);
       RETURN_IF_ERROR(tx.Commit());
       rows = tx.ResultOf(read);

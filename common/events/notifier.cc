@@ -69,9 +69,7 @@ uint64_t Notifier::generation() const {
 
 uint64_t Notifier::WaitForChange(uint64_t seen, absl::Duration timeout) const {
   absl::MutexLock lock(&mu_);
-  auto changed = [this, seen]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    return generation_ != seen;
-  };
+  auto changed = [this, seen]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return generation_ != seen; };
   mu_.AwaitWithTimeout(absl::Condition(&changed), timeout);
   return generation_;
 }

@@ -2,10 +2,10 @@
 
 #include <google/protobuf/any.pb.h>
 #include <prometheus/counter.h>
-#include <nlohmann/json.hpp>
+#include <prometheus/registry.h>
 
 #include <map>
-#include <prometheus/registry.h>
+#include <nlohmann/json.hpp>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
@@ -22,9 +22,13 @@ Outbox::Outbox(std::string schema, prometheus::Registry* registry, Notifier* not
   // order the stream may hand them out.
   insert_sql_ = absl::StrCat(
       "WITH base AS (SELECT pg_current_xact_id()::text::bigint << 20 AS p), "
-      "ins AS (INSERT INTO ", schema_, ".outbox (position, event_id, tenant_id, aggregate_type, "
+      "ins AS (INSERT INTO ",
+      schema_,
+      ".outbox (position, event_id, tenant_id, aggregate_type, "
       "aggregate_id, event_type, actor, occurred_at, payload) "
-      "SELECT base.p + (SELECT count(*) FROM ", schema_, ".outbox o "
+      "SELECT base.p + (SELECT count(*) FROM ",
+      schema_,
+      ".outbox o "
       "WHERE o.position >= base.p AND o.position < base.p + 1048576), "
       "$1::uuid, $2, $3, $4, $5, $6, 'epoch'::timestamptz + $7::bigint * interval '1 microsecond', "
       "decode($8, 'hex') FROM base RETURNING position) "
@@ -33,9 +37,13 @@ Outbox::Outbox(std::string schema, prometheus::Registry* registry, Notifier* not
   // ordinal in the batch.
   insert_many_sql_ = absl::StrCat(
       "WITH base AS (SELECT pg_current_xact_id()::text::bigint << 20 AS p), "
-      "done AS (SELECT count(*) AS k FROM ", schema_, ".outbox o, base "
+      "done AS (SELECT count(*) AS k FROM ",
+      schema_,
+      ".outbox o, base "
       "WHERE o.position >= base.p AND o.position < base.p + 1048576) "
-      "INSERT INTO ", schema_, ".outbox (position, event_id, tenant_id, aggregate_type, "
+      "INSERT INTO ",
+      schema_,
+      ".outbox (position, event_id, tenant_id, aggregate_type, "
       "aggregate_id, event_type, actor, occurred_at, payload) "
       "SELECT base.p + done.k + e.ord - 1, e.event_id, $1, e.aggregate_type, e.aggregate_id, "
       "e.event_type, e.actor, 'epoch'::timestamptz + e.micros * interval '1 microsecond', "
@@ -55,10 +63,10 @@ void Outbox::Append(db::Transaction& tx, absl::string_view tenant, const EventDr
   google::protobuf::Any any;
   any.PackFrom(*event.payload);
   const std::string type = event.payload->GetDescriptor()->full_name();
-  tx.Queue(insert_sql_, {ids::NewUuidV7(), std::string(tenant), event.aggregate_type,
-                         event.aggregate_id, type, event.actor,
-                         absl::StrCat(absl::ToUnixMicros(event.occurred)),
-                         absl::BytesToHexString(any.SerializeAsString())});
+  tx.Queue(insert_sql_,
+           {ids::NewUuidV7(), std::string(tenant), event.aggregate_type, event.aggregate_id, type,
+            event.actor, absl::StrCat(absl::ToUnixMicros(event.occurred)),
+            absl::BytesToHexString(any.SerializeAsString())});
   prometheus::Counter* counter =
       events_total_ != nullptr ? &events_total_->Add({{"type", type}}) : nullptr;
   tx.OnCommit([counter, notifier = notifier_] {

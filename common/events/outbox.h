@@ -2,10 +2,10 @@
 // caller's transaction, so the event exists exactly when the change it describes commits.
 #pragma once
 
+#include <google/protobuf/message.h>
+
 #include <string>
 #include <vector>
-
-#include <google/protobuf/message.h>
 
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"

@@ -17,8 +17,9 @@ OutboxMaintenance::OutboxMaintenance(db::Pool& pool, std::string schema,
   if (registry != nullptr) {
     backlog_ = &prometheus::BuildGauge()
                     .Name("crm_outbox_backlog")
-                    .Help("Committed events not yet deliverable: held back behind a transaction "
-                          "still in flight")
+                    .Help(
+                        "Committed events not yet deliverable: held back behind a transaction "
+                        "still in flight")
                     .Register(*registry)
                     .Add({});
     retained_ = &prometheus::BuildGauge()
@@ -62,13 +63,20 @@ absl::StatusOr<int64_t> OutboxMaintenance::RunOnce() {
   if (locked.Bool(0, 0)) {
     // Prune a prefix of the stream: up to the newest expired event below the horizon, at most
     // 10,000 events a pass, so this transaction (which holds the horizon back) stays short.
-    pruned_index = tx.Queue(absl::StrCat(
-        "WITH cut AS (SELECT max(position) AS p FROM (SELECT position FROM ", schema_, ".outbox "
-        "WHERE occurred_at < now() - make_interval(secs => $1::double precision) AND position < ",
-        horizon, " ORDER BY position LIMIT 10000) expired), gone AS (DELETE FROM ", schema_, ".outbox WHERE position <= (SELECT p FROM "
-        "cut) RETURNING position), mark AS (UPDATE ", schema_, ".outbox_retention SET "
-        "pruned_through = GREATEST(pruned_through, (SELECT p FROM cut)) WHERE (SELECT p FROM cut) "
-        "IS NOT NULL) SELECT count(*) FROM gone"),
+    pruned_index = tx.Queue(
+        absl::StrCat("WITH cut AS (SELECT max(position) AS p FROM (SELECT position FROM ", schema_,
+                     ".outbox "
+                     "WHERE occurred_at < now() - make_interval(secs => $1::double precision) AND "
+                     "position < ",
+                     horizon, " ORDER BY position LIMIT 10000) expired), gone AS (DELETE FROM ",
+                     schema_,
+                     ".outbox WHERE position <= (SELECT p FROM "
+                     "cut) RETURNING position), mark AS (UPDATE ",
+                     schema_,
+                     ".outbox_retention SET "
+                     "pruned_through = GREATEST(pruned_through, (SELECT p FROM cut)) WHERE (SELECT "
+                     "p FROM cut) "
+                     "IS NOT NULL) SELECT count(*) FROM gone"),
         {absl::StrCat(absl::ToDoubleSeconds(options_.retention))});
   }
   RETURN_IF_ERROR(tx.Commit());

@@ -5,9 +5,9 @@
 // secrets or whole requests.
 #pragma once
 
-#include "absl/strings/string_view.h"
-
 #include <spdlog/spdlog.h>
+
+#include "absl/strings/string_view.h"
 
 namespace crm::log {
 

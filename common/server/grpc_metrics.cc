@@ -1,10 +1,10 @@
 #include "common/server/grpc_metrics.h"
 
-#include <chrono>
-#include <string>
-
 #include <prometheus/counter.h>
 #include <prometheus/histogram.h>
+
+#include <chrono>
+#include <string>
 
 namespace crm::server {
 namespace {
@@ -35,10 +35,10 @@ const char* TypeName(ServerRpcInfo::Type type) {
 // grpc-prometheus spells codes in upper camel case ("OK", "NotFound").
 const char* CodeName(grpc::StatusCode code) {
   static constexpr const char* kNames[] = {
-      "OK",           "Canceled",          "Unknown",       "InvalidArgument", "DeadlineExceeded",
-      "NotFound",     "AlreadyExists",     "PermissionDenied", "ResourceExhausted",
-      "FailedPrecondition", "Aborted",     "OutOfRange",    "Unimplemented",   "Internal",
-      "Unavailable",  "DataLoss",          "Unauthenticated"};
+      "OK",       "Canceled",       "Unknown",          "InvalidArgument",   "DeadlineExceeded",
+      "NotFound", "AlreadyExists",  "PermissionDenied", "ResourceExhausted", "FailedPrecondition",
+      "Aborted",  "OutOfRange",     "Unimplemented",    "Internal",          "Unavailable",
+      "DataLoss", "Unauthenticated"};
   const int i = static_cast<int>(code);
   return (i >= 0 && i <= 16) ? kNames[i] : "Unknown";
 }

@@ -5,10 +5,10 @@
 // The names and labels match go-grpc-prometheus so existing dashboards and alerts work unchanged.
 #pragma once
 
-#include <memory>
-
 #include <grpcpp/support/server_interceptor.h>
 #include <prometheus/registry.h>
+
+#include <memory>
 
 namespace crm::server {
 

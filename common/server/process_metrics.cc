@@ -1,6 +1,7 @@
 #include "common/server/process_metrics.h"
 
 #include <dirent.h>
+#include <prometheus/metric_family.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -8,8 +9,6 @@
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include <prometheus/metric_family.h>
 
 namespace crm::server {
 namespace {
@@ -75,8 +74,8 @@ class ProcessMetrics final : public prometheus::Collectable {
     const double start = BootTimeSeconds() + std::stod(f[19]) / ticks;
     out.push_back(Gauge("process_cpu_seconds_total", "Total user and system CPU time in seconds.",
                         cpu, prometheus::MetricType::Counter));
-    out.push_back(Gauge("process_virtual_memory_bytes", "Virtual memory size in bytes.",
-                        std::stod(f[20])));
+    out.push_back(
+        Gauge("process_virtual_memory_bytes", "Virtual memory size in bytes.", std::stod(f[20])));
     out.push_back(Gauge("process_resident_memory_bytes", "Resident memory size in bytes.",
                         std::stod(f[21]) * page));
     out.push_back(Gauge("process_start_time_seconds",

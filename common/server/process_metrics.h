@@ -3,9 +3,9 @@
 // process_open_fds, process_max_fds, process_start_time_seconds.
 #pragma once
 
-#include <memory>
-
 #include <prometheus/collectable.h>
+
+#include <memory>
 
 namespace crm::server {
 

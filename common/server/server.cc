@@ -1,12 +1,11 @@
 #include "common/server/server.h"
 
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/health_check_service_interface.h>
 #include <signal.h>
 
 #include <cstdio>
 #include <fstream>
-
-#include <grpcpp/ext/proto_server_reflection_plugin.h>
-#include <grpcpp/health_check_service_interface.h>
 
 #include "absl/strings/str_cat.h"
 #include "common/log/log.h"
@@ -80,8 +79,8 @@ void Server::Shutdown() {
   // Load balancers and probes see NOT_SERVING first and stop sending new work.
   server_->GetHealthCheckService()->SetServingStatus(false);
   for (auto& callback : on_shutdown_) callback();
-  const auto deadline = std::chrono::system_clock::now() +
-                        absl::ToChronoMilliseconds(options_.drain_timeout);
+  const auto deadline =
+      std::chrono::system_clock::now() + absl::ToChronoMilliseconds(options_.drain_timeout);
   spdlog::info("draining deadline_seconds={}", absl::ToInt64Seconds(options_.drain_timeout));
   server_->Shutdown(deadline);
   server_->Wait();

@@ -2,14 +2,14 @@
 // interceptor, a /metrics endpoint, and graceful shutdown with a drain deadline.
 #pragma once
 
+#include <grpcpp/grpcpp.h>
+#include <prometheus/exposer.h>
+#include <prometheus/registry.h>
+
 #include <functional>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <grpcpp/grpcpp.h>
-#include <prometheus/exposer.h>
-#include <prometheus/registry.h>
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"

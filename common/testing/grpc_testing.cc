@@ -40,8 +40,9 @@ std::shared_ptr<grpc::Channel> LocalChannel(int port) {
   return grpc::CreateChannel(absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials());
 }
 
-absl::StatusOr<std::unique_ptr<ServiceProcess>> ServiceProcess::Start(
-    const std::string& binary, std::vector<std::string> args, absl::Duration timeout) {
+absl::StatusOr<std::unique_ptr<ServiceProcess>> ServiceProcess::Start(const std::string& binary,
+                                                                      std::vector<std::string> args,
+                                                                      absl::Duration timeout) {
   auto process = std::make_unique<ServiceProcess>();
   process->ready_file_ = absl::StrCat("/tmp/crm-ready-", ids::NewUuidV7());
   args.insert(args.begin(), binary);

@@ -33,14 +33,15 @@ absl::StatusOr<TestDatabase> TestDatabase::Create() {
   ASSIGN_OR_RETURN(std::string cluster, ClusterConnInfo());
   std::string name = "t_" + absl::StrReplaceAll(ids::NewUuidV7(), {{"-", ""}});
   {
-    ASSIGN_OR_RETURN(auto admin, db::Connection::Open(absl::StrCat(cluster, " dbname=postgres "
-                                                                            "user=postgres"),
+    ASSIGN_OR_RETURN(auto admin, db::Connection::Open(absl::StrCat(cluster,
+                                                                   " dbname=postgres "
+                                                                   "user=postgres"),
                                                       absl::Seconds(10)));
     RETURN_IF_ERROR(admin->ExecScript(absl::StrCat("CREATE DATABASE ", name)));
   }
   TestDatabase database(name);
-  ASSIGN_OR_RETURN(auto admin, db::Connection::Open(database.ConnInfo("postgres"),
-                                                    absl::Seconds(10)));
+  ASSIGN_OR_RETURN(auto admin,
+                   db::Connection::Open(database.ConnInfo("postgres"), absl::Seconds(10)));
   for (const EmbeddedFile& file : BootstrapDbSql()) {
     RETURN_IF_ERROR(admin->ExecScript(file.contents));
   }
@@ -51,10 +52,10 @@ TestDatabase::~TestDatabase() {
   if (name_.empty()) return;
   auto cluster = ClusterConnInfo();
   if (!cluster.ok()) return;
-  auto admin =
-      db::Connection::Open(absl::StrCat(*cluster, " dbname=postgres user=postgres"),
-                           absl::Seconds(10));
-  if (admin.ok()) (void)(*admin)->ExecScript(absl::StrCat("DROP DATABASE ", name_, " WITH (FORCE)"));
+  auto admin = db::Connection::Open(absl::StrCat(*cluster, " dbname=postgres user=postgres"),
+                                    absl::Seconds(10));
+  if (admin.ok())
+    (void)(*admin)->ExecScript(absl::StrCat("DROP DATABASE ", name_, " WITH (FORCE)"));
 }
 
 std::string TestDatabase::ConnInfo(const std::string& role) const {

@@ -13,7 +13,9 @@ class TestDatabase final {
  public:
   // Creates a fresh database with the per-service schemas (deploy/local/bootstrap_db.sql).
   static absl::StatusOr<TestDatabase> Create();
-  TestDatabase(TestDatabase&& other) noexcept : name_(std::move(other.name_)) { other.name_.clear(); }
+  TestDatabase(TestDatabase&& other) noexcept : name_(std::move(other.name_)) {
+    other.name_.clear();
+  }
   ~TestDatabase();
 
   // libpq conninfo for a service role ("contacts", ...) or the superuser ("postgres").

@@ -24,7 +24,8 @@ absl::Status CleanActivityText(std::string* value, size_t max_chars, absl::strin
 
 // Bodies are free text: unlike names they may hold line breaks and tabs.
 absl::Status CheckBody(const std::string& body) {
-  if (body.size() > 4 * 20000) return api::InvalidField("activity.body", "at most 20000 characters");
+  if (body.size() > 4 * 20000)
+    return api::InvalidField("activity.body", "at most 20000 characters");
   std::string flattened = body;
   for (char& c : flattened) {
     if (c == '\n' || c == '\r' || c == '\t') c = ' ';
@@ -37,7 +38,8 @@ absl::Status CheckBody(const std::string& body) {
 }  // namespace
 
 absl::Status NormalizeActivity(v1::Activity& activity, absl::Time now) {
-  if (activity.kind() == v1::ACTIVITY_KIND_UNSPECIFIED || !v1::ActivityKind_IsValid(activity.kind())) {
+  if (activity.kind() == v1::ACTIVITY_KIND_UNSPECIFIED ||
+      !v1::ActivityKind_IsValid(activity.kind())) {
     return api::InvalidField("activity.kind", "required: CALL, EMAIL, MEETING or NOTE");
   }
   RETURN_IF_ERROR(ParseResourceId(activity.contact(), kContactPrefix, "activity.contact").status());
@@ -54,8 +56,8 @@ absl::Status NormalizeActivity(v1::Activity& activity, absl::Time now) {
   }
   const absl::Time occur = absl::FromUnixSeconds(activity.occur_time().seconds()) +
                            absl::Nanoseconds(activity.occur_time().nanos());
-  if (occur > now + absl::Hours(24) || occur < absl::FromCivil(absl::CivilDay(1900, 1, 1),
-                                                               absl::UTCTimeZone())) {
+  if (occur > now + absl::Hours(24) ||
+      occur < absl::FromCivil(absl::CivilDay(1900, 1, 1), absl::UTCTimeZone())) {
     return api::InvalidField("activity.occur_time", "must be after 1900 and at most a day ahead");
   }
   // Stored with microsecond precision, like every timestamp in PostgreSQL.

@@ -55,27 +55,36 @@ absl::StatusOr<v1::Activity> ActivityStore::Log(const std::string& tenant,
           absl::StrCat(
               "WITH c AS (UPDATE contacts.contacts SET "
               "last_contacted_by = CASE WHEN $12 AND (last_contacted_time IS NULL OR "
-              "last_contacted_time <= ", TimeParam(7), ") THEN $6 ELSE last_contacted_by END, "
+              "last_contacted_time <= ",
+              TimeParam(7),
+              ") THEN $6 ELSE last_contacted_by END, "
               "last_contacted_time = CASE WHEN $12 AND (last_contacted_time IS NULL OR "
-              "last_contacted_time <= ", TimeParam(7), ") THEN ", TimeParam(7),
+              "last_contacted_time <= ",
+              TimeParam(7), ") THEN ", TimeParam(7),
               " ELSE last_contacted_time END "
               "WHERE tenant_id = $1 AND id = $3::uuid AND delete_time IS NULL "
               "RETURNING company_id) "
               "INSERT INTO contacts.activities (tenant_id, id, kind, contact_id, company_id, "
               "opportunity, author, occur_time, duration_ms, outcome, subject, body, "
               "create_request_id, create_time) SELECT $1, $2::uuid, $13, $3::uuid, "
-              "coalesce($4::uuid, c.company_id), $5, $6, ", TimeParam(7), ", $8, $9, $10, $11, "
-              "$14, ", TimeParam(15), " FROM c ON CONFLICT (tenant_id, create_request_id) "
+              "coalesce($4::uuid, c.company_id), $5, $6, ",
+              TimeParam(7),
+              ", $8, $9, $10, $11, "
+              "$14, ",
+              TimeParam(15),
+              " FROM c ON CONFLICT (tenant_id, create_request_id) "
               "WHERE create_request_id IS NOT NULL DO NOTHING RETURNING ",
               kActivityColumns),
           {tenant, id, contact_id,
            activity.company().empty() ? Param()
                                       : Param(activity.company().substr(kCompanyPrefix.size())),
            activity.opportunity(), author, absl::StrCat(MicrosOf(activity.occur_time())),
-           absl::StrCat(activity.duration().seconds() * 1000 + activity.duration().nanos() / 1000000),
+           absl::StrCat(activity.duration().seconds() * 1000 +
+                        activity.duration().nanos() / 1000000),
            activity.outcome(), activity.subject(), activity.body(),
            CountsAsContact(activity.kind()) ? "true" : "false", ActivityKindToText(activity.kind()),
-           request_id.empty() ? Param() : Param(request_id), absl::StrCat(absl::ToUnixMicros(now))}));
+           request_id.empty() ? Param() : Param(request_id),
+           absl::StrCat(absl::ToUnixMicros(now))}));
   if (rows.rows() == 0) {
     if (!request_id.empty()) {
       ASSIGN_OR_RETURN(Result first,
@@ -94,8 +103,7 @@ absl::StatusOr<v1::Activity> ActivityStore::Log(const std::string& tenant,
   v1::Activity logged = ActivityFromRow(rows, 0);
   v1::ActivityLogged event;
   *event.mutable_activity() = logged;
-  outbox_.Append(tx, tenant,
-                 Draft("crm.contacts.v1.Activity", logged.name(), author, now, event));
+  outbox_.Append(tx, tenant, Draft("crm.contacts.v1.Activity", logged.name(), author, now, event));
   RETURN_IF_ERROR(tx.Commit());
   return logged;
 }
@@ -106,16 +114,20 @@ absl::StatusOr<PageResult<v1::Activity>> ActivityStore::List(const std::string& 
                                                              const TimelineCursor& after,
                                                              int page_size, absl::Time deadline) {
   const char* parent_column = by_company ? "company_id" : "contact_id";
-  ASSIGN_OR_RETURN(
-      Result r,
-      RunOnce(pool_, tenant,
-              absl::StrCat("SELECT ", kActivityColumns, " FROM contacts.activities WHERE "
-                           "tenant_id = $1 AND ", parent_column, " = $2::uuid AND ($3::uuid IS NULL "
-                           "OR (occur_time, id) < (", TimeParam(4), ", $3::uuid)) "
-                           "ORDER BY occur_time DESC, id DESC LIMIT $5"),
-              {tenant, parent_id, after.id.empty() ? Param() : Param(after.id),
-               absl::StrCat(after.occur_micros), absl::StrCat(page_size + 1)},
-              deadline));
+  ASSIGN_OR_RETURN(Result r,
+                   RunOnce(pool_, tenant,
+                           absl::StrCat("SELECT ", kActivityColumns,
+                                        " FROM contacts.activities WHERE "
+                                        "tenant_id = $1 AND ",
+                                        parent_column,
+                                        " = $2::uuid AND ($3::uuid IS NULL "
+                                        "OR (occur_time, id) < (",
+                                        TimeParam(4),
+                                        ", $3::uuid)) "
+                                        "ORDER BY occur_time DESC, id DESC LIMIT $5"),
+                           {tenant, parent_id, after.id.empty() ? Param() : Param(after.id),
+                            absl::StrCat(after.occur_micros), absl::StrCat(page_size + 1)},
+                           deadline));
   PageResult<v1::Activity> out;
   out.more = r.rows() > page_size;
   for (int i = 0; i < std::min(r.rows(), page_size); ++i) {

@@ -38,7 +38,8 @@ std::optional<std::string> LeadSourceValue(absl::string_view literal) {
 // A column of the contact's company, read by a correlated subquery so the main query needs no
 // join (and its unqualified column list stays unambiguous).
 std::string CompanyColumn(absl::string_view column) {
-  return absl::StrCat("(SELECT co.", column, " FROM contacts.companies co WHERE co.tenant_id = "
+  return absl::StrCat("(SELECT co.", column,
+                      " FROM contacts.companies co WHERE co.tenant_id = "
                       "contacts.tenant_id AND co.id = contacts.company_id)");
 }
 
@@ -67,8 +68,8 @@ const api::FilterSchema& ContactFilterSchema() {
     f.push_back({"last_contacted_time", "last_contacted_time", FilterType::kTimestamp, nullptr});
     f.push_back({"last_contacted_by", "last_contacted_by", FilterType::kString, nullptr});
     f.push_back({"company", "('companies/' || company_id::text)", FilterType::kString, nullptr});
-    f.push_back({"company.display_name", CompanyColumn("display_name"), FilterType::kString,
-                 nullptr});
+    f.push_back(
+        {"company.display_name", CompanyColumn("display_name"), FilterType::kString, nullptr});
     f.push_back({"company.industry", CompanyColumn("industry"), FilterType::kString, nullptr});
     f.push_back({"company.domain", CompanyColumn("domain"), FilterType::kString, nullptr});
     f.push_back({"company.lifecycle_stage", CompanyColumn("lifecycle_stage"), FilterType::kEnum,

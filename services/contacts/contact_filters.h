@@ -12,5 +12,4 @@ namespace crm::contacts {
 const api::FilterSchema& ContactFilterSchema();
 const api::FilterSchema& CompanyFilterSchema();
 
-
 }  // namespace crm::contacts

@@ -81,8 +81,8 @@ absl::Status ContactImporter::TakeRows(std::vector<CsvRow> rows) {
     };
     if (!row.error.empty()) {
       if (++rows_seen_ > kMaxRows) {
-        return api::InvalidField("chunk", absl::StrCat("an import holds at most ", kMaxRows,
-                                                       " rows; split the file"));
+        return api::InvalidField(
+            "chunk", absl::StrCat("an import holds at most ", kMaxRows, " rows; split the file"));
       }
       invalid(row.error);
       continue;
@@ -111,8 +111,8 @@ absl::Status ContactImporter::TakeRows(std::vector<CsvRow> rows) {
       continue;
     }
     if (++rows_seen_ > kMaxRows) {
-      return api::InvalidField("chunk", absl::StrCat("an import holds at most ", kMaxRows,
-                                                     " rows; split the file"));
+      return api::InvalidField(
+          "chunk", absl::StrCat("an import holds at most ", kMaxRows, " rows; split the file"));
     }
     pending_.emplace_back(row.number, std::move(contact));
     if (static_cast<int>(pending_.size()) >= kBatchRows) RETURN_IF_ERROR(WriteBatch());
@@ -166,10 +166,9 @@ absl::StatusOr<std::vector<ContactImporter::Planned>> ContactImporter::TryBatch(
   ASSIGN_OR_RETURN(auto holders, store_.LookupKeys(tx, caller_.tenant, email_keys, phones));
   std::set<std::string> holder_ids;
   for (const auto& [key, name] : holders) holder_ids.insert(name.substr(kContactPrefix.size()));
-  ASSIGN_OR_RETURN(auto contacts,
-                   store_.LockContacts(tx, caller_.tenant,
-                                       std::vector<std::string>(holder_ids.begin(),
-                                                                holder_ids.end())));
+  ASSIGN_OR_RETURN(auto contacts, store_.LockContacts(tx, caller_.tenant,
+                                                      std::vector<std::string>(holder_ids.begin(),
+                                                                               holder_ids.end())));
   // A holder deleted or merged between the key look-up and the lock: plan the batch again.
   for (const std::string& id : holder_ids) {
     if (contacts.count(absl::StrCat(kContactPrefix, id)) == 0) {
@@ -178,8 +177,8 @@ absl::StatusOr<std::vector<ContactImporter::Planned>> ContactImporter::TryBatch(
   }
   // Rows are decided in file order against the database and against earlier rows of the file.
   std::map<std::string, v1::Contact> current = std::move(contacts);  // name -> latest state
-  std::map<std::string, v1::Contact> updated;                         // name -> state to write
-  std::map<std::string, v1::Contact> created;                         // name -> new contact
+  std::map<std::string, v1::Contact> updated;                        // name -> state to write
+  std::map<std::string, v1::Contact> created;                        // name -> new contact
   std::vector<std::string> created_order;
   std::vector<Planned> planned;
   for (const auto& [line, row_contact] : rows) {
@@ -259,9 +258,9 @@ absl::StatusOr<std::vector<ContactImporter::Planned>> ContactImporter::TryBatch(
         updated[target] = next;
       }
     }
-    planned.push_back({line, changed ? v1::ImportRowResult::MERGED
-                                     : v1::ImportRowResult::DUPLICATE_SKIPPED,
-                       target, ""});
+    planned.push_back(
+        {line, changed ? v1::ImportRowResult::MERGED : v1::ImportRowResult::DUPLICATE_SKIPPED,
+         target, ""});
   }
   if (options_.dry_run()) {
     for (Planned& p : planned) {

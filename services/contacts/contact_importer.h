@@ -42,8 +42,8 @@ class ContactImporter final {
   absl::Status TakeRows(std::vector<CsvRow> rows);
   absl::Status WriteBatch();
   // Plans and writes `rows` in one transaction; fails as a whole (nothing written) on conflict.
-  absl::StatusOr<std::vector<Planned>> TryBatch(const std::vector<std::pair<int64_t,
-                                                v1::Contact>>& rows);
+  absl::StatusOr<std::vector<Planned>> TryBatch(
+      const std::vector<std::pair<int64_t, v1::Contact>>& rows);
 
   ContactsStore& store_;
   const auth::Principal caller_;

@@ -1,10 +1,10 @@
 #include "services/contacts/contact_rules.h"
 
+#include <google/protobuf/util/message_differencer.h>
+
 #include <algorithm>
 #include <memory>
 #include <set>
-
-#include <google/protobuf/util/message_differencer.h>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -65,7 +65,8 @@ absl::Status NormalizeAttributes(google::protobuf::Map<std::string, std::string>
   for (auto& [key, value] : attributes) {
     const std::string field = absl::StrCat(parent, ".attributes[", key.substr(0, 64), "]");
     if (key.empty() || key.size() > kMaxAttributeKeyChars ||
-        key.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.") !=
+        key.find_first_not_of(
+            "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.") !=
             std::string::npos) {
       return api::InvalidField(field, "keys are 1-64 characters of letters, digits, '_', '-', '.'");
     }
@@ -118,8 +119,8 @@ absl::Status CopyFields(const Message& patch, const google::protobuf::FieldMask&
       for (int i = 0; i < reflection->FieldSize(patch, field); ++i) {
         // Maps are repeated entries; copying entries works for both.
         if (field->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE) {
-          reflection->AddMessage(&target, field)->CopyFrom(
-              reflection->GetRepeatedMessage(patch, field, i));
+          reflection->AddMessage(&target, field)
+              ->CopyFrom(reflection->GetRepeatedMessage(patch, field, i));
         } else if (field->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_STRING) {
           reflection->AddString(&target, field, reflection->GetRepeatedString(patch, field, i));
         }
@@ -174,7 +175,8 @@ absl::Status NormalizeContact(Contact& contact, absl::string_view phone_region,
     if (std::find(keys.begin(), keys.end(), *key) != keys.end()) continue;
     keys.push_back(*key);
     auto typed = CleanText(contact.emails(i), 254);
-    if (!typed.ok()) return api::InvalidField(Indexed(field, "emails", i), typed.status().message());
+    if (!typed.ok())
+      return api::InvalidField(Indexed(field, "emails", i), typed.status().message());
     emails.push_back(*std::move(typed));
   }
   contact.clear_emails();
@@ -187,7 +189,8 @@ absl::Status NormalizeContact(Contact& contact, absl::string_view phone_region,
   for (int i = 0; i < contact.phones_size(); ++i) {
     auto phone = NormalizePhone(contact.phones(i),
                                 std::string_view(phone_region.data(), phone_region.size()));
-    if (!phone.ok()) return api::InvalidField(Indexed(field, "phones", i), phone.status().message());
+    if (!phone.ok())
+      return api::InvalidField(Indexed(field, "phones", i), phone.status().message());
     if (std::find(phones.begin(), phones.end(), *phone) == phones.end()) phones.push_back(*phone);
   }
   contact.clear_phones();
@@ -262,8 +265,8 @@ absl::Status ValidateRequestId(absl::string_view request_id) {
 absl::Status ApplyContactMask(const Contact& patch, const google::protobuf::FieldMask& mask,
                               Contact& target) {
   static const auto* writable = new std::set<std::string>{
-      "given_name", "family_name", "emails",   "phones", "company", "job_title",
-      "owner",      "lifecycle_stage", "lead_source", "campaign", "tags", "attributes"};
+      "given_name", "family_name",     "emails",      "phones",   "company", "job_title",
+      "owner",      "lifecycle_stage", "lead_source", "campaign", "tags",    "attributes"};
   return CopyFields(patch, mask, *writable, target);
 }
 
@@ -278,9 +281,9 @@ absl::Status ApplyCompanyMask(const Company& patch, const google::protobuf::Fiel
 absl::Status ApplyTenantSettingsMask(const TenantSettings& patch,
                                      const google::protobuf::FieldMask& mask,
                                      TenantSettings& target) {
-  static const auto* writable = new std::set<std::string>{
-      "display_name",     "default_phone_region",    "time_zone",
-      "default_currency", "fiscal_year_start_month", "renewal_lead_days"};
+  static const auto* writable =
+      new std::set<std::string>{"display_name",     "default_phone_region",    "time_zone",
+                                "default_currency", "fiscal_year_start_month", "renewal_lead_days"};
   return CopyFields(patch, mask, *writable, target);
 }
 
@@ -294,10 +297,12 @@ absl::Status ValidateTenantSettings(const TenantSettings& s) {
   }
   absl::TimeZone zone;
   if (s.time_zone().empty() || !absl::LoadTimeZone(s.time_zone(), &zone)) {
-    return api::InvalidField("settings.time_zone", "must be an IANA time zone such as Asia/Yerevan");
+    return api::InvalidField("settings.time_zone",
+                             "must be an IANA time zone such as Asia/Yerevan");
   }
   const std::string& c = s.default_currency();
-  if (c.size() != 3 || !std::all_of(c.begin(), c.end(), [](char ch) { return ch >= 'A' && ch <= 'Z'; })) {
+  if (c.size() != 3 ||
+      !std::all_of(c.begin(), c.end(), [](char ch) { return ch >= 'A' && ch <= 'Z'; })) {
     return api::InvalidField("settings.default_currency", "must be an ISO 4217 code such as USD");
   }
   if (s.fiscal_year_start_month() < 1 || s.fiscal_year_start_month() > 12) {

@@ -4,9 +4,9 @@
 
 #include <string>
 #include <vector>
-#include "absl/strings/string_view.h"
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "common/auth/authenticator.h"
 #include "crm/contacts/v1/company.pb.h"
 #include "crm/contacts/v1/contact.pb.h"
@@ -36,8 +36,9 @@ absl::StatusOr<std::string> ParseResourceId(absl::string_view name, absl::string
                                             absl::string_view field);
 
 // Validates the writable fields of a contact and puts them into canonical form: names cleaned,
-// emails trimmed (keys case-folded), phones in E.164 (parsed in `phone_region`), tags and keys deduplicated.
-// `field` is the request field holding the contact ("contact"), used in error field paths.
+// emails trimmed (keys case-folded), phones in E.164 (parsed in `phone_region`), tags and keys
+// deduplicated. `field` is the request field holding the contact ("contact"), used in error field
+// paths.
 absl::Status NormalizeContact(crm::contacts::v1::Contact& contact, absl::string_view phone_region,
                               absl::string_view field);
 absl::Status NormalizeCompany(crm::contacts::v1::Company& company, absl::string_view field);

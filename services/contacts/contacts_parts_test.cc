@@ -127,8 +127,13 @@ TEST(ActivityRulesTest, TimelineCursorRoundTripsAndRejectsGarbage) {
 
 TEST(CsvWriterTest, QuotesEveryFieldAndDefusesFormulas) {
   std::string out;
-  AppendCsvRow({{"plain"}, {"has \"quotes\", commas\nand lines"}, {"=SUM(A1)"}, {"+374", true},
-                {"-1"}, {"@x"}, {""}},
+  AppendCsvRow({{"plain"},
+                {"has \"quotes\", commas\nand lines"},
+                {"=SUM(A1)"},
+                {"+374", true},
+                {"-1"},
+                {"@x"},
+                {""}},
                out);
   EXPECT_EQ(out,
             "\"plain\",\"has \"\"quotes\"\", commas\nand lines\",\"'=SUM(A1)\",\"+374\","

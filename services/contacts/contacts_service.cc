@@ -63,8 +63,7 @@ grpc::Status ContactsService::GetContact(grpc::ServerContext* context,
   auto run = [&]() -> absl::Status {
     ASSIGN_OR_RETURN(auth::Principal caller, authenticator_.Authenticate(*context));
     ASSIGN_OR_RETURN(std::string id, ParseResourceId(request->name(), kContactPrefix, "name"));
-    ASSIGN_OR_RETURN(*response,
-                     store_.GetContact(caller.tenant, id, server::DeadlineOf(*context)));
+    ASSIGN_OR_RETURN(*response, store_.GetContact(caller.tenant, id, server::DeadlineOf(*context)));
     return absl::OkStatus();
   };
   return api::ToGrpcStatus(run());
@@ -76,8 +75,7 @@ grpc::Status ContactsService::ListContacts(grpc::ServerContext* context,
   auto run = [&]() -> absl::Status {
     ASSIGN_OR_RETURN(auth::Principal caller, authenticator_.Authenticate(*context));
     const std::string fingerprint = api::QueryFingerprint(request->filter());
-    ASSIGN_OR_RETURN(Page page,
-                     PageFrom(request->page_size(), request->page_token(), fingerprint));
+    ASSIGN_OR_RETURN(Page page, PageFrom(request->page_size(), request->page_token(), fingerprint));
     ASSIGN_OR_RETURN(api::SqlFilter filter,
                      api::CompileFilter(request->filter(), ContactFilterSchema(), 4));
     ASSIGN_OR_RETURN(auto result, store_.ListContacts(caller.tenant, page, filter,
@@ -107,7 +105,8 @@ grpc::Status ContactsService::UpdateContact(grpc::ServerContext* context,
       RETURN_IF_ERROR(CheckCanChange(caller, current.owner(), next.owner()));
       return next;
     };
-    ASSIGN_OR_RETURN(*response, store_.UpdateContact(caller.tenant, id, caller.user, mutate, deadline));
+    ASSIGN_OR_RETURN(*response,
+                     store_.UpdateContact(caller.tenant, id, caller.user, mutate, deadline));
     return absl::OkStatus();
   };
   return api::ToGrpcStatus(run());
@@ -139,9 +138,9 @@ grpc::Status ContactsService::CreateCompany(grpc::ServerContext* context,
     if (company.owner().empty()) company.set_owner(caller.user);
     RETURN_IF_ERROR(NormalizeCompany(company, "company"));
     RETURN_IF_ERROR(CheckCanCreateFor(caller, company.owner()));
-    ASSIGN_OR_RETURN(*response,
-                     store_.CreateCompany(caller.tenant, company, caller.user,
-                                          request->request_id(), server::DeadlineOf(*context)));
+    ASSIGN_OR_RETURN(
+        *response, store_.CreateCompany(caller.tenant, company, caller.user, request->request_id(),
+                                        server::DeadlineOf(*context)));
     return absl::OkStatus();
   };
   return api::ToGrpcStatus(run());
@@ -153,8 +152,7 @@ grpc::Status ContactsService::GetCompany(grpc::ServerContext* context,
   auto run = [&]() -> absl::Status {
     ASSIGN_OR_RETURN(auth::Principal caller, authenticator_.Authenticate(*context));
     ASSIGN_OR_RETURN(std::string id, ParseResourceId(request->name(), kCompanyPrefix, "name"));
-    ASSIGN_OR_RETURN(*response,
-                     store_.GetCompany(caller.tenant, id, server::DeadlineOf(*context)));
+    ASSIGN_OR_RETURN(*response, store_.GetCompany(caller.tenant, id, server::DeadlineOf(*context)));
     return absl::OkStatus();
   };
   return api::ToGrpcStatus(run());
@@ -166,8 +164,7 @@ grpc::Status ContactsService::ListCompanies(grpc::ServerContext* context,
   auto run = [&]() -> absl::Status {
     ASSIGN_OR_RETURN(auth::Principal caller, authenticator_.Authenticate(*context));
     const std::string fingerprint = api::QueryFingerprint(request->filter());
-    ASSIGN_OR_RETURN(Page page,
-                     PageFrom(request->page_size(), request->page_token(), fingerprint));
+    ASSIGN_OR_RETURN(Page page, PageFrom(request->page_size(), request->page_token(), fingerprint));
     ASSIGN_OR_RETURN(api::SqlFilter filter,
                      api::CompileFilter(request->filter(), CompanyFilterSchema(), 4));
     ASSIGN_OR_RETURN(auto result, store_.ListCompanies(caller.tenant, page, filter,
@@ -195,9 +192,8 @@ grpc::Status ContactsService::UpdateCompany(grpc::ServerContext* context,
       RETURN_IF_ERROR(CheckCanChange(caller, current.owner(), next.owner()));
       return next;
     };
-    ASSIGN_OR_RETURN(*response,
-                     store_.UpdateCompany(caller.tenant, id, caller.user, mutate,
-                                          server::DeadlineOf(*context)));
+    ASSIGN_OR_RETURN(*response, store_.UpdateCompany(caller.tenant, id, caller.user, mutate,
+                                                     server::DeadlineOf(*context)));
     return absl::OkStatus();
   };
   return api::ToGrpcStatus(run());
@@ -249,8 +245,8 @@ grpc::Status ContactsService::UpdateTenantSettings(grpc::ServerContext* context,
     // The etag check happens in the upsert itself, so a concurrent admin's change is not lost.
     const std::string expected =
         request->settings().etag().empty() ? current_etag : request->settings().etag();
-    ASSIGN_OR_RETURN(*response,
-                     store_.UpsertTenantSettings(caller.tenant, caller.user, next, expected, deadline));
+    ASSIGN_OR_RETURN(*response, store_.UpsertTenantSettings(caller.tenant, caller.user, next,
+                                                            expected, deadline));
     response->set_name("tenantSettings");
     absl::MutexLock lock(&cache_mu_);
     settings_cache_.erase(caller.tenant);

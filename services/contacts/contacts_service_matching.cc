@@ -93,10 +93,9 @@ grpc::Status ContactsService::MergeContacts(grpc::ServerContext* context,
                                             v1::Contact* response) {
   auto run = [&]() -> absl::Status {
     ASSIGN_OR_RETURN(auth::Principal caller, authenticator_.Authenticate(*context));
-    ASSIGN_OR_RETURN(std::string winner, ParseResourceId(request->winner(), kContactPrefix,
-                                                         "winner"));
-    ASSIGN_OR_RETURN(std::string loser, ParseResourceId(request->loser(), kContactPrefix,
-                                                        "loser"));
+    ASSIGN_OR_RETURN(std::string winner,
+                     ParseResourceId(request->winner(), kContactPrefix, "winner"));
+    ASSIGN_OR_RETURN(std::string loser, ParseResourceId(request->loser(), kContactPrefix, "loser"));
     if (winner == loser) return api::InvalidField("loser", "cannot merge a contact into itself");
     auto check = [&](const v1::Contact& w, const v1::Contact& l) -> absl::Status {
       RETURN_IF_ERROR(CheckCanChange(caller, w.owner(), w.owner()));

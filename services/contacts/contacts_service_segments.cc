@@ -53,9 +53,9 @@ absl::Status ApplySegmentMask(const v1::Segment& patch, const google::protobuf::
 
 std::vector<CsvCell> ExportHeader(bool with_message) {
   std::vector<CsvCell> header;
-  for (const char* h : {"name", "given_name", "family_name", "emails", "phones", "company",
-                        "job_title", "owner", "lifecycle_stage", "lead_source", "campaign",
-                        "tags"}) {
+  for (const char* h :
+       {"name", "given_name", "family_name", "emails", "phones", "company", "job_title", "owner",
+        "lifecycle_stage", "lead_source", "campaign", "tags"}) {
     header.push_back({h, true});
   }
   if (with_message) header.push_back({"message", true});
@@ -64,19 +64,18 @@ std::vector<CsvCell> ExportHeader(bool with_message) {
 
 std::vector<CsvCell> ExportRow(const v1::Contact& c, const std::string& company_name,
                                const MessageTemplate* message) {
-  std::vector<CsvCell> row = {
-      {c.name(), true},
-      {c.given_name()},
-      {c.family_name()},
-      {absl::StrJoin(c.emails(), ";")},
-      {absl::StrJoin(c.phones(), ";"), true},
-      {company_name},
-      {c.job_title()},
-      {c.owner()},
-      {LifecycleStageToText(c.lifecycle_stage()), true},
-      {LeadSourceToText(c.lead_source()), true},
-      {c.campaign()},
-      {absl::StrJoin(c.tags(), ";")}};
+  std::vector<CsvCell> row = {{c.name(), true},
+                              {c.given_name()},
+                              {c.family_name()},
+                              {absl::StrJoin(c.emails(), ";")},
+                              {absl::StrJoin(c.phones(), ";"), true},
+                              {company_name},
+                              {c.job_title()},
+                              {c.owner()},
+                              {LifecycleStageToText(c.lifecycle_stage()), true},
+                              {LeadSourceToText(c.lead_source()), true},
+                              {c.campaign()},
+                              {absl::StrJoin(c.tags(), ";")}};
   if (message != nullptr) row.push_back({message->Render(c, company_name)});
   return row;
 }
@@ -102,9 +101,9 @@ grpc::Status ContactsService::CreateSegment(grpc::ServerContext* context,
     if (segment.owner().empty()) segment.set_owner(caller.user);
     RETURN_IF_ERROR(NormalizeSegment(segment));
     RETURN_IF_ERROR(CheckCanCreateFor(caller, segment.owner()));
-    ASSIGN_OR_RETURN(*response, segments_.Create(caller.tenant, segment, caller.user,
-                                                 request->request_id(),
-                                                 server::DeadlineOf(*context)));
+    ASSIGN_OR_RETURN(*response,
+                     segments_.Create(caller.tenant, segment, caller.user, request->request_id(),
+                                      server::DeadlineOf(*context)));
     return absl::OkStatus();
   };
   return api::ToGrpcStatus(run());
@@ -142,8 +141,8 @@ grpc::Status ContactsService::UpdateSegment(grpc::ServerContext* context,
                                             v1::Segment* response) {
   auto run = [&]() -> absl::Status {
     ASSIGN_OR_RETURN(auth::Principal caller, authenticator_.Authenticate(*context));
-    ASSIGN_OR_RETURN(std::string id, ParseResourceId(request->segment().name(), kSegmentPrefix,
-                                                     "segment.name"));
+    ASSIGN_OR_RETURN(std::string id,
+                     ParseResourceId(request->segment().name(), kSegmentPrefix, "segment.name"));
     auto mutate = [&](const v1::Segment& current) -> absl::StatusOr<v1::Segment> {
       RETURN_IF_ERROR(CheckEtag(request->segment().etag(), current.etag()));
       v1::Segment next = current;
@@ -197,7 +196,8 @@ grpc::Status ContactsService::ListSegmentMembers(grpc::ServerContext* context,
     ASSIGN_OR_RETURN(auto loaded, LoadSegment(caller.tenant, request->name(), 4, deadline));
     const std::string fingerprint = api::QueryFingerprint(loaded.first.filter());
     ASSIGN_OR_RETURN(Page page, PageFrom(request->page_size(), request->page_token(), fingerprint));
-    ASSIGN_OR_RETURN(auto result, store_.ListContacts(caller.tenant, page, loaded.second, deadline));
+    ASSIGN_OR_RETURN(auto result,
+                     store_.ListContacts(caller.tenant, page, loaded.second, deadline));
     response->set_next_page_token(NextPageToken(result, fingerprint));
     for (auto& contact : result.items) *response->add_contacts() = std::move(contact);
     return absl::OkStatus();
@@ -266,7 +266,8 @@ grpc::Status ContactsService::PreviewSegmentMessages(
     const std::string fingerprint = api::QueryFingerprint(loaded.first.filter());
     ASSIGN_OR_RETURN(Page page,
                      PageFrom(request->page_size(), request->page_token(), fingerprint, 200));
-    ASSIGN_OR_RETURN(auto result, store_.ListContacts(caller.tenant, page, loaded.second, deadline));
+    ASSIGN_OR_RETURN(auto result,
+                     store_.ListContacts(caller.tenant, page, loaded.second, deadline));
     std::vector<std::string> companies;
     for (const auto& c : result.items) {
       if (!c.company().empty()) companies.push_back(c.company());

@@ -20,9 +20,9 @@ grpc::Status ContactsService::LogActivity(grpc::ServerContext* context,
     RETURN_IF_ERROR(NormalizeActivity(activity, absl::Now()));
     // Anyone in the tenant may log a touch on any contact: that is how the second rep learns
     // the lead was already called.
-    ASSIGN_OR_RETURN(*response, activities_.Log(caller.tenant, activity, caller.user,
-                                                request->request_id(),
-                                                server::DeadlineOf(*context)));
+    ASSIGN_OR_RETURN(*response,
+                     activities_.Log(caller.tenant, activity, caller.user, request->request_id(),
+                                     server::DeadlineOf(*context)));
     return absl::OkStatus();
   };
   return api::ToGrpcStatus(run());
@@ -34,9 +34,9 @@ grpc::Status ContactsService::ListActivities(grpc::ServerContext* context,
   auto run = [&]() -> absl::Status {
     ASSIGN_OR_RETURN(auth::Principal caller, authenticator_.Authenticate(*context));
     const bool by_company = absl::StartsWith(request->parent(), kCompanyPrefix);
-    ASSIGN_OR_RETURN(std::string parent_id,
-                     ParseResourceId(request->parent(),
-                                     by_company ? kCompanyPrefix : kContactPrefix, "parent"));
+    ASSIGN_OR_RETURN(
+        std::string parent_id,
+        ParseResourceId(request->parent(), by_company ? kCompanyPrefix : kContactPrefix, "parent"));
     ASSIGN_OR_RETURN(int page_size, api::PageSize(request->page_size(), 50, 1000));
     TimelineCursor after;
     if (!request->page_token().empty()) {

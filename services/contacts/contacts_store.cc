@@ -51,8 +51,8 @@ constexpr char kInsertContactKeys[] =
 
 }  // namespace
 
-absl::Status ContactsStore::DuplicateContactError(const std::string& tenant,
-                                                  const Contact& contact, absl::Time deadline) {
+absl::Status ContactsStore::DuplicateContactError(const std::string& tenant, const Contact& contact,
+                                                  absl::Time deadline) {
   const std::string self_id =
       contact.name().empty() ? "" : contact.name().substr(kContactPrefix.size());
   ASSIGN_OR_RETURN(
@@ -75,17 +75,17 @@ absl::Status ContactsStore::DuplicateContactError(const std::string& tenant,
       absl::StrCat(r.Text(0, 1), " ", r.Text(0, 2), " already belongs to another contact"));
 }
 
-absl::Status ContactsStore::DuplicateCompanyError(const std::string& tenant,
-                                                  const Company& company, absl::Time deadline) {
+absl::Status ContactsStore::DuplicateCompanyError(const std::string& tenant, const Company& company,
+                                                  absl::Time deadline) {
   const std::string self_id =
       company.name().empty() ? "" : company.name().substr(kCompanyPrefix.size());
-  ASSIGN_OR_RETURN(Result r, RunOnce(pool_, tenant,
-                                     "SELECT id FROM contacts.companies WHERE tenant_id = $1 "
-                                     "AND domain = $2 AND delete_time IS NULL "
-                                     "AND ($3::uuid IS NULL OR id <> $3::uuid)",
-                                     {tenant, company.domain(),
-                                      self_id.empty() ? Param() : Param(self_id)},
-                                     deadline));
+  ASSIGN_OR_RETURN(
+      Result r,
+      RunOnce(pool_, tenant,
+              "SELECT id FROM contacts.companies WHERE tenant_id = $1 "
+              "AND domain = $2 AND delete_time IS NULL "
+              "AND ($3::uuid IS NULL OR id <> $3::uuid)",
+              {tenant, company.domain(), self_id.empty() ? Param() : Param(self_id)}, deadline));
   if (r.rows() == 0) {
     return absl::AbortedError("a concurrent change freed the duplicate domain; retry");
   }
@@ -109,7 +109,8 @@ absl::StatusOr<Contact> ContactsStore::CreateContact(const std::string& tenant,
   SetTime(created.mutable_update_time(), now);
 
   ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(pool_, tenant, deadline));
-  if (!contact.company().empty()) RETURN_IF_ERROR(CheckCompanyExists(tx, tenant, contact.company()));
+  if (!contact.company().empty())
+    RETURN_IF_ERROR(CheckCompanyExists(tx, tenant, contact.company()));
   // The contact and its unique keys in one statement; a key held by another contact fails the
   // whole statement with a unique violation, so nothing half-written can remain.
   const std::string insert_sql = absl::StrCat(
@@ -117,23 +118,33 @@ absl::StatusOr<Contact> ContactsStore::CreateContact(const std::string& tenant,
       "emails, phones, company_id, job_title, owner, creator, lifecycle_stage, lead_source, "
       "campaign, tags, attributes, create_request_id, create_time, update_time, search_text) "
       "VALUES ($1, $2, $3, $4, $5::text[], $6::text[], $7::uuid, $8, $9, $10, $11, $12, $13, "
-      "$14::text[], $15::jsonb, $16, ", TimeParam(18), ", ", TimeParam(18), ", ",
-      kSearchTextOfParams, ") "
+      "$14::text[], $15::jsonb, $16, ",
+      TimeParam(18), ", ", TimeParam(18), ", ", kSearchTextOfParams,
+      ") "
       "ON CONFLICT (tenant_id, create_request_id) WHERE create_request_id IS NOT NULL "
       "DO NOTHING RETURNING *), "
       "k AS (INSERT INTO contacts.contact_keys (tenant_id, kind, value, contact_id) "
       "SELECT c.tenant_id, 'email', e, c.id FROM c, unnest($17::text[]) e UNION ALL "
       "SELECT c.tenant_id, 'phone', p, c.id FROM c, unnest(c.phones) p) "
       "SELECT count(*) FROM c");
-  const Params params = {
-      tenant, id, contact.given_name(), contact.family_name(),
-      db::ToArrayLiteral(ToVector(contact.emails())),
-      db::ToArrayLiteral(ToVector(contact.phones())), OptionalId(contact.company(), kCompanyPrefix),
-      contact.job_title(), contact.owner(), creator, LifecycleStageToText(contact.lifecycle_stage()),
-      LeadSourceToText(contact.lead_source()), contact.campaign(),
-      db::ToArrayLiteral(ToVector(contact.tags())), AttributesJson(contact.attributes()),
-      request_id.empty() ? Param() : Param(request_id), db::ToArrayLiteral(EmailKeys(contact)),
-      absl::StrCat(absl::ToUnixMicros(now))};
+  const Params params = {tenant,
+                         id,
+                         contact.given_name(),
+                         contact.family_name(),
+                         db::ToArrayLiteral(ToVector(contact.emails())),
+                         db::ToArrayLiteral(ToVector(contact.phones())),
+                         OptionalId(contact.company(), kCompanyPrefix),
+                         contact.job_title(),
+                         contact.owner(),
+                         creator,
+                         LifecycleStageToText(contact.lifecycle_stage()),
+                         LeadSourceToText(contact.lead_source()),
+                         contact.campaign(),
+                         db::ToArrayLiteral(ToVector(contact.tags())),
+                         AttributesJson(contact.attributes()),
+                         request_id.empty() ? Param() : Param(request_id),
+                         db::ToArrayLiteral(EmailKeys(contact)),
+                         absl::StrCat(absl::ToUnixMicros(now))};
   v1::ContactCreated event;
   *event.mutable_contact() = created;
   bool inserted = true;
@@ -150,7 +161,8 @@ absl::StatusOr<Contact> ContactsStore::CreateContact(const std::string& tenant,
     RETURN_IF_ERROR(rows.status());
     inserted = rows->Int(0, 0) == 1;
   }
-  if (inserted) outbox_.Append(tx, tenant, Draft(kContactType, created.name(), creator, now, event));
+  if (inserted)
+    outbox_.Append(tx, tenant, Draft(kContactType, created.name(), creator, now, event));
   absl::Status status = tx.Commit();
   if (status.code() == absl::StatusCode::kAlreadyExists) {
     return DuplicateContactError(tenant, contact, deadline);
@@ -191,13 +203,13 @@ absl::StatusOr<PageResult<Contact>> ContactsStore::ListContacts(const std::strin
   params.insert(params.end(), filter.params.begin(), filter.params.end());
   ASSIGN_OR_RETURN(
       Result r,
-      RunOnce(pool_, tenant,
-              absl::StrCat("SELECT ", kContactColumns,
-                           " FROM contacts.contacts WHERE tenant_id = $1 AND delete_time IS NULL "
-                           "AND ($2::uuid IS NULL OR id > $2::uuid)",
-                           filter.where.empty() ? "" : " AND ", filter.where,
-                           " ORDER BY id LIMIT $3"),
-              params, deadline));
+      RunOnce(
+          pool_, tenant,
+          absl::StrCat("SELECT ", kContactColumns,
+                       " FROM contacts.contacts WHERE tenant_id = $1 AND delete_time IS NULL "
+                       "AND ($2::uuid IS NULL OR id > $2::uuid)",
+                       filter.where.empty() ? "" : " AND ", filter.where, " ORDER BY id LIMIT $3"),
+          params, deadline));
   PageResult<Contact> out;
   out.more = r.rows() > page.size;
   for (int i = 0; i < std::min(r.rows(), page.size); ++i) out.items.push_back(ContactFromRow(r, i));
@@ -209,18 +221,17 @@ absl::StatusOr<int64_t> ContactsStore::CountContacts(const std::string& tenant,
                                                      absl::Time deadline) {
   Params params = {tenant};
   params.insert(params.end(), filter.params.begin(), filter.params.end());
-  ASSIGN_OR_RETURN(Result r, RunOnce(pool_, tenant,
-                                     absl::StrCat("SELECT count(*) FROM contacts.contacts WHERE "
-                                                  "tenant_id = $1 AND delete_time IS NULL",
-                                                  filter.where.empty() ? "" : " AND ",
-                                                  filter.where),
-                                     params, deadline));
+  ASSIGN_OR_RETURN(Result r,
+                   RunOnce(pool_, tenant,
+                           absl::StrCat("SELECT count(*) FROM contacts.contacts WHERE "
+                                        "tenant_id = $1 AND delete_time IS NULL",
+                                        filter.where.empty() ? "" : " AND ", filter.where),
+                           params, deadline));
   return r.Int(0, 0);
 }
 
-void ContactsStore::QueueUpdate(Transaction& tx, const std::string& tenant,
-                                const Contact& current, Contact& next,
-                                const std::vector<std::string>& changed,
+void ContactsStore::QueueUpdate(Transaction& tx, const std::string& tenant, const Contact& current,
+                                Contact& next, const std::vector<std::string>& changed,
                                 const std::string& actor) {
   const std::string id = current.name().substr(kContactPrefix.size());
   const absl::Time now = NowMicros();
@@ -231,8 +242,9 @@ void ContactsStore::QueueUpdate(Transaction& tx, const std::string& tenant,
                    "emails = $5::text[], phones = $6::text[], company_id = $7::uuid, "
                    "job_title = $8, owner = $9, lifecycle_stage = $10, lead_source = $11, "
                    "campaign = $12, tags = $13::text[], attributes = $14::jsonb, "
-                   "version = version + 1, update_time = ", TimeParam(15),
-                   ", search_text = ", kSearchTextOfParams, " WHERE tenant_id = $1 AND id = $2"),
+                   "version = version + 1, update_time = ",
+                   TimeParam(15), ", search_text = ", kSearchTextOfParams,
+                   " WHERE tenant_id = $1 AND id = $2"),
       {tenant, id, next.given_name(), next.family_name(),
        db::ToArrayLiteral(ToVector(next.emails())), db::ToArrayLiteral(ToVector(next.phones())),
        OptionalId(next.company(), kCompanyPrefix), next.job_title(), next.owner(),
@@ -262,9 +274,8 @@ void ContactsStore::QueueUpdate(Transaction& tx, const std::string& tenant,
 void ContactsStore::QueueCreate(Transaction& tx, const std::string& tenant, Contact& contact,
                                 const std::string& creator) {
   // The caller may have chosen the id (imports refer to it before writing).
-  const std::string id = contact.name().empty()
-                             ? ids::NewUuidV7()
-                             : contact.name().substr(kContactPrefix.size());
+  const std::string id =
+      contact.name().empty() ? ids::NewUuidV7() : contact.name().substr(kContactPrefix.size());
   const absl::Time now = NowMicros();
   contact.set_name(absl::StrCat(kContactPrefix, id));
   contact.set_creator(creator);
@@ -276,8 +287,9 @@ void ContactsStore::QueueCreate(Transaction& tx, const std::string& tenant, Cont
                "emails, phones, company_id, job_title, owner, creator, lifecycle_stage, "
                "lead_source, campaign, tags, attributes, create_time, update_time, search_text) "
                "VALUES ($1, $2, $3, $4, $5::text[], $6::text[], $7::uuid, $8, $9, $10, $11, $12, "
-               "$13, $14::text[], $15::jsonb, ", TimeParam(17), ", ", TimeParam(17), ", ",
-               kSearchTextOfParams, ") RETURNING id, phones) "
+               "$13, $14::text[], $15::jsonb, ",
+               TimeParam(17), ", ", TimeParam(17), ", ", kSearchTextOfParams,
+               ") RETURNING id, phones) "
                "INSERT INTO contacts.contact_keys (tenant_id, kind, value, contact_id) "
                "SELECT $1, 'email', e, c.id FROM c, unnest($16::text[]) e UNION ALL "
                "SELECT $1, 'phone', p, c.id FROM c, unnest(c.phones) p"),
@@ -355,8 +367,8 @@ void ContactsStore::QueueCreateMany(Transaction& tx, const std::string& tenant,
 }
 
 absl::StatusOr<std::optional<std::string>> ContactsStore::FindImport(const std::string& tenant,
-                                                                    const std::string& import_id,
-                                                                    absl::Time deadline) {
+                                                                     const std::string& import_id,
+                                                                     absl::Time deadline) {
   ASSIGN_OR_RETURN(Result r, RunOnce(pool_, tenant,
                                      "SELECT encode(report, 'hex') FROM contacts.imports WHERE "
                                      "tenant_id = $1 AND import_id = $2",
@@ -378,12 +390,12 @@ absl::Status ContactsStore::SaveImport(const std::string& tenant, const std::str
 absl::StatusOr<std::map<std::string, std::string>> ContactsStore::LookupKeys(
     Transaction& tx, const std::string& tenant, const std::vector<std::string>& email_keys,
     const std::vector<std::string>& phones) {
-  ASSIGN_OR_RETURN(Result r, tx.Exec("SELECT kind, value, contact_id FROM contacts.contact_keys "
-                                     "WHERE tenant_id = $1 AND ((kind = 'email' AND value = "
-                                     "ANY($2::text[])) OR (kind = 'phone' AND value = "
-                                     "ANY($3::text[])))",
-                                     {tenant, db::ToArrayLiteral(email_keys),
-                                      db::ToArrayLiteral(phones)}));
+  ASSIGN_OR_RETURN(Result r,
+                   tx.Exec("SELECT kind, value, contact_id FROM contacts.contact_keys "
+                           "WHERE tenant_id = $1 AND ((kind = 'email' AND value = "
+                           "ANY($2::text[])) OR (kind = 'phone' AND value = "
+                           "ANY($3::text[])))",
+                           {tenant, db::ToArrayLiteral(email_keys), db::ToArrayLiteral(phones)}));
   std::map<std::string, std::string> out;
   for (int i = 0; i < r.rows(); ++i) {
     out[absl::StrCat(r.Text(i, 0), ":", r.Text(i, 1))] = absl::StrCat(kContactPrefix, r.Text(i, 2));
@@ -395,11 +407,12 @@ absl::StatusOr<std::map<std::string, Contact>> ContactsStore::LockContacts(
     Transaction& tx, const std::string& tenant, const std::vector<std::string>& ids) {
   std::map<std::string, Contact> out;
   if (ids.empty()) return out;
-  ASSIGN_OR_RETURN(Result r, tx.Exec(absl::StrCat("SELECT ", kContactColumns,
-                                                  " FROM contacts.contacts WHERE tenant_id = $1 "
-                                                  "AND id = ANY($2::uuid[]) AND delete_time IS NULL "
-                                                  "ORDER BY id FOR UPDATE"),
-                                     {tenant, db::ToArrayLiteral(ids)}));
+  ASSIGN_OR_RETURN(Result r,
+                   tx.Exec(absl::StrCat("SELECT ", kContactColumns,
+                                        " FROM contacts.contacts WHERE tenant_id = $1 "
+                                        "AND id = ANY($2::uuid[]) AND delete_time IS NULL "
+                                        "ORDER BY id FOR UPDATE"),
+                           {tenant, db::ToArrayLiteral(ids)}));
   for (int i = 0; i < r.rows(); ++i) {
     Contact c = ContactFromRow(r, i);
     out[c.name()] = std::move(c);
@@ -478,7 +491,9 @@ absl::StatusOr<std::vector<SearchHit>> ContactsStore::SearchContacts(const std::
           "delete_time IS NULL ORDER BY lower($2) <<-> lower(display_name) LIMIT 20) co "
           "JOIN contacts.contacts c ON c.tenant_id = $1 AND c.company_id = co.id "
           "WHERE c.delete_time IS NULL)) "
-          "SELECT ", kContactColumns, ", score FROM (SELECT c.*, greatest("
+          "SELECT ",
+          kContactColumns,
+          ", score FROM (SELECT c.*, greatest("
           "word_similarity(lower($2), lower(c.search_text)), "
           "CASE WHEN to_tsvector('simple', c.search_text) @@ plainto_tsquery('simple', $2) "
           "THEN 1.0 ELSE 0 END, "
@@ -508,7 +523,8 @@ absl::StatusOr<std::vector<SearchHit>> ContactsStore::SimilarlyNamed(const std::
   ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(pool_, tenant, deadline));
   // Nearest names first, straight from the trigram GiST index.
   const int similar = tx.Queue(
-      absl::StrCat("SELECT ", kContactColumns, ", similarity(lower($3), lower(concat_ws(' ', "
+      absl::StrCat("SELECT ", kContactColumns,
+                   ", similarity(lower($3), lower(concat_ws(' ', "
                    "given_name, family_name))) AS score FROM contacts.contacts WHERE "
                    "tenant_id = $1 AND id <> $2::uuid AND delete_time IS NULL "
                    "ORDER BY lower($3) <<-> lower(search_text) LIMIT $4"),
@@ -594,38 +610,42 @@ absl::StatusOr<Contact> ContactsStore::MergeContacts(
   merged.set_etag(NextEtag(winner->etag()));
   SetTime(merged.mutable_update_time(), now);
   // The loser's keys move to the winner; its row becomes a tombstone pointing at the winner.
-  tx.Queue("UPDATE contacts.contact_keys SET contact_id = $3::uuid WHERE tenant_id = $1 AND "
-           "contact_id = $2::uuid",
-           {tenant, loser_id, winner_id});
+  tx.Queue(
+      "UPDATE contacts.contact_keys SET contact_id = $3::uuid WHERE tenant_id = $1 AND "
+      "contact_id = $2::uuid",
+      {tenant, loser_id, winner_id});
   tx.Queue(absl::StrCat("UPDATE contacts.contacts SET delete_time = ", TimeParam(4),
                         ", merged_into = $3::uuid, version = version + 1 WHERE tenant_id = $1 "
                         "AND id = $2::uuid"),
            {tenant, loser_id, winner_id, absl::StrCat(absl::ToUnixMicros(now))});
-  tx.Queue("UPDATE contacts.activities SET contact_id = $3::uuid WHERE tenant_id = $1 AND "
-           "contact_id = $2::uuid",
-           {tenant, loser_id, winner_id});
-  tx.Queue(absl::StrCat(
-               "UPDATE contacts.contacts SET given_name = $3, family_name = $4, "
-               "emails = $5::text[], phones = $6::text[], company_id = $7::uuid, job_title = $8, "
-               "lead_source = $9, campaign = $10, tags = $11::text[], attributes = $12::jsonb, "
-               "version = version + 1, update_time = ", TimeParam(13), ", search_text = ",
-               kSearchTextOfParams, ", last_contacted_time = (SELECT max(t) FROM (VALUES "
-               "(last_contacted_time), ((SELECT last_contacted_time FROM contacts.contacts l "
-               "WHERE l.tenant_id = $1 AND l.id = $14::uuid))) v(t)) "
-               "WHERE tenant_id = $1 AND id = $2::uuid"),
-           {tenant, winner_id, merged.given_name(), merged.family_name(),
-            db::ToArrayLiteral(ToVector(merged.emails())),
-            db::ToArrayLiteral(ToVector(merged.phones())),
-            OptionalId(merged.company(), kCompanyPrefix), merged.job_title(),
-            LeadSourceToText(merged.lead_source()), merged.campaign(),
-            db::ToArrayLiteral(ToVector(merged.tags())), AttributesJson(merged.attributes()),
-            absl::StrCat(absl::ToUnixMicros(now)), loser_id});
+  tx.Queue(
+      "UPDATE contacts.activities SET contact_id = $3::uuid WHERE tenant_id = $1 AND "
+      "contact_id = $2::uuid",
+      {tenant, loser_id, winner_id});
+  tx.Queue(
+      absl::StrCat(
+          "UPDATE contacts.contacts SET given_name = $3, family_name = $4, "
+          "emails = $5::text[], phones = $6::text[], company_id = $7::uuid, job_title = $8, "
+          "lead_source = $9, campaign = $10, tags = $11::text[], attributes = $12::jsonb, "
+          "version = version + 1, update_time = ",
+          TimeParam(13), ", search_text = ", kSearchTextOfParams,
+          ", last_contacted_time = (SELECT max(t) FROM (VALUES "
+          "(last_contacted_time), ((SELECT last_contacted_time FROM contacts.contacts l "
+          "WHERE l.tenant_id = $1 AND l.id = $14::uuid))) v(t)) "
+          "WHERE tenant_id = $1 AND id = $2::uuid"),
+      {tenant, winner_id, merged.given_name(), merged.family_name(),
+       db::ToArrayLiteral(ToVector(merged.emails())), db::ToArrayLiteral(ToVector(merged.phones())),
+       OptionalId(merged.company(), kCompanyPrefix), merged.job_title(),
+       LeadSourceToText(merged.lead_source()), merged.campaign(),
+       db::ToArrayLiteral(ToVector(merged.tags())), AttributesJson(merged.attributes()),
+       absl::StrCat(absl::ToUnixMicros(now)), loser_id});
   v1::ContactsMerged event;
   event.set_winner(merged.name());
   event.set_loser(loser->name());
   *event.mutable_contact() = merged;
   outbox_.Append(tx, tenant, Draft(kContactType, merged.name(), actor, now, event));
-  const int reread = tx.Queue(absl::StrCat("SELECT ", kContactColumns, " FROM contacts.contacts "
+  const int reread = tx.Queue(absl::StrCat("SELECT ", kContactColumns,
+                                           " FROM contacts.contacts "
                                            "WHERE tenant_id = $1 AND id = $2::uuid"),
                               {tenant, winner_id});
   RETURN_IF_ERROR(tx.Commit());
@@ -646,21 +666,20 @@ absl::StatusOr<Company> ContactsStore::CreateCompany(const std::string& tenant,
   SetTime(created.mutable_create_time(), now);
   SetTime(created.mutable_update_time(), now);
   ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(pool_, tenant, deadline));
-  absl::StatusOr<Result> inserted =
-      tx.Exec(absl::StrCat(
-                  "INSERT INTO contacts.companies (tenant_id, id, display_name, domain, industry, "
-                  "owner, creator, lifecycle_stage, lead_source, campaign, tags, attributes, "
-                  "create_request_id, create_time, update_time) VALUES ($1, $2, $3, $4, $5, $6, "
-                  "$7, $8, $9, $10, $11::text[], $12::jsonb, $13, ", TimeParam(14), ", ",
-                  TimeParam(14), ") ON CONFLICT (tenant_id, create_request_id) "
-                  "WHERE create_request_id IS NOT NULL DO NOTHING RETURNING id"),
-              {tenant, id, company.display_name(),
-               company.domain().empty() ? Param() : Param(company.domain()), company.industry(),
-               company.owner(), creator, LifecycleStageToText(company.lifecycle_stage()),
-               LeadSourceToText(company.lead_source()), company.campaign(),
-               db::ToArrayLiteral(ToVector(company.tags())), AttributesJson(company.attributes()),
-               request_id.empty() ? Param() : Param(request_id),
-               absl::StrCat(absl::ToUnixMicros(now))});
+  absl::StatusOr<Result> inserted = tx.Exec(
+      absl::StrCat("INSERT INTO contacts.companies (tenant_id, id, display_name, domain, industry, "
+                   "owner, creator, lifecycle_stage, lead_source, campaign, tags, attributes, "
+                   "create_request_id, create_time, update_time) VALUES ($1, $2, $3, $4, $5, $6, "
+                   "$7, $8, $9, $10, $11::text[], $12::jsonb, $13, ",
+                   TimeParam(14), ", ", TimeParam(14),
+                   ") ON CONFLICT (tenant_id, create_request_id) "
+                   "WHERE create_request_id IS NOT NULL DO NOTHING RETURNING id"),
+      {tenant, id, company.display_name(),
+       company.domain().empty() ? Param() : Param(company.domain()), company.industry(),
+       company.owner(), creator, LifecycleStageToText(company.lifecycle_stage()),
+       LeadSourceToText(company.lead_source()), company.campaign(),
+       db::ToArrayLiteral(ToVector(company.tags())), AttributesJson(company.attributes()),
+       request_id.empty() ? Param() : Param(request_id), absl::StrCat(absl::ToUnixMicros(now))});
   if (inserted.status().code() == absl::StatusCode::kAlreadyExists) {
     tx.Abort();  // one connection at a time: release it before looking up the holder
     return DuplicateCompanyError(tenant, company, deadline);
@@ -706,13 +725,13 @@ absl::StatusOr<PageResult<Company>> ContactsStore::ListCompanies(const std::stri
   params.insert(params.end(), filter.params.begin(), filter.params.end());
   ASSIGN_OR_RETURN(
       Result r,
-      RunOnce(pool_, tenant,
-              absl::StrCat("SELECT ", kCompanyColumns,
-                           " FROM contacts.companies WHERE tenant_id = $1 AND delete_time IS NULL "
-                           "AND ($2::uuid IS NULL OR id > $2::uuid)",
-                           filter.where.empty() ? "" : " AND ", filter.where,
-                           " ORDER BY id LIMIT $3"),
-              params, deadline));
+      RunOnce(
+          pool_, tenant,
+          absl::StrCat("SELECT ", kCompanyColumns,
+                       " FROM contacts.companies WHERE tenant_id = $1 AND delete_time IS NULL "
+                       "AND ($2::uuid IS NULL OR id > $2::uuid)",
+                       filter.where.empty() ? "" : " AND ", filter.where, " ORDER BY id LIMIT $3"),
+          params, deadline));
   PageResult<Company> out;
   out.more = r.rows() > page.size;
   for (int i = 0; i < std::min(r.rows(), page.size); ++i) out.items.push_back(CompanyFromRow(r, i));
@@ -744,7 +763,8 @@ absl::StatusOr<Company> ContactsStore::UpdateCompany(const std::string& tenant,
       absl::StrCat("UPDATE contacts.companies SET display_name = $3, domain = $4, industry = $5, "
                    "owner = $6, lifecycle_stage = $7, lead_source = $8, campaign = $9, "
                    "tags = $10::text[], attributes = $11::jsonb, version = version + 1, "
-                   "update_time = ", TimeParam(12), " WHERE tenant_id = $1 AND id = $2"),
+                   "update_time = ",
+                   TimeParam(12), " WHERE tenant_id = $1 AND id = $2"),
       {tenant, id, next.display_name(), next.domain().empty() ? Param() : Param(next.domain()),
        next.industry(), next.owner(), LifecycleStageToText(next.lifecycle_stage()),
        LeadSourceToText(next.lead_source()), next.campaign(),
@@ -802,9 +822,11 @@ absl::StatusOr<std::optional<TenantSettings>> ContactsStore::GetTenantSettings(
   return SettingsFromRow(r);
 }
 
-absl::StatusOr<TenantSettings> ContactsStore::UpsertTenantSettings(
-    const std::string& tenant, const std::string& actor, const TenantSettings& s,
-    const std::string& expected_etag, absl::Time deadline) {
+absl::StatusOr<TenantSettings> ContactsStore::UpsertTenantSettings(const std::string& tenant,
+                                                                   const std::string& actor,
+                                                                   const TenantSettings& s,
+                                                                   const std::string& expected_etag,
+                                                                   absl::Time deadline) {
   ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(pool_, tenant, deadline));
   ASSIGN_OR_RETURN(
       Result r,
@@ -829,9 +851,9 @@ absl::StatusOr<TenantSettings> ContactsStore::UpsertTenantSettings(
   for (const std::string& field : ChangedFields(TenantSettings(), stored)) {
     changed.add_changed_fields(field);
   }
-  outbox_.Append(tx, tenant,
-                 Draft("crm.contacts.v1.TenantSettings", "tenantSettings", actor, NowMicros(),
-                       changed));
+  outbox_.Append(
+      tx, tenant,
+      Draft("crm.contacts.v1.TenantSettings", "tenantSettings", actor, NowMicros(), changed));
   RETURN_IF_ERROR(tx.Commit());
   return stored;
 }

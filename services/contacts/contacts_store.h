@@ -5,7 +5,6 @@
 #include <functional>
 #include <map>
 #include <optional>
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -118,8 +117,7 @@ class ContactsStore final {
   absl::StatusOr<v1::Contact> MergeContacts(
       const std::string& tenant, const std::string& winner_id, const std::string& loser_id,
       const std::string& actor,
-      const std::function<absl::Status(const v1::Contact& winner, const v1::Contact& loser)>&
-          check,
+      const std::function<absl::Status(const v1::Contact& winner, const v1::Contact& loser)>& check,
       absl::Time deadline);
 
   absl::StatusOr<v1::Company> CreateCompany(const std::string& tenant, const v1::Company& company,
@@ -128,8 +126,7 @@ class ContactsStore final {
   absl::StatusOr<v1::Company> GetCompany(const std::string& tenant, const std::string& id,
                                          absl::Time deadline);
   // Live companies in id order matching `filter` (first placeholder at $4).
-  absl::StatusOr<PageResult<v1::Company>> ListCompanies(const std::string& tenant,
-                                                        const Page& page,
+  absl::StatusOr<PageResult<v1::Company>> ListCompanies(const std::string& tenant, const Page& page,
                                                         const api::SqlFilter& filter,
                                                         absl::Time deadline);
   absl::StatusOr<v1::Company> UpdateCompany(const std::string& tenant, const std::string& id,

@@ -25,7 +25,8 @@ bool SharesAny(const google::protobuf::RepeatedPtrField<std::string>& a,
 DuplicateScore ScoreDuplicate(const v1::Contact& contact, const v1::Contact& candidate,
                               double name_similarity) {
   DuplicateScore result;
-  const bool same_name = !contact.given_name().empty() && FoldedName(contact) == FoldedName(candidate);
+  const bool same_name =
+      !contact.given_name().empty() && FoldedName(contact) == FoldedName(candidate);
   const bool same_company = !contact.company().empty() && contact.company() == candidate.company();
   const bool different_email = !contact.emails().empty() && !candidate.emails().empty() &&
                                !SharesAny(contact.emails(), candidate.emails());

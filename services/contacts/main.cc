@@ -26,8 +26,8 @@ constexpr char kSchema[] = "contacts";
 
 int Run() {
   auto auth_options = crm::config::AuthOptionsFromFlags();
-  auto authenticator = auth_options.ok() ? crm::auth::Authenticator::Create(*auth_options)
-                                         : auth_options.status();
+  auto authenticator =
+      auth_options.ok() ? crm::auth::Authenticator::Create(*auth_options) : auth_options.status();
   if (!authenticator.ok()) {
     spdlog::critical("bad auth configuration: {}", authenticator.status().ToString());
     return 2;

@@ -41,7 +41,8 @@ absl::StatusOr<MessageTemplate> MessageTemplate::Compile(absl::string_view text)
     if (open > i) compiled.parts_.push_back({false, std::string(text.substr(i, open - i))});
     const size_t close = text.find("}}", open + 2);
     if (close == absl::string_view::npos) {
-      return api::InvalidField("template", absl::StrCat("at position ", open, ": '{{' is never closed"));
+      return api::InvalidField("template",
+                               absl::StrCat("at position ", open, ": '{{' is never closed"));
     }
     const absl::string_view name =
         absl::StripAsciiWhitespace(text.substr(open + 2, close - open - 2));

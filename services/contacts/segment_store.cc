@@ -48,12 +48,14 @@ absl::StatusOr<v1::Segment> SegmentStore::Create(const std::string& tenant,
       tx.Exec(absl::StrCat("INSERT INTO contacts.segments (tenant_id, id, display_name, filter, "
                            "owner, create_request_id) VALUES ($1, $2, $3, $4, $5, $6) "
                            "ON CONFLICT (tenant_id, create_request_id) WHERE create_request_id "
-                           "IS NOT NULL DO NOTHING RETURNING ", kSegmentColumns),
-              {tenant, ids::NewUuidV7(), segment.display_name(), segment.filter(),
-               segment.owner(), request_id.empty() ? Param() : Param(request_id)}));
+                           "IS NOT NULL DO NOTHING RETURNING ",
+                           kSegmentColumns),
+              {tenant, ids::NewUuidV7(), segment.display_name(), segment.filter(), segment.owner(),
+               request_id.empty() ? Param() : Param(request_id)}));
   if (rows.rows() == 0) {
     ASSIGN_OR_RETURN(Result first,
-                     tx.Exec(absl::StrCat("SELECT ", kSegmentColumns, " FROM contacts.segments "
+                     tx.Exec(absl::StrCat("SELECT ", kSegmentColumns,
+                                          " FROM contacts.segments "
                                           "WHERE tenant_id = $1 AND create_request_id = $2 "
                                           "AND delete_time IS NULL"),
                              {tenant, request_id}));
@@ -79,12 +81,12 @@ absl::StatusOr<v1::Segment> SegmentStore::Get(const std::string& tenant, const s
 }
 
 absl::StatusOr<PageResult<v1::Segment>> SegmentStore::List(const std::string& tenant,
-                                                           const Page& page,
-                                                           absl::Time deadline) {
+                                                           const Page& page, absl::Time deadline) {
   ASSIGN_OR_RETURN(
       Result r,
       RunOnce(pool_, tenant,
-              absl::StrCat("SELECT ", kSegmentColumns, " FROM contacts.segments WHERE "
+              absl::StrCat("SELECT ", kSegmentColumns,
+                           " FROM contacts.segments WHERE "
                            "tenant_id = $1 AND delete_time IS NULL AND ($2::uuid IS NULL OR "
                            "id > $2::uuid) ORDER BY id LIMIT $3"),
               {tenant, page.after_id.empty() ? Param() : Param(page.after_id),
@@ -102,7 +104,8 @@ absl::StatusOr<v1::Segment> SegmentStore::Update(const std::string& tenant, cons
                                                  absl::Time deadline) {
   ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(pool_, tenant, deadline));
   ASSIGN_OR_RETURN(Result current,
-                   tx.Exec(absl::StrCat("SELECT ", kSegmentColumns, " FROM contacts.segments "
+                   tx.Exec(absl::StrCat("SELECT ", kSegmentColumns,
+                                        " FROM contacts.segments "
                                         "WHERE tenant_id = $1 AND id = $2::uuid AND "
                                         "delete_time IS NULL FOR UPDATE"),
                            {tenant, id}));
@@ -112,7 +115,8 @@ absl::StatusOr<v1::Segment> SegmentStore::Update(const std::string& tenant, cons
                    tx.Exec(absl::StrCat("UPDATE contacts.segments SET display_name = $3, "
                                         "filter = $4, owner = $5, version = version + 1, "
                                         "update_time = now() WHERE tenant_id = $1 AND "
-                                        "id = $2::uuid RETURNING ", kSegmentColumns),
+                                        "id = $2::uuid RETURNING ",
+                                        kSegmentColumns),
                            {tenant, id, next.display_name(), next.filter(), next.owner()}));
   const v1::Segment updated = SegmentFromRow(rows, 0);
   AppendChanged(outbox_, tx, tenant, updated, false, actor);
@@ -126,23 +130,24 @@ absl::Status SegmentStore::Delete(const std::string& tenant, const std::string& 
                                   absl::Time deadline) {
   ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(pool_, tenant, deadline));
   ASSIGN_OR_RETURN(Result current,
-                   tx.Exec(absl::StrCat("SELECT ", kSegmentColumns, " FROM contacts.segments "
+                   tx.Exec(absl::StrCat("SELECT ", kSegmentColumns,
+                                        " FROM contacts.segments "
                                         "WHERE tenant_id = $1 AND id = $2::uuid AND "
                                         "delete_time IS NULL FOR UPDATE"),
                            {tenant, id}));
   if (current.rows() == 0) return absl::NotFoundError(absl::StrCat("segments/", id, " not found"));
   const v1::Segment segment = SegmentFromRow(current, 0);
   RETURN_IF_ERROR(check(segment));
-  tx.Queue("UPDATE contacts.segments SET delete_time = now(), version = version + 1 "
-           "WHERE tenant_id = $1 AND id = $2::uuid",
-           {tenant, id});
+  tx.Queue(
+      "UPDATE contacts.segments SET delete_time = now(), version = version + 1 "
+      "WHERE tenant_id = $1 AND id = $2::uuid",
+      {tenant, id});
   AppendChanged(outbox_, tx, tenant, segment, true, actor);
   return tx.Commit();
 }
 
 absl::StatusOr<std::map<std::string, std::string>> SegmentStore::CompanyNames(
-    const std::string& tenant, const std::vector<std::string>& company_names,
-    absl::Time deadline) {
+    const std::string& tenant, const std::vector<std::string>& company_names, absl::Time deadline) {
   std::map<std::string, std::string> out;
   if (company_names.empty()) return out;
   std::vector<std::string> ids;

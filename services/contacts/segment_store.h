@@ -24,7 +24,7 @@ class SegmentStore final {
   absl::StatusOr<v1::Segment> Get(const std::string& tenant, const std::string& id,
                                   absl::Time deadline);
   absl::StatusOr<PageResult<v1::Segment>> List(const std::string& tenant, const Page& page,
-                                                absl::Time deadline);
+                                               absl::Time deadline);
   absl::StatusOr<v1::Segment> Update(const std::string& tenant, const std::string& id,
                                      const std::string& actor, const Mutation<v1::Segment>& mutate,
                                      absl::Time deadline);

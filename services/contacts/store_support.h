@@ -2,10 +2,9 @@
 // proto conversion, timestamps chosen by the service, and one-statement transactions.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -25,12 +24,12 @@ using db::MicrosParam;
 using db::NextEtag;
 using db::NowMicros;
 using db::Param;
+using db::Params;
+using db::Result;
 using db::RunOnce;
 using db::SetTime;
 using db::SetTimestamp;
 using db::TimeParam;
-using db::Params;
-using db::Result;
 using db::Transaction;
 
 inline constexpr char kContactColumns[] =
@@ -50,9 +49,8 @@ inline constexpr char kSettingsColumns[] =
     "display_name, default_phone_region, time_zone, default_currency, fiscal_year_start_month, "
     "renewal_lead_days, version, (extract(epoch FROM update_time) * 1000000)::bigint";
 
-
 inline void ReadAttributes(absl::string_view json,
-                    google::protobuf::Map<std::string, std::string>* attributes) {
+                           google::protobuf::Map<std::string, std::string>* attributes) {
   auto parsed = nlohmann::json::parse(json, nullptr, /*allow_exceptions=*/false);
   if (!parsed.is_object()) return;
   for (auto it = parsed.begin(); it != parsed.end(); ++it) {
@@ -60,13 +58,15 @@ inline void ReadAttributes(absl::string_view json,
   }
 }
 
-inline std::string AttributesJson(const google::protobuf::Map<std::string, std::string>& attributes) {
+inline std::string AttributesJson(
+    const google::protobuf::Map<std::string, std::string>& attributes) {
   nlohmann::json object = nlohmann::json::object();
   for (const auto& [key, value] : attributes) object[key] = value;
   return object.dump();
 }
 
-inline std::vector<std::string> ToVector(const google::protobuf::RepeatedPtrField<std::string>& values) {
+inline std::vector<std::string> ToVector(
+    const google::protobuf::RepeatedPtrField<std::string>& values) {
   return {values.begin(), values.end()};
 }
 
@@ -133,12 +133,9 @@ inline v1::TenantSettings SettingsFromRow(const Result& r) {
   return s;
 }
 
-
-
-
-
-inline events::EventDraft Draft(absl::string_view type, const std::string& name, const std::string& actor,
-                         absl::Time when, const google::protobuf::Message& payload) {
+inline events::EventDraft Draft(absl::string_view type, const std::string& name,
+                                const std::string& actor, absl::Time when,
+                                const google::protobuf::Message& payload) {
   events::EventDraft draft;
   draft.aggregate_type = std::string(type);
   draft.aggregate_id = name;
@@ -147,6 +144,5 @@ inline events::EventDraft Draft(absl::string_view type, const std::string& name,
   draft.payload = &payload;
   return draft;
 }
-
 
 }  // namespace crm::contacts

@@ -14,16 +14,15 @@
 //   crmctl companies create --display_name Acme --domain acme.com
 //   crmctl companies list
 //   crmctl segments create --display_name Customers --filter 'lifecycle_stage = CUSTOMER'
-//   crmctl segments list | count NAME | export NAME --out customers.csv [--template 'Hi {{given_name}}']
-//   crmctl pipelines list
-//   crmctl deals create --display_name "Acme" --amount_minor 1000000 --currency AMD
-//   crmctl deals list [--filter 'closed = false'] | move deals/ID --stage ID | history deals/ID
+//   crmctl segments list | count NAME | export NAME --out customers.csv [--template 'Hi
+//   {{given_name}}'] crmctl pipelines list crmctl deals create --display_name "Acme" --amount_minor
+//   1000000 --currency AMD crmctl deals list [--filter 'closed = false'] | move deals/ID --stage ID
+//   | history deals/ID
+#include <google/protobuf/util/json_util.h>
+#include <grpcpp/grpcpp.h>
 #include <unistd.h>
 
 #include <iostream>
-
-#include <google/protobuf/util/json_util.h>
-#include <grpcpp/grpcpp.h>
 
 #include "absl/flags/flag.h"
 #include "absl/strings/ascii.h"
@@ -140,7 +139,8 @@ int Token() {
   auth::Claims claims;
   claims.tenant = absl::GetFlag(FLAGS_tenant);
   claims.subject = absl::GetFlag(FLAGS_user);
-  if (claims.tenant.empty() || claims.subject.empty()) return Fail("--tenant and --user are required");
+  if (claims.tenant.empty() || claims.subject.empty())
+    return Fail("--tenant and --user are required");
   claims.roles = absl::StrSplit(absl::GetFlag(FLAGS_roles), ',', absl::SkipEmpty());
   claims.expires = absl::Now() + absl::Hours(absl::GetFlag(FLAGS_ttl_hours));
   std::cout << auth::SignHs256(claims, *secret) << "\n";
@@ -245,10 +245,11 @@ int Contacts(v1::ContactsService::Stub& stub, const std::vector<char*>& args) {
     if (json) return PrintJson(out), 0;
     Table timeline({"WHEN", "KIND", "BY", "SUBJECT", "OUTCOME"});
     for (const auto& a : out.activities()) {
-      timeline.AddRow({absl::FormatTime("%Y-%m-%d %H:%M", absl::FromUnixSeconds(a.occur_time().seconds()),
-                                        absl::LocalTimeZone()),
-                       absl::AsciiStrToLower(v1::ActivityKind_Name(a.kind()).substr(14)), a.author(),
-                       a.subject(), a.outcome()});
+      timeline.AddRow(
+          {absl::FormatTime("%Y-%m-%d %H:%M", absl::FromUnixSeconds(a.occur_time().seconds()),
+                            absl::LocalTimeZone()),
+           absl::AsciiStrToLower(v1::ActivityKind_Name(a.kind()).substr(14)), a.author(),
+           a.subject(), a.outcome()});
     }
     std::cout << timeline.Render(Colour());
     return 0;

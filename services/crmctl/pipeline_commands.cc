@@ -1,8 +1,8 @@
 #include "services/crmctl/pipeline_commands.h"
 
-#include <iostream>
-
 #include <google/protobuf/util/json_util.h>
+
+#include <iostream>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -145,10 +145,10 @@ int Deals(v1::PipelineService::Stub& stub, const std::vector<char*>& args,
     if (options.json) return PrintJson(out);
     Table history({"WHEN (UTC)", "FROM", "TO", "BY"});
     for (const auto& c : out.changes()) {
-      history.AddRow({absl::FormatTime("%Y-%m-%d %H:%M:%S",
-                                       absl::FromUnixSeconds(c.change_time().seconds()),
-                                       absl::UTCTimeZone()),
-                      c.from_stage(), c.to_stage(), c.actor()});
+      history.AddRow(
+          {absl::FormatTime("%Y-%m-%d %H:%M:%S", absl::FromUnixSeconds(c.change_time().seconds()),
+                            absl::UTCTimeZone()),
+           c.from_stage(), c.to_stage(), c.actor()});
     }
     std::cout << history.Render(options.colour);
     return 0;

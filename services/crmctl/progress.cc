@@ -15,14 +15,13 @@ std::string Progress::Render(int64_t done, int64_t total, double rate, absl::str
   constexpr int kWidth = 30;
   const double fraction = total > 0 ? std::min(1.0, static_cast<double>(done) / total) : 0;
   const int filled = static_cast<int>(fraction * kWidth);
-  std::string bar = absl::StrCat("[", std::string(filled, '#'), std::string(kWidth - filled, '.'),
-                                 "]");
+  std::string bar =
+      absl::StrCat("[", std::string(filled, '#'), std::string(kWidth - filled, '.'), "]");
   std::string eta = "--";
   if (rate > 0 && total > done) {
     eta = absl::StrFormat("%.0fs", static_cast<double>(total - done) / rate);
   }
-  return absl::StrFormat("%s %d/%d %s  %.0f %s/s  ETA %s", bar, done, total, unit, rate, unit,
-                         eta);
+  return absl::StrFormat("%s %d/%d %s  %.0f %s/s  ETA %s", bar, done, total, unit, rate, unit, eta);
 }
 
 void Progress::Update(int64_t done, int64_t total) {

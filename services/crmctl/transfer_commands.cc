@@ -1,10 +1,10 @@
 #include "services/crmctl/transfer_commands.h"
 
+#include <google/protobuf/util/json_util.h>
+
 #include <algorithm>
 #include <fstream>
 #include <iostream>
-
-#include <google/protobuf/util/json_util.h>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -79,7 +79,8 @@ int ImportContactsFile(v1::ContactsService::Stub& stub, const std::string& path,
   writer->WritesDone();
   grpc::Status status = writer->Finish();
   progress.Finish();
-  if (!status.ok()) return Fail(absl::StrCat(status.error_message(), " (", status.error_code(), ")"));
+  if (!status.ok())
+    return Fail(absl::StrCat(status.error_message(), " (", status.error_code(), ")"));
   if (options.json) {
     std::string json;
     google::protobuf::util::JsonPrintOptions print;
@@ -88,8 +89,8 @@ int ImportContactsFile(v1::ContactsService::Stub& stub, const std::string& path,
     std::cout << json;
     return 0;
   }
-  std::cout << absl::StrCat("import ", response.import_id(), ": ", response.created(),
-                            " created, ", response.merged(), " merged, ", response.duplicates(),
+  std::cout << absl::StrCat("import ", response.import_id(), ": ", response.created(), " created, ",
+                            response.merged(), " merged, ", response.duplicates(),
                             " duplicates skipped, ", response.invalid(), " invalid\n");
   if (!response.ignored_columns().empty()) {
     std::cout << "ignored columns: " << absl::StrJoin(response.ignored_columns(), ", ") << "\n";
@@ -99,7 +100,8 @@ int ImportContactsFile(v1::ContactsService::Stub& stub, const std::string& path,
   for (const auto& row : response.rows()) {
     if (row.outcome() == v1::ImportRowResult::CREATED) continue;  // the common case: counted
     if (++shown > 50) break;
-    table.AddRow({absl::StrCat(row.line()), OutcomeName(row.outcome()), row.contact(), row.error()});
+    table.AddRow(
+        {absl::StrCat(row.line()), OutcomeName(row.outcome()), row.contact(), row.error()});
   }
   if (shown > 0) std::cout << table.Render(options.colour);
   if (shown > 50) std::cout << "(more in --json output)\n";
@@ -131,7 +133,8 @@ int ExportSegment(v1::ContactsService::Stub& stub, const std::string& segment,
   }
   progress.Finish();
   grpc::Status status = reader->Finish();
-  if (!status.ok()) return Fail(absl::StrCat(status.error_message(), " (", status.error_code(), ")"));
+  if (!status.ok())
+    return Fail(absl::StrCat(status.error_message(), " (", status.error_code(), ")"));
   if (!to_stdout) std::cerr << "wrote " << rows << " contacts to " << options.out << "\n";
   return 0;
 }

@@ -12,10 +12,10 @@ struct TransferOptions {
   std::string token;
   bool json = false;
   bool colour = false;
-  std::string import_id;    // import: default derived from the file's name and size
-  std::string mapping;      // import: "Header=field,Other=field"
-  bool dry_run = false;     // import
-  std::string out;          // export: file to write ("-" or "" for stdout)
+  std::string import_id;         // import: default derived from the file's name and size
+  std::string mapping;           // import: "Header=field,Other=field"
+  bool dry_run = false;          // import
+  std::string out;               // export: file to write ("-" or "" for stdout)
   std::string message_template;  // export
 };
 

@@ -2,10 +2,10 @@
 // forwarding the caller's token and deadline (the contacts service enforces the tenant).
 #pragma once
 
+#include <grpcpp/grpcpp.h>
+
 #include <memory>
 #include <string>
-
-#include <grpcpp/grpcpp.h>
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"

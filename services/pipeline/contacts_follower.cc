@@ -25,12 +25,13 @@ events::EventHandler ContactsEventHandler(PipelineStore& store) {
     if (event.event_type() == "crm.contacts.v1.TenantSettingsChanged") {
       crm::contacts::v1::TenantSettingsChanged changed;
       if (!event.payload().UnpackTo(&changed)) return absl::InvalidArgumentError("bad payload");
-      tx.Queue("INSERT INTO pipeline.tenant_settings (tenant_id, renewal_lead_days, "
-               "default_currency, time_zone) VALUES ($1, $2, $3, $4) ON CONFLICT (tenant_id) DO "
-               "UPDATE SET renewal_lead_days = EXCLUDED.renewal_lead_days, default_currency = "
-               "EXCLUDED.default_currency, time_zone = EXCLUDED.time_zone",
-               {event.tenant(), absl::StrCat(changed.settings().renewal_lead_days()),
-                changed.settings().default_currency(), changed.settings().time_zone()});
+      tx.Queue(
+          "INSERT INTO pipeline.tenant_settings (tenant_id, renewal_lead_days, "
+          "default_currency, time_zone) VALUES ($1, $2, $3, $4) ON CONFLICT (tenant_id) DO "
+          "UPDATE SET renewal_lead_days = EXCLUDED.renewal_lead_days, default_currency = "
+          "EXCLUDED.default_currency, time_zone = EXCLUDED.time_zone",
+          {event.tenant(), absl::StrCat(changed.settings().renewal_lead_days()),
+           changed.settings().default_currency(), changed.settings().time_zone()});
     }
     return absl::OkStatus();  // other events are not ours
   };

@@ -31,16 +31,20 @@ const api::FilterSchema& DealFilterSchema() {
 }
 
 absl::StatusOr<std::string> DealOrderBy(absl::string_view order_by) {
-  static const auto* columns = new std::map<std::string, std::string>{
-      {"amount_minor", "amount_minor"},   {"expected_close_date", "expected_close_date"},
-      {"probability_percent", "probability_percent"}, {"create_time", "create_time"},
-      {"update_time", "update_time"},     {"display_name", "display_name"}};
+  static const auto* columns =
+      new std::map<std::string, std::string>{{"amount_minor", "amount_minor"},
+                                             {"expected_close_date", "expected_close_date"},
+                                             {"probability_percent", "probability_percent"},
+                                             {"create_time", "create_time"},
+                                             {"update_time", "update_time"},
+                                             {"display_name", "display_name"}};
   std::vector<std::string> terms;
   for (absl::string_view part : absl::StrSplit(order_by, ',', absl::SkipWhitespace())) {
     std::vector<std::string> words = absl::StrSplit(part, ' ', absl::SkipEmpty());
-    if (words.empty() || words.size() > 2 || (words.size() == 2 && words[1] != "desc" &&
-                                              words[1] != "asc")) {
-      return api::InvalidField("order_by", "write fields as 'name' or 'name desc', comma-separated");
+    if (words.empty() || words.size() > 2 ||
+        (words.size() == 2 && words[1] != "desc" && words[1] != "asc")) {
+      return api::InvalidField("order_by",
+                               "write fields as 'name' or 'name desc', comma-separated");
     }
     auto column = columns->find(words[0]);
     if (column == columns->end()) {

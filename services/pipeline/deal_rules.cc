@@ -64,8 +64,8 @@ absl::Status NormalizeDeal(v1::Deal& deal, const std::string& default_currency) 
 absl::Status ApplyDealMask(const v1::Deal& patch, const google::protobuf::FieldMask& mask,
                            v1::Deal& target) {
   static const auto* writable = new std::set<std::string>{
-      "display_name", "contact",             "company",   "owner",      "amount",
-      "expected_close_date", "probability_percent", "next_step", "lead_source"};
+      "display_name",        "contact",   "company",    "owner", "amount", "expected_close_date",
+      "probability_percent", "next_step", "lead_source"};
   std::vector<std::string> paths(mask.paths().begin(), mask.paths().end());
   if (paths.empty()) {
     if (!patch.display_name().empty()) paths.push_back("display_name");
@@ -82,8 +82,9 @@ absl::Status ApplyDealMask(const v1::Deal& patch, const google::protobuf::FieldM
   }
   for (const std::string& path : paths) {
     if (writable->count(path) == 0) {
-      return api::InvalidField("update_mask", absl::StrCat("'", path, "' is not a writable field",
-                                                           path == "stage" ? "; use MoveDeal" : ""));
+      return api::InvalidField("update_mask",
+                               absl::StrCat("'", path, "' is not a writable field",
+                                            path == "stage" ? "; use MoveDeal" : ""));
     }
   }
   for (const std::string& path : paths) {

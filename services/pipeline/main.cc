@@ -2,16 +2,16 @@
 // stream. Wiring only: flags -> migrations -> pool -> store -> services -> server, until SIGTERM.
 
 #include "absl/flags/flag.h"
+#include "common/auth/jwt.h"
 #include "common/config/env_flags.h"
 #include "common/config/service_flags.h"
 #include "common/db/migrations.h"
+#include "common/events/consumer.h"
 #include "common/events/event_stream_service.h"
 #include "common/events/notifier.h"
 #include "common/events/outbox.h"
 #include "common/events/outbox_maintenance.h"
 #include "common/log/log.h"
-#include "common/auth/jwt.h"
-#include "common/events/consumer.h"
 #include "services/pipeline/contacts_follower.h"
 #include "services/pipeline/pipeline_service.h"
 #include "services/pipeline/renewal_job.h"
@@ -25,7 +25,8 @@ ABSL_FLAG(std::string, default_currency, "USD", "Currency for deals created with
 ABSL_FLAG(std::string, service_token, "",
           "Bearer token with the service role for following the contacts events (inline or "
           "@file); minted from --jwt_secret when empty");
-ABSL_FLAG(int, renewal_interval_seconds, 60, "How often the renewal job looks for due subscriptions");
+ABSL_FLAG(int, renewal_interval_seconds, 60,
+          "How often the renewal job looks for due subscriptions");
 ABSL_FLAG(int, default_renewal_lead_days, 30,
           "Renewal lead time for tenants whose settings have not arrived yet");
 
@@ -35,8 +36,8 @@ constexpr char kSchema[] = "pipeline";
 
 int Run() {
   auto auth_options = crm::config::AuthOptionsFromFlags();
-  auto authenticator = auth_options.ok() ? crm::auth::Authenticator::Create(*auth_options)
-                                         : auth_options.status();
+  auto authenticator =
+      auth_options.ok() ? crm::auth::Authenticator::Create(*auth_options) : auth_options.status();
   if (!authenticator.ok()) {
     spdlog::critical("bad auth configuration: {}", authenticator.status().ToString());
     return 2;
@@ -85,9 +86,8 @@ int Run() {
     claims.expires = absl::Now() + absl::Hours(1);
     return crm::auth::SignHs256(claims, secret);
   };
-  crm::events::EventConsumer contacts_events(follow, pool,
-                                             crm::pipeline::ContactsEventHandler(store),
-                                             &server.registry());
+  crm::events::EventConsumer contacts_events(
+      follow, pool, crm::pipeline::ContactsEventHandler(store), &server.registry());
   server.AddService(&service);
   server.AddService(&events);
   server.OnShutdown([&] { events.Shutdown(); });

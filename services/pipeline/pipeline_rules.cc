@@ -98,7 +98,8 @@ absl::Status ValidatePipeline(const v1::Pipeline& pipeline) {
         return api::InvalidField(absl::StrCat(field, ".kind"), "required: OPEN, WON or LOST");
     }
   }
-  if (won == 0) return api::InvalidField("pipeline.stages", "a pipeline keeps at least one won stage");
+  if (won == 0)
+    return api::InvalidField("pipeline.stages", "a pipeline keeps at least one won stage");
   if (lost == 0) {
     return api::InvalidField("pipeline.stages", "a pipeline keeps at least one lost stage");
   }

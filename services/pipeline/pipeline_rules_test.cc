@@ -1,9 +1,9 @@
 #include "services/pipeline/pipeline_rules.h"
 
-#include <limits>
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include <limits>
 
 #include "common/testing/status_matchers.h"
 

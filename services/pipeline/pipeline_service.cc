@@ -15,8 +15,7 @@
 namespace crm::pipeline {
 
 PipelineService::PipelineService(PipelineStore& store, ProductStore& products,
-                                 ContactsClient& contacts,
-                                 const auth::Authenticator& authenticator,
+                                 ContactsClient& contacts, const auth::Authenticator& authenticator,
                                  PipelineServiceOptions options)
     : store_(store),
       products_(products),
@@ -55,7 +54,8 @@ grpc::Status PipelineService::GetPipeline(grpc::ServerContext* context,
   auto run = [&]() -> absl::Status {
     ASSIGN_OR_RETURN(auth::Principal caller, authenticator_.Authenticate(*context));
     ASSIGN_OR_RETURN(std::string id, ParseId(request->name(), kPipelinePrefix, "name"));
-    ASSIGN_OR_RETURN(*response, store_.GetPipeline(caller.tenant, id, server::DeadlineOf(*context)));
+    ASSIGN_OR_RETURN(*response,
+                     store_.GetPipeline(caller.tenant, id, server::DeadlineOf(*context)));
     return absl::OkStatus();
   };
   return api::ToGrpcStatus(run());
@@ -70,9 +70,9 @@ grpc::Status PipelineService::CreatePipeline(grpc::ServerContext* context,
     v1::Pipeline pipeline = request->pipeline();
     for (v1::Stage& stage : *pipeline.mutable_stages()) stage.clear_id();
     RETURN_IF_ERROR(ValidatePipeline(pipeline));
-    ASSIGN_OR_RETURN(*response, store_.CreatePipeline(caller.tenant, pipeline,
-                                                      request->request_id(), caller.user,
-                                                      server::DeadlineOf(*context)));
+    ASSIGN_OR_RETURN(*response,
+                     store_.CreatePipeline(caller.tenant, pipeline, request->request_id(),
+                                           caller.user, server::DeadlineOf(*context)));
     return absl::OkStatus();
   };
   return api::ToGrpcStatus(run());
@@ -104,8 +104,7 @@ grpc::Status PipelineService::UpdatePipeline(grpc::ServerContext* context,
 }
 
 grpc::Status PipelineService::CreateDeal(grpc::ServerContext* context,
-                                         const v1::CreateDealRequest* request,
-                                         v1::Deal* response) {
+                                         const v1::CreateDealRequest* request, v1::Deal* response) {
   auto run = [&]() -> absl::Status {
     ASSIGN_OR_RETURN(auth::Principal caller, authenticator_.Authenticate(*context));
     const absl::Time deadline = server::DeadlineOf(*context);
@@ -124,9 +123,9 @@ grpc::Status PipelineService::CreateDeal(grpc::ServerContext* context,
       return api::InvalidField("request_id", "up to 64 characters");
     }
     RETURN_IF_ERROR(CheckReferences(*context, deal, nullptr, deadline));
-    ASSIGN_OR_RETURN(*response, store_.CreateDeal(caller.tenant, deal, pipeline_id,
-                                                  request->stage(), caller.user,
-                                                  request->request_id(), deadline));
+    ASSIGN_OR_RETURN(*response,
+                     store_.CreateDeal(caller.tenant, deal, pipeline_id, request->stage(),
+                                       caller.user, request->request_id(), deadline));
     return absl::OkStatus();
   };
   return api::ToGrpcStatus(run());
@@ -170,10 +169,10 @@ grpc::Status PipelineService::ListDeals(grpc::ServerContext* context,
     ASSIGN_OR_RETURN(auto page, store_.ListDeals(caller.tenant, after, offset, page_size, filter,
                                                  order_sql, server::DeadlineOf(*context)));
     if (page.more && !page.items.empty()) {
-      response->set_next_page_token(api::EncodePageToken(
-          {keyset ? page.items.back().name().substr(kDealPrefix.size())
-                  : absl::StrCat(offset + page_size),
-           fingerprint}));
+      response->set_next_page_token(
+          api::EncodePageToken({keyset ? page.items.back().name().substr(kDealPrefix.size())
+                                       : absl::StrCat(offset + page_size),
+                                fingerprint}));
     }
     for (auto& deal : page.items) *response->add_deals() = std::move(deal);
     return absl::OkStatus();
@@ -182,14 +181,12 @@ grpc::Status PipelineService::ListDeals(grpc::ServerContext* context,
 }
 
 grpc::Status PipelineService::UpdateDeal(grpc::ServerContext* context,
-                                         const v1::UpdateDealRequest* request,
-                                         v1::Deal* response) {
+                                         const v1::UpdateDealRequest* request, v1::Deal* response) {
   auto run = [&]() -> absl::Status {
     ASSIGN_OR_RETURN(auth::Principal caller, authenticator_.Authenticate(*context));
     const absl::Time deadline = server::DeadlineOf(*context);
     ASSIGN_OR_RETURN(std::string id, ParseId(request->deal().name(), kDealPrefix, "deal.name"));
-    auto mutate = [&](const v1::Deal& current,
-                      const v1::Pipeline&) -> absl::StatusOr<v1::Deal> {
+    auto mutate = [&](const v1::Deal& current, const v1::Pipeline&) -> absl::StatusOr<v1::Deal> {
       RETURN_IF_ERROR(CheckEtag(request->deal().etag(), current.etag()));
       RETURN_IF_ERROR(CheckCanChange(caller, current.owner()));
       v1::Deal next = current;
@@ -199,8 +196,8 @@ grpc::Status PipelineService::UpdateDeal(grpc::ServerContext* context,
       RETURN_IF_ERROR(CheckReferences(*context, next, &current, deadline));
       return next;
     };
-    ASSIGN_OR_RETURN(*response, store_.UpdateDeal(caller.tenant, id, caller.user, mutate,
-                                                  deadline));
+    ASSIGN_OR_RETURN(*response,
+                     store_.UpdateDeal(caller.tenant, id, caller.user, mutate, deadline));
     return absl::OkStatus();
   };
   return api::ToGrpcStatus(run());
@@ -249,9 +246,9 @@ grpc::Status PipelineService::MoveDeal(grpc::ServerContext* context,
                                  "1 to 64 characters");
       }
     }
-    ASSIGN_OR_RETURN(*response, store_.MoveDeal(caller.tenant, id, request->stage(),
-                                                request->lost_reason(), contracts, caller.user,
-                                                check, server::DeadlineOf(*context)));
+    ASSIGN_OR_RETURN(*response,
+                     store_.MoveDeal(caller.tenant, id, request->stage(), request->lost_reason(),
+                                     contracts, caller.user, check, server::DeadlineOf(*context)));
     return absl::OkStatus();
   };
   return api::ToGrpcStatus(run());

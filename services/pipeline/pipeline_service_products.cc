@@ -13,7 +13,8 @@ namespace {
 
 absl::Status ValidateProduct(v1::Product& p) {
   if (p.sku().empty() || p.sku().size() > 64 ||
-      p.sku().find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.") !=
+      p.sku().find_first_not_of(
+          "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.") !=
           std::string::npos) {
     return api::InvalidField("product.sku", "1-64 letters, digits, '-', '_' or '.'");
   }
@@ -64,9 +65,9 @@ grpc::Status PipelineService::SetLineItems(grpc::ServerContext* context,
     if (request->line_items_size() > 100) return api::InvalidField("line_items", "at most 100");
     std::vector<v1::LineItem> items(request->line_items().begin(), request->line_items().end());
     for (size_t i = 0; i < items.size(); ++i) {
-      RETURN_IF_ERROR(ParseId(items[i].product(), kProductPrefix,
-                              absl::StrCat("line_items[", i, "].product"))
-                          .status());
+      RETURN_IF_ERROR(
+          ParseId(items[i].product(), kProductPrefix, absl::StrCat("line_items[", i, "].product"))
+              .status());
       if (items[i].quantity() < 1 || items[i].quantity() > 1000000) {
         return api::InvalidField(absl::StrCat("line_items[", i, "].quantity"), "1..1000000");
       }
@@ -79,9 +80,9 @@ grpc::Status PipelineService::SetLineItems(grpc::ServerContext* context,
       RETURN_IF_ERROR(CheckEtag(request->etag(), current.etag()));
       return CheckCanChange(caller, current.owner());
     };
-    ASSIGN_OR_RETURN(*response, store_.SetLineItems(caller.tenant, id, std::move(items),
-                                                    caller.user, check,
-                                                    server::DeadlineOf(*context)));
+    ASSIGN_OR_RETURN(*response,
+                     store_.SetLineItems(caller.tenant, id, std::move(items), caller.user, check,
+                                         server::DeadlineOf(*context)));
     return absl::OkStatus();
   };
   return api::ToGrpcStatus(run());
@@ -168,7 +169,7 @@ grpc::Status PipelineService::ListPurchases(grpc::ServerContext* context,
       ASSIGN_OR_RETURN(id, ParseId(request->parent(), "companies/", "parent"));
     }
     ASSIGN_OR_RETURN(auto purchases, products_.ListPurchases(caller.tenant, column, id,
-                                                            server::DeadlineOf(*context)));
+                                                             server::DeadlineOf(*context)));
     for (auto& p : purchases) *response->add_purchases() = std::move(p);
     return absl::OkStatus();
   };
@@ -183,9 +184,9 @@ grpc::Status PipelineService::SuggestCrossSell(grpc::ServerContext* context,
     const bool contact = absl::StartsWith(request->customer(), "contacts/");
     ASSIGN_OR_RETURN(std::string id, ParseId(request->customer(),
                                              contact ? "contacts/" : "companies/", "customer"));
-    ASSIGN_OR_RETURN(auto suggestions,
-                     products_.SuggestCrossSell(caller.tenant, contact ? "contact_id" : "company_id",
-                                                id, server::DeadlineOf(*context)));
+    ASSIGN_OR_RETURN(auto suggestions, products_.SuggestCrossSell(
+                                           caller.tenant, contact ? "contact_id" : "company_id", id,
+                                           server::DeadlineOf(*context)));
     for (auto& s : suggestions) *response->add_suggestions() = std::move(s);
     return absl::OkStatus();
   };

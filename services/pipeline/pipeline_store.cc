@@ -25,8 +25,8 @@ const std::string& DealColumns() {
   static const auto* columns = new std::string(absl::StrCat(
       "id, display_name, contact_id, company_id, owner, amount_minor, currency_code, "
       "coalesce(expected_close_date::text, ''), pipeline_id, stage_id, probability_percent, "
-      "probability_overridden, next_step, lead_source, lost_reason, ", db::MicrosOf("close_time"),
-      ", contact_missing, version, ", db::MicrosOf("create_time"), ", ",
+      "probability_overridden, next_step, lead_source, lost_reason, ",
+      db::MicrosOf("close_time"), ", contact_missing, version, ", db::MicrosOf("create_time"), ", ",
       db::MicrosOf("update_time")));
   return *columns;
 }
@@ -81,11 +81,12 @@ const v1::Stage* FindStage(const v1::Pipeline& p, absl::string_view id) {
 
 void QueueInsertStage(Transaction& tx, const std::string& tenant, const std::string& pipeline_id,
                       const v1::Stage& stage, int position) {
-  tx.Queue("INSERT INTO pipeline.stages (tenant_id, id, pipeline_id, position, display_name, "
-           "probability_percent, forecast_category, kind) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-           {tenant, stage.id(), pipeline_id, absl::StrCat(position), stage.display_name(),
-            absl::StrCat(stage.probability_percent()),
-            ForecastCategoryToText(stage.forecast_category()), StageKindToText(stage.kind())});
+  tx.Queue(
+      "INSERT INTO pipeline.stages (tenant_id, id, pipeline_id, position, display_name, "
+      "probability_percent, forecast_category, kind) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+      {tenant, stage.id(), pipeline_id, absl::StrCat(position), stage.display_name(),
+       absl::StrCat(stage.probability_percent()), ForecastCategoryToText(stage.forecast_category()),
+       StageKindToText(stage.kind())});
 }
 
 }  // namespace
@@ -107,16 +108,16 @@ absl::Status PipelineStore::EnsureDefaultPipeline(Transaction& tx, const std::st
   return absl::OkStatus();
 }
 
-absl::StatusOr<v1::Pipeline> PipelineStore::LoadPipeline(Transaction& tx,
-                                                         const std::string& tenant,
+absl::StatusOr<v1::Pipeline> PipelineStore::LoadPipeline(Transaction& tx, const std::string& tenant,
                                                          const std::string& id, bool lock) {
-  ASSIGN_OR_RETURN(Result head,
-                   tx.Exec(absl::StrCat("SELECT id, display_name, is_default, version, ",
-                                        db::MicrosOf("create_time"), ", ",
-                                        db::MicrosOf("update_time"),
-                                        " FROM pipeline.pipelines WHERE tenant_id = $1 AND "
-                                        "id = $2::uuid", lock ? " FOR UPDATE" : ""),
-                           {tenant, id}));
+  ASSIGN_OR_RETURN(
+      Result head,
+      tx.Exec(absl::StrCat("SELECT id, display_name, is_default, version, ",
+                           db::MicrosOf("create_time"), ", ", db::MicrosOf("update_time"),
+                           " FROM pipeline.pipelines WHERE tenant_id = $1 AND "
+                           "id = $2::uuid",
+                           lock ? " FOR UPDATE" : ""),
+              {tenant, id}));
   if (head.rows() == 0) return absl::NotFoundError(absl::StrCat("pipelines/", id, " not found"));
   v1::Pipeline p;
   p.set_name(absl::StrCat(kPipelinePrefix, head.Text(0, 0)));
@@ -227,19 +228,19 @@ absl::StatusOr<v1::Pipeline> PipelineStore::UpdatePipeline(const std::string& te
         new_stage_ids[stage.display_name()] == stage.id()) {
       QueueInsertStage(tx, tenant, id, stage, i);
     } else {
-      tx.Queue("UPDATE pipeline.stages SET position = $3, display_name = $4, "
-               "probability_percent = $5, forecast_category = $6, kind = $7 "
-               "WHERE tenant_id = $1 AND id = $2::uuid",
-               {tenant, stage.id(), absl::StrCat(i), stage.display_name(),
-                absl::StrCat(stage.probability_percent()),
-                ForecastCategoryToText(stage.forecast_category()), StageKindToText(stage.kind())});
+      tx.Queue(
+          "UPDATE pipeline.stages SET position = $3, display_name = $4, "
+          "probability_percent = $5, forecast_category = $6, kind = $7 "
+          "WHERE tenant_id = $1 AND id = $2::uuid",
+          {tenant, stage.id(), absl::StrCat(i), stage.display_name(),
+           absl::StrCat(stage.probability_percent()),
+           ForecastCategoryToText(stage.forecast_category()), StageKindToText(stage.kind())});
     }
   }
   // Deals of removed stages move to their targets, each with history and an event.
   for (const auto& [removed, target_ref] : planned.second) {
-    const std::string target = target_ref.rfind("name:", 0) == 0
-                                   ? new_stage_ids[target_ref.substr(5)]
-                                   : target_ref;
+    const std::string target =
+        target_ref.rfind("name:", 0) == 0 ? new_stage_ids[target_ref.substr(5)] : target_ref;
     const v1::Stage* from = FindStage(current, removed);
     const v1::Stage* to = FindStage(next, target);
     if (from == nullptr || to == nullptr) {
@@ -247,13 +248,16 @@ absl::StatusOr<v1::Pipeline> PipelineStore::UpdatePipeline(const std::string& te
     }
     ASSIGN_OR_RETURN(
         Result moved,
-        tx.Exec(absl::StrCat("UPDATE pipeline.deals SET stage_id = $3::uuid, "
-                             "probability_percent = CASE WHEN probability_overridden THEN "
-                             "probability_percent ELSE $4 END, version = version + 1, "
-                             "update_time = ", db::TimeParam(5), " WHERE tenant_id = $1 AND "
-                             "stage_id = $2::uuid RETURNING ", DealColumns()),
-                {tenant, removed, target, absl::StrCat(to->probability_percent()),
-                 MicrosParam(now)}));
+        tx.Exec(
+            absl::StrCat("UPDATE pipeline.deals SET stage_id = $3::uuid, "
+                         "probability_percent = CASE WHEN probability_overridden THEN "
+                         "probability_percent ELSE $4 END, version = version + 1, "
+                         "update_time = ",
+                         db::TimeParam(5),
+                         " WHERE tenant_id = $1 AND "
+                         "stage_id = $2::uuid RETURNING ",
+                         DealColumns()),
+            {tenant, removed, target, absl::StrCat(to->probability_percent()), MicrosParam(now)}));
     for (int i = 0; i < moved.rows(); ++i) {
       RecordMove(tx, tenant, DealFromRow(moved, i), from, *to, actor, now);
     }
@@ -261,7 +265,9 @@ absl::StatusOr<v1::Pipeline> PipelineStore::UpdatePipeline(const std::string& te
              {tenant, removed});
   }
   tx.Queue(absl::StrCat("UPDATE pipeline.pipelines SET display_name = $3, version = version + 1, "
-                        "update_time = ", db::TimeParam(4), " WHERE tenant_id = $1 AND "
+                        "update_time = ",
+                        db::TimeParam(4),
+                        " WHERE tenant_id = $1 AND "
                         "id = $2::uuid"),
            {tenant, id, next.display_name(), MicrosParam(now)});
   ASSIGN_OR_RETURN(v1::Pipeline updated, LoadPipeline(tx, tenant, id, false));
@@ -273,8 +279,8 @@ absl::StatusOr<v1::Pipeline> PipelineStore::UpdatePipeline(const std::string& te
 }
 
 void PipelineStore::RecordMove(Transaction& tx, const std::string& tenant, const v1::Deal& deal,
-                               const v1::Stage* from, const v1::Stage& to,
-                               const std::string& actor, absl::Time when) {
+                               const v1::Stage* from, const v1::Stage& to, const std::string& actor,
+                               absl::Time when) {
   v1::DealMoved event;
   *event.mutable_deal() = deal;
   v1::StageChange* change = event.mutable_change();
@@ -287,7 +293,8 @@ void PipelineStore::RecordMove(Transaction& tx, const std::string& tenant, const
   event.set_to_kind(to.kind());
   tx.Queue(absl::StrCat("INSERT INTO pipeline.stage_history (tenant_id, id, deal_id, from_stage, "
                         "to_stage, actor, change_time) VALUES ($1, $2, $3::uuid, $4::uuid, "
-                        "$5::uuid, $6, ", db::TimeParam(7), ")"),
+                        "$5::uuid, $6, ",
+                        db::TimeParam(7), ")"),
            {tenant, ids::NewUuidV7(), deal.name().substr(kDealPrefix.size()),
             from != nullptr ? Param(from->id()) : Param(), to.id(), actor, MicrosParam(when)});
   outbox_.Append(tx, tenant, Draft(kDealType, deal.name(), actor, when, event));
@@ -322,8 +329,8 @@ absl::StatusOr<v1::Deal> PipelineStore::CreateDealIn(Transaction& tx, const std:
   }
   absl::StatusOr<v1::Pipeline> pipeline = LoadPipeline(tx, tenant, pid, false);
   if (pipeline.status().code() == absl::StatusCode::kNotFound) {
-    return absl::FailedPreconditionError(absl::StrCat("deal.pipeline: pipelines/", pid,
-                                                      " does not exist"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("deal.pipeline: pipelines/", pid, " does not exist"));
   }
   RETURN_IF_ERROR(pipeline.status());
   const v1::Stage* stage = nullptr;
@@ -352,10 +359,12 @@ absl::StatusOr<v1::Deal> PipelineStore::CreateDealIn(Transaction& tx, const std:
                   "pipeline_id, stage_id, probability_percent, probability_overridden, next_step, "
                   "lead_source, close_time, create_request_id, create_time, update_time) VALUES "
                   "($1, $2, $3, $4::uuid, $5::uuid, $6, $7, $8, $9, $10::date, $11::uuid, "
-                  "$12::uuid, $13, $14, $15, $16, CASE WHEN $17 THEN ", db::TimeParam(19),
-                  " END, $18, ", db::TimeParam(19), ", ", db::TimeParam(19), ") ON CONFLICT "
+                  "$12::uuid, $13, $14, $15, $16, CASE WHEN $17 THEN ",
+                  db::TimeParam(19), " END, $18, ", db::TimeParam(19), ", ", db::TimeParam(19),
+                  ") ON CONFLICT "
                   "(tenant_id, create_request_id) WHERE create_request_id IS NOT NULL DO NOTHING "
-                  "RETURNING ", DealColumns()),
+                  "RETURNING ",
+                  DealColumns()),
               {tenant, id, deal.display_name(), OptionalId(deal.contact(), "contacts/"),
                OptionalId(deal.company(), "companies/"), deal.owner(), creator,
                absl::StrCat(deal.amount().amount_minor()), deal.amount().currency_code(),
@@ -393,7 +402,8 @@ absl::StatusOr<v1::Deal> PipelineStore::SetLineItems(
   const v1::Deal current = DealFromRow(rows, 0);
   RETURN_IF_ERROR(check(current));
   std::vector<std::string> product_ids;
-  for (const auto& item : items) product_ids.push_back(item.product().substr(kProductPrefix.size()));
+  for (const auto& item : items)
+    product_ids.push_back(item.product().substr(kProductPrefix.size()));
   ASSIGN_OR_RETURN(auto products, products_.LoadProducts(tx, tenant, product_ids));
   __int128 total = 0;
   for (size_t i = 0; i < items.size(); ++i) {
@@ -415,13 +425,13 @@ absl::StatusOr<v1::Deal> PipelineStore::SetLineItems(
   }
   products_.QueueReplaceLineItems(tx, tenant, id, items);
   const absl::Time now = db::NowMicros();
-  ASSIGN_OR_RETURN(Result updated,
-                   tx.Exec(absl::StrCat("UPDATE pipeline.deals SET amount_minor = $3, version = "
-                                        "version + 1, update_time = ", db::TimeParam(4),
-                                        " WHERE tenant_id = $1 AND id = $2::uuid RETURNING ",
-                                        DealColumns()),
-                           {tenant, id, absl::StrCat(static_cast<int64_t>(total)),
-                            MicrosParam(now)}));
+  ASSIGN_OR_RETURN(
+      Result updated,
+      tx.Exec(absl::StrCat("UPDATE pipeline.deals SET amount_minor = $3, version = "
+                           "version + 1, update_time = ",
+                           db::TimeParam(4), " WHERE tenant_id = $1 AND id = $2::uuid RETURNING ",
+                           DealColumns()),
+              {tenant, id, absl::StrCat(static_cast<int64_t>(total)), MicrosParam(now)}));
   v1::Deal result = DealFromRow(updated, 0);
   for (auto& item : items) *result.add_line_items() = std::move(item);
   v1::DealUpdated event;
@@ -444,23 +454,21 @@ absl::StatusOr<v1::Deal> PipelineStore::GetDeal(const std::string& tenant, const
   return DealFromRow(r, 0);
 }
 
-absl::StatusOr<PageResult<v1::Deal>> PipelineStore::ListDeals(const std::string& tenant,
-                                                              const std::string& after_id,
-                                                              int64_t offset, int page_size,
-                                                              const api::SqlFilter& filter,
-                                                              const std::string& order_sql,
-                                                              absl::Time deadline) {
+absl::StatusOr<PageResult<v1::Deal>> PipelineStore::ListDeals(
+    const std::string& tenant, const std::string& after_id, int64_t offset, int page_size,
+    const api::SqlFilter& filter, const std::string& order_sql, absl::Time deadline) {
   Params params = {tenant, after_id.empty() ? Param() : Param(after_id),
                    absl::StrCat(page_size + 1)};
   params.insert(params.end(), filter.params.begin(), filter.params.end());
   ASSIGN_OR_RETURN(
-      Result r,
-      db::RunOnce(pool_, tenant,
-                  absl::StrCat("SELECT ", DealColumns(), " FROM pipeline.deals WHERE tenant_id = "
-                               "$1 AND delete_time IS NULL AND ($2::uuid IS NULL OR id > "
-                               "$2::uuid)", filter.where.empty() ? "" : " AND ", filter.where,
-                               " ORDER BY ", order_sql, " LIMIT $3 OFFSET ", offset),
-                  params, deadline));
+      Result r, db::RunOnce(pool_, tenant,
+                            absl::StrCat("SELECT ", DealColumns(),
+                                         " FROM pipeline.deals WHERE tenant_id = "
+                                         "$1 AND delete_time IS NULL AND ($2::uuid IS NULL OR id > "
+                                         "$2::uuid)",
+                                         filter.where.empty() ? "" : " AND ", filter.where,
+                                         " ORDER BY ", order_sql, " LIMIT $3 OFFSET ", offset),
+                            params, deadline));
   PageResult<v1::Deal> out;
   out.more = r.rows() > page_size;
   for (int i = 0; i < std::min(r.rows(), page_size); ++i) out.items.push_back(DealFromRow(r, i));
@@ -479,28 +487,28 @@ absl::StatusOr<v1::Deal> PipelineStore::UpdateDeal(
                                         {tenant, id}));
   if (rows.rows() == 0) return absl::NotFoundError(absl::StrCat("deals/", id, " not found"));
   const v1::Deal current = DealFromRow(rows, 0);
-  ASSIGN_OR_RETURN(v1::Pipeline pipeline,
-                   LoadPipeline(tx, tenant, current.pipeline().substr(kPipelinePrefix.size()),
-                                false));
+  ASSIGN_OR_RETURN(
+      v1::Pipeline pipeline,
+      LoadPipeline(tx, tenant, current.pipeline().substr(kPipelinePrefix.size()), false));
   ASSIGN_OR_RETURN(v1::Deal next, mutate(current, pipeline));
   const absl::Time now = db::NowMicros();
   ASSIGN_OR_RETURN(
       Result updated,
-      tx.Exec(absl::StrCat(
-                  "UPDATE pipeline.deals SET display_name = $3, contact_id = $4::uuid, "
-                  "company_id = $5::uuid, owner = $6, amount_minor = $7, currency_code = $8, "
-                  "expected_close_date = $9::date, probability_percent = $10, "
-                  "probability_overridden = $11, next_step = $12, lead_source = $13, "
-                  "contact_missing = false, version = version + 1, update_time = ",
-                  db::TimeParam(14), " WHERE tenant_id = $1 AND id = $2::uuid RETURNING ",
-                  DealColumns()),
-              {tenant, id, next.display_name(), OptionalId(next.contact(), "contacts/"),
-               OptionalId(next.company(), "companies/"), next.owner(),
-               absl::StrCat(next.amount().amount_minor()), next.amount().currency_code(),
-               next.expected_close_date().empty() ? Param() : Param(next.expected_close_date()),
-               absl::StrCat(next.probability_percent()),
-               next.probability_overridden() ? "true" : "false", next.next_step(),
-               next.lead_source(), MicrosParam(now)}));
+      tx.Exec(
+          absl::StrCat("UPDATE pipeline.deals SET display_name = $3, contact_id = $4::uuid, "
+                       "company_id = $5::uuid, owner = $6, amount_minor = $7, currency_code = $8, "
+                       "expected_close_date = $9::date, probability_percent = $10, "
+                       "probability_overridden = $11, next_step = $12, lead_source = $13, "
+                       "contact_missing = false, version = version + 1, update_time = ",
+                       db::TimeParam(14), " WHERE tenant_id = $1 AND id = $2::uuid RETURNING ",
+                       DealColumns()),
+          {tenant, id, next.display_name(), OptionalId(next.contact(), "contacts/"),
+           OptionalId(next.company(), "companies/"), next.owner(),
+           absl::StrCat(next.amount().amount_minor()), next.amount().currency_code(),
+           next.expected_close_date().empty() ? Param() : Param(next.expected_close_date()),
+           absl::StrCat(next.probability_percent()),
+           next.probability_overridden() ? "true" : "false", next.next_step(), next.lead_source(),
+           MicrosParam(now)}));
   v1::Deal result = DealFromRow(updated, 0);
   v1::DealUpdated event;
   *event.mutable_deal() = result;
@@ -535,8 +543,8 @@ absl::StatusOr<v1::Deal> PipelineStore::MoveDeal(
     const std::string& tenant, const std::string& id, const std::string& stage_id,
     const std::string& lost_reason, const std::map<std::string, std::string>& contract_numbers,
     const std::string& actor,
-    const std::function<absl::Status(const v1::Deal&, const v1::Stage& from,
-                                     const v1::Stage& to)>& check,
+    const std::function<absl::Status(const v1::Deal&, const v1::Stage& from, const v1::Stage& to)>&
+        check,
     absl::Time deadline) {
   ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(pool_, tenant, deadline));
   ASSIGN_OR_RETURN(Result rows, tx.Exec(absl::StrCat("SELECT ", DealColumns(),
@@ -546,9 +554,9 @@ absl::StatusOr<v1::Deal> PipelineStore::MoveDeal(
                                         {tenant, id}));
   if (rows.rows() == 0) return absl::NotFoundError(absl::StrCat("deals/", id, " not found"));
   const v1::Deal current = DealFromRow(rows, 0);
-  ASSIGN_OR_RETURN(v1::Pipeline pipeline,
-                   LoadPipeline(tx, tenant, current.pipeline().substr(kPipelinePrefix.size()),
-                                false));
+  ASSIGN_OR_RETURN(
+      v1::Pipeline pipeline,
+      LoadPipeline(tx, tenant, current.pipeline().substr(kPipelinePrefix.size()), false));
   const v1::Stage* from = FindStage(pipeline, current.stage());
   const v1::Stage* to = FindStage(pipeline, stage_id);
   if (from == nullptr) return absl::InternalError("the deal's stage is missing");
@@ -560,15 +568,16 @@ absl::StatusOr<v1::Deal> PipelineStore::MoveDeal(
   const absl::Time now = db::NowMicros();
   ASSIGN_OR_RETURN(
       Result moved,
-      tx.Exec(absl::StrCat(
-                  "UPDATE pipeline.deals SET stage_id = $3::uuid, probability_percent = CASE "
-                  "WHEN probability_overridden THEN probability_percent ELSE $4 END, "
-                  "lost_reason = $5, close_time = CASE WHEN $6 THEN ", db::TimeParam(7),
-                  " ELSE NULL END, version = version + 1, update_time = ", db::TimeParam(7),
-                  " WHERE tenant_id = $1 AND id = $2::uuid RETURNING ", DealColumns()),
-              {tenant, id, to->id(), absl::StrCat(to->probability_percent()),
-               to->kind() == v1::STAGE_KIND_LOST ? lost_reason : "",
-               to->kind() != v1::STAGE_KIND_OPEN ? "true" : "false", MicrosParam(now)}));
+      tx.Exec(
+          absl::StrCat("UPDATE pipeline.deals SET stage_id = $3::uuid, probability_percent = CASE "
+                       "WHEN probability_overridden THEN probability_percent ELSE $4 END, "
+                       "lost_reason = $5, close_time = CASE WHEN $6 THEN ",
+                       db::TimeParam(7),
+                       " ELSE NULL END, version = version + 1, update_time = ", db::TimeParam(7),
+                       " WHERE tenant_id = $1 AND id = $2::uuid RETURNING ", DealColumns()),
+          {tenant, id, to->id(), absl::StrCat(to->probability_percent()),
+           to->kind() == v1::STAGE_KIND_LOST ? lost_reason : "",
+           to->kind() != v1::STAGE_KIND_OPEN ? "true" : "false", MicrosParam(now)}));
   v1::Deal result = DealFromRow(moved, 0);
   RecordMove(tx, tenant, result, from, *to, actor, now);
   if (to->kind() == v1::STAGE_KIND_WON && from->kind() != v1::STAGE_KIND_WON) {
@@ -589,12 +598,16 @@ absl::Status PipelineStore::RepointContact(Transaction& tx, const std::string& t
   ASSIGN_OR_RETURN(
       Result rows,
       tx.Exec(absl::StrCat("UPDATE pipeline.deals SET contact_id = $3::uuid, version = version + "
-                           "1, update_time = ", db::TimeParam(4), " WHERE tenant_id = $1 AND "
-                           "contact_id = $2::uuid RETURNING ", DealColumns()),
+                           "1, update_time = ",
+                           db::TimeParam(4),
+                           " WHERE tenant_id = $1 AND "
+                           "contact_id = $2::uuid RETURNING ",
+                           DealColumns()),
               {tenant, loser.substr(9), winner.substr(9), MicrosParam(now)}));
-  tx.Queue("UPDATE pipeline.purchases SET contact_id = $3::uuid WHERE tenant_id = $1 AND "
-           "contact_id = $2::uuid",
-           {tenant, loser.substr(9), winner.substr(9)});
+  tx.Queue(
+      "UPDATE pipeline.purchases SET contact_id = $3::uuid WHERE tenant_id = $1 AND "
+      "contact_id = $2::uuid",
+      {tenant, loser.substr(9), winner.substr(9)});
   for (int i = 0; i < rows.rows(); ++i) {
     v1::DealUpdated event;
     *event.mutable_deal() = DealFromRow(rows, i);
@@ -610,7 +623,9 @@ absl::Status PipelineStore::FlagMissingContact(Transaction& tx, const std::strin
   ASSIGN_OR_RETURN(
       Result rows,
       tx.Exec(absl::StrCat("UPDATE pipeline.deals SET contact_missing = true, version = version "
-                           "+ 1, update_time = ", db::TimeParam(3), " WHERE tenant_id = $1 AND "
+                           "+ 1, update_time = ",
+                           db::TimeParam(3),
+                           " WHERE tenant_id = $1 AND "
                            "contact_id = $2::uuid AND NOT contact_missing RETURNING ",
                            DealColumns()),
               {tenant, contact.substr(9), MicrosParam(now)}));
@@ -636,11 +651,12 @@ absl::StatusOr<std::vector<v1::StageChange>> PipelineStore::ListStageHistory(
                                           "id = $2::uuid AND delete_time IS NULL",
                                           {tenant, id}));
   if (exists.rows() == 0) return absl::NotFoundError(absl::StrCat("deals/", id, " not found"));
-  const int history = tx.Queue(
-      absl::StrCat("SELECT coalesce(from_stage::text, ''), to_stage, actor, ",
-                   db::MicrosOf("change_time"), " FROM pipeline.stage_history WHERE tenant_id = "
-                   "$1 AND deal_id = $2::uuid ORDER BY change_time, id"),
-      {tenant, id});
+  const int history =
+      tx.Queue(absl::StrCat("SELECT coalesce(from_stage::text, ''), to_stage, actor, ",
+                            db::MicrosOf("change_time"),
+                            " FROM pipeline.stage_history WHERE tenant_id = "
+                            "$1 AND deal_id = $2::uuid ORDER BY change_time, id"),
+               {tenant, id});
   RETURN_IF_ERROR(tx.Commit());
   const Result& r = tx.ResultOf(history);
   std::vector<v1::StageChange> out;

@@ -72,8 +72,7 @@ class PipelineStore final {
   absl::StatusOr<PageResult<v1::Deal>> ListDeals(const std::string& tenant,
                                                  const std::string& after_id, int64_t offset,
                                                  int page_size, const api::SqlFilter& filter,
-                                                 const std::string& order_sql,
-                                                 absl::Time deadline);
+                                                 const std::string& order_sql, absl::Time deadline);
   absl::StatusOr<v1::Deal> UpdateDeal(
       const std::string& tenant, const std::string& id, const std::string& actor,
       const std::function<absl::StatusOr<v1::Deal>(const v1::Deal&, const v1::Pipeline&)>& mutate,

@@ -115,7 +115,8 @@ absl::StatusOr<v1::Product> ProductStore::CreateProduct(const std::string& tenan
   absl::StatusOr<Result> rows = tx.Exec(
       absl::StrCat("INSERT INTO pipeline.products (tenant_id, id, sku, display_name, "
                    "list_price_minor, currency_code, billing, term_months, complementary) VALUES "
-                   "($1, $2, $3, $4, $5, $6, $7, $8, $9::uuid[]) RETURNING ", kProductColumns),
+                   "($1, $2, $3, $4, $5, $6, $7, $8, $9::uuid[]) RETURNING ",
+                   kProductColumns),
       {tenant, ids::NewUuidV7(), product.sku(), product.display_name(),
        absl::StrCat(product.list_price().amount_minor()), product.list_price().currency_code(),
        BillingToText(product.billing()), absl::StrCat(product.term_months()),
@@ -160,7 +161,8 @@ absl::StatusOr<v1::Product> ProductStore::UpdateProduct(
       tx.Exec(absl::StrCat("UPDATE pipeline.products SET display_name = $3, list_price_minor = "
                            "$4, currency_code = $5, term_months = $6, complementary = "
                            "$7::uuid[], version = version + 1 WHERE tenant_id = $1 AND "
-                           "id = $2::uuid RETURNING ", kProductColumns),
+                           "id = $2::uuid RETURNING ",
+                           kProductColumns),
               {tenant, id, next.display_name(), absl::StrCat(next.list_price().amount_minor()),
                next.list_price().currency_code(), absl::StrCat(next.term_months()),
                db::ToArrayLiteral(complementary)}));
@@ -188,12 +190,13 @@ void ProductStore::QueueReplaceLineItems(Transaction& tx, const std::string& ten
   tx.Queue("DELETE FROM pipeline.line_items WHERE tenant_id = $1 AND deal_id = $2::uuid",
            {tenant, deal_id});
   for (size_t i = 0; i < items.size(); ++i) {
-    tx.Queue("INSERT INTO pipeline.line_items (tenant_id, deal_id, position, product_id, "
-             "quantity, unit_price_minor, currency_code) VALUES ($1, $2::uuid, $3, $4::uuid, $5, "
-             "$6, $7)",
-             {tenant, deal_id, absl::StrCat(i), items[i].product().substr(kProductPrefix.size()),
-              absl::StrCat(items[i].quantity()), absl::StrCat(items[i].unit_price().amount_minor()),
-              items[i].unit_price().currency_code()});
+    tx.Queue(
+        "INSERT INTO pipeline.line_items (tenant_id, deal_id, position, product_id, "
+        "quantity, unit_price_minor, currency_code) VALUES ($1, $2::uuid, $3, $4::uuid, $5, "
+        "$6, $7)",
+        {tenant, deal_id, absl::StrCat(i), items[i].product().substr(kProductPrefix.size()),
+         absl::StrCat(items[i].quantity()), absl::StrCat(items[i].unit_price().amount_minor()),
+         items[i].unit_price().currency_code()});
   }
 }
 
@@ -222,7 +225,8 @@ absl::StatusOr<std::vector<v1::Purchase>> ProductStore::RecordPurchases(
   const std::string deal_id = deal.name().substr(kDealPrefix.size());
   ASSIGN_OR_RETURN(std::vector<v1::LineItem> items, LoadLineItems(tx, tenant, deal_id));
   std::vector<std::string> product_ids;
-  for (const auto& item : items) product_ids.push_back(item.product().substr(kProductPrefix.size()));
+  for (const auto& item : items)
+    product_ids.push_back(item.product().substr(kProductPrefix.size()));
   ASSIGN_OR_RETURN(auto products, LoadProducts(tx, tenant, product_ids));
   const absl::CivilDay today = absl::ToCivilDay(now, absl::UTCTimeZone());
   std::vector<v1::Purchase> purchases;
@@ -252,9 +256,10 @@ absl::StatusOr<std::vector<v1::Purchase>> ProductStore::RecordPurchases(
                      "contract_number, billing, term_months, quantity, unit_price_minor, "
                      "currency_code, start_date, end_date, contact_id, company_id, owner) VALUES "
                      "($1, $2, $3::uuid, $4::uuid, $5, $6, $7, $8, $9, $10, $11::date, "
-                     "$12::date, $13::uuid, $14::uuid, $15) RETURNING ", kPurchaseColumns),
-        {tenant, ids::NewUuidV7(), deal_id, item.product().substr(kProductPrefix.size()),
-         contract, BillingToText(product.billing()), absl::StrCat(product.term_months()),
+                     "$12::date, $13::uuid, $14::uuid, $15) RETURNING ",
+                     kPurchaseColumns),
+        {tenant, ids::NewUuidV7(), deal_id, item.product().substr(kProductPrefix.size()), contract,
+         BillingToText(product.billing()), absl::StrCat(product.term_months()),
          absl::StrCat(item.quantity()), absl::StrCat(item.unit_price().amount_minor()),
          item.unit_price().currency_code(), absl::FormatCivilTime(today),
          end_date.empty() ? Param() : Param(end_date),
@@ -276,7 +281,8 @@ absl::StatusOr<std::vector<v1::Purchase>> ProductStore::ListPurchases(
   ASSIGN_OR_RETURN(Result r, db::RunOnce(pool_, tenant,
                                          absl::StrCat("SELECT ", kPurchaseColumns,
                                                       " FROM pipeline.purchases WHERE tenant_id "
-                                                      "= $1 AND ", parent_column,
+                                                      "= $1 AND ",
+                                                      parent_column,
                                                       " = $2::uuid ORDER BY start_date, id "
                                                       "LIMIT 1000"),
                                          {tenant, parent_id}, deadline));
@@ -286,35 +292,37 @@ absl::StatusOr<std::vector<v1::Purchase>> ProductStore::ListPurchases(
 }
 
 absl::StatusOr<std::vector<v1::CrossSellSuggestion>> ProductStore::SuggestCrossSell(
-    const std::string& tenant, const std::string& customer_column,
-    const std::string& customer_id, absl::Time deadline) {
+    const std::string& tenant, const std::string& customer_column, const std::string& customer_id,
+    absl::Time deadline) {
   // Complementary works both ways: a product that lists a bought one is suggested too.
   ASSIGN_OR_RETURN(
       Result r,
-      db::RunOnce(pool_, tenant,
-                  absl::StrCat(
-                      "WITH bought AS (SELECT DISTINCT pu.product_id, pr.display_name, "
-                      "min(pu.contract_number) AS contract FROM pipeline.purchases pu JOIN "
-                      "pipeline.products pr ON pr.tenant_id = pu.tenant_id AND pr.id = "
-                      "pu.product_id WHERE pu.tenant_id = $1 AND pu.", customer_column,
-                      " = $2::uuid GROUP BY pu.product_id, pr.display_name), "
-                      "pairs AS (SELECT b.display_name AS because, b.contract, c.id AS suggested "
-                      "FROM bought b JOIN pipeline.products p ON p.tenant_id = $1 AND p.id = "
-                      "b.product_id, unnest(p.complementary) AS c(id) UNION "
-                      "SELECT b.display_name, b.contract, p.id FROM bought b JOIN "
-                      "pipeline.products p ON p.tenant_id = $1 AND b.product_id = "
-                      "ANY(p.complementary)) "
-                      "SELECT DISTINCT ON (pr.id) ", kProductColumns,
-                      ", pairs.because, pairs.contract FROM pairs JOIN pipeline.products pr ON "
-                      "pr.tenant_id = $1 AND pr.id = pairs.suggested WHERE pairs.suggested NOT IN "
-                      "(SELECT product_id FROM bought) ORDER BY pr.id, pairs.because"),
-                  {tenant, customer_id}, deadline));
+      db::RunOnce(
+          pool_, tenant,
+          absl::StrCat("WITH bought AS (SELECT DISTINCT pu.product_id, pr.display_name, "
+                       "min(pu.contract_number) AS contract FROM pipeline.purchases pu JOIN "
+                       "pipeline.products pr ON pr.tenant_id = pu.tenant_id AND pr.id = "
+                       "pu.product_id WHERE pu.tenant_id = $1 AND pu.",
+                       customer_column,
+                       " = $2::uuid GROUP BY pu.product_id, pr.display_name), "
+                       "pairs AS (SELECT b.display_name AS because, b.contract, c.id AS suggested "
+                       "FROM bought b JOIN pipeline.products p ON p.tenant_id = $1 AND p.id = "
+                       "b.product_id, unnest(p.complementary) AS c(id) UNION "
+                       "SELECT b.display_name, b.contract, p.id FROM bought b JOIN "
+                       "pipeline.products p ON p.tenant_id = $1 AND b.product_id = "
+                       "ANY(p.complementary)) "
+                       "SELECT DISTINCT ON (pr.id) ",
+                       kProductColumns,
+                       ", pairs.because, pairs.contract FROM pairs JOIN pipeline.products pr ON "
+                       "pr.tenant_id = $1 AND pr.id = pairs.suggested WHERE pairs.suggested NOT IN "
+                       "(SELECT product_id FROM bought) ORDER BY pr.id, pairs.because"),
+          {tenant, customer_id}, deadline));
   std::vector<v1::CrossSellSuggestion> out;
   for (int i = 0; i < r.rows(); ++i) {
     v1::CrossSellSuggestion s;
     *s.mutable_product() = ProductFromRow(r, i);
-    s.set_reason(absl::StrCat("complements ", r.Text(i, 10), " (bought with contract ",
-                              r.Text(i, 11), ")"));
+    s.set_reason(
+        absl::StrCat("complements ", r.Text(i, 10), " (bought with contract ", r.Text(i, 11), ")"));
     out.push_back(std::move(s));
   }
   return out;
@@ -337,8 +345,9 @@ absl::StatusOr<std::vector<DuePurchase>> ProductStore::DuePurchases(int default_
   return out;
 }
 
-absl::StatusOr<std::optional<v1::Purchase>> ProductStore::LockForRenewal(
-    Transaction& tx, const std::string& tenant, const std::string& id) {
+absl::StatusOr<std::optional<v1::Purchase>> ProductStore::LockForRenewal(Transaction& tx,
+                                                                         const std::string& tenant,
+                                                                         const std::string& id) {
   ASSIGN_OR_RETURN(Result r, tx.Exec(absl::StrCat("SELECT ", kPurchaseColumns,
                                                   " FROM pipeline.purchases WHERE tenant_id = $1 "
                                                   "AND id = $2::uuid AND renewal_deal_id IS NULL "
@@ -350,9 +359,10 @@ absl::StatusOr<std::optional<v1::Purchase>> ProductStore::LockForRenewal(
 
 void ProductStore::QueueSetRenewal(Transaction& tx, const std::string& tenant,
                                    const std::string& id, const std::string& deal_id) {
-  tx.Queue("UPDATE pipeline.purchases SET renewal_deal_id = $3::uuid WHERE tenant_id = $1 AND "
-           "id = $2::uuid",
-           {tenant, id, deal_id});
+  tx.Queue(
+      "UPDATE pipeline.purchases SET renewal_deal_id = $3::uuid WHERE tenant_id = $1 AND "
+      "id = $2::uuid",
+      {tenant, id, deal_id});
 }
 
 }  // namespace crm::pipeline

@@ -42,8 +42,7 @@ class ProductStore final {
       db::Transaction& tx, const std::string& tenant, const std::vector<std::string>& ids);
   // Replaces a deal's line items within `tx` (the deal row is locked by the caller).
   void QueueReplaceLineItems(db::Transaction& tx, const std::string& tenant,
-                             const std::string& deal_id,
-                             const std::vector<v1::LineItem>& items);
+                             const std::string& deal_id, const std::vector<v1::LineItem>& items);
   absl::StatusOr<std::vector<v1::LineItem>> LoadLineItems(db::Transaction& tx,
                                                           const std::string& tenant,
                                                           const std::string& deal_id);
@@ -60,8 +59,8 @@ class ProductStore final {
                                                           const std::string& parent_id,
                                                           absl::Time deadline);
   absl::StatusOr<std::vector<v1::CrossSellSuggestion>> SuggestCrossSell(
-      const std::string& tenant, const std::string& customer_column,
-      const std::string& customer_id, absl::Time deadline);
+      const std::string& tenant, const std::string& customer_column, const std::string& customer_id,
+      absl::Time deadline);
 
   // Subscriptions due for a renewal (end date within their tenant's lead time, none created
   // yet), across tenants.

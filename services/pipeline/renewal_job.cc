@@ -46,9 +46,9 @@ void RenewalJob::Stop() {
 absl::StatusOr<int> RenewalJob::RunOnce() {
   int created = 0;
   for (;;) {
-    ASSIGN_OR_RETURN(std::vector<DuePurchase> due,
-                     products_.DuePurchases(options_.default_lead_days, 200,
-                                            absl::Now() + absl::Seconds(30)));
+    ASSIGN_OR_RETURN(
+        std::vector<DuePurchase> due,
+        products_.DuePurchases(options_.default_lead_days, 200, absl::Now() + absl::Seconds(30)));
     int this_batch = 0;
     for (const DuePurchase& purchase : due) {
       ASSIGN_OR_RETURN(bool renewed, Renew(purchase));

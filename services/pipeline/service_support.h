@@ -1,9 +1,9 @@
 // Helpers shared by the pipeline service's RPC handlers.
 #pragma once
 
-#include <string>
-
 #include <grpcpp/server_context.h>
+
+#include <string>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
@@ -13,9 +13,8 @@
 
 namespace crm::pipeline {
 
-
 inline absl::StatusOr<std::string> ParseId(const std::string& name, absl::string_view prefix,
-                                    absl::string_view field) {
+                                           absl::string_view field) {
   if (name.empty()) return api::InvalidField(field, "required");
   if (name.rfind(std::string(prefix), 0) != 0 ||
       !ids::IsCanonicalUuid(name.substr(prefix.size()))) {
@@ -41,9 +40,8 @@ inline absl::Status CheckEtag(const std::string& client, const std::string& curr
 
 inline std::string Authorization(const grpc::ServerContext& context) {
   auto it = context.client_metadata().find("authorization");
-  return it == context.client_metadata().end() ? "" : std::string(it->second.data(),
-                                                                   it->second.size());
+  return it == context.client_metadata().end() ? ""
+                                               : std::string(it->second.data(), it->second.size());
 }
-
 
 }  // namespace crm::pipeline

@@ -1,13 +1,13 @@
 // Commit -> Subscribe stream latency: subscribes to a service's events, creates contacts at a
 // steady rate, and measures from each event's occurred_time (stamped just before its commit) to
 // its arrival on the stream. Prints one `key=value` line.
+#include <grpcpp/grpcpp.h>
+
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <thread>
 #include <vector>
-
-#include <grpcpp/grpcpp.h>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"

@@ -5,6 +5,8 @@
 //
 // Methods: health (grpc.health.v1.Health/Check), create_contact (unique email per call),
 // get_contact (random reads of contacts the generator creates first), search_contacts.
+#include <grpcpp/grpcpp.h>
+
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
@@ -12,8 +14,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <grpcpp/grpcpp.h>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"

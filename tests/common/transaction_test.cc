@@ -1,14 +1,15 @@
 // The pipelined transaction and the pool against a real PostgreSQL: commit, rollback on
 // destruction and on error, tenant scoping, statement timeouts, prepared statements, pool limits.
-#include <thread>
+#include "common/db/transaction.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include "common/db/connection.h"
 #include "common/db/migrations.h"
 #include "common/db/pool.h"
-#include "common/db/transaction.h"
 #include "common/testing/pg_test_db.h"
 #include "common/testing/status_matchers.h"
 

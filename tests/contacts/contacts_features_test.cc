@@ -1,11 +1,11 @@
 // Contacts beyond CRUD against a real PostgreSQL: filters, the activity timeline, search, likely
 // duplicates and merging.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
 #include <atomic>
 #include <set>
 #include <thread>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
 
 #include "absl/strings/str_cat.h"
 #include "common/api/errors.h"
@@ -183,18 +183,18 @@ TEST_F(ContactsFeaturesTest, SearchFindsPartialMisspelledAndNonLatinNames) {
     v1::SearchContactsRequest request;
     request.set_query(query);
     v1::SearchContactsResponse response;
-    grpc::Status status = env_->stub().SearchContacts(AuthedContext(token_).get(), request,
-                                                      &response);
+    grpc::Status status =
+        env_->stub().SearchContacts(AuthedContext(token_).get(), request, &response);
     EXPECT_TRUE(status.ok()) << status.error_message();
     std::vector<std::string> names;
     for (const auto& r : response.results()) names.push_back(r.contact().family_name());
     return names;
   };
-  EXPECT_THAT(search("petrosian"), ElementsAre("Petrosyan"));        // misspelt
-  EXPECT_THAT(search("Petros"), ElementsAre("Petrosyan"));            // partial
-  EXPECT_THAT(search("Պետրոսյան"), ElementsAre("Պետրոսյան"));         // Armenian
-  EXPECT_THAT(search("պետրոս"), ElementsAre("Պետրոսյան"));            // partial, lower case
-  EXPECT_THAT(search("boris@other"), ElementsAre("Ivanov"));          // email
+  EXPECT_THAT(search("petrosian"), ElementsAre("Petrosyan"));  // misspelt
+  EXPECT_THAT(search("Petros"), ElementsAre("Petrosyan"));     // partial
+  EXPECT_THAT(search("Պետրոսյան"), ElementsAre("Պետրոսյան"));  // Armenian
+  EXPECT_THAT(search("պետրոս"), ElementsAre("Պետրոսյան"));     // partial, lower case
+  EXPECT_THAT(search("boris@other"), ElementsAre("Ivanov"));   // email
   EXPECT_TRUE(search("zzzzqqq").empty());
 
   v1::SearchContactsRequest empty;
@@ -223,7 +223,8 @@ TEST_F(ContactsFeaturesTest, LikelyDuplicatesAreScoredWithReasons) {
   ASSERT_TRUE(env_->stub().FindDuplicates(AuthedContext(token_).get(), request, &response).ok());
   ASSERT_GE(response.candidates_size(), 1);
   EXPECT_EQ(response.candidates(0).contact().name(), two.name());
-  EXPECT_THAT(response.candidates(0).reasons(), ::testing::Contains("same name at the same company"));
+  EXPECT_THAT(response.candidates(0).reasons(),
+              ::testing::Contains("same name at the same company"));
   for (const auto& c : response.candidates()) EXPECT_NE(c.contact().family_name(), "Ivanov");
 }
 
@@ -261,8 +262,7 @@ TEST_F(ContactsFeaturesTest, MergeMovesEverythingLeavesATombstoneAndIsIdempotent
   v1::ListActivitiesRequest timeline;
   timeline.set_parent(winner.name());
   v1::ListActivitiesResponse activities;
-  ASSERT_TRUE(
-      env_->stub().ListActivities(AuthedContext(token_).get(), timeline, &activities).ok());
+  ASSERT_TRUE(env_->stub().ListActivities(AuthedContext(token_).get(), timeline, &activities).ok());
   ASSERT_EQ(activities.activities_size(), 1);
   EXPECT_EQ(activities.activities(0).name(), call.name());
   v1::CreateContactRequest again;
@@ -303,8 +303,7 @@ TEST_F(ContactsFeaturesTest, ConcurrentMergesOfTheSamePairCannotCorruptData) {
     second.join();
     // Exactly one direction wins; the other finds its winner gone.
     EXPECT_NE(results[0].ok(), results[1].ok());
-    const std::vector<std::string> live =
-        ListNames(absl::StrCat("family_name = \"", round, "\""));
+    const std::vector<std::string> live = ListNames(absl::StrCat("family_name = \"", round, "\""));
     ASSERT_EQ(live.size(), 1u);
     // Both emails belong to the one live contact.
     v1::ListContactsRequest list;
@@ -375,9 +374,8 @@ TEST_F(ContactsFeaturesTest, SegmentCountMatchesMembersAndExportsCsvWithMessages
   preview.set_name(segment.name());
   preview.set_template_("Dear {{given_name}} {{family_name}}");
   v1::PreviewSegmentMessagesResponse previewed;
-  ASSERT_TRUE(env_->stub()
-                  .PreviewSegmentMessages(AuthedContext(token_).get(), preview, &previewed)
-                  .ok());
+  ASSERT_TRUE(
+      env_->stub().PreviewSegmentMessages(AuthedContext(token_).get(), preview, &previewed).ok());
   ASSERT_EQ(previewed.messages_size(), 7);
   EXPECT_EQ(previewed.messages(0).text(), "Dear Customer0 Doe");
   preview.set_template_("Dear {{nickname}}");

@@ -30,16 +30,17 @@ class ContactsImportTest : public ::testing::Test {
     settings.mutable_settings()->set_default_phone_region("AM");
     settings.mutable_update_mask()->add_paths("default_phone_region");
     v1::TenantSettings result;
-    ASSERT_TRUE(env_->stub()
-                    .UpdateTenantSettings(AuthedContext(MintToken(tenant_, "root", {"admin"})).get(),
-                                          settings, &result)
-                    .ok());
+    ASSERT_TRUE(
+        env_->stub()
+            .UpdateTenantSettings(AuthedContext(MintToken(tenant_, "root", {"admin"})).get(),
+                                  settings, &result)
+            .ok());
   }
 
   // Sends `csv` in chunks of `chunk` bytes.
-  grpc::Status Import(const std::string& user, const std::string& import_id,
-                      const std::string& csv, v1::ImportContactsResponse* response,
-                      size_t chunk = 7, const std::string& role = "rep") {
+  grpc::Status Import(const std::string& user, const std::string& import_id, const std::string& csv,
+                      v1::ImportContactsResponse* response, size_t chunk = 7,
+                      const std::string& role = "rep") {
     auto context = AuthedContext(MintToken(tenant_, user, {role}));
     auto writer = env_->stub().ImportContacts(context.get(), response);
     v1::ImportContactsRequest options;
@@ -58,10 +59,10 @@ class ContactsImportTest : public ::testing::Test {
     v1::ListContactsRequest request;
     request.set_page_size(1000);
     v1::ListContactsResponse response;
-    EXPECT_TRUE(env_->stub()
-                    .ListContacts(AuthedContext(MintToken(tenant_, "x", {"rep"})).get(), request,
-                                  &response)
-                    .ok());
+    EXPECT_TRUE(
+        env_->stub()
+            .ListContacts(AuthedContext(MintToken(tenant_, "x", {"rep"})).get(), request, &response)
+            .ok());
     return response.contacts_size();
   }
 
@@ -147,8 +148,7 @@ TEST_F(ContactsImportTest, ManyRowsAcrossBatchesWithDuplicatesInsideTheFile) {
   for (int i = 0; i < rows; ++i) {
     // Every tenth row repeats an earlier person with a differently cased email.
     const int person = i % 10 == 9 ? i - 9 : i;
-    csv += absl::StrCat(i % 10 == 9 ? "PERSON" : "person", person, "@example.com,,P", person,
-                        "\n");
+    csv += absl::StrCat(i % 10 == 9 ? "PERSON" : "person", person, "@example.com,,P", person, "\n");
   }
   v1::ImportContactsResponse report;
   ASSERT_TRUE(Import("rep1", "big", csv, &report, 4096).ok());

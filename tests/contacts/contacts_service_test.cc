@@ -1,11 +1,11 @@
 // The contacts service against a real PostgreSQL, over real gRPC: CRUD, dedup under concurrency,
 // pagination under inserts, etags, idempotency, roles and tenant isolation (API and RLS).
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
 #include <atomic>
 #include <set>
 #include <thread>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
 
 #include "common/api/errors.h"
 #include "common/db/connection.h"
@@ -105,9 +105,8 @@ TEST_F(ContactsServiceTest, CreateGetUpdateDeleteRoundTrip) {
   ASSERT_TRUE(env_->stub().DeleteContact(AuthedContext(token).get(), del, &empty).ok());
   EXPECT_EQ(Get(token, created.name(), &fetched).error_code(), grpc::StatusCode::NOT_FOUND);
   v1::ListContactsResponse list;
-  ASSERT_TRUE(env_->stub()
-                  .ListContacts(AuthedContext(token).get(), v1::ListContactsRequest(), &list)
-                  .ok());
+  ASSERT_TRUE(
+      env_->stub().ListContacts(AuthedContext(token).get(), v1::ListContactsRequest(), &list).ok());
   EXPECT_EQ(list.contacts_size(), 0);
 
   // The deleted contact's email is free again.
@@ -161,9 +160,8 @@ TEST_F(ContactsServiceTest, UnparsablePhoneNamesTheField) {
   EXPECT_EQ(bad.field_violations(0).field(), "contact.phones[1]");
   // Nothing was written.
   v1::ListContactsResponse list;
-  ASSERT_TRUE(env_->stub()
-                  .ListContacts(AuthedContext(token).get(), v1::ListContactsRequest(), &list)
-                  .ok());
+  ASSERT_TRUE(
+      env_->stub().ListContacts(AuthedContext(token).get(), v1::ListContactsRequest(), &list).ok());
   EXPECT_EQ(list.contacts_size(), 0);
 }
 
@@ -319,8 +317,8 @@ TEST_F(ContactsServiceTest, RowLevelSecurityBlocksAQueryThatForgetsTheTenantFilt
   ASSERT_TRUE(Create(a, Person("Secret", "rls@a.example"), &secret).ok());
 
   // No WHERE tenant_id: as tenant B the service role sees nothing of A.
-  auto tx = db::Transaction::Begin(env_->pool(), "some-other-tenant",
-                                   absl::Now() + absl::Seconds(5));
+  auto tx =
+      db::Transaction::Begin(env_->pool(), "some-other-tenant", absl::Now() + absl::Seconds(5));
   ASSERT_OK(tx);
   auto rows = tx->Exec("SELECT count(*) FROM contacts.contacts");
   ASSERT_OK(rows);

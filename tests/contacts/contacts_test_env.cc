@@ -36,8 +36,8 @@ std::unique_ptr<ContactsTestEnv> ContactsTestEnv::Start() {
   auth_options.hs256_secret = crm::testing::kTestJwtSecret;
   env->authenticator_ = *auth::Authenticator::Create(auth_options);
   env->notifier_ = std::make_unique<events::Notifier>(conninfo, events::OutboxChannel("contacts"));
-  env->outbox_ = std::make_unique<events::Outbox>("contacts", &env->server_->registry(),
-                                                  env->notifier_.get());
+  env->outbox_ =
+      std::make_unique<events::Outbox>("contacts", &env->server_->registry(), env->notifier_.get());
   env->store_ = std::make_unique<ContactsStore>(*env->pool_, *env->outbox_);
   ContactsServiceOptions options;
   options.default_settings.set_default_phone_region("US");

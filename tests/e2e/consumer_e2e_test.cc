@@ -1,12 +1,11 @@
 // The exactly-once consumer end to end: the real contacts binary produces events, a real consumer
 // process applies them; consumers are SIGKILLed mid-stream and replicas take over, and every
 // event still takes effect exactly once.
+#include <gtest/gtest.h>
 #include <signal.h>
 
 #include <atomic>
 #include <thread>
-
-#include <gtest/gtest.h>
 
 #include "absl/strings/str_cat.h"
 #include "common/db/connection.h"
@@ -29,11 +28,11 @@ class ConsumerE2eTest : public ::testing::Test {
     auto database = testing::TestDatabase::Create();
     ASSERT_TRUE(database.ok()) << database.status();
     database_ = std::make_unique<testing::TestDatabase>(*std::move(database));
-    auto source = testing::ServiceProcess::Start(
-        CRM_CONTACTS_BIN,
-        {"--db_url=" + database_->ConnInfo("contacts"),
-         std::string("--jwt_secret=") + testing::kTestJwtSecret},
-        absl::Seconds(30));
+    auto source =
+        testing::ServiceProcess::Start(CRM_CONTACTS_BIN,
+                                       {"--db_url=" + database_->ConnInfo("contacts"),
+                                        std::string("--jwt_secret=") + testing::kTestJwtSecret},
+                                       absl::Seconds(30));
     ASSERT_TRUE(source.ok()) << source.status();
     source_ = *std::move(source);
     stub_ = contacts::v1::ContactsService::NewStub(testing::LocalChannel(source_->grpc_port()));
@@ -67,9 +66,10 @@ class ConsumerE2eTest : public ::testing::Test {
     Effects effects;
     auto conn = db::Connection::Open(database_->ConnInfo("postgres"), absl::Seconds(5));
     if (!conn.ok()) return effects;
-    auto r = (*conn)->Exec(absl::StrCat(
-        "SELECT count(*), coalesce(max(applied_count), 0), count(DISTINCT applier) "
-        "FROM reporting.sink_effects WHERE ", where));
+    auto r = (*conn)->Exec(
+        absl::StrCat("SELECT count(*), coalesce(max(applied_count), 0), count(DISTINCT applier) "
+                     "FROM reporting.sink_effects WHERE ",
+                     where));
     if (!r.ok()) return effects;  // the sink has not created its table yet
     effects.count = r->Int(0, 0);
     effects.max_applied = r->Int(0, 1);
@@ -91,8 +91,8 @@ class ConsumerE2eTest : public ::testing::Test {
   std::string Leader() {
     auto conn = db::Connection::Open(database_->ConnInfo("postgres"), absl::Seconds(5));
     if (!conn.ok()) return "";
-    auto r = (*conn)->Exec(
-        "SELECT applier FROM reporting.sink_effects ORDER BY position DESC LIMIT 1");
+    auto r =
+        (*conn)->Exec("SELECT applier FROM reporting.sink_effects ORDER BY position DESC LIMIT 1");
     return r.ok() && r->rows() == 1 ? r->String(0, 0) : "";
   }
 

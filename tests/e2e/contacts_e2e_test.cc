@@ -1,10 +1,9 @@
 // End to end: the real contacts binary on a fresh database, driven over gRPC as a client would.
+#include <gmock/gmock.h>
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
-#include <grpcpp/grpcpp.h>
 
 #include "common/testing/grpc_testing.h"
 #include "common/testing/pg_test_db.h"
@@ -23,11 +22,11 @@ class ContactsE2eTest : public ::testing::Test {
     auto database = testing::TestDatabase::Create();
     ASSERT_TRUE(database.ok()) << database.status();
     database_ = std::make_unique<testing::TestDatabase>(*std::move(database));
-    auto process = testing::ServiceProcess::Start(
-        CRM_CONTACTS_BIN,
-        {"--db_url=" + database_->ConnInfo("contacts"),
-         std::string("--jwt_secret=") + testing::kTestJwtSecret},
-        absl::Seconds(30));
+    auto process =
+        testing::ServiceProcess::Start(CRM_CONTACTS_BIN,
+                                       {"--db_url=" + database_->ConnInfo("contacts"),
+                                        std::string("--jwt_secret=") + testing::kTestJwtSecret},
+                                       absl::Seconds(30));
     ASSERT_TRUE(process.ok()) << process.status();
     process_ = *std::move(process);
   }
@@ -67,9 +66,8 @@ TEST_F(ContactsE2eTest, ServesHealthCallsAndMetricsThenStopsCleanlyOnSigterm) {
   auto metrics = testing::HttpGet(process_->metrics_port(), "/metrics");
   ASSERT_TRUE(metrics.ok()) << metrics.status();
   EXPECT_THAT(*metrics, HasSubstr("grpc_server_handled_total{"));
-  EXPECT_THAT(*metrics,
-              MatchesRegex("(.|\n)*grpc_server_handled_total\\{[^}]*grpc_code=\"OK\"[^}]*"
-                           "grpc_method=\"CreateContact\"[^}]*\\} 1\n(.|\n)*"));
+  EXPECT_THAT(*metrics, MatchesRegex("(.|\n)*grpc_server_handled_total\\{[^}]*grpc_code=\"OK\"[^}]*"
+                                     "grpc_method=\"CreateContact\"[^}]*\\} 1\n(.|\n)*"));
   EXPECT_THAT(*metrics,
               MatchesRegex("(.|\n)*grpc_server_handled_total\\{[^}]*grpc_code=\"Unauthenticated\""
                            "[^}]*grpc_method=\"GetContact\"[^}]*\\} 1\n(.|\n)*"));

@@ -1,13 +1,13 @@
 // The event stream against a real PostgreSQL over real gRPC: out-of-order commits are never
 // skipped, concurrent writers are delivered exactly once in order, tenants see only their own
 // events, and retention answers OUT_OF_RANGE instead of losing events silently.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
 #include <atomic>
 #include <mutex>
 #include <set>
 #include <thread>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
 
 #include "common/auth/authenticator.h"
 #include "common/db/migrations.h"
@@ -108,8 +108,7 @@ class EventStreamTest : public ::testing::Test {
     server_->AddService(service_.get());
     server_->OnShutdown([this] { service_->Shutdown(); });
     ASSERT_OK(server_->Start());
-    stub_ = crm::common::v1::EventStream::NewStub(
-        crm::testing::LocalChannel(server_->grpc_port()));
+    stub_ = crm::common::v1::EventStream::NewStub(crm::testing::LocalChannel(server_->grpc_port()));
   }
 
   void TearDown() override {

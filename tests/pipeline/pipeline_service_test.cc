@@ -1,10 +1,12 @@
 // The pipeline service against a real PostgreSQL and a real contacts service (both in-process,
 // over gRPC): the default process, stage edits, deals, moves and their history, tenant isolation.
-#include <set>
-#include <thread>
+#include "services/pipeline/pipeline_service.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include <set>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "common/db/migrations.h"
@@ -14,7 +16,6 @@
 #include "common/testing/grpc_testing.h"
 #include "common/testing/status_matchers.h"
 #include "services/pipeline/contacts_follower.h"
-#include "services/pipeline/pipeline_service.h"
 #include "services/pipeline/renewal_job.h"
 #include "tests/contacts/contacts_test_env.h"
 
@@ -47,16 +48,15 @@ class PipelineServiceTest : public ::testing::Test {
     outbox_ = new events::Outbox("pipeline", &server_->registry(), notifier_);
     products_ = new ProductStore(*pool_, *outbox_);
     store_ = new PipelineStore(*pool_, *outbox_, *products_);
-    contacts_client_ =
-        new ContactsClient(crm::testing::LocalChannel(contacts_env_->grpc_port()));
+    contacts_client_ = new ContactsClient(crm::testing::LocalChannel(contacts_env_->grpc_port()));
     auth::AuthOptions auth_options;
     auth_options.hs256_secret = crm::testing::kTestJwtSecret;
     authenticator_ = auth::Authenticator::Create(auth_options)->release();
     service_ = new PipelineService(*store_, *products_, *contacts_client_, *authenticator_, {});
     server_->AddService(service_);
     ASSERT_OK(server_->Start());
-    stub_ = v1::PipelineService::NewStub(crm::testing::LocalChannel(server_->grpc_port()))
-                .release();
+    stub_ =
+        v1::PipelineService::NewStub(crm::testing::LocalChannel(server_->grpc_port())).release();
   }
   static void TearDownTestSuite() {
     server_->Shutdown();
@@ -80,8 +80,9 @@ class PipelineServiceTest : public ::testing::Test {
 
   v1::Pipeline DefaultPipeline(const std::string& token = "") {
     v1::ListPipelinesResponse response;
-    EXPECT_TRUE(stub_->ListPipelines(AuthedContext(token.empty() ? rep_ : token).get(),
-                                     v1::ListPipelinesRequest(), &response)
+    EXPECT_TRUE(stub_
+                    ->ListPipelines(AuthedContext(token.empty() ? rep_ : token).get(),
+                                    v1::ListPipelinesRequest(), &response)
                     .ok());
     return response.pipelines(0);
   }
@@ -91,8 +92,8 @@ class PipelineServiceTest : public ::testing::Test {
     request.mutable_contact()->set_given_name("Lead");
     request.mutable_contact()->add_emails(email);
     contacts::v1::Contact contact;
-    EXPECT_TRUE(contacts_env_->stub().CreateContact(AuthedContext(rep_).get(), request, &contact)
-                    .ok());
+    EXPECT_TRUE(
+        contacts_env_->stub().CreateContact(AuthedContext(rep_).get(), request, &contact).ok());
     return contact;
   }
 
@@ -157,10 +158,10 @@ TEST_F(PipelineServiceTest, ANewTenantGetsTheStandardSalesProcess) {
     percents.push_back(s.probability_percent());
     EXPECT_FALSE(s.id().empty());
   }
-  EXPECT_THAT(names, ElementsAre("Prospecting", "Qualification", "Needs Analysis",
-                                 "Value Proposition", "Id. Decision Makers",
-                                 "Perception Analysis", "Proposal/Price Quote",
-                                 "Negotiation/Review", "Closed Won", "Closed Lost"));
+  EXPECT_THAT(names,
+              ElementsAre("Prospecting", "Qualification", "Needs Analysis", "Value Proposition",
+                          "Id. Decision Makers", "Perception Analysis", "Proposal/Price Quote",
+                          "Negotiation/Review", "Closed Won", "Closed Lost"));
   EXPECT_THAT(percents, ElementsAre(10, 10, 20, 50, 60, 70, 75, 90, 100, 0));
   // Asking again (and concurrently elsewhere) never makes a second default.
   v1::ListPipelinesResponse again;
@@ -212,9 +213,9 @@ TEST_F(PipelineServiceTest, MovesAreRecordedInOrderAndGuarded) {
   EXPECT_FALSE(reopened.has_close_time());
   // Someone else's deal is not a rep's to move.
   v1::Deal theirs;
-  EXPECT_EQ(Move(MintToken(tenant_, "bob", {"rep"}), reopened, p.stages(6).id(), &theirs)
-                .error_code(),
-            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(
+      Move(MintToken(tenant_, "bob", {"rep"}), reopened, p.stages(6).id(), &theirs).error_code(),
+      grpc::StatusCode::PERMISSION_DENIED);
 
   v1::ListStageHistoryRequest request;
   request.set_name(deal.name());
@@ -271,8 +272,7 @@ TEST_F(PipelineServiceTest, AdminsEditStagesAndRemovingAStageMovesItsDeals) {
   v1::ListStageHistoryRequest history_request;
   history_request.set_name(deal.name());
   v1::ListStageHistoryResponse history;
-  ASSERT_TRUE(
-      stub_->ListStageHistory(AuthedContext(rep_).get(), history_request, &history).ok());
+  ASSERT_TRUE(stub_->ListStageHistory(AuthedContext(rep_).get(), history_request, &history).ok());
   EXPECT_EQ(history.changes(history.changes_size() - 1).from_stage(), qualification);
 
   // The last won stage cannot go.
@@ -475,8 +475,8 @@ TEST_F(PipelineProductsTest, RenewalsAreCreatedExactlyOnceAcrossReplicasAndResta
 TEST_F(PipelineProductsTest, CrossSellSuggestsComplementaryProductsNotYetBought) {
   const v1::Product addon =
       MakeProduct(*stub_, admin_, "ADDON-" + tenant_, v1::BILLING_TYPE_ONE_TIME, 900);
-  const v1::Product base = MakeProduct(*stub_, admin_, "BASE-" + tenant_,
-                                       v1::BILLING_TYPE_ONE_TIME, 5'000, {addon.name()});
+  const v1::Product base = MakeProduct(*stub_, admin_, "BASE-" + tenant_, v1::BILLING_TYPE_ONE_TIME,
+                                       5'000, {addon.name()});
   MakeProduct(*stub_, admin_, "OTHER-" + tenant_, v1::BILLING_TYPE_ONE_TIME, 100);
   contacts::v1::CreateCompanyRequest company_request;
   company_request.mutable_company()->set_display_name("Buyer " + tenant_);

@@ -60,10 +60,11 @@ int main(int argc, char** argv) {
   crm::events::EventConsumer consumer(
       options, pool,
       [&applier](crm::db::Transaction& tx, const crm::common::v1::Event& event) {
-        tx.Queue("INSERT INTO reporting.sink_effects (event_id, position, applier) "
-                 "VALUES ($1::uuid, $2, $3) ON CONFLICT (event_id) DO UPDATE "
-                 "SET applied_count = sink_effects.applied_count + 1",
-                 {event.event_id(), std::to_string(event.position()), applier});
+        tx.Queue(
+            "INSERT INTO reporting.sink_effects (event_id, position, applier) "
+            "VALUES ($1::uuid, $2, $3) ON CONFLICT (event_id) DO UPDATE "
+            "SET applied_count = sink_effects.applied_count + 1",
+            {event.event_id(), std::to_string(event.position()), applier});
         return absl::OkStatus();
       },
       nullptr);
