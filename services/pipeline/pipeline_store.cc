@@ -89,6 +89,17 @@ void QueueInsertStage(Transaction& tx, const std::string& tenant, const std::str
        StageKindToText(stage.kind())});
 }
 
+// The live deal, locked for the rest of the transaction; NOT_FOUND when missing or deleted.
+absl::StatusOr<Result> LockDeal(Transaction& tx, const std::string& tenant, const std::string& id) {
+  ASSIGN_OR_RETURN(Result rows, tx.Exec(absl::StrCat("SELECT ", DealColumns(),
+                                                     " FROM pipeline.deals WHERE tenant_id = $1 "
+                                                     "AND id = $2::uuid AND delete_time IS NULL "
+                                                     "FOR UPDATE"),
+                                        {tenant, id}));
+  if (rows.rows() == 0) return absl::NotFoundError(absl::StrCat("deals/", id, " not found"));
+  return rows;
+}
+
 }  // namespace
 
 absl::Status PipelineStore::EnsureDefaultPipeline(Transaction& tx, const std::string& tenant) {
@@ -393,12 +404,7 @@ absl::StatusOr<v1::Deal> PipelineStore::SetLineItems(
     const std::string& actor, const std::function<absl::Status(const v1::Deal&)>& check,
     absl::Time deadline) {
   ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(pool_, tenant, deadline));
-  ASSIGN_OR_RETURN(Result rows, tx.Exec(absl::StrCat("SELECT ", DealColumns(),
-                                                     " FROM pipeline.deals WHERE tenant_id = $1 "
-                                                     "AND id = $2::uuid AND delete_time IS NULL "
-                                                     "FOR UPDATE"),
-                                        {tenant, id}));
-  if (rows.rows() == 0) return absl::NotFoundError(absl::StrCat("deals/", id, " not found"));
+  ASSIGN_OR_RETURN(Result rows, LockDeal(tx, tenant, id));
   const v1::Deal current = DealFromRow(rows, 0);
   RETURN_IF_ERROR(check(current));
   std::vector<std::string> product_ids;
@@ -480,12 +486,7 @@ absl::StatusOr<v1::Deal> PipelineStore::UpdateDeal(
     const std::function<absl::StatusOr<v1::Deal>(const v1::Deal&, const v1::Pipeline&)>& mutate,
     absl::Time deadline) {
   ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(pool_, tenant, deadline));
-  ASSIGN_OR_RETURN(Result rows, tx.Exec(absl::StrCat("SELECT ", DealColumns(),
-                                                     " FROM pipeline.deals WHERE tenant_id = $1 "
-                                                     "AND id = $2::uuid AND delete_time IS NULL "
-                                                     "FOR UPDATE"),
-                                        {tenant, id}));
-  if (rows.rows() == 0) return absl::NotFoundError(absl::StrCat("deals/", id, " not found"));
+  ASSIGN_OR_RETURN(Result rows, LockDeal(tx, tenant, id));
   const v1::Deal current = DealFromRow(rows, 0);
   ASSIGN_OR_RETURN(
       v1::Pipeline pipeline,
@@ -522,12 +523,7 @@ absl::Status PipelineStore::DeleteDeal(const std::string& tenant, const std::str
                                        const std::function<absl::Status(const v1::Deal&)>& check,
                                        absl::Time deadline) {
   ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(pool_, tenant, deadline));
-  ASSIGN_OR_RETURN(Result rows, tx.Exec(absl::StrCat("SELECT ", DealColumns(),
-                                                     " FROM pipeline.deals WHERE tenant_id = $1 "
-                                                     "AND id = $2::uuid AND delete_time IS NULL "
-                                                     "FOR UPDATE"),
-                                        {tenant, id}));
-  if (rows.rows() == 0) return absl::NotFoundError(absl::StrCat("deals/", id, " not found"));
+  ASSIGN_OR_RETURN(Result rows, LockDeal(tx, tenant, id));
   RETURN_IF_ERROR(check(DealFromRow(rows, 0)));
   const absl::Time now = db::NowMicros();
   tx.Queue(absl::StrCat("UPDATE pipeline.deals SET delete_time = ", db::TimeParam(3),
@@ -547,12 +543,7 @@ absl::StatusOr<v1::Deal> PipelineStore::MoveDeal(
         check,
     absl::Time deadline) {
   ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(pool_, tenant, deadline));
-  ASSIGN_OR_RETURN(Result rows, tx.Exec(absl::StrCat("SELECT ", DealColumns(),
-                                                     " FROM pipeline.deals WHERE tenant_id = $1 "
-                                                     "AND id = $2::uuid AND delete_time IS NULL "
-                                                     "FOR UPDATE"),
-                                        {tenant, id}));
-  if (rows.rows() == 0) return absl::NotFoundError(absl::StrCat("deals/", id, " not found"));
+  ASSIGN_OR_RETURN(Result rows, LockDeal(tx, tenant, id));
   const v1::Deal current = DealFromRow(rows, 0);
   ASSIGN_OR_RETURN(
       v1::Pipeline pipeline,
