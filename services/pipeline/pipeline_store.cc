@@ -89,6 +89,18 @@ void QueueInsertStage(Transaction& tx, const std::string& tenant, const std::str
        StageKindToText(stage.kind())});
 }
 
+// Stages from rows of (id, display_name, probability_percent, forecast_category, kind).
+void AddStages(const Result& stages, v1::Pipeline& p) {
+  for (int i = 0; i < stages.rows(); ++i) {
+    v1::Stage* s = p.add_stages();
+    s->set_id(stages.String(i, 0));
+    s->set_display_name(stages.String(i, 1));
+    s->set_probability_percent(static_cast<int32_t>(stages.Int(i, 2)));
+    s->set_forecast_category(ForecastCategoryFromText(stages.Text(i, 3)));
+    s->set_kind(StageKindFromText(stages.Text(i, 4)));
+  }
+}
+
 // The live deal, locked for the rest of the transaction; NOT_FOUND when missing or deleted.
 absl::StatusOr<Result> LockDeal(Transaction& tx, const std::string& tenant, const std::string& id) {
   ASSIGN_OR_RETURN(Result rows, tx.Exec(absl::StrCat("SELECT ", DealColumns(),
@@ -142,14 +154,7 @@ absl::StatusOr<v1::Pipeline> PipelineStore::LoadPipeline(Transaction& tx, const 
                            "FROM pipeline.stages WHERE tenant_id = $1 AND pipeline_id = $2::uuid "
                            "ORDER BY position",
                            {tenant, id}));
-  for (int i = 0; i < stages.rows(); ++i) {
-    v1::Stage* s = p.add_stages();
-    s->set_id(stages.String(i, 0));
-    s->set_display_name(stages.String(i, 1));
-    s->set_probability_percent(static_cast<int32_t>(stages.Int(i, 2)));
-    s->set_forecast_category(ForecastCategoryFromText(stages.Text(i, 3)));
-    s->set_kind(StageKindFromText(stages.Text(i, 4)));
-  }
+  AddStages(stages, p);
   return p;
 }
 
@@ -543,11 +548,23 @@ absl::StatusOr<v1::Deal> PipelineStore::MoveDeal(
         check,
     absl::Time deadline) {
   ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(pool_, tenant, deadline));
-  ASSIGN_OR_RETURN(Result rows, LockDeal(tx, tenant, id));
-  const v1::Deal current = DealFromRow(rows, 0);
+  // The deal (locked) and its pipeline's stages in one round trip.
+  const int lock = tx.Queue(absl::StrCat("SELECT ", DealColumns(),
+                                         " FROM pipeline.deals WHERE tenant_id = $1 AND id = "
+                                         "$2::uuid AND delete_time IS NULL FOR UPDATE"),
+                            {tenant, id});
   ASSIGN_OR_RETURN(
-      v1::Pipeline pipeline,
-      LoadPipeline(tx, tenant, current.pipeline().substr(kPipelinePrefix.size()), false));
+      Result stage_rows,
+      tx.Exec("SELECT id, display_name, probability_percent, forecast_category, kind "
+              "FROM pipeline.stages WHERE tenant_id = $1 AND pipeline_id = (SELECT "
+              "pipeline_id FROM pipeline.deals WHERE tenant_id = $1 AND id = $2::uuid) "
+              "ORDER BY position",
+              {tenant, id}));
+  const Result& rows = tx.ResultOf(lock);
+  if (rows.rows() == 0) return absl::NotFoundError(absl::StrCat("deals/", id, " not found"));
+  const v1::Deal current = DealFromRow(rows, 0);
+  v1::Pipeline pipeline;
+  AddStages(stage_rows, pipeline);
   const v1::Stage* from = FindStage(pipeline, current.stage());
   const v1::Stage* to = FindStage(pipeline, stage_id);
   if (from == nullptr) return absl::InternalError("the deal's stage is missing");
@@ -557,19 +574,25 @@ absl::StatusOr<v1::Deal> PipelineStore::MoveDeal(
   RETURN_IF_ERROR(check(current, *from, *to));
   if (from->id() == to->id()) return current;  // already there: nothing to record
   const absl::Time now = db::NowMicros();
-  ASSIGN_OR_RETURN(
-      Result moved,
-      tx.Exec(
-          absl::StrCat("UPDATE pipeline.deals SET stage_id = $3::uuid, probability_percent = CASE "
-                       "WHEN probability_overridden THEN probability_percent ELSE $4 END, "
-                       "lost_reason = $5, close_time = CASE WHEN $6 THEN ",
-                       db::TimeParam(7),
-                       " ELSE NULL END, version = version + 1, update_time = ", db::TimeParam(7),
-                       " WHERE tenant_id = $1 AND id = $2::uuid RETURNING ", DealColumns()),
-          {tenant, id, to->id(), absl::StrCat(to->probability_percent()),
-           to->kind() == v1::STAGE_KIND_LOST ? lost_reason : "",
-           to->kind() != v1::STAGE_KIND_OPEN ? "true" : "false", MicrosParam(now)}));
-  v1::Deal result = DealFromRow(moved, 0);
+  // The moved deal is known without reading it back, so the update, its history, its event and
+  // the commit go out together.
+  v1::Deal result = current;
+  result.set_stage(to->id());
+  if (!result.probability_overridden()) result.set_probability_percent(to->probability_percent());
+  result.set_lost_reason(to->kind() == v1::STAGE_KIND_LOST ? lost_reason : "");
+  if (to->kind() != v1::STAGE_KIND_OPEN) {
+    db::SetTime(result.mutable_close_time(), now);
+  } else {
+    result.clear_close_time();
+  }
+  result.set_etag(db::NextEtag(current.etag()));
+  db::SetTime(result.mutable_update_time(), now);
+  tx.Queue(absl::StrCat("UPDATE pipeline.deals SET stage_id = $3::uuid, probability_percent = $4, "
+                        "lost_reason = $5, close_time = CASE WHEN $6 THEN ",
+                        db::TimeParam(7), " ELSE NULL END, version = version + 1, update_time = ",
+                        db::TimeParam(7), " WHERE tenant_id = $1 AND id = $2::uuid"),
+           {tenant, id, to->id(), absl::StrCat(result.probability_percent()), result.lost_reason(),
+            to->kind() != v1::STAGE_KIND_OPEN ? "true" : "false", MicrosParam(now)});
   RecordMove(tx, tenant, result, from, *to, actor, now);
   if (to->kind() == v1::STAGE_KIND_WON && from->kind() != v1::STAGE_KIND_WON) {
     ASSIGN_OR_RETURN(std::vector<v1::Purchase> purchases,
