@@ -30,6 +30,18 @@ struct EventDraft {
   const google::protobuf::Message* payload = nullptr;
 };
 
+// The draft of `payload` about aggregate `name` of `type`, by `actor` at `when`.
+inline EventDraft Draft(absl::string_view type, const std::string& name, const std::string& actor,
+                        absl::Time when, const google::protobuf::Message& payload) {
+  EventDraft draft;
+  draft.aggregate_type = std::string(type);
+  draft.aggregate_id = name;
+  draft.actor = actor;
+  draft.occurred = when;
+  draft.payload = &payload;
+  return draft;
+}
+
 class Outbox final {
  public:
   // `schema` is the service's own ("contacts"); metrics go to `registry` when not null; after

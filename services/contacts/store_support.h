@@ -133,16 +133,6 @@ inline v1::TenantSettings SettingsFromRow(const Result& r) {
   return s;
 }
 
-inline events::EventDraft Draft(absl::string_view type, const std::string& name,
-                                const std::string& actor, absl::Time when,
-                                const google::protobuf::Message& payload) {
-  events::EventDraft draft;
-  draft.aggregate_type = std::string(type);
-  draft.aggregate_id = name;
-  draft.actor = actor;
-  draft.occurred = when;
-  draft.payload = &payload;
-  return draft;
-}
+using events::Draft;
 
 }  // namespace crm::contacts

@@ -17,6 +17,7 @@ using db::Param;
 using db::Params;
 using db::Result;
 using db::Transaction;
+using events::Draft;
 
 constexpr char kPipelineType[] = "crm.pipeline.v1.Pipeline";
 constexpr char kDealType[] = "crm.pipeline.v1.Deal";
@@ -59,17 +60,6 @@ v1::Deal DealFromRow(const Result& r, int row) {
 Param OptionalId(const std::string& name, absl::string_view prefix) {
   if (name.empty()) return std::nullopt;
   return name.substr(prefix.size());
-}
-
-events::EventDraft Draft(absl::string_view type, const std::string& name, const std::string& actor,
-                         absl::Time when, const google::protobuf::Message& payload) {
-  events::EventDraft draft;
-  draft.aggregate_type = std::string(type);
-  draft.aggregate_id = name;
-  draft.actor = actor;
-  draft.occurred = when;
-  draft.payload = &payload;
-  return draft;
 }
 
 const v1::Stage* FindStage(const v1::Pipeline& p, absl::string_view id) {

@@ -94,12 +94,9 @@ void AppendChanged(events::Outbox& outbox, Transaction& tx, const std::string& t
                    const v1::Product& product, const std::string& actor) {
   v1::ProductChanged event;
   *event.mutable_product() = product;
-  events::EventDraft draft;
-  draft.aggregate_type = "crm.pipeline.v1.Product";
-  draft.aggregate_id = product.name();
-  draft.actor = actor;
-  draft.payload = &event;
-  outbox.Append(tx, tenant, draft);
+  outbox.Append(
+      tx, tenant,
+      events::Draft("crm.pipeline.v1.Product", product.name(), actor, absl::Now(), event));
 }
 
 }  // namespace
