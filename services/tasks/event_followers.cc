@@ -1,0 +1,115 @@
+#include "services/tasks/event_followers.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "absl/time/civil_time.h"
+#include "common/db/sql_helpers.h"
+#include "crm/contacts/v1/contacts_events.pb.h"
+#include "crm/pipeline/v1/pipeline_events.pb.h"
+
+namespace crm::tasks {
+namespace {
+
+std::string IdOf(absl::string_view name, absl::string_view prefix) {
+  absl::string_view id = name;
+  return absl::ConsumePrefix(&id, prefix) ? std::string(id) : std::string();
+}
+
+// "Anna Petrosyan", else the first email, else the phone: what a person calls the contact.
+std::string DisplayName(const crm::contacts::v1::Contact& c) {
+  std::string name = c.given_name();
+  if (!c.family_name().empty()) absl::StrAppend(&name, name.empty() ? "" : " ", c.family_name());
+  if (name.empty() && c.emails_size() > 0) name = c.emails(0);
+  if (name.empty() && c.phones_size() > 0) name = c.phones(0);
+  return name;
+}
+
+void KeepContactName(TaskStore& store, db::Transaction& tx, const std::string& tenant,
+                     const crm::contacts::v1::Contact& contact) {
+  store.QueueContactName(tx, tenant, IdOf(contact.name(), "contacts/"), DisplayName(contact),
+                         IdOf(contact.company(), "companies/"));
+}
+
+template <typename T>
+absl::Status Unpack(const crm::common::v1::Event& event, T& payload) {
+  if (event.payload().UnpackTo(&payload)) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat("bad payload for ", event.event_type()));
+}
+
+}  // namespace
+
+std::vector<std::string> ContactsEventTypes() {
+  return {"crm.contacts.v1.ContactCreated", "crm.contacts.v1.ContactUpdated",
+          "crm.contacts.v1.ContactsMerged", "crm.contacts.v1.CompanyCreated",
+          "crm.contacts.v1.CompanyUpdated"};
+}
+
+events::EventHandler ContactsEventHandler(TaskStore& store) {
+  namespace cv1 = crm::contacts::v1;
+  return [&store](db::Transaction& tx, const crm::common::v1::Event& event) -> absl::Status {
+    const std::string& type = event.event_type();
+    if (type == "crm.contacts.v1.ContactCreated") {
+      cv1::ContactCreated created;
+      if (absl::Status s = Unpack(event, created); !s.ok()) return s;
+      KeepContactName(store, tx, event.tenant(), created.contact());
+    } else if (type == "crm.contacts.v1.ContactUpdated") {
+      cv1::ContactUpdated updated;
+      if (absl::Status s = Unpack(event, updated); !s.ok()) return s;
+      KeepContactName(store, tx, event.tenant(), updated.contact());
+    } else if (type == "crm.contacts.v1.ContactsMerged") {
+      cv1::ContactsMerged merged;
+      if (absl::Status s = Unpack(event, merged); !s.ok()) return s;
+      store.QueueRepointContact(tx, event.tenant(), IdOf(merged.loser(), "contacts/"),
+                                IdOf(merged.winner(), "contacts/"));
+      if (merged.has_contact()) KeepContactName(store, tx, event.tenant(), merged.contact());
+    } else if (type == "crm.contacts.v1.CompanyCreated") {
+      cv1::CompanyCreated created;
+      if (absl::Status s = Unpack(event, created); !s.ok()) return s;
+      store.QueueCompanyName(tx, event.tenant(), IdOf(created.company().name(), "companies/"),
+                             created.company().display_name());
+    } else if (type == "crm.contacts.v1.CompanyUpdated") {
+      cv1::CompanyUpdated updated;
+      if (absl::Status s = Unpack(event, updated); !s.ok()) return s;
+      store.QueueCompanyName(tx, event.tenant(), IdOf(updated.company().name(), "companies/"),
+                             updated.company().display_name());
+    }
+    return absl::OkStatus();  // other events are not ours
+  };
+}
+
+std::vector<std::string> PipelineEventTypes() { return {"crm.pipeline.v1.RenewalCreated"}; }
+
+events::EventHandler PipelineEventHandler(TaskStore& store, RenewalTaskOptions options) {
+  return [&store, options](db::Transaction& tx,
+                           const crm::common::v1::Event& event) -> absl::Status {
+    if (event.event_type() != "crm.pipeline.v1.RenewalCreated") return absl::OkStatus();
+    crm::pipeline::v1::RenewalCreated renewal;
+    if (absl::Status s = Unpack(event, renewal); !s.ok()) return s;
+    const auto& deal = renewal.renewal_deal();
+    const auto& purchase = renewal.purchase();
+    v1::Task task;
+    task.set_title(absl::StrCat("Follow up: ", deal.display_name()));
+    task.set_description(absl::StrCat("Contract ", purchase.contract_number(), " ends on ",
+                                      purchase.end_date(), ". Talk to the customer about the ",
+                                      "renewal before then."));
+    task.set_assignee(deal.owner().empty() ? purchase.owner() : deal.owner());
+    task.set_contact(deal.contact());
+    task.set_company(deal.company());
+    task.set_deal(deal.name());
+    task.set_priority(v1::TASK_PRIORITY_HIGH);
+    task.set_status(v1::TASK_STATUS_OPEN);
+    task.set_time_zone("UTC");
+    task.set_origin(absl::StrCat("renewal of contract ", purchase.contract_number()));
+    // Due soon after the renewal appears, and never after the contract ends.
+    absl::Time due = db::NowMicros() + options.follow_up_after;
+    absl::CivilDay end;
+    if (absl::ParseCivilTime(purchase.end_date(), &end)) {
+      due = std::max(db::NowMicros(), std::min(due, absl::FromCivil(end, absl::UTCTimeZone())));
+    }
+    db::SetTime(task.mutable_due_time(), due);
+    db::SetTime(task.mutable_reminder_time(), due);
+    return store.CreateTaskFromEvent(tx, event.tenant(), task, purchase.name()).status();
+  };
+}
+
+}  // namespace crm::tasks

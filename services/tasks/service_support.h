@@ -1,0 +1,44 @@
+// Helpers shared by the tasks service's RPC handlers.
+#pragma once
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "common/api/errors.h"
+#include "common/auth/authenticator.h"
+#include "common/ids/uuid.h"
+#include "crm/tasks/v1/task.pb.h"
+
+namespace crm::tasks {
+
+// The id in "prefix{uuid}"; INVALID_ARGUMENT naming `field` otherwise.
+inline absl::StatusOr<std::string> ParseId(const std::string& name, absl::string_view prefix,
+                                           absl::string_view field) {
+  if (name.empty()) return api::InvalidField(field, "required");
+  if (name.rfind(std::string(prefix), 0) != 0 ||
+      !ids::IsCanonicalUuid(name.substr(prefix.size()))) {
+    return api::InvalidField(field, absl::StrCat("must look like ", prefix, "{uuid}"));
+  }
+  return name.substr(prefix.size());
+}
+
+// Reps change the tasks assigned to them or created by them; managers and admins all.
+inline absl::Status CheckCanChange(const auth::Principal& caller, const v1::Task& task) {
+  if (caller.CanChangeOwnedBy(task.assignee()) || task.creator() == caller.user) {
+    return absl::OkStatus();
+  }
+  return absl::PermissionDeniedError("reps change only tasks assigned to them or created by them");
+}
+
+inline absl::Status CheckEtag(const std::string& client, const std::string& current) {
+  if (client.empty() || client == current) return absl::OkStatus();
+  return absl::AbortedError("etag mismatch: the task changed since you read it; read it again");
+}
+
+inline absl::Status RequireAdmin(const auth::Principal& caller) {
+  if (caller.IsAdmin()) return absl::OkStatus();
+  return absl::PermissionDeniedError("only admins manage webhooks");
+}
+
+}  // namespace crm::tasks

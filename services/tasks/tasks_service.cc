@@ -1,0 +1,159 @@
+#include "services/tasks/tasks_service.h"
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "common/api/errors.h"
+#include "common/api/page_token.h"
+#include "common/base/status_macros.h"
+#include "common/server/server.h"
+#include "services/tasks/service_support.h"
+#include "services/tasks/task_filters.h"
+#include "services/tasks/task_rules.h"
+
+namespace crm::tasks {
+namespace {
+
+// Only what a client may write; output-only fields are ignored as AIP-203 asks.
+v1::Task WritableFields(const v1::Task& in) {
+  v1::Task t;
+  t.set_title(in.title());
+  t.set_description(in.description());
+  t.set_assignee(in.assignee());
+  t.set_contact(in.contact());
+  t.set_company(in.company());
+  t.set_deal(in.deal());
+  t.set_priority(in.priority());
+  t.set_status(in.status());
+  if (in.has_due_time()) *t.mutable_due_time() = in.due_time();
+  if (in.has_reminder_time()) *t.mutable_reminder_time() = in.reminder_time();
+  t.set_time_zone(in.time_zone());
+  return t;
+}
+
+}  // namespace
+
+TasksService::TasksService(TaskStore& tasks, NotificationStore& notifications,
+                           const events::Notifier& notifier,
+                           const auth::Authenticator& authenticator, TasksServiceOptions options)
+    : tasks_(tasks),
+      notifications_(notifications),
+      notifier_(notifier),
+      authenticator_(authenticator),
+      options_(options) {}
+
+grpc::Status TasksService::CreateTask(grpc::ServerContext* context,
+                                      const v1::CreateTaskRequest* request, v1::Task* response) {
+  auto run = [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(auth::Principal caller, authenticator_.Authenticate(*context));
+    v1::Task task = WritableFields(request->task());
+    if (task.assignee().empty()) task.set_assignee(caller.user);
+    RETURN_IF_ERROR(NormalizeTask(task));
+    if (!caller.CanChangeOwnedBy(task.assignee())) {
+      return absl::PermissionDeniedError("reps assign tasks to themselves only");
+    }
+    if (request->request_id().size() > 64) {
+      return api::InvalidField("request_id", "up to 64 characters");
+    }
+    ASSIGN_OR_RETURN(*response, tasks_.CreateTask(caller.tenant, task, caller.user,
+                                                  request->request_id(),
+                                                  server::DeadlineOf(*context)));
+    return absl::OkStatus();
+  };
+  return api::ToGrpcStatus(run());
+}
+
+grpc::Status TasksService::GetTask(grpc::ServerContext* context,
+                                   const v1::GetTaskRequest* request, v1::Task* response) {
+  auto run = [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(auth::Principal caller, authenticator_.Authenticate(*context));
+    ASSIGN_OR_RETURN(std::string id, ParseId(request->name(), kTaskPrefix, "name"));
+    ASSIGN_OR_RETURN(*response, tasks_.GetTask(caller.tenant, id, server::DeadlineOf(*context)));
+    return absl::OkStatus();
+  };
+  return api::ToGrpcStatus(run());
+}
+
+grpc::Status TasksService::ListTasks(grpc::ServerContext* context,
+                                     const v1::ListTasksRequest* request,
+                                     v1::ListTasksResponse* response) {
+  auto run = [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(auth::Principal caller, authenticator_.Authenticate(*context));
+    ASSIGN_OR_RETURN(int page_size, api::PageSize(request->page_size()));
+    // "me" and the time zone change what a filter means, so they are part of the fingerprint.
+    const std::string fingerprint = api::QueryFingerprint(
+        absl::StrCat("tasks\x1f", request->filter(), "\x1f", request->order_by(), "\x1f",
+                     request->time_zone(), "\x1f", caller.user));
+    ASSIGN_OR_RETURN(std::string order_sql, TaskOrderBy(request->order_by()));
+    const bool keyset = order_sql == "t.id";
+    // Creation order pages by id (stable under inserts); other orders page by offset.
+    std::string after;
+    int64_t offset = 0;
+    if (!request->page_token().empty()) {
+      ASSIGN_OR_RETURN(api::PageCursor cursor,
+                       api::DecodePageToken(request->page_token(), fingerprint));
+      if (keyset ? !ids::IsCanonicalUuid(cursor.last_key)
+                 : !absl::SimpleAtoi(cursor.last_key, &offset) || offset < 0 || offset > 100000) {
+        return api::InvalidField("page_token", "malformed page token");
+      }
+      if (keyset) after = cursor.last_key;
+    }
+    ASSIGN_OR_RETURN(api::FilterSchema schema, TaskFilterSchema(caller.user, request->time_zone()));
+    ASSIGN_OR_RETURN(api::SqlFilter filter, api::CompileFilter(request->filter(), schema, 4));
+    ASSIGN_OR_RETURN(TaskPage page, tasks_.ListTasks(caller.tenant, after, offset, page_size,
+                                                     filter, order_sql,
+                                                     server::DeadlineOf(*context)));
+    if (page.more && !page.items.empty()) {
+      response->set_next_page_token(
+          api::EncodePageToken({keyset ? page.items.back().name().substr(kTaskPrefix.size())
+                                       : absl::StrCat(offset + page_size),
+                                fingerprint}));
+    }
+    for (auto& task : page.items) *response->add_tasks() = std::move(task);
+    return absl::OkStatus();
+  };
+  return api::ToGrpcStatus(run());
+}
+
+grpc::Status TasksService::UpdateTask(grpc::ServerContext* context,
+                                      const v1::UpdateTaskRequest* request, v1::Task* response) {
+  auto run = [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(auth::Principal caller, authenticator_.Authenticate(*context));
+    ASSIGN_OR_RETURN(std::string id, ParseId(request->task().name(), kTaskPrefix, "task.name"));
+    auto mutate = [&](const v1::Task& current)
+        -> absl::StatusOr<std::pair<v1::Task, std::vector<std::string>>> {
+      RETURN_IF_ERROR(CheckEtag(request->task().etag(), current.etag()));
+      RETURN_IF_ERROR(CheckCanChange(caller, current));
+      v1::Task next = current;
+      ASSIGN_OR_RETURN(std::vector<std::string> changed,
+                       ApplyTaskMask(request->task(), request->update_mask(), next));
+      RETURN_IF_ERROR(NormalizeTask(next));
+      if (next.assignee() != current.assignee() && !caller.CanChangeOwnedBy(next.assignee())) {
+        return absl::PermissionDeniedError("reps assign tasks to themselves only");
+      }
+      return std::make_pair(std::move(next), std::move(changed));
+    };
+    ASSIGN_OR_RETURN(*response, tasks_.UpdateTask(caller.tenant, id, caller.user, mutate,
+                                                  server::DeadlineOf(*context)));
+    return absl::OkStatus();
+  };
+  return api::ToGrpcStatus(run());
+}
+
+grpc::Status TasksService::DeleteTask(grpc::ServerContext* context,
+                                      const v1::DeleteTaskRequest* request,
+                                      google::protobuf::Empty*) {
+  auto run = [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(auth::Principal caller, authenticator_.Authenticate(*context));
+    ASSIGN_OR_RETURN(std::string id, ParseId(request->name(), kTaskPrefix, "name"));
+    return tasks_.DeleteTask(
+        caller.tenant, id, caller.user,
+        [&](const v1::Task& current) -> absl::Status {
+          RETURN_IF_ERROR(CheckEtag(request->etag(), current.etag()));
+          return CheckCanChange(caller, current);
+        },
+        server::DeadlineOf(*context));
+  };
+  return api::ToGrpcStatus(run());
+}
+
+}  // namespace crm::tasks

@@ -1,0 +1,213 @@
+#include "services/tasks/webhook_dispatcher.h"
+
+#include <curl/curl.h>
+#include <prometheus/counter.h>
+#include <prometheus/registry.h>
+
+#include <mutex>
+
+#include "absl/strings/str_cat.h"
+#include "common/base/status_macros.h"
+#include "common/db/sql_helpers.h"
+#include "common/log/log.h"
+#include "services/tasks/webhook_signature.h"
+
+namespace crm::tasks {
+
+struct WebhookDispatcher::Transfer {
+  std::string tenant;
+  std::string delivery_id;
+  int attempt = 0;
+  std::string body;
+  std::string url;
+  absl::Time started;
+  curl_slist* headers = nullptr;
+  CURL* easy = nullptr;
+  char error[CURL_ERROR_SIZE] = {};
+};
+
+namespace {
+
+// Receivers' answers are not read, only their status.
+size_t DiscardBody(char*, size_t size, size_t count, void*) { return size * count; }
+
+}  // namespace
+
+WebhookDispatcher::WebhookDispatcher(db::Pool& pool, prometheus::Registry* registry,
+                                     WebhookDispatcherOptions options)
+    : pool_(pool), options_(options) {
+  static std::once_flag curl_initialised;
+  std::call_once(curl_initialised, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+  multi_ = curl_multi_init();
+  if (registry != nullptr) {
+    attempts_ = &prometheus::BuildCounter()
+                     .Name("crm_webhook_attempts_total")
+                     .Help("Webhook POST attempts by result (delivered, failed)")
+                     .Register(*registry);
+  }
+}
+
+WebhookDispatcher::~WebhookDispatcher() {
+  Stop();
+  curl_multi_cleanup(static_cast<CURLM*>(multi_));
+}
+
+void WebhookDispatcher::Start() { thread_ = std::thread([this] { Run(); }); }
+
+void WebhookDispatcher::Stop() {
+  stopping_ = true;
+  curl_multi_wakeup(static_cast<CURLM*>(multi_));
+  if (thread_.joinable()) thread_.join();
+  // Unfinished transfers stay leased and are retried when the lease ends.
+  for (auto& [easy, transfer] : in_flight_) {
+    curl_multi_remove_handle(static_cast<CURLM*>(multi_), transfer->easy);
+    curl_easy_cleanup(transfer->easy);
+    curl_slist_free_all(transfer->headers);
+  }
+  in_flight_.clear();
+}
+
+void WebhookDispatcher::Wake() {
+  woken_ = true;
+  curl_multi_wakeup(static_cast<CURLM*>(multi_));
+}
+
+void WebhookDispatcher::Run() {
+  auto* multi = static_cast<CURLM*>(multi_);
+  absl::Time next_claim = absl::InfinitePast();
+  while (!stopping_) {
+    const int free_slots = options_.max_in_flight - static_cast<int>(in_flight_.size());
+    if (free_slots > 0 && (woken_.exchange(false) || absl::Now() >= next_claim)) {
+      if (absl::Status claimed = ClaimAndStart(free_slots); !claimed.ok()) {
+        spdlog::warn("webhook dispatcher: {}", claimed.ToString());
+      }
+      next_claim = absl::Now() + (in_flight_.empty() ? options_.idle_poll : absl::Milliseconds(50));
+    }
+    int running = 0;
+    curl_multi_perform(multi, &running);
+    int queued = 0;
+    while (CURLMsg* message = curl_multi_info_read(multi, &queued)) {
+      if (message->msg != CURLMSG_DONE) continue;
+      auto it = in_flight_.find(message->easy_handle);
+      if (it == in_flight_.end()) continue;
+      long status = 0;
+      curl_easy_getinfo(message->easy_handle, CURLINFO_RESPONSE_CODE, &status);
+      std::string error;
+      if (message->data.result != CURLE_OK) {
+        error = it->second->error[0] != '\0' ? it->second->error
+                                            : curl_easy_strerror(message->data.result);
+      } else if (status < 200 || status > 299) {
+        error = absl::StrCat("HTTP ", status);
+      }
+      Finish(*it->second, message->data.result == CURLE_OK ? status : 0, error);
+      curl_multi_remove_handle(multi, it->second->easy);
+      curl_easy_cleanup(it->second->easy);
+      curl_slist_free_all(it->second->headers);
+      in_flight_.erase(it);
+    }
+    const absl::Duration wait =
+        std::max(absl::ZeroDuration(), std::min(next_claim - absl::Now(), options_.idle_poll));
+    curl_multi_poll(multi, nullptr, 0, static_cast<int>(absl::ToInt64Milliseconds(wait)) + 1,
+                    nullptr);
+  }
+}
+
+absl::Status WebhookDispatcher::ClaimAndStart(int limit) {
+  const absl::Duration lease = options_.timeout + absl::Seconds(30);
+  ASSIGN_OR_RETURN(db::Transaction tx,
+                   db::Transaction::BeginSystem(pool_, absl::Now() + absl::Seconds(10)));
+  ASSIGN_OR_RETURN(
+      db::Result claimed,
+      tx.Exec("WITH due AS (SELECT tenant_id, id FROM tasks.webhook_deliveries WHERE state = "
+              "'pending' AND next_attempt_time <= now() ORDER BY next_attempt_time LIMIT $1 FOR "
+              "UPDATE SKIP LOCKED) "
+              "UPDATE tasks.webhook_deliveries d SET attempts = d.attempts + 1, "
+              "next_attempt_time = now() + $2::bigint * interval '1 millisecond' "
+              "FROM due, tasks.webhooks w WHERE d.tenant_id = due.tenant_id AND d.id = due.id "
+              "AND w.tenant_id = d.tenant_id AND w.id = d.webhook_id "
+              "RETURNING d.tenant_id, d.id, d.attempts, d.body, w.url, w.secret",
+              {absl::StrCat(limit), absl::StrCat(absl::ToInt64Milliseconds(lease))}));
+  RETURN_IF_ERROR(tx.Commit());
+  auto* multi = static_cast<CURLM*>(multi_);
+  for (int i = 0; i < claimed.rows(); ++i) {
+    auto transfer = std::make_unique<Transfer>();
+    transfer->tenant = claimed.String(i, 0);
+    transfer->delivery_id = claimed.String(i, 1);
+    transfer->attempt = static_cast<int>(claimed.Int(i, 2));
+    transfer->body = claimed.String(i, 3);
+    transfer->url = claimed.String(i, 4);
+    transfer->started = absl::Now();
+    const std::string signature = WebhookSignature(
+        claimed.Text(i, 5), absl::ToUnixSeconds(transfer->started), transfer->body);
+    for (const std::string& header :
+         {std::string("Content-Type: application/json"),
+          absl::StrCat("X-CRM-Signature: ", signature),
+          absl::StrCat("X-CRM-Delivery: ", transfer->delivery_id),
+          absl::StrCat("X-CRM-Attempt: ", transfer->attempt),
+          std::string("X-CRM-Event: notification.created"), std::string("Expect:")}) {
+      transfer->headers = curl_slist_append(transfer->headers, header.c_str());
+    }
+    CURL* easy = curl_easy_init();
+    transfer->easy = easy;
+    curl_easy_setopt(easy, CURLOPT_URL, transfer->url.c_str());
+    curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(easy, CURLOPT_HTTPHEADER, transfer->headers);
+    curl_easy_setopt(easy, CURLOPT_POSTFIELDS, transfer->body.c_str());
+    curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE, static_cast<long>(transfer->body.size()));
+    curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS,
+                     static_cast<long>(absl::ToInt64Milliseconds(options_.timeout)));
+    curl_easy_setopt(easy, CURLOPT_USERAGENT, "crm-webhooks/1");
+    curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, DiscardBody);
+    curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, transfer->error);
+    curl_multi_add_handle(multi, easy);
+    in_flight_[easy] = std::move(transfer);
+  }
+  return absl::OkStatus();
+}
+
+void WebhookDispatcher::Finish(Transfer& transfer, long http_status, const std::string& error) {
+  const bool delivered = error.empty();
+  const absl::Time now = absl::Now();
+  std::string state = "succeeded";
+  absl::Duration backoff = absl::ZeroDuration();
+  if (!delivered) {
+    state = transfer.attempt >= options_.max_attempts ? "failed" : "pending";
+    backoff = std::min(options_.max_backoff,
+                       options_.initial_backoff * (int64_t{1} << std::min(transfer.attempt - 1, 30)));
+  }
+  if (attempts_ != nullptr) {
+    attempts_->Add({{"result", delivered ? "delivered" : "failed"}}).Increment();
+  }
+  auto record = [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(db::Transaction tx,
+                     db::Transaction::Begin(pool_, transfer.tenant, now + absl::Seconds(10)));
+    tx.Queue(absl::StrCat("INSERT INTO tasks.webhook_attempts (tenant_id, delivery_id, attempt, "
+                          "attempt_time, http_status, error, duration_ms) VALUES ($1, $2::uuid, "
+                          "$3, ",
+                          db::TimeParam(4),
+                          ", $5, $6, $7) ON CONFLICT (tenant_id, delivery_id, attempt) DO NOTHING"),
+             {transfer.tenant, transfer.delivery_id, absl::StrCat(transfer.attempt),
+              db::MicrosParam(transfer.started), absl::StrCat(http_status), error.substr(0, 500),
+              absl::StrCat(absl::ToInt64Milliseconds(now - transfer.started))});
+    // Fenced on the attempt: a replica whose lease ran out does not overwrite a newer attempt.
+    tx.Queue("UPDATE tasks.webhook_deliveries SET state = $3, next_attempt_time = now() + "
+             "$4::bigint * interval '1 millisecond' WHERE tenant_id = $1 AND id = $2::uuid AND "
+             "attempts = $5 AND state = 'pending'",
+             {transfer.tenant, transfer.delivery_id, state,
+              absl::StrCat(absl::ToInt64Milliseconds(backoff)), absl::StrCat(transfer.attempt)});
+    return tx.Commit();
+  };
+  if (absl::Status recorded = record(); !recorded.ok()) {
+    // The lease runs out and another attempt is made: at least once, never lost.
+    spdlog::warn("webhook delivery {}: recording attempt {} failed: {}", transfer.delivery_id,
+                 transfer.attempt, recorded.ToString());
+  }
+  if (!delivered) {
+    spdlog::info("webhook delivery {} attempt {} to {} failed: {}", transfer.delivery_id,
+                 transfer.attempt, transfer.url, error);
+  }
+}
+
+}  // namespace crm::tasks
