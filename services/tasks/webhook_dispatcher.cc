@@ -99,7 +99,9 @@ void WebhookDispatcher::Run() {
       } else if (status < 200 || status > 299) {
         error = absl::StrCat("HTTP ", status);
       }
-      Finish(*it->second, message->data.result == CURLE_OK ? status : 0, error);
+      // A retry due before the next poll is claimed on time.
+      next_claim = std::min(
+          next_claim, Finish(*it->second, message->data.result == CURLE_OK ? status : 0, error));
       curl_multi_remove_handle(multi, it->second->easy);
       curl_easy_cleanup(it->second->easy);
       curl_slist_free_all(it->second->headers);
@@ -167,7 +169,8 @@ absl::Status WebhookDispatcher::ClaimAndStart(int limit) {
   return absl::OkStatus();
 }
 
-void WebhookDispatcher::Finish(Transfer& transfer, long http_status, const std::string& error) {
+absl::Time WebhookDispatcher::Finish(Transfer& transfer, long http_status,
+                                     const std::string& error) {
   const bool delivered = error.empty();
   const absl::Time now = absl::Now();
   std::string state = "succeeded";
@@ -208,6 +211,7 @@ void WebhookDispatcher::Finish(Transfer& transfer, long http_status, const std::
     spdlog::info("webhook delivery {} attempt {} to {} failed: {}", transfer.delivery_id,
                  transfer.attempt, transfer.url, error);
   }
+  return state == "pending" ? now + backoff : absl::InfiniteFuture();
 }
 
 }  // namespace crm::tasks

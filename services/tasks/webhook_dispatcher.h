@@ -54,7 +54,9 @@ class WebhookDispatcher final {
   void Run();
   // Claims up to `limit` due deliveries and starts their transfers.
   absl::Status ClaimAndStart(int limit);
-  void Finish(Transfer& transfer, long http_status, const std::string& error);
+  // Records the attempt; returns when the delivery should be tried again (InfiniteFuture when
+  // it is done).
+  absl::Time Finish(Transfer& transfer, long http_status, const std::string& error);
 
   db::Pool& pool_;
   const WebhookDispatcherOptions options_;
