@@ -2,7 +2,7 @@
 # `make run`: embedded PostgreSQL + every service on loopback, until Ctrl-C.
 #   deploy/local/run.sh BUILD_DIR
 # Data lives in .run/ (git-ignored) and survives restarts. Ports can be overridden with
-# CONTACTS_PORT / CONTACTS_METRICS_PORT.
+# CONTACTS_PORT / CONTACTS_METRICS_PORT, PIPELINE_PORT / ..., TASKS_PORT / TASKS_METRICS_PORT.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BUILD=$(cd "${1:-$ROOT/build}" && pwd)
@@ -73,6 +73,9 @@ start_service() {
 start_service contacts "${CONTACTS_PORT:-50051}" "${CONTACTS_METRICS_PORT:-9461}"
 start_service pipeline "${PIPELINE_PORT:-50052}" "${PIPELINE_METRICS_PORT:-9462}" \
   --contacts_address="127.0.0.1:${CONTACTS_PORT:-50051}"
+start_service tasks "${TASKS_PORT:-50053}" "${TASKS_METRICS_PORT:-9463}" \
+  --contacts_address="127.0.0.1:${CONTACTS_PORT:-50051}" \
+  --pipeline_address="127.0.0.1:${PIPELINE_PORT:-50052}"
 
 cat <<INFO
 
@@ -81,12 +84,15 @@ CRM is running (logs in .run/*.log). Ctrl-C stops everything.
   PostgreSQL   127.0.0.1:$pg_port  (psql -h 127.0.0.1 -p $pg_port -U postgres crm)
   contacts     gRPC 127.0.0.1:${CONTACTS_PORT:-50051}   metrics http://127.0.0.1:${CONTACTS_METRICS_PORT:-9461}/metrics
   pipeline     gRPC 127.0.0.1:${PIPELINE_PORT:-50052}   metrics http://127.0.0.1:${PIPELINE_METRICS_PORT:-9462}/metrics
+  tasks        gRPC 127.0.0.1:${TASKS_PORT:-50053}   metrics http://127.0.0.1:${TASKS_METRICS_PORT:-9463}/metrics
 
 Try it:
   export CRM_JWT_SECRET=@$RUN/jwt.secret
   export CRM_TOKEN=\$($BUILD/services/crmctl/crmctl token --tenant acme --user alice --roles rep)
   $BUILD/services/crmctl/crmctl contacts create --given Anna --family Petrosyan --email anna@example.com
   $BUILD/services/crmctl/crmctl contacts list
+  $BUILD/services/crmctl/crmctl tasks create --title "Call Anna" --due +2h --remind +1h
+  $BUILD/services/crmctl/crmctl tasks list --mine
 INFO
 
 wait -n "${pids[@]}" || true

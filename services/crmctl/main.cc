@@ -1,4 +1,5 @@
-// crmctl: try the CRM from a terminal. Mint a local token, create, list and search contacts.
+// crmctl: try the CRM from a terminal. Mint a local token, create, list and search contacts,
+// move deals, plan tasks.
 //
 //   crmctl token --tenant acme --user alice --roles rep
 //   export CRM_TOKEN=$(crmctl token --tenant acme --user alice --roles rep)
@@ -14,10 +15,14 @@
 //   crmctl companies create --display_name Acme --domain acme.com
 //   crmctl companies list
 //   crmctl segments create --display_name Customers --filter 'lifecycle_stage = CUSTOMER'
-//   crmctl segments list | count NAME | export NAME --out customers.csv [--template 'Hi
-//   {{given_name}}'] crmctl pipelines list crmctl deals create --display_name "Acme" --amount_minor
-//   1000000 --currency AMD crmctl deals list [--filter 'closed = false'] | move deals/ID --stage ID
-//   | history deals/ID
+//   crmctl segments list | count NAME | export NAME --out customers.csv
+//       [--template 'Hi {{given_name}}']
+//   crmctl pipelines list
+//   crmctl deals create --display_name "Acme" --amount_minor 1000000 --currency AMD
+//   crmctl deals list [--filter 'closed = false'] | move deals/ID --stage ID | history deals/ID
+//   crmctl tasks create --title "Call Anna" --contact contacts/0190... --due +2h --remind +1h
+//   crmctl tasks list --mine [--time_zone Asia/Yerevan] | done tasks/ID
+//   crmctl notifications list | read notifications/ID
 #include <google/protobuf/util/json_util.h>
 #include <grpcpp/grpcpp.h>
 #include <unistd.h>
@@ -35,11 +40,22 @@
 #include "common/config/env_flags.h"
 #include "crm/contacts/v1/contacts_service.grpc.pb.h"
 #include "services/crmctl/pipeline_commands.h"
+#include "services/crmctl/task_commands.h"
 #include "services/crmctl/table.h"
 #include "services/crmctl/transfer_commands.h"
 
 ABSL_FLAG(std::string, contacts_addr, "127.0.0.1:50051", "contacts service host:port");
 ABSL_FLAG(std::string, pipeline_addr, "127.0.0.1:50052", "pipeline service host:port");
+ABSL_FLAG(std::string, tasks_addr, "127.0.0.1:50053", "tasks service host:port");
+ABSL_FLAG(std::string, title, "", "tasks create: what to do");
+ABSL_FLAG(std::string, description, "", "tasks create: details");
+ABSL_FLAG(std::string, assignee, "", "tasks create: user id (default: you)");
+ABSL_FLAG(std::string, deal, "", "tasks create: deals/ID");
+ABSL_FLAG(std::string, priority, "", "tasks create: low, normal, high or urgent");
+ABSL_FLAG(std::string, due, "", "tasks create: due time, +30m/+2h/+3d or RFC 3339");
+ABSL_FLAG(std::string, remind, "", "tasks create: reminder time, +30m/+2h/+3d or RFC 3339");
+ABSL_FLAG(bool, mine, false, "tasks list: only my open tasks");
+ABSL_FLAG(std::string, time_zone, "", "tasks: IANA time zone for due_today and display");
 ABSL_FLAG(std::string, stage, "", "deals move: target stage id (see `crmctl pipelines list`)");
 ABSL_FLAG(std::string, lost_reason, "", "deals move: why the deal was lost");
 ABSL_FLAG(bool, reopen, false, "deals move: reopen a closed deal");
@@ -88,6 +104,7 @@ constexpr char kUsage[] =
     "  contacts create|get|list|delete|search|import|log|timeline ...\n"
     "  segments create|list|count|export ...\n"
     "  pipelines list; deals create|list|move|history ...\n"
+    "  tasks create|list|done ...; notifications list|read ...\n"
     "  companies create|get|list ...\n"
     "Flags also come from the environment: CRM_TOKEN, CRM_CONTACTS_ADDR, CRM_JWT_SECRET.";
 
@@ -391,6 +408,29 @@ int main(int argc, char** argv) {
     options.filter = absl::GetFlag(FLAGS_filter);
     return command == "pipelines" ? crm::ctl::Pipelines(*pipeline, args, options)
                                   : crm::ctl::Deals(*pipeline, args, options);
+  }
+  if (command == "tasks" || command == "notifications") {
+    auto tasks = crm::tasks::v1::TasksService::NewStub(grpc::CreateChannel(
+        absl::GetFlag(FLAGS_tasks_addr), grpc::InsecureChannelCredentials()));
+    crm::ctl::TaskCommandOptions options;
+    options.token = absl::GetFlag(FLAGS_token);
+    options.json = absl::GetFlag(FLAGS_json);
+    options.colour = isatty(STDOUT_FILENO) == 1;
+    options.timeout_seconds = absl::GetFlag(FLAGS_timeout_seconds);
+    options.title = absl::GetFlag(FLAGS_title);
+    options.description = absl::GetFlag(FLAGS_description);
+    options.assignee = absl::GetFlag(FLAGS_assignee);
+    options.contact = absl::GetFlag(FLAGS_contact);
+    options.company = absl::GetFlag(FLAGS_company);
+    options.deal = absl::GetFlag(FLAGS_deal);
+    options.priority = absl::GetFlag(FLAGS_priority);
+    options.due = absl::GetFlag(FLAGS_due);
+    options.remind = absl::GetFlag(FLAGS_remind);
+    options.mine = absl::GetFlag(FLAGS_mine);
+    options.filter = absl::GetFlag(FLAGS_filter);
+    options.time_zone = absl::GetFlag(FLAGS_time_zone);
+    return command == "tasks" ? crm::ctl::Tasks(*tasks, args, options)
+                              : crm::ctl::Notifications(*tasks, args, options);
   }
   grpc::ChannelArguments channel_args;
   // Import reports list every row: allow large responses.

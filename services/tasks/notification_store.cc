@@ -85,16 +85,26 @@ absl::StatusOr<v1::Notification> NotificationStore::MarkRead(const std::string& 
 absl::StatusOr<std::vector<v1::Notification>> NotificationStore::CreatedSince(
     const std::string& tenant, const std::string& recipient, absl::Time since,
     absl::Time deadline) {
-  ASSIGN_OR_RETURN(
-      Result r, db::RunOnce(pool_, tenant,
-                            absl::StrCat("SELECT ", NotificationColumns(),
-                                         " FROM tasks.notifications WHERE tenant_id = $1 AND "
-                                         "recipient = $2 AND create_time >= ",
-                                         db::TimeParam(3), " ORDER BY create_time, id LIMIT 1000"),
-                            {tenant, recipient, db::MicrosParam(since)}, deadline));
+  constexpr int kPage = 1000;
   std::vector<v1::Notification> out;
-  for (int i = 0; i < r.rows(); ++i) out.push_back(NotificationFromRow(r, i));
-  return out;
+  // Keyset pages over (create_time, id): a busy recipient's window may hold many.
+  std::string after_micros = db::MicrosParam(since - absl::Microseconds(1));
+  std::string after_id = "00000000-0000-0000-0000-000000000000";
+  for (;;) {
+    ASSIGN_OR_RETURN(
+        Result r,
+        db::RunOnce(pool_, tenant,
+                    absl::StrCat("SELECT ", NotificationColumns(),
+                                 " FROM tasks.notifications WHERE tenant_id = $1 AND "
+                                 "recipient = $2 AND (create_time, id) > (",
+                                 db::TimeParam(3), ", $4::uuid) ORDER BY create_time, id LIMIT ",
+                                 kPage),
+                    {tenant, recipient, after_micros, after_id}, deadline));
+    for (int i = 0; i < r.rows(); ++i) out.push_back(NotificationFromRow(r, i));
+    if (r.rows() < kPage) return out;
+    after_micros = absl::StrCat(r.Int(r.rows() - 1, 7));
+    after_id = r.String(r.rows() - 1, 0);
+  }
 }
 
 absl::StatusOr<v1::Webhook> NotificationStore::CreateWebhook(const std::string& tenant,

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make bench`: each figure next to its baseline, measured in this one run on this machine.
 #   tests/bench/run.sh BUILD_DIR
-# Starts a durable PostgreSQL (fsync on) and the contacts service, then measures at the same
+# Starts a durable PostgreSQL (fsync on) and the services, then measures at the same
 # concurrency: Health/Check (the gRPC ceiling), GetContact, CreateContact, and pgbench running the
 # equivalent SQL transaction as the same database role. Prints the ratios.
 set -euo pipefail
@@ -16,7 +16,9 @@ dir=$(mktemp -d /tmp/crm-bench.XXXXXX)
 chmod 755 "$dir"
 pid=""
 pipeline_pid=""
+tasks_pid=""
 cleanup() {
+  [ -n "$tasks_pid" ] && kill -TERM "$tasks_pid" 2>/dev/null && wait "$tasks_pid" 2>/dev/null || true
   [ -n "$pipeline_pid" ] && kill -TERM "$pipeline_pid" 2>/dev/null && wait "$pipeline_pid" 2>/dev/null || true
   [ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
   "$PG" stop "$dir/pg" || true
@@ -102,12 +104,25 @@ events=$("$BUILD/tests/bench/event_latency" --target="127.0.0.1:$grpc_port" \
   --jwt_secret="$secret" --events=1000 --rate=200)
 echo "$events"
 
+# Reminders: 10,000 due within one minute, fired by the tasks service's scheduler and watched live.
+"$BUILD/services/tasks/tasks" --db_url="host=$sock port=$port dbname=crm user=tasks" \
+  --jwt_secret="$secret" --db_pool_size=$((CONCURRENCY * 2)) --ready_file="$dir/tasks.ready" \
+  --contacts_address= --pipeline_address= --log_level=warn >"$dir/tasks.log" 2>&1 &
+tasks_pid=$!
+for _ in $(seq 1 100); do [ -f "$dir/tasks.ready" ] && break; sleep 0.1; done
+tasks_port=$(sed -n 's/grpc_port=//p' "$dir/tasks.ready")
+reminders=$("$BUILD/tests/bench/reminder_delay" --target="127.0.0.1:$tasks_port" \
+  --jwt_secret="$secret" --reminders="${BENCH_REMINDERS:-10000}" --window_seconds=60) || true
+echo "$reminders"
+
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 echo
 echo "CreateContact / pgbench naive transaction: $(ratio "$(field qps "$create")" "$tps")x (target >= 1.0)"
 echo "GetContact / Health.Check:                 $(ratio "$(field qps "$get")" "$(field qps "$health")")x (target >= 0.5)"
 echo "MoveDeal / pgbench naive move:              $(ratio "$(field qps "$move")" "$move_tps")x"
 echo "Commit -> Subscribe stream p99:            $(field p99_ms "$events") ms (target <= 100 ms, at 200 creates/s)"
+echo "Reminder delay (fired) p50 / p99:          $(field fire_p50_ms "$reminders") / $(field fire_p99_ms "$reminders") ms ($(field fired "$reminders") fired, $(field duplicates "$reminders") twice; 10,000 due within a minute)"
+echo "Reminder delay (on the watch) p50 / p99:   $(field watch_p50_ms "$reminders") / $(field watch_p99_ms "$reminders") ms"
 
 if [ "${BENCH_SCALE:-1}" = 1 ]; then
   echo
