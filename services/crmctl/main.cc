@@ -40,8 +40,8 @@
 #include "common/config/env_flags.h"
 #include "crm/contacts/v1/contacts_service.grpc.pb.h"
 #include "services/crmctl/pipeline_commands.h"
-#include "services/crmctl/task_commands.h"
 #include "services/crmctl/table.h"
+#include "services/crmctl/task_commands.h"
 #include "services/crmctl/transfer_commands.h"
 
 ABSL_FLAG(std::string, contacts_addr, "127.0.0.1:50051", "contacts service host:port");
@@ -410,8 +410,8 @@ int main(int argc, char** argv) {
                                   : crm::ctl::Deals(*pipeline, args, options);
   }
   if (command == "tasks" || command == "notifications") {
-    auto tasks = crm::tasks::v1::TasksService::NewStub(grpc::CreateChannel(
-        absl::GetFlag(FLAGS_tasks_addr), grpc::InsecureChannelCredentials()));
+    auto tasks = crm::tasks::v1::TasksService::NewStub(
+        grpc::CreateChannel(absl::GetFlag(FLAGS_tasks_addr), grpc::InsecureChannelCredentials()));
     crm::ctl::TaskCommandOptions options;
     options.token = absl::GetFlag(FLAGS_token);
     options.json = absl::GetFlag(FLAGS_json);

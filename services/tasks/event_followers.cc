@@ -80,36 +80,36 @@ events::EventHandler ContactsEventHandler(TaskStore& store) {
 std::vector<std::string> PipelineEventTypes() { return {"crm.pipeline.v1.RenewalCreated"}; }
 
 events::EventHandler PipelineEventHandler(TaskStore& store, RenewalTaskOptions options) {
-  return [&store, options](db::Transaction& tx,
-                           const crm::common::v1::Event& event) -> absl::Status {
-    if (event.event_type() != "crm.pipeline.v1.RenewalCreated") return absl::OkStatus();
-    crm::pipeline::v1::RenewalCreated renewal;
-    if (absl::Status s = Unpack(event, renewal); !s.ok()) return s;
-    const auto& deal = renewal.renewal_deal();
-    const auto& purchase = renewal.purchase();
-    v1::Task task;
-    task.set_title(absl::StrCat("Follow up: ", deal.display_name()));
-    task.set_description(absl::StrCat("Contract ", purchase.contract_number(), " ends on ",
-                                      purchase.end_date(), ". Talk to the customer about the ",
-                                      "renewal before then."));
-    task.set_assignee(deal.owner().empty() ? purchase.owner() : deal.owner());
-    task.set_contact(deal.contact());
-    task.set_company(deal.company());
-    task.set_deal(deal.name());
-    task.set_priority(v1::TASK_PRIORITY_HIGH);
-    task.set_status(v1::TASK_STATUS_OPEN);
-    task.set_time_zone("UTC");
-    task.set_origin(absl::StrCat("renewal of contract ", purchase.contract_number()));
-    // Due soon after the renewal appears, and never after the contract ends.
-    absl::Time due = db::NowMicros() + options.follow_up_after;
-    absl::CivilDay end;
-    if (absl::ParseCivilTime(purchase.end_date(), &end)) {
-      due = std::max(db::NowMicros(), std::min(due, absl::FromCivil(end, absl::UTCTimeZone())));
-    }
-    db::SetTime(task.mutable_due_time(), due);
-    db::SetTime(task.mutable_reminder_time(), due);
-    return store.CreateTaskFromEvent(tx, event.tenant(), task, purchase.name()).status();
-  };
+  return
+      [&store, options](db::Transaction& tx, const crm::common::v1::Event& event) -> absl::Status {
+        if (event.event_type() != "crm.pipeline.v1.RenewalCreated") return absl::OkStatus();
+        crm::pipeline::v1::RenewalCreated renewal;
+        if (absl::Status s = Unpack(event, renewal); !s.ok()) return s;
+        const auto& deal = renewal.renewal_deal();
+        const auto& purchase = renewal.purchase();
+        v1::Task task;
+        task.set_title(absl::StrCat("Follow up: ", deal.display_name()));
+        task.set_description(absl::StrCat("Contract ", purchase.contract_number(), " ends on ",
+                                          purchase.end_date(), ". Talk to the customer about the ",
+                                          "renewal before then."));
+        task.set_assignee(deal.owner().empty() ? purchase.owner() : deal.owner());
+        task.set_contact(deal.contact());
+        task.set_company(deal.company());
+        task.set_deal(deal.name());
+        task.set_priority(v1::TASK_PRIORITY_HIGH);
+        task.set_status(v1::TASK_STATUS_OPEN);
+        task.set_time_zone("UTC");
+        task.set_origin(absl::StrCat("renewal of contract ", purchase.contract_number()));
+        // Due soon after the renewal appears, and never after the contract ends.
+        absl::Time due = db::NowMicros() + options.follow_up_after;
+        absl::CivilDay end;
+        if (absl::ParseCivilTime(purchase.end_date(), &end)) {
+          due = std::max(db::NowMicros(), std::min(due, absl::FromCivil(end, absl::UTCTimeZone())));
+        }
+        db::SetTime(task.mutable_due_time(), due);
+        db::SetTime(task.mutable_reminder_time(), due);
+        return store.CreateTaskFromEvent(tx, event.tenant(), task, purchase.name()).status();
+      };
 }
 
 }  // namespace crm::tasks

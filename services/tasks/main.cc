@@ -84,8 +84,9 @@ struct TasksParts final : crm::server::ServiceParts {
         notifications(c.pool),
         service(store, notifications, notifier, c.authenticator),
         webhooks(c.pool, &c.server.registry(), DispatcherOptions()),
-        scheduler(c.pool, c.outbox, &notifier, [this] { webhooks.Wake(); }, &c.server.registry(),
-                  SchedulerOptions()) {
+        scheduler(
+            c.pool, c.outbox, &notifier, [this] { webhooks.Wake(); }, &c.server.registry(),
+            SchedulerOptions()) {
     const std::string& secret = c.auth_options.hs256_secret;
     if (!absl::GetFlag(FLAGS_contacts_address).empty()) {
       followers.push_back(std::make_unique<crm::events::EventConsumer>(

@@ -16,9 +16,9 @@ using db::Result;
 using db::Transaction;
 
 const std::string& NotificationColumns() {
-  static const auto* columns = new std::string(absl::StrCat(
-      "id, recipient, task_id, title, body, ", db::MicrosOf("due_time"), ", late, ",
-      db::MicrosOf("create_time"), ", ", db::MicrosOf("read_time")));
+  static const auto* columns = new std::string(
+      absl::StrCat("id, recipient, task_id, title, body, ", db::MicrosOf("due_time"), ", late, ",
+                   db::MicrosOf("create_time"), ", ", db::MicrosOf("read_time")));
   return *columns;
 }
 
@@ -44,20 +44,22 @@ v1::DeliveryState StateFromText(absl::string_view text) {
 
 }  // namespace
 
-absl::StatusOr<Page<v1::Notification>> NotificationStore::List(
-    const std::string& tenant, const std::string& recipient, bool unread_only,
-    const std::string& before_id, int page_size, absl::Time deadline) {
+absl::StatusOr<Page<v1::Notification>> NotificationStore::List(const std::string& tenant,
+                                                               const std::string& recipient,
+                                                               bool unread_only,
+                                                               const std::string& before_id,
+                                                               int page_size, absl::Time deadline) {
   ASSIGN_OR_RETURN(
       Result r,
-      db::RunOnce(pool_, tenant,
-                  absl::StrCat("SELECT ", NotificationColumns(),
-                               " FROM tasks.notifications WHERE tenant_id = $1 AND recipient = $2 "
-                               "AND ($3::uuid IS NULL OR id < $3::uuid)",
-                               unread_only ? " AND read_time IS NULL" : "",
-                               " ORDER BY id DESC LIMIT $4"),
-                  {tenant, recipient, before_id.empty() ? Param() : Param(before_id),
-                   absl::StrCat(page_size + 1)},
-                  deadline));
+      db::RunOnce(
+          pool_, tenant,
+          absl::StrCat("SELECT ", NotificationColumns(),
+                       " FROM tasks.notifications WHERE tenant_id = $1 AND recipient = $2 "
+                       "AND ($3::uuid IS NULL OR id < $3::uuid)",
+                       unread_only ? " AND read_time IS NULL" : "", " ORDER BY id DESC LIMIT $4"),
+          {tenant, recipient, before_id.empty() ? Param() : Param(before_id),
+           absl::StrCat(page_size + 1)},
+          deadline));
   Page<v1::Notification> page;
   page.more = r.rows() > page_size;
   for (int i = 0; i < std::min(r.rows(), page_size); ++i) {
@@ -91,15 +93,14 @@ absl::StatusOr<std::vector<v1::Notification>> NotificationStore::CreatedSince(
   std::string after_micros = db::MicrosParam(since - absl::Microseconds(1));
   std::string after_id = "00000000-0000-0000-0000-000000000000";
   for (;;) {
-    ASSIGN_OR_RETURN(
-        Result r,
-        db::RunOnce(pool_, tenant,
-                    absl::StrCat("SELECT ", NotificationColumns(),
-                                 " FROM tasks.notifications WHERE tenant_id = $1 AND "
-                                 "recipient = $2 AND (create_time, id) > (",
-                                 db::TimeParam(3), ", $4::uuid) ORDER BY create_time, id LIMIT ",
-                                 kPage),
-                    {tenant, recipient, after_micros, after_id}, deadline));
+    ASSIGN_OR_RETURN(Result r,
+                     db::RunOnce(pool_, tenant,
+                                 absl::StrCat("SELECT ", NotificationColumns(),
+                                              " FROM tasks.notifications WHERE tenant_id = $1 AND "
+                                              "recipient = $2 AND (create_time, id) > (",
+                                              db::TimeParam(3),
+                                              ", $4::uuid) ORDER BY create_time, id LIMIT ", kPage),
+                                 {tenant, recipient, after_micros, after_id}, deadline));
     for (int i = 0; i < r.rows(); ++i) out.push_back(NotificationFromRow(r, i));
     if (r.rows() < kPage) return out;
     after_micros = absl::StrCat(r.Int(r.rows() - 1, 7));
@@ -131,11 +132,12 @@ absl::StatusOr<v1::Webhook> NotificationStore::CreateWebhook(const std::string& 
 absl::StatusOr<std::vector<v1::Webhook>> NotificationStore::ListWebhooks(const std::string& tenant,
                                                                          absl::Time deadline) {
   ASSIGN_OR_RETURN(
-      Result r, db::RunOnce(pool_, tenant,
-                            absl::StrCat("SELECT id, url, description, ", db::MicrosOf("create_time"),
-                                         " FROM tasks.webhooks WHERE tenant_id = $1 AND "
-                                         "delete_time IS NULL ORDER BY id"),
-                            {tenant}, deadline));
+      Result r,
+      db::RunOnce(pool_, tenant,
+                  absl::StrCat("SELECT id, url, description, ", db::MicrosOf("create_time"),
+                               " FROM tasks.webhooks WHERE tenant_id = $1 AND "
+                               "delete_time IS NULL ORDER BY id"),
+                  {tenant}, deadline));
   std::vector<v1::Webhook> out;
   for (int i = 0; i < r.rows(); ++i) {
     v1::Webhook& w = out.emplace_back();
@@ -155,9 +157,10 @@ absl::Status NotificationStore::DeleteWebhook(const std::string& tenant, const s
                                      "RETURNING id",
                                      {tenant, id}));
   if (r.rows() == 0) return absl::NotFoundError(absl::StrCat("webhooks/", id, " not found"));
-  tx.Queue("UPDATE tasks.webhook_deliveries SET state = 'failed' WHERE tenant_id = $1 AND "
-           "webhook_id = $2::uuid AND state = 'pending'",
-           {tenant, id});
+  tx.Queue(
+      "UPDATE tasks.webhook_deliveries SET state = 'failed' WHERE tenant_id = $1 AND "
+      "webhook_id = $2::uuid AND state = 'pending'",
+      {tenant, id});
   return tx.Commit();
 }
 

@@ -28,22 +28,19 @@ class NotificationStore final {
                                               const std::string& before_id, int page_size,
                                               absl::Time deadline);
   // NOT_FOUND unless the notification is the recipient's. Marking twice keeps the first time.
-  absl::StatusOr<v1::Notification> MarkRead(const std::string& tenant,
-                                            const std::string& recipient, const std::string& id,
-                                            absl::Time deadline);
+  absl::StatusOr<v1::Notification> MarkRead(const std::string& tenant, const std::string& recipient,
+                                            const std::string& id, absl::Time deadline);
   // The recipient's notifications created at or after `since`, oldest first.
   absl::StatusOr<std::vector<v1::Notification>> CreatedSince(const std::string& tenant,
                                                              const std::string& recipient,
-                                                             absl::Time since,
-                                                             absl::Time deadline);
+                                                             absl::Time since, absl::Time deadline);
 
   absl::StatusOr<v1::Webhook> CreateWebhook(const std::string& tenant, const v1::Webhook& webhook,
                                             absl::Time deadline);
   absl::StatusOr<std::vector<v1::Webhook>> ListWebhooks(const std::string& tenant,
                                                         absl::Time deadline);
   // Also gives up the webhook's pending deliveries.
-  absl::Status DeleteWebhook(const std::string& tenant, const std::string& id,
-                             absl::Time deadline);
+  absl::Status DeleteWebhook(const std::string& tenant, const std::string& id, absl::Time deadline);
   // Newest first, before `before_id` when set, each with its attempts.
   absl::StatusOr<Page<v1::WebhookDelivery>> ListDeliveries(const std::string& tenant,
                                                            const std::string& webhook_id,

@@ -68,9 +68,9 @@ ReminderScheduler::ReminderScheduler(db::Pool& pool, events::Outbox& outbox,
                   .Name("crm_reminder_delay_seconds")
                   .Help("Time from a reminder's due moment to its notification's commit")
                   .Register(*registry)
-                  .Add({}, prometheus::Histogram::BucketBoundaries{
-                               0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60,
-                               300, 3600});
+                  .Add({}, prometheus::Histogram::BucketBoundaries{0.005, 0.01, 0.025, 0.05, 0.1,
+                                                                   0.25, 0.5, 1, 2.5, 5, 10, 30, 60,
+                                                                   300, 3600});
     fired_ = &prometheus::BuildCounter()
                   .Name("crm_reminders_fired_total")
                   .Help("Reminders fired, by whether they fired late (after a minute)")
@@ -80,7 +80,9 @@ ReminderScheduler::ReminderScheduler(db::Pool& pool, events::Outbox& outbox,
 
 ReminderScheduler::~ReminderScheduler() { Stop(); }
 
-void ReminderScheduler::Start() { thread_ = std::thread([this] { Run(); }); }
+void ReminderScheduler::Start() {
+  thread_ = std::thread([this] { Run(); });
+}
 
 void ReminderScheduler::Stop() {
   {
@@ -192,7 +194,8 @@ absl::StatusOr<int> ReminderScheduler::FireBatch() {
     fired_->Add({{"late", "false"}}).Increment(static_cast<double>(due.rows() - late));
     if (late > 0) fired_->Add({{"late", "true"}}).Increment(late);
   }
-  if (late > 0) spdlog::warn("fired {} reminders late (their time passed while no replica ran)", late);
+  if (late > 0)
+    spdlog::warn("fired {} reminders late (their time passed while no replica ran)", late);
   if (notifications_ != nullptr) notifications_->Announce();
   if (deliveries_queued_) deliveries_queued_();
   return due.rows();

@@ -102,7 +102,8 @@ absl::Status NormalizeTask(v1::Task& task) {
   if (task.description().size() > 10000) {
     return api::InvalidField("task.description", "up to 10,000 characters");
   }
-  if (task.assignee().size() > 128) return api::InvalidField("task.assignee", "up to 128 characters");
+  if (task.assignee().size() > 128)
+    return api::InvalidField("task.assignee", "up to 128 characters");
   if (!task.contact().empty() && !IsResource(task.contact(), "contacts/")) {
     return api::InvalidField("task.contact", "must look like contacts/{uuid}");
   }

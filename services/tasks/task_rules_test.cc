@@ -97,8 +97,8 @@ TEST(TaskRulesTest, ReminderArmedFollowsStatusAndTime) {
 TEST(TaskFiltersTest, MeAndEnumsAndZones) {
   auto schema = TaskFilterSchema("alice", "Asia/Yerevan");
   ASSERT_OK(schema.status());
-  auto filter = api::CompileFilter("assignee = \"me\" AND status = OPEN AND overdue = true",
-                                   *schema, 4);
+  auto filter =
+      api::CompileFilter("assignee = \"me\" AND status = OPEN AND overdue = true", *schema, 4);
   ASSERT_OK(filter.status());
   EXPECT_THAT(filter->params, ElementsAre("alice", "open", "true"));
   EXPECT_THAT(api::CompileFilter("status = SLEEPING", *schema, 4).status(),

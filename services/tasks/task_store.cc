@@ -105,8 +105,8 @@ absl::StatusOr<LoadedTask> Load(Transaction& tx, const std::string& tenant, cons
 Params TaskColumns(const v1::Task& t, bool armed, absl::Time now) {
   const bool done = t.status() == v1::TASK_STATUS_DONE;
   Param complete = std::nullopt;
-  if (done) complete = t.has_complete_time() ? *OptionalMicros(true, t.complete_time())
-                                             : MicrosParam(now);
+  if (done)
+    complete = t.has_complete_time() ? *OptionalMicros(true, t.complete_time()) : MicrosParam(now);
   return {t.title(),
           t.description(),
           t.assignee(),
@@ -145,8 +145,7 @@ void TaskStore::Armed(Transaction& tx, const v1::Task& task, bool armed) {
 
 absl::StatusOr<v1::Task> TaskStore::CreateTask(const std::string& tenant, const v1::Task& task,
                                                const std::string& actor,
-                                               const std::string& request_id,
-                                               absl::Time deadline) {
+                                               const std::string& request_id, absl::Time deadline) {
   const std::string id = ids::NewUuidV7();
   const absl::Time now = db::NowMicros();
   const bool armed = IsActive(task.status()) && task.has_reminder_time();
@@ -220,15 +219,14 @@ absl::StatusOr<TaskPage> TaskStore::ListTasks(const std::string& tenant,
   Params params = {tenant, after_id.empty() ? Param() : Param(after_id),
                    absl::StrCat(page_size + 1)};
   params.insert(params.end(), filter.params.begin(), filter.params.end());
-  ASSIGN_OR_RETURN(
-      Result r,
-      db::RunOnce(pool_, tenant,
-                  absl::StrCat(TaskSelect(),
-                               "WHERE t.tenant_id = $1 AND t.delete_time IS NULL AND "
-                               "($2::uuid IS NULL OR t.id > $2::uuid)",
-                               filter.where.empty() ? "" : " AND ", filter.where, " ORDER BY ",
-                               order_sql, " LIMIT $3 OFFSET ", offset),
-                  params, deadline));
+  ASSIGN_OR_RETURN(Result r,
+                   db::RunOnce(pool_, tenant,
+                               absl::StrCat(TaskSelect(),
+                                            "WHERE t.tenant_id = $1 AND t.delete_time IS NULL AND "
+                                            "($2::uuid IS NULL OR t.id > $2::uuid)",
+                                            filter.where.empty() ? "" : " AND ", filter.where,
+                                            " ORDER BY ", order_sql, " LIMIT $3 OFFSET ", offset),
+                               params, deadline));
   TaskPage page;
   page.more = r.rows() > page_size;
   for (int i = 0; i < std::min(r.rows(), page_size); ++i) page.items.push_back(TaskFromRow(r, i));
@@ -236,8 +234,8 @@ absl::StatusOr<TaskPage> TaskStore::ListTasks(const std::string& tenant,
 }
 
 absl::StatusOr<v1::Task> TaskStore::UpdateTask(const std::string& tenant, const std::string& id,
-                                               const std::string& actor,
-                                               const TaskMutation& mutate, absl::Time deadline) {
+                                               const std::string& actor, const TaskMutation& mutate,
+                                               absl::Time deadline) {
   ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(pool_, tenant, deadline));
   ASSIGN_OR_RETURN(LoadedTask current, Load(tx, tenant, id, true));
   ASSIGN_OR_RETURN(auto change, mutate(current.task));
@@ -248,8 +246,8 @@ absl::StatusOr<v1::Task> TaskStore::UpdateTask(const std::string& tenant, const 
   }
   const absl::Time now = db::NowMicros();
   const bool armed = ReminderArmed(current.task, current.armed, next, now);
-  const bool reminder_moved = std::find(changed.begin(), changed.end(), "reminder_time") !=
-                              changed.end();
+  const bool reminder_moved =
+      std::find(changed.begin(), changed.end(), "reminder_time") != changed.end();
   if (next.status() != v1::TASK_STATUS_DONE) next.clear_complete_time();
   Params params = {tenant, id};
   for (Param& p : TaskColumns(next, armed, now)) params.push_back(std::move(p));

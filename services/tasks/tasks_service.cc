@@ -54,16 +54,16 @@ grpc::Status TasksService::CreateTask(grpc::ServerContext* context,
     if (request->request_id().size() > 64) {
       return api::InvalidField("request_id", "up to 64 characters");
     }
-    ASSIGN_OR_RETURN(*response, tasks_.CreateTask(caller.tenant, task, caller.user,
-                                                  request->request_id(),
-                                                  server::DeadlineOf(*context)));
+    ASSIGN_OR_RETURN(*response,
+                     tasks_.CreateTask(caller.tenant, task, caller.user, request->request_id(),
+                                       server::DeadlineOf(*context)));
     return absl::OkStatus();
   };
   return api::ToGrpcStatus(run());
 }
 
-grpc::Status TasksService::GetTask(grpc::ServerContext* context,
-                                   const v1::GetTaskRequest* request, v1::Task* response) {
+grpc::Status TasksService::GetTask(grpc::ServerContext* context, const v1::GetTaskRequest* request,
+                                   v1::Task* response) {
   auto run = [&]() -> absl::Status {
     ASSIGN_OR_RETURN(auth::Principal caller, authenticator_.Authenticate(*context));
     ASSIGN_OR_RETURN(std::string id, ParseId(request->name(), kTaskPrefix, "name"));
@@ -99,9 +99,9 @@ grpc::Status TasksService::ListTasks(grpc::ServerContext* context,
     }
     ASSIGN_OR_RETURN(api::FilterSchema schema, TaskFilterSchema(caller.user, request->time_zone()));
     ASSIGN_OR_RETURN(api::SqlFilter filter, api::CompileFilter(request->filter(), schema, 4));
-    ASSIGN_OR_RETURN(TaskPage page, tasks_.ListTasks(caller.tenant, after, offset, page_size,
-                                                     filter, order_sql,
-                                                     server::DeadlineOf(*context)));
+    ASSIGN_OR_RETURN(TaskPage page,
+                     tasks_.ListTasks(caller.tenant, after, offset, page_size, filter, order_sql,
+                                      server::DeadlineOf(*context)));
     if (page.more && !page.items.empty()) {
       response->set_next_page_token(
           api::EncodePageToken({keyset ? page.items.back().name().substr(kTaskPrefix.size())

@@ -24,9 +24,8 @@ struct TasksServiceOptions {
 class TasksService final : public v1::TasksService::Service {
  public:
   // `notifications` wakes watchers when a reminder fired on any replica.
-  TasksService(TaskStore& tasks, NotificationStore& notifications,
-               const events::Notifier& notifier, const auth::Authenticator& authenticator,
-               TasksServiceOptions options = {});
+  TasksService(TaskStore& tasks, NotificationStore& notifications, const events::Notifier& notifier,
+               const auth::Authenticator& authenticator, TasksServiceOptions options = {});
 
   grpc::Status CreateTask(grpc::ServerContext* context, const v1::CreateTaskRequest* request,
                           v1::Task* response) override;

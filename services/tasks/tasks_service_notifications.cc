@@ -2,8 +2,8 @@
 #include <map>
 
 #include "absl/strings/match.h"
-#include "absl/strings/strip.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "common/api/errors.h"
 #include "common/api/page_token.h"
 #include "common/base/status_macros.h"
@@ -55,8 +55,8 @@ grpc::Status TasksService::ListNotifications(grpc::ServerContext* context,
         absl::StrCat("notifications\x1f", caller.user, "\x1f", request->unread_only()));
     ASSIGN_OR_RETURN(std::string before, BeforeId(request->page_token(), fingerprint));
     ASSIGN_OR_RETURN(auto page,
-                     notifications_.List(caller.tenant, caller.user, request->unread_only(),
-                                         before, page_size, server::DeadlineOf(*context)));
+                     notifications_.List(caller.tenant, caller.user, request->unread_only(), before,
+                                         page_size, server::DeadlineOf(*context)));
     if (page.more && !page.items.empty()) {
       response->set_next_page_token(api::EncodePageToken(
           {page.items.back().name().substr(std::string("notifications/").size()), fingerprint}));
@@ -180,9 +180,9 @@ grpc::Status TasksService::ListWebhookDeliveries(grpc::ServerContext* context,
     const std::string fingerprint =
         api::QueryFingerprint(absl::StrCat("deliveries\x1f", request->parent()));
     ASSIGN_OR_RETURN(std::string before, BeforeId(request->page_token(), fingerprint));
-    ASSIGN_OR_RETURN(auto page, notifications_.ListDeliveries(caller.tenant, webhook, before,
-                                                              page_size,
-                                                              server::DeadlineOf(*context)));
+    ASSIGN_OR_RETURN(auto page,
+                     notifications_.ListDeliveries(caller.tenant, webhook, before, page_size,
+                                                   server::DeadlineOf(*context)));
     if (page.more && !page.items.empty()) {
       const std::string& last = page.items.back().name();
       response->set_next_page_token(

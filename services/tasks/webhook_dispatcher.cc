@@ -52,7 +52,9 @@ WebhookDispatcher::~WebhookDispatcher() {
   curl_multi_cleanup(static_cast<CURLM*>(multi_));
 }
 
-void WebhookDispatcher::Start() { thread_ = std::thread([this] { Run(); }); }
+void WebhookDispatcher::Start() {
+  thread_ = std::thread([this] { Run(); });
+}
 
 void WebhookDispatcher::Stop() {
   stopping_ = true;
@@ -95,7 +97,7 @@ void WebhookDispatcher::Run() {
       std::string error;
       if (message->data.result != CURLE_OK) {
         error = it->second->error[0] != '\0' ? it->second->error
-                                            : curl_easy_strerror(message->data.result);
+                                             : curl_easy_strerror(message->data.result);
       } else if (status < 200 || status > 299) {
         error = absl::StrCat("HTTP ", status);
       }
@@ -177,8 +179,9 @@ absl::Time WebhookDispatcher::Finish(Transfer& transfer, long http_status,
   absl::Duration backoff = absl::ZeroDuration();
   if (!delivered) {
     state = transfer.attempt >= options_.max_attempts ? "failed" : "pending";
-    backoff = std::min(options_.max_backoff,
-                       options_.initial_backoff * (int64_t{1} << std::min(transfer.attempt - 1, 30)));
+    backoff =
+        std::min(options_.max_backoff,
+                 options_.initial_backoff * (int64_t{1} << std::min(transfer.attempt - 1, 30)));
   }
   if (attempts_ != nullptr) {
     attempts_->Add({{"result", delivered ? "delivered" : "failed"}}).Increment();
@@ -195,11 +198,12 @@ absl::Time WebhookDispatcher::Finish(Transfer& transfer, long http_status,
               db::MicrosParam(transfer.started), absl::StrCat(http_status), error.substr(0, 500),
               absl::StrCat(absl::ToInt64Milliseconds(now - transfer.started))});
     // Fenced on the attempt: a replica whose lease ran out does not overwrite a newer attempt.
-    tx.Queue("UPDATE tasks.webhook_deliveries SET state = $3, next_attempt_time = now() + "
-             "$4::bigint * interval '1 millisecond' WHERE tenant_id = $1 AND id = $2::uuid AND "
-             "attempts = $5 AND state = 'pending'",
-             {transfer.tenant, transfer.delivery_id, state,
-              absl::StrCat(absl::ToInt64Milliseconds(backoff)), absl::StrCat(transfer.attempt)});
+    tx.Queue(
+        "UPDATE tasks.webhook_deliveries SET state = $3, next_attempt_time = now() + "
+        "$4::bigint * interval '1 millisecond' WHERE tenant_id = $1 AND id = $2::uuid AND "
+        "attempts = $5 AND state = 'pending'",
+        {transfer.tenant, transfer.delivery_id, state,
+         absl::StrCat(absl::ToInt64Milliseconds(backoff)), absl::StrCat(transfer.attempt)});
     return tx.Commit();
   };
   if (absl::Status recorded = record(); !recorded.ok()) {

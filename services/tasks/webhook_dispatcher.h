@@ -60,7 +60,7 @@ class WebhookDispatcher final {
 
   db::Pool& pool_;
   const WebhookDispatcherOptions options_;
-  void* multi_ = nullptr;  // CURLM*
+  void* multi_ = nullptr;                                 // CURLM*
   std::map<void*, std::unique_ptr<Transfer>> in_flight_;  // by CURL* easy handle
   std::thread thread_;
   std::atomic<bool> stopping_{false};

@@ -20,8 +20,8 @@ std::string HmacSha256Hex(absl::string_view key, absl::string_view data) {
 
 std::string WebhookSignature(absl::string_view secret, int64_t unix_seconds,
                              absl::string_view body) {
-  return absl::StrCat("t=", unix_seconds, ",v1=",
-                      HmacSha256Hex(secret, absl::StrCat(unix_seconds, ".", body)));
+  return absl::StrCat("t=", unix_seconds,
+                      ",v1=", HmacSha256Hex(secret, absl::StrCat(unix_seconds, ".", body)));
 }
 
 std::string NewWebhookSecret() {

@@ -146,20 +146,23 @@ int main(int argc, char** argv) {
         ++notifications;
         late += n.late();
         tasks_fired.insert(n.task());
-        fire_ms.push_back(absl::ToDoubleMilliseconds(TimeOf(n.create_time()) - TimeOf(n.due_time())));
+        fire_ms.push_back(
+            absl::ToDoubleMilliseconds(TimeOf(n.create_time()) - TimeOf(n.due_time())));
       }
       request.set_page_token(response.next_page_token());
     } while (!request.page_token().empty());
   }
   std::vector<double> watch_ms;
-  for (const auto& [name, delay] : arrival_delay) watch_ms.push_back(absl::ToDoubleMilliseconds(delay));
+  for (const auto& [name, delay] : arrival_delay)
+    watch_ms.push_back(absl::ToDoubleMilliseconds(delay));
   std::printf(
       "reminder_delay reminders=%d window_s=%d created_in_time=%s failed_creates=%d fired=%d "
       "distinct_tasks=%zu duplicates=%d late=%d fire_p50_ms=%.1f fire_p99_ms=%.1f "
       "fire_max_ms=%.1f watch_received=%zu watch_p50_ms=%.1f watch_p99_ms=%.1f\n",
       total, absl::GetFlag(FLAGS_window_seconds), created_in_time ? "yes" : "no", failed.load(),
-      notifications, tasks_fired.size(), duplicates_seen + (notifications - static_cast<int>(tasks_fired.size())),
-      late, Percentile(fire_ms, 0.5), Percentile(fire_ms, 0.99), Percentile(fire_ms, 1.0),
+      notifications, tasks_fired.size(),
+      duplicates_seen + (notifications - static_cast<int>(tasks_fired.size())), late,
+      Percentile(fire_ms, 0.5), Percentile(fire_ms, 0.99), Percentile(fire_ms, 1.0),
       watch_ms.size(), Percentile(watch_ms, 0.5), Percentile(watch_ms, 0.99));
   return notifications == expected && tasks_fired.size() == static_cast<size_t>(expected) ? 0 : 1;
 }

@@ -1,11 +1,10 @@
 // End to end: real tasks binaries (two replicas at once, and replicas that stop and start) on a
 // real PostgreSQL fire every reminder exactly once; with the real contacts and pipeline binaries,
 // a won subscription's renewal becomes one follow-up task that names its contact.
+#include <google/protobuf/util/time_util.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
-
-#include <google/protobuf/util/time_util.h>
 
 #include <map>
 #include <set>
@@ -31,9 +30,9 @@ const std::string kSecret = std::string("--jwt_secret=") + testing::kTestJwtSecr
 
 std::unique_ptr<ServiceProcess> StartTasks(const testing::TestDatabase& database,
                                            std::vector<std::string> extra = {}) {
-  std::vector<std::string> args = {"--db_url=" + database.ConnInfo("tasks"), kSecret,
-                                   "--contacts_address=", "--pipeline_address=",
-                                   "--reminder_max_sleep_ms=200"};
+  std::vector<std::string> args = {
+      "--db_url=" + database.ConnInfo("tasks"), kSecret,
+      "--contacts_address=", "--pipeline_address=", "--reminder_max_sleep_ms=200"};
   args.insert(args.end(), extra.begin(), extra.end());
   auto process = ServiceProcess::Start(CRM_TASKS_BIN, args, absl::Seconds(30));
   EXPECT_TRUE(process.ok()) << process.status();
@@ -177,19 +176,17 @@ TEST(TasksE2eTest, AWonSubscriptionsRenewalBecomesOneFollowUpTaskNamingItsContac
   auto contacts_process = ServiceProcess::Start(
       CRM_CONTACTS_BIN, {"--db_url=" + database->ConnInfo("contacts"), kSecret}, absl::Seconds(30));
   ASSERT_TRUE(contacts_process.ok()) << contacts_process.status();
-  const std::string contacts_address =
-      absl::StrCat("127.0.0.1:", (*contacts_process)->grpc_port());
-  auto pipeline_process = ServiceProcess::Start(
-      CRM_PIPELINE_BIN,
-      {"--db_url=" + database->ConnInfo("pipeline"), kSecret,
-       "--contacts_address=" + contacts_address, "--renewal_interval_seconds=1",
-       "--default_renewal_lead_days=400"},
-      absl::Seconds(30));
+  const std::string contacts_address = absl::StrCat("127.0.0.1:", (*contacts_process)->grpc_port());
+  auto pipeline_process =
+      ServiceProcess::Start(CRM_PIPELINE_BIN,
+                            {"--db_url=" + database->ConnInfo("pipeline"), kSecret,
+                             "--contacts_address=" + contacts_address,
+                             "--renewal_interval_seconds=1", "--default_renewal_lead_days=400"},
+                            absl::Seconds(30));
   ASSERT_TRUE(pipeline_process.ok()) << pipeline_process.status();
   auto tasks_process = ServiceProcess::Start(
       CRM_TASKS_BIN,
-      {"--db_url=" + database->ConnInfo("tasks"), kSecret,
-       "--contacts_address=" + contacts_address,
+      {"--db_url=" + database->ConnInfo("tasks"), kSecret, "--contacts_address=" + contacts_address,
        absl::StrCat("--pipeline_address=127.0.0.1:", (*pipeline_process)->grpc_port())},
       absl::Seconds(30));
   ASSERT_TRUE(tasks_process.ok()) << tasks_process.status();
@@ -198,8 +195,8 @@ TEST(TasksE2eTest, AWonSubscriptionsRenewalBecomesOneFollowUpTaskNamingItsContac
       testing::LocalChannel((*contacts_process)->grpc_port()));
   auto pipeline = pipeline::v1::PipelineService::NewStub(
       testing::LocalChannel((*pipeline_process)->grpc_port()));
-  auto tasks = tasks::v1::TasksService::NewStub(
-      testing::LocalChannel((*tasks_process)->grpc_port()));
+  auto tasks =
+      tasks::v1::TasksService::NewStub(testing::LocalChannel((*tasks_process)->grpc_port()));
   const std::string rep = MintToken("acme", "alice", {"rep"});
   const std::string admin = MintToken("acme", "root", {"admin"});
 

@@ -7,7 +7,6 @@
 #include <gmock/gmock.h>
 #include <google/protobuf/util/time_util.h>
 #include <gtest/gtest.h>
-
 #include <prometheus/registry.h>
 
 #include <nlohmann/json.hpp>
