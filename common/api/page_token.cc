@@ -1,10 +1,12 @@
 #include "common/api/page_token.h"
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "common/api/errors.h"
+#include "common/ids/uuid.h"
 
 namespace crm::api {
 namespace {
@@ -50,6 +52,25 @@ absl::StatusOr<int> PageSize(int requested, int default_size, int max_size) {
     return InvalidField("page_size", absl::StrCat("must be at most ", max_size));
   }
   return requested == 0 ? default_size : requested;
+}
+
+absl::StatusOr<ListPosition> DecodeListPosition(absl::string_view token,
+                                                absl::string_view fingerprint, bool keyset) {
+  ListPosition position;
+  if (token.empty()) return position;
+  absl::StatusOr<PageCursor> cursor = DecodePageToken(token, fingerprint);
+  if (!cursor.ok()) return cursor.status();
+  const bool valid = keyset ? ids::IsCanonicalUuid(cursor->last_key)
+                            : absl::SimpleAtoi(cursor->last_key, &position.offset) &&
+                                  position.offset >= 0 && position.offset <= 100000;
+  if (!valid) return InvalidField("page_token", "malformed page token");
+  if (keyset) position.after_id = cursor->last_key;
+  return position;
+}
+
+std::string NextListPageToken(bool keyset, const std::string& last_id, const ListPosition& at,
+                              int page_size, const std::string& fingerprint) {
+  return EncodePageToken({keyset ? last_id : absl::StrCat(at.offset + page_size), fingerprint});
 }
 
 }  // namespace crm::api

@@ -6,6 +6,7 @@
 // when paging began, however many rows are inserted meanwhile.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -26,6 +27,19 @@ std::string QueryFingerprint(absl::string_view query);
 // INVALID_ARGUMENT (field "page_token") for malformed tokens or a different query fingerprint.
 absl::StatusOr<PageCursor> DecodePageToken(absl::string_view token,
                                            absl::string_view expected_fingerprint);
+
+// Where a List call resumes: after an id (keyset paging, for creation order, stable under
+// inserts) or at an offset (for other orders).
+struct ListPosition {
+  std::string after_id;
+  int64_t offset = 0;
+};
+// The position in `token` ("" for the first page); INVALID_ARGUMENT on field "page_token".
+absl::StatusOr<ListPosition> DecodeListPosition(absl::string_view token,
+                                                absl::string_view fingerprint, bool keyset);
+// The token of the page after one that started at `at` and ended with id `last_id`.
+std::string NextListPageToken(bool keyset, const std::string& last_id, const ListPosition& at,
+                              int page_size, const std::string& fingerprint);
 
 // Clamps a requested page size: 0 -> default, above max -> INVALID_ARGUMENT, negative -> error.
 absl::StatusOr<int> PageSize(int requested, int default_size = 50, int max_size = 1000);

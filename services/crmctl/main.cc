@@ -40,6 +40,7 @@
 #include "common/config/env_flags.h"
 #include "crm/contacts/v1/contacts_service.grpc.pb.h"
 #include "services/crmctl/pipeline_commands.h"
+#include "services/crmctl/rpc.h"
 #include "services/crmctl/table.h"
 #include "services/crmctl/task_commands.h"
 #include "services/crmctl/transfer_commands.h"
@@ -110,42 +111,13 @@ constexpr char kUsage[] =
 
 bool Colour() { return isatty(STDOUT_FILENO) == 1; }
 
-int Fail(const std::string& message) {
-  std::cerr << "crmctl: " << message << "\n";
-  return 1;
-}
-
 int FailRpc(const grpc::Status& status) {
-  std::string hint;
-  switch (status.error_code()) {
-    case grpc::StatusCode::UNAUTHENTICATED:
-      hint = "\n  hint: export CRM_TOKEN=$(crmctl token --tenant acme --user alice --roles rep)";
-      break;
-    case grpc::StatusCode::UNAVAILABLE:
-      hint = "\n  hint: is the service running (make run)? --contacts_addr=" +
-             absl::GetFlag(FLAGS_contacts_addr);
-      break;
-    default:
-      break;
-  }
-  return Fail(absl::StrCat(status.error_message(), " (", status.error_code(), ")", hint));
+  return crm::ctl::FailRpc(status, "is the contacts service running (make run)? --contacts_addr=" +
+                                       absl::GetFlag(FLAGS_contacts_addr));
 }
 
 std::unique_ptr<grpc::ClientContext> Context() {
-  auto context = std::make_unique<grpc::ClientContext>();
-  const std::string token = absl::GetFlag(FLAGS_token);
-  if (!token.empty()) context->AddMetadata("authorization", "Bearer " + token);
-  context->set_deadline(std::chrono::system_clock::now() +
-                        std::chrono::seconds(absl::GetFlag(FLAGS_timeout_seconds)));
-  return context;
-}
-
-void PrintJson(const google::protobuf::Message& message) {
-  std::string json;
-  google::protobuf::util::JsonPrintOptions options;
-  options.add_whitespace = true;
-  (void)google::protobuf::util::MessageToJsonString(message, &json, options);
-  std::cout << json;
+  return CallContext(absl::GetFlag(FLAGS_token), absl::GetFlag(FLAGS_timeout_seconds));
 }
 
 int Token() {

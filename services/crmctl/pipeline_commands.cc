@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "services/crmctl/rpc.h"
 #include "services/crmctl/table.h"
 
 namespace crm::ctl {
@@ -14,35 +15,11 @@ namespace {
 namespace v1 = crm::pipeline::v1;
 
 std::unique_ptr<grpc::ClientContext> Context(const PipelineCommandOptions& options) {
-  auto context = std::make_unique<grpc::ClientContext>();
-  if (!options.token.empty()) context->AddMetadata("authorization", "Bearer " + options.token);
-  context->set_deadline(std::chrono::system_clock::now() +
-                        std::chrono::seconds(options.timeout_seconds));
-  return context;
-}
-
-int Fail(const std::string& message) {
-  std::cerr << "crmctl: " << message << "\n";
-  return 1;
+  return CallContext(options.token, options.timeout_seconds);
 }
 
 int FailRpc(const grpc::Status& status) {
-  std::string hint;
-  if (status.error_code() == grpc::StatusCode::ABORTED) {
-    hint = "\n  hint: the deal changed since you read it; get it again and retry with its etag";
-  } else if (status.error_code() == grpc::StatusCode::UNAVAILABLE) {
-    hint = "\n  hint: is the pipeline service running (make run)? see --pipeline_addr";
-  }
-  return Fail(absl::StrCat(status.error_message(), " (", status.error_code(), ")", hint));
-}
-
-int PrintJson(const google::protobuf::Message& message) {
-  std::string json;
-  google::protobuf::util::JsonPrintOptions print;
-  print.add_whitespace = true;
-  (void)google::protobuf::util::MessageToJsonString(message, &json, print);
-  std::cout << json;
-  return 0;
+  return ctl::FailRpc(status, "is the pipeline service running (make run)? see --pipeline_addr");
 }
 
 std::string Money(const crm::common::v1::Money& m) {

@@ -9,6 +9,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "services/crmctl/rpc.h"
 #include "services/crmctl/table.h"
 
 namespace crm::ctl {
@@ -18,35 +19,11 @@ namespace v1 = crm::tasks::v1;
 using google::protobuf::util::TimeUtil;
 
 std::unique_ptr<grpc::ClientContext> Context(const TaskCommandOptions& options) {
-  auto context = std::make_unique<grpc::ClientContext>();
-  if (!options.token.empty()) context->AddMetadata("authorization", "Bearer " + options.token);
-  context->set_deadline(std::chrono::system_clock::now() +
-                        std::chrono::seconds(options.timeout_seconds));
-  return context;
-}
-
-int Fail(const std::string& message) {
-  std::cerr << "crmctl: " << message << "\n";
-  return 1;
+  return CallContext(options.token, options.timeout_seconds);
 }
 
 int FailRpc(const grpc::Status& status) {
-  std::string hint;
-  if (status.error_code() == grpc::StatusCode::ABORTED) {
-    hint = "\n  hint: the task changed since you read it; get it again and retry";
-  } else if (status.error_code() == grpc::StatusCode::UNAVAILABLE) {
-    hint = "\n  hint: is the tasks service running (make run)? see --tasks_addr";
-  }
-  return Fail(absl::StrCat(status.error_message(), " (", status.error_code(), ")", hint));
-}
-
-int PrintJson(const google::protobuf::Message& message) {
-  std::string json;
-  google::protobuf::util::JsonPrintOptions print;
-  print.add_whitespace = true;
-  (void)google::protobuf::util::MessageToJsonString(message, &json, print);
-  std::cout << json;
-  return 0;
+  return ctl::FailRpc(status, "is the tasks service running (make run)? see --tasks_addr");
 }
 
 std::string Local(const google::protobuf::Timestamp& ts, const std::string& zone) {

@@ -10,6 +10,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "services/crmctl/progress.h"
+#include "services/crmctl/rpc.h"
 #include "services/crmctl/table.h"
 
 namespace crm::ctl {
@@ -18,11 +19,6 @@ namespace {
 namespace v1 = crm::contacts::v1;
 
 constexpr size_t kChunkBytes = 256 * 1024;
-
-int Fail(const std::string& message) {
-  std::cerr << "crmctl: " << message << "\n";
-  return 1;
-}
 
 const char* OutcomeName(v1::ImportRowResult::Outcome outcome) {
   switch (outcome) {

@@ -2,10 +2,7 @@
 
 #include <map>
 
-#include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
-#include "absl/strings/str_split.h"
-#include "common/api/errors.h"
+#include "common/api/order_by.h"
 
 namespace crm::pipeline {
 
@@ -38,24 +35,7 @@ absl::StatusOr<std::string> DealOrderBy(absl::string_view order_by) {
                                              {"create_time", "create_time"},
                                              {"update_time", "update_time"},
                                              {"display_name", "display_name"}};
-  std::vector<std::string> terms;
-  for (absl::string_view part : absl::StrSplit(order_by, ',', absl::SkipWhitespace())) {
-    std::vector<std::string> words = absl::StrSplit(part, ' ', absl::SkipEmpty());
-    if (words.empty() || words.size() > 2 ||
-        (words.size() == 2 && words[1] != "desc" && words[1] != "asc")) {
-      return api::InvalidField("order_by",
-                               "write fields as 'name' or 'name desc', comma-separated");
-    }
-    auto column = columns->find(words[0]);
-    if (column == columns->end()) {
-      return api::InvalidField("order_by", absl::StrCat("cannot order by '", words[0], "'"));
-    }
-    terms.push_back(absl::StrCat(column->second, words.size() == 2 && words[1] == "desc"
-                                                     ? " DESC NULLS LAST"
-                                                     : " ASC NULLS LAST"));
-  }
-  terms.push_back("id");  // a total order, so pages neither repeat nor skip
-  return absl::StrJoin(terms, ", ");
+  return api::OrderBySql(order_by, *columns, "id");
 }
 
 }  // namespace crm::pipeline

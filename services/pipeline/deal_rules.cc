@@ -7,26 +7,19 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
 #include "common/api/errors.h"
+#include "common/api/resource_name.h"
 #include "common/ids/uuid.h"
 
 namespace crm::pipeline {
-namespace {
-
-bool IsResource(const std::string& name, absl::string_view prefix) {
-  return absl::StartsWith(name, prefix) && ids::IsCanonicalUuid(name.substr(prefix.size()));
-}
-
-}  // namespace
-
 absl::Status NormalizeDeal(v1::Deal& deal, const std::string& default_currency) {
   deal.set_display_name(std::string(absl::StripAsciiWhitespace(deal.display_name())));
   if (deal.display_name().empty() || deal.display_name().size() > 200) {
     return api::InvalidField("deal.display_name", "required, up to 200 characters");
   }
-  if (!deal.contact().empty() && !IsResource(deal.contact(), "contacts/")) {
+  if (!deal.contact().empty() && !api::IsResourceName(deal.contact(), "contacts/")) {
     return api::InvalidField("deal.contact", "must look like contacts/{uuid}");
   }
-  if (!deal.company().empty() && !IsResource(deal.company(), "companies/")) {
+  if (!deal.company().empty() && !api::IsResourceName(deal.company(), "companies/")) {
     return api::InvalidField("deal.company", "must look like companies/{uuid}");
   }
   if (deal.owner().size() > 128) return api::InvalidField("deal.owner", "up to 128 characters");

@@ -150,29 +150,20 @@ grpc::Status PipelineService::ListDeals(grpc::ServerContext* context,
     ASSIGN_OR_RETURN(int page_size, api::PageSize(request->page_size()));
     const std::string fingerprint = api::QueryFingerprint(
         absl::StrCat("deals\x1f", request->filter(), "\x1f", request->order_by()));
-    ASSIGN_OR_RETURN(std::string order_sql, DealOrderBy(request->order_by()));
-    const bool keyset = order_sql == "id";
+    const absl::StatusOr<std::string> order = DealOrderBy(request->order_by());
+    if (!order.ok()) return order.status();
+    const std::string& order_sql = *order;
     // Creation order pages by id (stable under inserts); other orders page by offset.
-    std::string after;
-    int64_t offset = 0;
-    if (!request->page_token().empty()) {
-      ASSIGN_OR_RETURN(api::PageCursor cursor,
-                       api::DecodePageToken(request->page_token(), fingerprint));
-      if (keyset ? !ids::IsCanonicalUuid(cursor.last_key)
-                 : !absl::SimpleAtoi(cursor.last_key, &offset) || offset < 0 || offset > 100000) {
-        return api::InvalidField("page_token", "malformed page token");
-      }
-      if (keyset) after = cursor.last_key;
-    }
+    const bool keyset = order_sql == "id";
+    ASSIGN_OR_RETURN(api::ListPosition at,
+                     api::DecodeListPosition(request->page_token(), fingerprint, keyset));
     ASSIGN_OR_RETURN(api::SqlFilter filter,
                      api::CompileFilter(request->filter(), DealFilterSchema(), 4));
-    ASSIGN_OR_RETURN(auto page, store_.ListDeals(caller.tenant, after, offset, page_size, filter,
-                                                 order_sql, server::DeadlineOf(*context)));
+    ASSIGN_OR_RETURN(auto page, store_.ListDeals(caller.tenant, at.after_id, at.offset, page_size,
+                                                 filter, order_sql, server::DeadlineOf(*context)));
     if (page.more && !page.items.empty()) {
-      response->set_next_page_token(
-          api::EncodePageToken({keyset ? page.items.back().name().substr(kDealPrefix.size())
-                                       : absl::StrCat(offset + page_size),
-                                fingerprint}));
+      response->set_next_page_token(api::NextListPageToken(
+          keyset, page.items.back().name().substr(kDealPrefix.size()), at, page_size, fingerprint));
     }
     for (auto& deal : page.items) *response->add_deals() = std::move(deal);
     return absl::OkStatus();

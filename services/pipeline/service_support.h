@@ -8,19 +8,16 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "common/api/errors.h"
+#include "common/api/resource_name.h"
 #include "common/auth/authenticator.h"
 #include "common/ids/uuid.h"
 
 namespace crm::pipeline {
 
+// The id in "prefix{uuid}" (INVALID_ARGUMENT naming `field` otherwise).
 inline absl::StatusOr<std::string> ParseId(const std::string& name, absl::string_view prefix,
                                            absl::string_view field) {
-  if (name.empty()) return api::InvalidField(field, "required");
-  if (name.rfind(std::string(prefix), 0) != 0 ||
-      !ids::IsCanonicalUuid(name.substr(prefix.size()))) {
-    return api::InvalidField(field, absl::StrCat("must look like ", prefix, "{uuid}"));
-  }
-  return name.substr(prefix.size());
+  return api::ParseResourceId(name, prefix, field);
 }
 
 inline absl::Status RequireAdmin(const auth::Principal& caller) {

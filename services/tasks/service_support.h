@@ -6,21 +6,17 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "common/api/errors.h"
+#include "common/api/resource_name.h"
 #include "common/auth/authenticator.h"
 #include "common/ids/uuid.h"
 #include "crm/tasks/v1/task.pb.h"
 
 namespace crm::tasks {
 
-// The id in "prefix{uuid}"; INVALID_ARGUMENT naming `field` otherwise.
+// The id in "prefix{uuid}" (INVALID_ARGUMENT naming `field` otherwise).
 inline absl::StatusOr<std::string> ParseId(const std::string& name, absl::string_view prefix,
                                            absl::string_view field) {
-  if (name.empty()) return api::InvalidField(field, "required");
-  if (name.rfind(std::string(prefix), 0) != 0 ||
-      !ids::IsCanonicalUuid(name.substr(prefix.size()))) {
-    return api::InvalidField(field, absl::StrCat("must look like ", prefix, "{uuid}"));
-  }
-  return name.substr(prefix.size());
+  return api::ParseResourceId(name, prefix, field);
 }
 
 // Reps change the tasks assigned to them or created by them; managers and admins all.

@@ -9,16 +9,13 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "common/api/errors.h"
+#include "common/api/resource_name.h"
 #include "common/ids/uuid.h"
 
 namespace crm::tasks {
 namespace {
 
 using google::protobuf::util::TimeUtil;
-
-bool IsResource(const std::string& name, absl::string_view prefix) {
-  return absl::StartsWith(name, prefix) && ids::IsCanonicalUuid(name.substr(prefix.size()));
-}
 
 // The enum's value name without its prefix, lower case: TASK_STATUS_IN_PROGRESS -> in_progress.
 std::string Literal(absl::string_view literal, absl::string_view prefix,
@@ -104,13 +101,13 @@ absl::Status NormalizeTask(v1::Task& task) {
   }
   if (task.assignee().size() > 128)
     return api::InvalidField("task.assignee", "up to 128 characters");
-  if (!task.contact().empty() && !IsResource(task.contact(), "contacts/")) {
+  if (!task.contact().empty() && !api::IsResourceName(task.contact(), "contacts/")) {
     return api::InvalidField("task.contact", "must look like contacts/{uuid}");
   }
-  if (!task.company().empty() && !IsResource(task.company(), "companies/")) {
+  if (!task.company().empty() && !api::IsResourceName(task.company(), "companies/")) {
     return api::InvalidField("task.company", "must look like companies/{uuid}");
   }
-  if (!task.deal().empty() && !IsResource(task.deal(), "deals/")) {
+  if (!task.deal().empty() && !api::IsResourceName(task.deal(), "deals/")) {
     return api::InvalidField("task.deal", "must look like deals/{uuid}");
   }
   if (!v1::TaskPriority_IsValid(task.priority())) {

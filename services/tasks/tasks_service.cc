@@ -83,30 +83,21 @@ grpc::Status TasksService::ListTasks(grpc::ServerContext* context,
     const std::string fingerprint = api::QueryFingerprint(
         absl::StrCat("tasks\x1f", request->filter(), "\x1f", request->order_by(), "\x1f",
                      request->time_zone(), "\x1f", caller.user));
-    ASSIGN_OR_RETURN(std::string order_sql, TaskOrderBy(request->order_by()));
-    const bool keyset = order_sql == "t.id";
+    const absl::StatusOr<std::string> order = TaskOrderBy(request->order_by());
+    if (!order.ok()) return order.status();
+    const std::string& order_sql = *order;
     // Creation order pages by id (stable under inserts); other orders page by offset.
-    std::string after;
-    int64_t offset = 0;
-    if (!request->page_token().empty()) {
-      ASSIGN_OR_RETURN(api::PageCursor cursor,
-                       api::DecodePageToken(request->page_token(), fingerprint));
-      if (keyset ? !ids::IsCanonicalUuid(cursor.last_key)
-                 : !absl::SimpleAtoi(cursor.last_key, &offset) || offset < 0 || offset > 100000) {
-        return api::InvalidField("page_token", "malformed page token");
-      }
-      if (keyset) after = cursor.last_key;
-    }
+    const bool keyset = order_sql == "t.id";
+    ASSIGN_OR_RETURN(api::ListPosition at,
+                     api::DecodeListPosition(request->page_token(), fingerprint, keyset));
     ASSIGN_OR_RETURN(api::FilterSchema schema, TaskFilterSchema(caller.user, request->time_zone()));
     ASSIGN_OR_RETURN(api::SqlFilter filter, api::CompileFilter(request->filter(), schema, 4));
     ASSIGN_OR_RETURN(TaskPage page,
-                     tasks_.ListTasks(caller.tenant, after, offset, page_size, filter, order_sql,
-                                      server::DeadlineOf(*context)));
+                     tasks_.ListTasks(caller.tenant, at.after_id, at.offset, page_size, filter,
+                                      order_sql, server::DeadlineOf(*context)));
     if (page.more && !page.items.empty()) {
-      response->set_next_page_token(
-          api::EncodePageToken({keyset ? page.items.back().name().substr(kTaskPrefix.size())
-                                       : absl::StrCat(offset + page_size),
-                                fingerprint}));
+      response->set_next_page_token(api::NextListPageToken(
+          keyset, page.items.back().name().substr(kTaskPrefix.size()), at, page_size, fingerprint));
     }
     for (auto& task : page.items) *response->add_tasks() = std::move(task);
     return absl::OkStatus();
