@@ -118,6 +118,11 @@ absl::Status PipelineStore::EnsureDefaultPipeline(Transaction& tx, const std::st
     stage.set_id(ids::NewUuidV7());
     QueueInsertStage(tx, tenant, id, stage, i);
   }
+  // Consumers (reporting) learn the default stages like any other pipeline's.
+  ASSIGN_OR_RETURN(v1::Pipeline created, LoadPipeline(tx, tenant, id, false));
+  v1::PipelineChanged event;
+  *event.mutable_pipeline() = created;
+  outbox_.Append(tx, tenant, Draft(kPipelineType, created.name(), "", db::NowMicros(), event));
   return absl::OkStatus();
 }
 

@@ -1,0 +1,122 @@
+// The reporting service: read models fed by the contacts, pipeline and tasks event streams,
+// reports as rows, CSV and SVG charts, and scheduled reports. Wiring only; the shared runtime is
+// common/server/service_main.h.
+
+#include "absl/flags/flag.h"
+#include "common/auth/jwt.h"
+#include "common/config/env_flags.h"
+#include "common/config/service_flags.h"
+#include "common/events/consumer.h"
+#include "common/log/log.h"
+#include "common/server/service_main.h"
+#include "services/reporting/read_model.h"
+#include "services/reporting/reporting_service.h"
+#include "services/reporting/schedules.h"
+
+extern const std::vector<crm::EmbeddedFile>& ReportingMigrations();
+
+ABSL_FLAG(std::string, contacts_address, "127.0.0.1:50051",
+          "host:port of the contacts service; empty to not follow it");
+ABSL_FLAG(std::string, pipeline_address, "127.0.0.1:50052",
+          "host:port of the pipeline service; empty to not follow it");
+ABSL_FLAG(std::string, tasks_address, "127.0.0.1:50053",
+          "host:port of the tasks service; empty to not follow it");
+ABSL_FLAG(std::string, service_token, "",
+          "Bearer token with the service role for following the event streams (inline or @file); "
+          "minted from --jwt_secret when empty");
+ABSL_FLAG(int, schedule_interval_seconds, 30, "How often due report schedules are looked for");
+ABSL_FLAG(bool, rebuild_read_models, false,
+          "Empty the read models and replay every event from position 0 (run one replica)");
+
+namespace {
+
+namespace reporting = crm::reporting;
+
+std::function<std::string()> ServiceToken(const std::string& secret) {
+  return [secret] {
+    auto configured = crm::auth::ReadSecret(absl::GetFlag(FLAGS_service_token));
+    if (configured.ok() && !configured->empty()) return *configured;
+    crm::auth::Claims claims;
+    claims.subject = "reporting";
+    claims.tenant = "system";
+    claims.roles = {"service"};
+    claims.expires = absl::Now() + absl::Hours(1);
+    return crm::auth::SignHs256(claims, secret);
+  };
+}
+
+struct Source {
+  std::string name;  // the consumer's (and checkpoint's) name
+  std::string address;
+  std::vector<std::string> types;
+  crm::events::EventHandler handler;
+};
+
+struct ReportingParts final : crm::server::ServiceParts {
+  explicit ReportingParts(crm::server::ServiceContext& c)
+      : pool(c.pool),
+        engine(c.pool),
+        schedules(c.pool, engine),
+        service(engine, schedules, c.authenticator),
+        scheduler(c.pool, engine, c.outbox, &c.server.registry(),
+                  {.interval = absl::Seconds(absl::GetFlag(FLAGS_schedule_interval_seconds))}) {
+    const std::vector<Source> sources = {
+        {"reporting.contacts", absl::GetFlag(FLAGS_contacts_address),
+         reporting::ContactsEventTypes(), reporting::ContactsEventHandler()},
+        {"reporting.pipeline", absl::GetFlag(FLAGS_pipeline_address),
+         reporting::PipelineEventTypes(), reporting::PipelineEventHandler()},
+        {"reporting.tasks", absl::GetFlag(FLAGS_tasks_address), reporting::TasksEventTypes(),
+         reporting::TasksEventHandler()}};
+    for (const Source& source : sources) {
+      consumer_names.push_back(source.name);
+      if (source.address.empty()) continue;
+      crm::events::ConsumerOptions options;
+      options.name = source.name;
+      options.schema = "reporting";
+      options.source_address = source.address;
+      options.event_types = source.types;
+      options.token = ServiceToken(c.auth_options.hs256_secret);
+      consumers.push_back(std::make_unique<crm::events::EventConsumer>(
+          options, c.pool, source.handler, &c.server.registry()));
+    }
+  }
+
+  void Start() override {
+    if (absl::GetFlag(FLAGS_rebuild_read_models)) {
+      if (absl::Status reset = reporting::ResetReadModels(pool, consumer_names); !reset.ok()) {
+        spdlog::critical("rebuild: cannot reset the read models: {}", reset.ToString());
+      } else {
+        spdlog::warn("rebuild: read models emptied; replaying every event from position 0");
+      }
+    }
+    for (auto& consumer : consumers) consumer->Start();
+    scheduler.Start();
+  }
+  void Stop() override {
+    scheduler.Stop();
+    for (auto& consumer : consumers) consumer->Stop();
+  }
+
+  crm::db::Pool& pool;
+  reporting::ReportEngine engine;
+  reporting::ScheduleStore schedules;
+  reporting::ReportingService service;
+  reporting::ReportScheduler scheduler;
+  std::vector<std::string> consumer_names;
+  std::vector<std::unique_ptr<crm::events::EventConsumer>> consumers;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  crm::server::BlockTerminationSignals();
+  crm::config::ParseFlagsWithEnv(argc, argv, "reporting service. Flags also read CRM_<FLAG>.");
+  crm::log::Init("reporting", crm::config::LogLevelFromFlags());
+  return crm::server::RunService("reporting", ReportingMigrations(),
+                                 [](crm::server::ServiceContext& context)
+                                     -> absl::StatusOr<std::unique_ptr<crm::server::ServiceParts>> {
+                                   auto parts = std::make_unique<ReportingParts>(context);
+                                   context.server.AddService(&parts->service);
+                                   return parts;
+                                 });
+}
