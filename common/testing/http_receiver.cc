@@ -4,16 +4,18 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 
 namespace crm::testing {
 
-std::unique_ptr<HttpReceiver> HttpReceiver::Start(std::vector<int> script) {
+std::unique_ptr<HttpReceiver> HttpReceiver::Start(std::vector<int> script, absl::Duration delay) {
   std::unique_ptr<HttpReceiver> receiver(new HttpReceiver());
+  receiver->delay_ = delay;
   {
     absl::MutexLock lock(&receiver->mu_);
     receiver->script_ = std::move(script);
   }
-  const char* options[] = {"listening_ports", "127.0.0.1:0", "num_threads", "4", nullptr};
+  const char* options[] = {"listening_ports", "127.0.0.1:0", "num_threads", "8", nullptr};
   mg_callbacks callbacks{};
   receiver->context_ = mg_start(&callbacks, receiver.get(), options);
   if (receiver->context_ == nullptr) return nullptr;
@@ -42,6 +44,11 @@ int HttpReceiver::Handle(mg_connection* conn, void* self_ptr) {
     request.headers[absl::AsciiStrToLower(info->http_headers[i].name)] =
         info->http_headers[i].value;
   }
+  {
+    absl::MutexLock lock(&self->mu_);
+    self->max_concurrent_ = std::max(self->max_concurrent_, ++self->concurrent_);
+  }
+  absl::SleepFor(self->delay_);
   char buffer[4096];
   int n = 0;
   while ((n = mg_read(conn, buffer, sizeof(buffer))) > 0) request.body.append(buffer, n);
@@ -53,6 +60,7 @@ int HttpReceiver::Handle(mg_connection* conn, void* self_ptr) {
       self->script_.erase(self->script_.begin());
     }
     self->requests_.push_back(std::move(request));
+    --self->concurrent_;
   }
   if (status == 200) {
     mg_send_http_ok(conn, "text/plain", 2);
@@ -68,6 +76,11 @@ std::vector<ReceivedRequest> HttpReceiver::WaitFor(size_t count, absl::Duration 
   auto enough = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return requests_.size() >= count; };
   mu_.AwaitWithTimeout(absl::Condition(&enough), timeout);
   return requests_;
+}
+
+int HttpReceiver::max_concurrent() {
+  absl::MutexLock lock(&mu_);
+  return max_concurrent_;
 }
 
 std::vector<ReceivedRequest> HttpReceiver::requests() {

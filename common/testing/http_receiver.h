@@ -24,8 +24,10 @@ struct ReceivedRequest {
 
 class HttpReceiver final {
  public:
-  // Listens on 127.0.0.1 on a free port. `script` lists the statuses of the first answers.
-  static std::unique_ptr<HttpReceiver> Start(std::vector<int> script = {});
+  // Listens on 127.0.0.1 on a free port. `script` lists the statuses of the first answers; each
+  // answer waits `delay` first (a slow endpoint).
+  static std::unique_ptr<HttpReceiver> Start(std::vector<int> script = {},
+                                             absl::Duration delay = absl::ZeroDuration());
   ~HttpReceiver();
 
   int port() const { return port_; }
@@ -33,6 +35,8 @@ class HttpReceiver final {
   // Waits until at least `count` requests arrived or `timeout` passed; returns them all.
   std::vector<ReceivedRequest> WaitFor(size_t count, absl::Duration timeout);
   std::vector<ReceivedRequest> requests();
+  // The most requests that were being answered at once.
+  int max_concurrent();
 
  private:
   HttpReceiver() = default;
@@ -43,6 +47,9 @@ class HttpReceiver final {
   absl::Mutex mu_;
   std::vector<int> script_ ABSL_GUARDED_BY(mu_);
   std::vector<ReceivedRequest> requests_ ABSL_GUARDED_BY(mu_);
+  absl::Duration delay_;
+  int concurrent_ ABSL_GUARDED_BY(mu_) = 0;
+  int max_concurrent_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace crm::testing

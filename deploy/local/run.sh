@@ -75,7 +75,7 @@ start_service pipeline "${PIPELINE_PORT:-50052}" "${PIPELINE_METRICS_PORT:-9462}
   --contacts_address="127.0.0.1:${CONTACTS_PORT:-50051}"
 start_service tasks "${TASKS_PORT:-50053}" "${TASKS_METRICS_PORT:-9463}" \
   --contacts_address="127.0.0.1:${CONTACTS_PORT:-50051}" \
-  --pipeline_address="127.0.0.1:${PIPELINE_PORT:-50052}"
+  --pipeline_address="127.0.0.1:${PIPELINE_PORT:-50052}" --webhook_allow_private_addresses
 
 cat <<INFO
 

@@ -30,9 +30,9 @@ Period PeriodContaining(v1::PeriodKind kind, absl::CivilDay day, int fiscal_star
   switch (kind) {
     case v1::PERIOD_KIND_WEEK: {
       // ISO weeks start on Monday.
-      const int since_monday = (static_cast<int>(absl::GetWeekday(day)) + 7 -
-                                static_cast<int>(absl::Weekday::monday)) %
-                               7;
+      const int since_monday =
+          (static_cast<int>(absl::GetWeekday(day)) + 7 - static_cast<int>(absl::Weekday::monday)) %
+          7;
       return {day - since_monday, day - since_monday + 7};
     }
     case v1::PERIOD_KIND_MONTH:

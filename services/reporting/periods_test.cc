@@ -55,9 +55,9 @@ TEST(PeriodsTest, CustomRangesAndErrors) {
   EXPECT_THAT(ResolvePeriod(spec, absl::CivilDay(2026, 11, 26), 1).status(),
               crm::testing::StatusIs(absl::StatusCode::kInvalidArgument));
   spec.set_to_date("2026-13-01");
-  EXPECT_NE(ResolvePeriod(spec, absl::CivilDay(2026, 11, 26), 1).status().message().find(
-                "spec.to_date"),
-            std::string::npos);
+  EXPECT_NE(
+      ResolvePeriod(spec, absl::CivilDay(2026, 11, 26), 1).status().message().find("spec.to_date"),
+      std::string::npos);
   v1::ReportSpec none;
   EXPECT_THAT(ResolvePeriod(none, absl::CivilDay(2026, 11, 26), 1).status(),
               crm::testing::StatusIs(absl::StatusCode::kInvalidArgument));

@@ -56,11 +56,11 @@ absl::Status Unpack(const crm::common::v1::Event& event, T& payload) {
 
 void RecordProgress(Transaction& tx, absl::string_view source,
                     const crm::common::v1::Event& event) {
-  tx.Queue(absl::StrCat("UPDATE reporting.source_progress SET position = greatest(position, $2), "
-                        "event_time = ",
-                        db::TimeParam(3), " WHERE source = $1"),
-           {std::string(source), absl::StrCat(event.position()),
-            *Micros(event.occurred_time(), true)});
+  tx.Queue(
+      absl::StrCat("UPDATE reporting.source_progress SET position = greatest(position, $2), "
+                   "event_time = ",
+                   db::TimeParam(3), " WHERE source = $1"),
+      {std::string(source), absl::StrCat(event.position()), *Micros(event.occurred_time(), true)});
 }
 
 // The tenant's time zone, as the rollups bucket days in.
@@ -69,20 +69,21 @@ constexpr char kTenantZone[] =
 
 // Adds `sign` x the deal's closed contribution (when it is closed and live) to the daily rollup.
 void QueueRollup(Transaction& tx, const std::string& tenant, const std::string& deal_id, int sign) {
-  tx.Queue(absl::StrCat(
-               "INSERT INTO reporting.closed_deals_daily AS r (tenant_id, day, owner, "
-               "currency_code, lead_source, outcome, deals, amount_minor, cycle_seconds) "
-               "SELECT d.tenant_id, (d.close_time AT TIME ZONE ",
-               kTenantZone,
-               ")::date, d.owner, d.currency_code, d.lead_source, d.outcome, $3::bigint, $3::bigint "
-               "* d.amount_minor, $3::bigint * floor(extract(epoch FROM d.close_time - "
-               "d.create_time))::bigint FROM reporting.deals d WHERE d.tenant_id = $1 AND "
-               "d.deal_id = $2::uuid AND NOT d.deleted AND d.close_time IS NOT NULL AND d.outcome "
-               "IN ('won', 'lost') ON CONFLICT (tenant_id, day, owner, currency_code, lead_source, "
-               "outcome) DO UPDATE SET deals = r.deals + EXCLUDED.deals, amount_minor = "
-               "r.amount_minor + EXCLUDED.amount_minor, cycle_seconds = r.cycle_seconds + "
-               "EXCLUDED.cycle_seconds"),
-           {tenant, deal_id, absl::StrCat(sign)});
+  tx.Queue(
+      absl::StrCat(
+          "INSERT INTO reporting.closed_deals_daily AS r (tenant_id, day, owner, "
+          "currency_code, lead_source, outcome, deals, amount_minor, cycle_seconds) "
+          "SELECT d.tenant_id, (d.close_time AT TIME ZONE ",
+          kTenantZone,
+          ")::date, d.owner, d.currency_code, d.lead_source, d.outcome, $3::bigint, $3::bigint "
+          "* d.amount_minor, $3::bigint * floor(extract(epoch FROM d.close_time - "
+          "d.create_time))::bigint FROM reporting.deals d WHERE d.tenant_id = $1 AND "
+          "d.deal_id = $2::uuid AND NOT d.deleted AND d.close_time IS NOT NULL AND d.outcome "
+          "IN ('won', 'lost') ON CONFLICT (tenant_id, day, owner, currency_code, lead_source, "
+          "outcome) DO UPDATE SET deals = r.deals + EXCLUDED.deals, amount_minor = "
+          "r.amount_minor + EXCLUDED.amount_minor, cycle_seconds = r.cycle_seconds + "
+          "EXCLUDED.cycle_seconds"),
+      {tenant, deal_id, absl::StrCat(sign)});
 }
 
 // Upserts the deal fact if `deal` is newer than what is stored, keeping the rollup in step.
@@ -95,31 +96,30 @@ absl::Status ApplyDeal(Transaction& tx, const std::string& tenant, const pv1::De
   const int64_t version = Version(deal.etag());
   if (current.rows() > 0 && current.Int(0, 0) >= version) return absl::OkStatus();  // stale
   if (current.rows() > 0) QueueRollup(tx, tenant, id, -1);
-  tx.Queue(absl::StrCat(
-               "INSERT INTO reporting.deals (tenant_id, deal_id, version, owner, pipeline_id, "
-               "stage_id, amount_minor, currency_code, probability_percent, lead_source, "
-               "expected_close_date, create_time, close_time, outcome) VALUES ($1, $2::uuid, $3, "
-               "$4, $5::uuid, $6::uuid, $7, $8, $9, $10, $11::date, ",
-               db::TimeParam(12), ", ", db::TimeParam(13),
-               ", coalesce((SELECT CASE kind WHEN 'won' THEN 'won' WHEN 'lost' THEN 'lost' ELSE "
-               "'open' END FROM reporting.stages WHERE tenant_id = $1 AND stage_id = $6::uuid), "
-               "CASE WHEN $13::bigint IS NULL THEN 'open' ELSE 'won' END)) "
-               "ON CONFLICT (tenant_id, deal_id) DO UPDATE SET version = EXCLUDED.version, owner = "
-               "EXCLUDED.owner, pipeline_id = EXCLUDED.pipeline_id, stage_id = EXCLUDED.stage_id, "
-               "amount_minor = EXCLUDED.amount_minor, currency_code = EXCLUDED.currency_code, "
-               "probability_percent = EXCLUDED.probability_percent, lead_source = "
-               "EXCLUDED.lead_source, expected_close_date = EXCLUDED.expected_close_date, "
-               "create_time = EXCLUDED.create_time, close_time = EXCLUDED.close_time, outcome = "
-               "EXCLUDED.outcome"),
-           {tenant, id, absl::StrCat(version), deal.owner(), OptionalId(deal.pipeline()),
-            OptionalId(deal.stage()), absl::StrCat(deal.amount().amount_minor()),
-            deal.amount().currency_code(), absl::StrCat(deal.probability_percent()),
-            deal.lead_source(),
-            deal.expected_close_date().empty() ? Param() : Param(deal.expected_close_date()),
-            *Micros(deal.create_time(), true), Micros(deal.close_time(), deal.has_close_time())});
+  tx.Queue(
+      absl::StrCat(
+          "INSERT INTO reporting.deals (tenant_id, deal_id, version, owner, pipeline_id, "
+          "stage_id, amount_minor, currency_code, probability_percent, lead_source, "
+          "expected_close_date, create_time, close_time, outcome) VALUES ($1, $2::uuid, $3, "
+          "$4, $5::uuid, $6::uuid, $7, $8, $9, $10, $11::date, ",
+          db::TimeParam(12), ", ", db::TimeParam(13),
+          ", coalesce((SELECT CASE kind WHEN 'won' THEN 'won' WHEN 'lost' THEN 'lost' ELSE "
+          "'open' END FROM reporting.stages WHERE tenant_id = $1 AND stage_id = $6::uuid), "
+          "CASE WHEN $13::bigint IS NULL THEN 'open' ELSE 'won' END)) "
+          "ON CONFLICT (tenant_id, deal_id) DO UPDATE SET version = EXCLUDED.version, owner = "
+          "EXCLUDED.owner, pipeline_id = EXCLUDED.pipeline_id, stage_id = EXCLUDED.stage_id, "
+          "amount_minor = EXCLUDED.amount_minor, currency_code = EXCLUDED.currency_code, "
+          "probability_percent = EXCLUDED.probability_percent, lead_source = "
+          "EXCLUDED.lead_source, expected_close_date = EXCLUDED.expected_close_date, "
+          "create_time = EXCLUDED.create_time, close_time = EXCLUDED.close_time, outcome = "
+          "EXCLUDED.outcome"),
+      {tenant, id, absl::StrCat(version), deal.owner(), OptionalId(deal.pipeline()),
+       OptionalId(deal.stage()), absl::StrCat(deal.amount().amount_minor()),
+       deal.amount().currency_code(), absl::StrCat(deal.probability_percent()), deal.lead_source(),
+       deal.expected_close_date().empty() ? Param() : Param(deal.expected_close_date()),
+       *Micros(deal.create_time(), true), Micros(deal.close_time(), deal.has_close_time())});
   QueueRollup(tx, tenant, id, +1);
-  tx.Queue("DELETE FROM reporting.closed_deals_daily WHERE tenant_id = $1 AND deals = 0",
-           {tenant});
+  tx.Queue("DELETE FROM reporting.closed_deals_daily WHERE tenant_id = $1 AND deals = 0", {tenant});
   return absl::OkStatus();
 }
 
@@ -197,9 +197,10 @@ absl::Status ApplyPipelineEvent(Transaction& tx, const crm::common::v1::Event& e
     RETURN_IF_ERROR(Unpack(event, deleted));
     const std::string id = IdOf(deleted.name());
     QueueRollup(tx, tenant, id, -1);
-    tx.Queue("UPDATE reporting.deals SET deleted = true WHERE tenant_id = $1 AND deal_id = "
-             "$2::uuid AND NOT deleted",
-             {tenant, id});
+    tx.Queue(
+        "UPDATE reporting.deals SET deleted = true WHERE tenant_id = $1 AND deal_id = "
+        "$2::uuid AND NOT deleted",
+        {tenant, id});
     tx.Queue("DELETE FROM reporting.closed_deals_daily WHERE tenant_id = $1 AND deals = 0",
              {tenant});
   }
@@ -236,16 +237,18 @@ absl::Status ApplyContactsEvent(Transaction& tx, const crm::common::v1::Event& e
   } else if (type == "crm.contacts.v1.ContactDeleted") {
     cv1::ContactDeleted deleted;
     RETURN_IF_ERROR(Unpack(event, deleted));
-    tx.Queue("UPDATE reporting.contacts SET deleted = true WHERE tenant_id = $1 AND contact_id = "
-             "$2::uuid",
-             {tenant, IdOf(deleted.name())});
+    tx.Queue(
+        "UPDATE reporting.contacts SET deleted = true WHERE tenant_id = $1 AND contact_id = "
+        "$2::uuid",
+        {tenant, IdOf(deleted.name())});
   } else if (type == "crm.contacts.v1.ContactsMerged") {
     cv1::ContactsMerged merged;
     RETURN_IF_ERROR(Unpack(event, merged));
     // One person: the loser stops counting as a lead of its own.
-    tx.Queue("UPDATE reporting.contacts SET deleted = true WHERE tenant_id = $1 AND contact_id = "
-             "$2::uuid",
-             {tenant, IdOf(merged.loser())});
+    tx.Queue(
+        "UPDATE reporting.contacts SET deleted = true WHERE tenant_id = $1 AND contact_id = "
+        "$2::uuid",
+        {tenant, IdOf(merged.loser())});
     if (merged.has_contact()) UpsertContact(tx, tenant, merged.contact());
   } else if (type == "crm.contacts.v1.ActivityLogged") {
     cv1::ActivityLogged logged;
@@ -260,9 +263,9 @@ absl::Status ApplyContactsEvent(Transaction& tx, const crm::common::v1::Event& e
     cv1::TenantSettingsChanged changed;
     RETURN_IF_ERROR(Unpack(event, changed));
     const auto& s = changed.settings();
-    ASSIGN_OR_RETURN(db::Result before,
-                     tx.Exec("SELECT time_zone FROM reporting.tenant_settings WHERE tenant_id = $1",
-                             {tenant}));
+    ASSIGN_OR_RETURN(
+        db::Result before,
+        tx.Exec("SELECT time_zone FROM reporting.tenant_settings WHERE tenant_id = $1", {tenant}));
     const std::string zone = s.time_zone().empty() ? "UTC" : s.time_zone();
     tx.Queue(
         "INSERT INTO reporting.tenant_settings (tenant_id, time_zone, fiscal_year_start_month) "
@@ -326,9 +329,9 @@ std::vector<std::string> PipelineEventTypes() {
 
 events::EventHandler ContactsEventHandler() { return ApplyContactsEvent; }
 std::vector<std::string> ContactsEventTypes() {
-  return {"crm.contacts.v1.ContactCreated",   "crm.contacts.v1.ContactUpdated",
-          "crm.contacts.v1.ContactDeleted",   "crm.contacts.v1.ContactsMerged",
-          "crm.contacts.v1.ActivityLogged",   "crm.contacts.v1.TenantSettingsChanged"};
+  return {"crm.contacts.v1.ContactCreated", "crm.contacts.v1.ContactUpdated",
+          "crm.contacts.v1.ContactDeleted", "crm.contacts.v1.ContactsMerged",
+          "crm.contacts.v1.ActivityLogged", "crm.contacts.v1.TenantSettingsChanged"};
 }
 
 events::EventHandler TasksEventHandler() { return ApplyTasksEvent; }
@@ -344,9 +347,10 @@ absl::Status ResetReadModels(db::Pool& pool, const std::vector<std::string>& con
       "reporting.tasks, reporting.contacts");
   tx.Queue("UPDATE reporting.source_progress SET position = 0, event_time = NULL");
   for (const std::string& consumer : consumers) {
-    tx.Queue("UPDATE reporting.consumer_checkpoints SET position = 0, updated_at = now() WHERE "
-             "consumer = $1",
-             {consumer});
+    tx.Queue(
+        "UPDATE reporting.consumer_checkpoints SET position = 0, updated_at = now() WHERE "
+        "consumer = $1",
+        {consumer});
     tx.Queue("DELETE FROM reporting.consumer_dead_letters WHERE consumer = $1", {consumer});
   }
   return tx.Commit();

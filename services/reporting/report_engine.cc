@@ -29,9 +29,13 @@ constexpr char kTo[] = "$4";
 constexpr char kFiscal[] = "$5";
 constexpr char kExtra[] = "$6";  // to_stage (conversion) or the overdue cutoff (tasks)
 
-std::string FromTs() { return absl::StrCat("(", kFrom, "::date::timestamp AT TIME ZONE ", kZone, ")"); }
+std::string FromTs() {
+  return absl::StrCat("(", kFrom, "::date::timestamp AT TIME ZONE ", kZone, ")");
+}
 std::string ToTs() { return absl::StrCat("(", kTo, "::date::timestamp AT TIME ZONE ", kZone, ")"); }
-std::string Local(const std::string& ts) { return absl::StrCat("(", ts, " AT TIME ZONE ", kZone, ")"); }
+std::string Local(const std::string& ts) {
+  return absl::StrCat("(", ts, " AT TIME ZONE ", kZone, ")");
+}
 
 // One grouping column: its name, the SQL of its label, and the SQL it is ordered by.
 struct DimSql {
@@ -222,13 +226,13 @@ const std::map<v1::ReportKind, KindDef>& Kinds() {
         false,
         {},
         [](const std::vector<DimSql>& dims, const std::string&) {
-          return Grouped(dims, {},
-                         "count(*) FILTER (WHERE a.kind = 'call'), count(*) FILTER (WHERE a.kind "
-                         "= 'email'), count(*) FILTER (WHERE a.kind = 'meeting'), count(*) "
-                         "FILTER (WHERE a.kind = 'note')",
-                         absl::StrCat("FROM reporting.activities a WHERE a.tenant_id = ", kTenant,
-                                      " AND a.occur_time >= ", FromTs(), " AND a.occur_time < ",
-                                      ToTs()));
+          return Grouped(
+              dims, {},
+              "count(*) FILTER (WHERE a.kind = 'call'), count(*) FILTER (WHERE a.kind "
+              "= 'email'), count(*) FILTER (WHERE a.kind = 'meeting'), count(*) "
+              "FILTER (WHERE a.kind = 'note')",
+              absl::StrCat("FROM reporting.activities a WHERE a.tenant_id = ", kTenant,
+                           " AND a.occur_time >= ", FromTs(), " AND a.occur_time < ", ToTs()));
         },
         [](const std::vector<int64_t>& r, bool) {
           return std::vector<std::string>{Int(r[0]), Int(r[1]), Int(r[2]), Int(r[3]),
@@ -366,11 +370,10 @@ std::string ReportTitle(v1::ReportKind kind) {
 
 absl::StatusOr<ReportEngine::Calendar> ReportEngine::CalendarOf(const std::string& tenant,
                                                                 absl::Time deadline) {
-  ASSIGN_OR_RETURN(db::Result r,
-                   db::RunOnce(pool_, tenant,
-                               "SELECT time_zone, fiscal_year_start_month FROM "
-                               "reporting.tenant_settings WHERE tenant_id = $1",
-                               {tenant}, deadline));
+  ASSIGN_OR_RETURN(db::Result r, db::RunOnce(pool_, tenant,
+                                             "SELECT time_zone, fiscal_year_start_month FROM "
+                                             "reporting.tenant_settings WHERE tenant_id = $1",
+                                             {tenant}, deadline));
   Calendar calendar;
   if (r.rows() > 0) {
     calendar.time_zone = r.String(0, 0);
@@ -381,9 +384,8 @@ absl::StatusOr<ReportEngine::Calendar> ReportEngine::CalendarOf(const std::strin
   return calendar;
 }
 
-absl::StatusOr<v1::Report> ReportEngine::Run(const std::string& tenant,
-                                             const v1::ReportSpec& spec, absl::Time now,
-                                             absl::Time deadline) {
+absl::StatusOr<v1::Report> ReportEngine::Run(const std::string& tenant, const v1::ReportSpec& spec,
+                                             absl::Time now, absl::Time deadline) {
   auto kind = Kinds().find(spec.kind());
   if (kind == Kinds().end()) {
     return api::InvalidField("spec.kind", "one of the report kinds (e.g. WON_LOST)");
@@ -439,9 +441,9 @@ absl::StatusOr<v1::Report> ReportEngine::Run(const std::string& tenant,
 
   ASSIGN_OR_RETURN(db::Transaction tx, db::Transaction::Begin(pool_, tenant, deadline));
   const int rows_index = tx.Queue(def.sql(dim_sql, bucket), params);
-  const int progress_index = tx.Queue(absl::StrCat("SELECT source, position, ",
-                                                   db::MicrosOf("event_time"),
-                                                   " FROM reporting.source_progress ORDER BY source"));
+  const int progress_index =
+      tx.Queue(absl::StrCat("SELECT source, position, ", db::MicrosOf("event_time"),
+                            " FROM reporting.source_progress ORDER BY source"));
   RETURN_IF_ERROR(tx.Commit());
   const db::Result& rows = tx.ResultOf(rows_index);
   const db::Result& progress = tx.ResultOf(progress_index);
@@ -458,8 +460,8 @@ absl::StatusOr<v1::Report> ReportEngine::Run(const std::string& tenant,
   if (def.per_currency) *report.add_columns() = Col("currency", "text");
   for (const v1::Column& c : def.metrics) *report.add_columns() = c;
 
-  const int text_columns = static_cast<int>(dim_sql.size() + def.fixed_text.size()) +
-                           (def.per_currency ? 1 : 0);
+  const int text_columns =
+      static_cast<int>(dim_sql.size() + def.fixed_text.size()) + (def.per_currency ? 1 : 0);
   std::vector<int64_t> totals(def.raw_names.size(), 0);
   std::set<std::string> currencies;
   for (int i = 0; i < rows.rows(); ++i) {
@@ -475,7 +477,11 @@ absl::StatusOr<v1::Report> ReportEngine::Run(const std::string& tenant,
   }
   // Totals: sums of the raw integers, ratios from those sums. A median does not add up.
   for (int c = 0; c < text_columns; ++c) {
-    report.mutable_totals()->add_cells(c == 0 ? "total" : (def.per_currency && c == text_columns - 1 && currencies.size() == 1 ? *currencies.begin() : ""));
+    report.mutable_totals()->add_cells(
+        c == 0 ? "total"
+               : (def.per_currency && c == text_columns - 1 && currencies.size() == 1
+                      ? *currencies.begin()
+                      : ""));
   }
   if (spec.kind() == v1::REPORT_KIND_STAGE_CONVERSION) totals[2] = -1;
   for (std::string& cell : def.format(totals, currencies.size() > 1)) {

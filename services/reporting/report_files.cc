@@ -17,8 +17,8 @@ namespace {
 
 std::string CsvCell(const std::string& cell, bool text) {
   std::string value = cell;
-  if (text && !value.empty() && (value[0] == '=' || value[0] == '+' || value[0] == '-' ||
-                                 value[0] == '@')) {
+  if (text && !value.empty() &&
+      (value[0] == '=' || value[0] == '+' || value[0] == '-' || value[0] == '@')) {
     value = "'" + value;
   }
   if (value.find_first_of(",\"\r\n") == std::string::npos) return value;
@@ -199,8 +199,8 @@ absl::StatusOr<std::string> ReportSvg(const v1::Report& report, v1::ChartKind ch
       kWidth, kHeight, kWidth, kHeight);
   absl::StrAppend(&svg, "<text x=\"", kWidth / 2, "\" y=\"28\" text-anchor=\"middle\" ",
                   "font-size=\"18\" font-weight=\"bold\">", Xml(report.title()), "</text>\n");
-  std::string subtitle = absl::StrCat(report.from_date(), " to ", report.to_date(), " (exclusive), ",
-                                      report.time_zone(), "; ", data.metric);
+  std::string subtitle = absl::StrCat(report.from_date(), " to ", report.to_date(),
+                                      " (exclusive), ", report.time_zone(), "; ", data.metric);
   if (!data.currency.empty()) absl::StrAppend(&subtitle, ", ", data.currency);
   absl::StrAppend(&svg, "<text x=\"", kWidth / 2, "\" y=\"48\" text-anchor=\"middle\" ",
                   "fill=\"#555555\">", Xml(subtitle), "</text>\n");
@@ -226,12 +226,12 @@ absl::StatusOr<std::string> ReportSvg(const v1::Report& report, v1::ChartKind ch
                                           "text-anchor=\"middle\">%s%s</text>\n",
                                           kTop + plot_h / 2, kTop + plot_h / 2, Xml(data.metric),
                                           data.metric_type == "money" ? " (major units)" : ""));
-    absl::StrAppend(&svg, absl::StrFormat("<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">%s"
-                                          "</text>\n",
-                                          kLeft + plot_w / 2, kHeight - 12,
-                                          Xml(report.columns_size() > 0
-                                                  ? report.columns(0).name()
-                                                  : std::string("category"))));
+    absl::StrAppend(&svg,
+                    absl::StrFormat("<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">%s"
+                                    "</text>\n",
+                                    kLeft + plot_w / 2, kHeight - 12,
+                                    Xml(report.columns_size() > 0 ? report.columns(0).name()
+                                                                  : std::string("category"))));
   }
   const double slot = static_cast<double>(plot_w) / static_cast<double>(n);
   for (size_t c = 0; c < data.categories.size(); ++c) {
@@ -248,10 +248,9 @@ absl::StatusOr<std::string> ReportSvg(const v1::Report& report, v1::ChartKind ch
       if (it == data.values.end()) continue;
       const int64_t value = it->second;
       const double v = std::max(0.0, static_cast<double>(value));
-      const std::string attrs =
-          absl::StrCat(" data-category=\"", Xml(data.categories[c]), "\" data-series=\"",
-                       Xml(data.series[k]), "\" data-value=\"", value, "\" fill=\"",
-                       kPalette[k % 10], "\"");
+      const std::string attrs = absl::StrCat(
+          " data-category=\"", Xml(data.categories[c]), "\" data-series=\"", Xml(data.series[k]),
+          "\" data-value=\"", value, "\" fill=\"", kPalette[k % 10], "\"");
       if (chart == v1::CHART_KIND_BAR) {
         const double w = slot * 0.8 / static_cast<double>(s);
         const double x = x0 + slot * 0.1 + w * static_cast<double>(k);
@@ -272,17 +271,17 @@ absl::StatusOr<std::string> ReportSvg(const v1::Report& report, v1::ChartKind ch
         const double row_h = static_cast<double>(plot_h) / static_cast<double>(n);
         const double w = top > 0 ? v / top * plot_w : 0;
         const double y = kTop + row_h * static_cast<double>(c);
-        absl::StrAppend(&svg, absl::StrFormat("<rect class=\"bar\" x=\"%.1f\" y=\"%.1f\" "
-                                              "width=\"%.1f\" height=\"%.1f\"%s/>\n",
-                                              kLeft + (plot_w - w) / 2, y + 2, w, row_h - 4,
-                                              attrs));
-        absl::StrAppend(&svg, absl::StrFormat("<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%s"
-                                              "</text>\n",
-                                              kLeft - 8, y + row_h / 2 + 4,
-                                              Xml(data.categories[c])));
-        absl::StrAppend(&svg, absl::StrFormat("<text x=\"%d\" y=\"%.1f\">%s</text>\n",
-                                              kLeft + plot_w + 8, y + row_h / 2 + 4,
-                                              AxisLabel(v, data.metric_type)));
+        absl::StrAppend(&svg,
+                        absl::StrFormat("<rect class=\"bar\" x=\"%.1f\" y=\"%.1f\" "
+                                        "width=\"%.1f\" height=\"%.1f\"%s/>\n",
+                                        kLeft + (plot_w - w) / 2, y + 2, w, row_h - 4, attrs));
+        absl::StrAppend(&svg,
+                        absl::StrFormat("<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%s"
+                                        "</text>\n",
+                                        kLeft - 8, y + row_h / 2 + 4, Xml(data.categories[c])));
+        absl::StrAppend(&svg,
+                        absl::StrFormat("<text x=\"%d\" y=\"%.1f\">%s</text>\n", kLeft + plot_w + 8,
+                                        y + row_h / 2 + 4, AxisLabel(v, data.metric_type)));
       }
     }
   }

@@ -74,8 +74,7 @@ grpc::Status ReportingService::ListReportSchedules(grpc::ServerContext* context,
                                                    v1::ListReportSchedulesResponse* response) {
   auto run = [&]() -> absl::Status {
     ASSIGN_OR_RETURN(auth::Principal caller, authenticator_.Authenticate(*context));
-    ASSIGN_OR_RETURN(auto schedules,
-                     schedules_.List(caller.tenant, server::DeadlineOf(*context)));
+    ASSIGN_OR_RETURN(auto schedules, schedules_.List(caller.tenant, server::DeadlineOf(*context)));
     for (auto& s : schedules) *response->add_schedules() = std::move(s);
     return absl::OkStatus();
   };
@@ -88,7 +87,8 @@ grpc::Status ReportingService::DeleteReportSchedule(grpc::ServerContext* context
   auto run = [&]() -> absl::Status {
     ASSIGN_OR_RETURN(auth::Principal caller, authenticator_.Authenticate(*context));
     RETURN_IF_ERROR(RequireManager(caller));
-    ASSIGN_OR_RETURN(std::string id, api::ParseResourceId(request->name(), kSchedulePrefix, "name"));
+    ASSIGN_OR_RETURN(std::string id,
+                     api::ParseResourceId(request->name(), kSchedulePrefix, "name"));
     return schedules_.Delete(caller.tenant, id, server::DeadlineOf(*context));
   };
   return api::ToGrpcStatus(run());
@@ -109,9 +109,8 @@ grpc::Status ReportingService::ListReportRuns(grpc::ServerContext* context,
                                                     server::DeadlineOf(*context)));
     if (page.second && !page.first.empty()) {
       const std::string& last = page.first.back().name();
-      response->set_next_page_token(
-          api::NextListPageToken(true, last.substr(last.rfind('/') + 1), at, page_size,
-                                 fingerprint));
+      response->set_next_page_token(api::NextListPageToken(true, last.substr(last.rfind('/') + 1),
+                                                           at, page_size, fingerprint));
     }
     for (auto& r : page.first) *response->add_runs() = std::move(r);
     return absl::OkStatus();

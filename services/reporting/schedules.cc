@@ -58,21 +58,21 @@ absl::StatusOr<v1::ReportSchedule> ScheduleStore::Create(const std::string& tena
   const std::string id = ids::NewUuidV7();
   created.set_name(absl::StrCat("reportSchedules/", id));
   if (created.display_name().empty()) created.set_display_name(ReportTitle(schedule.spec().kind()));
-  const absl::Time next = EndOfPeriod(schedule.spec().period(), today,
-                                      calendar.fiscal_year_start_month, zone);
+  const absl::Time next =
+      EndOfPeriod(schedule.spec().period(), today, calendar.fiscal_year_start_month, zone);
   db::SetTime(created.mutable_next_run_time(), next);
   db::SetTime(created.mutable_create_time(), db::NowMicros());
-  RETURN_IF_ERROR(db::RunOnce(pool_, tenant,
-                              absl::StrCat("INSERT INTO reporting.report_schedules (tenant_id, id, "
-                                           "display_name, spec, next_run_time, create_time) "
-                                           "VALUES ($1, $2, $3, decode($4, 'hex'), ",
-                                           db::TimeParam(5), ", ", db::TimeParam(6), ")"),
-                              {tenant, id, created.display_name(),
-                               absl::BytesToHexString(created.spec().SerializeAsString()),
-                               db::MicrosParam(next),
-                               absl::StrCat(absl::ToUnixMicros(db::NowMicros()))},
-                              deadline)
-                      .status());
+  RETURN_IF_ERROR(
+      db::RunOnce(pool_, tenant,
+                  absl::StrCat("INSERT INTO reporting.report_schedules (tenant_id, id, "
+                               "display_name, spec, next_run_time, create_time) "
+                               "VALUES ($1, $2, $3, decode($4, 'hex'), ",
+                               db::TimeParam(5), ", ", db::TimeParam(6), ")"),
+                  {tenant, id, created.display_name(),
+                   absl::BytesToHexString(created.spec().SerializeAsString()),
+                   db::MicrosParam(next), absl::StrCat(absl::ToUnixMicros(db::NowMicros()))},
+                  deadline)
+          .status());
   return created;
 }
 
@@ -81,8 +81,8 @@ absl::StatusOr<std::vector<v1::ReportSchedule>> ScheduleStore::List(const std::s
   ASSIGN_OR_RETURN(
       Result r,
       db::RunOnce(pool_, tenant,
-                  absl::StrCat("SELECT id, display_name, encode(spec, 'hex'), ", db::MicrosOf("next_run_time"),
-                               ", ", db::MicrosOf("create_time"),
+                  absl::StrCat("SELECT id, display_name, encode(spec, 'hex'), ",
+                               db::MicrosOf("next_run_time"), ", ", db::MicrosOf("create_time"),
                                " FROM reporting.report_schedules WHERE tenant_id = $1 AND "
                                "delete_time IS NULL ORDER BY id"),
                   {tenant}, deadline));
@@ -114,7 +114,8 @@ absl::StatusOr<std::pair<std::vector<v1::ReportRun>, bool>> ScheduleStore::ListR
   }
   ASSIGN_OR_RETURN(
       Result r,
-      tx.Exec(absl::StrCat("SELECT id, period_from::text, encode(report, 'hex'), ", db::MicrosOf("run_time"),
+      tx.Exec(absl::StrCat("SELECT id, period_from::text, encode(report, 'hex'), ",
+                           db::MicrosOf("run_time"),
                            " FROM reporting.report_runs WHERE tenant_id = $1 AND schedule_id = "
                            "$2::uuid AND ($3::uuid IS NULL OR id < $3::uuid) ORDER BY id DESC "
                            "LIMIT $4"),
@@ -169,11 +170,11 @@ absl::StatusOr<int> ReportScheduler::RunDue(absl::Time now) {
                      db::Transaction::BeginSystem(pool_, absl::Now() + absl::Seconds(60)));
     ASSIGN_OR_RETURN(
         Result due,
-        tx.Exec(absl::StrCat("SELECT tenant_id, id, encode(spec, 'hex'), ", db::MicrosOf("next_run_time"),
-                             " FROM reporting.report_schedules WHERE delete_time IS NULL AND "
-                             "next_run_time <= ",
-                             db::TimeParam(1),
-                             " ORDER BY next_run_time LIMIT 1 FOR UPDATE SKIP LOCKED"),
+        tx.Exec(absl::StrCat(
+                    "SELECT tenant_id, id, encode(spec, 'hex'), ", db::MicrosOf("next_run_time"),
+                    " FROM reporting.report_schedules WHERE delete_time IS NULL AND "
+                    "next_run_time <= ",
+                    db::TimeParam(1), " ORDER BY next_run_time LIMIT 1 FOR UPDATE SKIP LOCKED"),
                 {db::MicrosParam(now)}));
     if (due.rows() == 0) {
       RETURN_IF_ERROR(tx.Commit());
@@ -193,9 +194,8 @@ absl::StatusOr<int> ReportScheduler::RunDue(absl::Time now) {
     spec.set_anchor_date(DayText(last_day));
     absl::StatusOr<v1::Report> report =
         engine_.Run(tenant, spec, now, absl::Now() + absl::Seconds(30));
-    const absl::Time next =
-        EndOfPeriod(spec.period(), absl::ToCivilDay(now, zone), calendar.fiscal_year_start_month,
-                    zone);
+    const absl::Time next = EndOfPeriod(spec.period(), absl::ToCivilDay(now, zone),
+                                        calendar.fiscal_year_start_month, zone);
     if (!report.ok()) {
       spdlog::warn("scheduled report {} failed: {}", id, report.status().ToString());
       tx.Queue(absl::StrCat("UPDATE reporting.report_schedules SET next_run_time = ",

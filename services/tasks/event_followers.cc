@@ -6,6 +6,7 @@
 #include "common/db/sql_helpers.h"
 #include "crm/contacts/v1/contacts_events.pb.h"
 #include "crm/pipeline/v1/pipeline_events.pb.h"
+#include "services/tasks/task_rules.h"
 
 namespace crm::tasks {
 namespace {
@@ -28,6 +29,14 @@ void KeepContactName(TaskStore& store, db::Transaction& tx, const std::string& t
                      const crm::contacts::v1::Contact& contact) {
   store.QueueContactName(tx, tenant, IdOf(contact.name(), "contacts/"), DisplayName(contact),
                          IdOf(contact.company(), "companies/"));
+}
+
+// At most `max_bytes` of `text`, cut at a character boundary.
+std::string Utf8Prefix(const std::string& text, size_t max_bytes) {
+  if (text.size() <= max_bytes) return text;
+  size_t end = max_bytes;
+  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
+  return text.substr(0, end);
 }
 
 template <typename T>
@@ -59,8 +68,12 @@ events::EventHandler ContactsEventHandler(TaskStore& store) {
     } else if (type == "crm.contacts.v1.ContactsMerged") {
       cv1::ContactsMerged merged;
       if (absl::Status s = Unpack(event, merged); !s.ok()) return s;
-      store.QueueRepointContact(tx, event.tenant(), IdOf(merged.loser(), "contacts/"),
-                                IdOf(merged.winner(), "contacts/"));
+      if (absl::Status s =
+              store.RepointContact(tx, event.tenant(), IdOf(merged.loser(), "contacts/"),
+                                   IdOf(merged.winner(), "contacts/"));
+          !s.ok()) {
+        return s;
+      }
       if (merged.has_contact()) KeepContactName(store, tx, event.tenant(), merged.contact());
     } else if (type == "crm.contacts.v1.CompanyCreated") {
       cv1::CompanyCreated created;
@@ -88,7 +101,7 @@ events::EventHandler PipelineEventHandler(TaskStore& store, RenewalTaskOptions o
         const auto& deal = renewal.renewal_deal();
         const auto& purchase = renewal.purchase();
         v1::Task task;
-        task.set_title(absl::StrCat("Follow up: ", deal.display_name()));
+        task.set_title(Utf8Prefix(absl::StrCat("Follow up: ", deal.display_name()), 200));
         task.set_description(absl::StrCat("Contract ", purchase.contract_number(), " ends on ",
                                           purchase.end_date(), ". Talk to the customer about the ",
                                           "renewal before then."));
@@ -108,6 +121,7 @@ events::EventHandler PipelineEventHandler(TaskStore& store, RenewalTaskOptions o
         }
         db::SetTime(task.mutable_due_time(), due);
         db::SetTime(task.mutable_reminder_time(), due);
+        if (absl::Status valid = NormalizeTask(task); !valid.ok()) return valid;  // dead letter
         return store.CreateTaskFromEvent(tx, event.tenant(), task, purchase.name()).status();
       };
 }

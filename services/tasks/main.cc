@@ -31,6 +31,9 @@ ABSL_FLAG(int, webhook_timeout_ms, 10000, "Timeout of one webhook POST");
 ABSL_FLAG(int, webhook_initial_backoff_ms, 1000,
           "Wait before retrying a failed webhook POST; doubles with each attempt (up to an hour)");
 ABSL_FLAG(int, webhook_max_attempts, 12, "Attempts before a webhook delivery is given up");
+ABSL_FLAG(bool, webhook_allow_private_addresses, false,
+          "Let webhooks reach loopback and private networks (local runs only: a tenant's URL "
+          "could otherwise probe the network the service runs in)");
 ABSL_FLAG(int, renewal_follow_up_hours, 72,
           "A renewal's follow-up task is due this long after the renewal appears");
 
@@ -66,13 +69,17 @@ tasks::WebhookDispatcherOptions DispatcherOptions() {
   tasks::WebhookDispatcherOptions options;
   options.timeout = absl::Milliseconds(absl::GetFlag(FLAGS_webhook_timeout_ms));
   options.initial_backoff = absl::Milliseconds(absl::GetFlag(FLAGS_webhook_initial_backoff_ms));
-  options.max_attempts = absl::GetFlag(FLAGS_webhook_max_attempts);
+  options.max_attempts = std::max(1, absl::GetFlag(FLAGS_webhook_max_attempts));
+  options.allow_private_addresses = absl::GetFlag(FLAGS_webhook_allow_private_addresses);
+  // Guards against settings that would spin: no retry sooner than 10 ms, no timeout below 100 ms.
+  options.initial_backoff = std::max(options.initial_backoff, absl::Milliseconds(10));
+  options.timeout = std::max(options.timeout, absl::Milliseconds(100));
   return options;
 }
 
 tasks::ReminderSchedulerOptions SchedulerOptions() {
   tasks::ReminderSchedulerOptions options;
-  options.max_sleep = absl::Milliseconds(absl::GetFlag(FLAGS_reminder_max_sleep_ms));
+  options.max_sleep = absl::Milliseconds(std::max(10, absl::GetFlag(FLAGS_reminder_max_sleep_ms)));
   options.late_after = absl::Seconds(absl::GetFlag(FLAGS_reminder_late_after_seconds));
   return options;
 }

@@ -15,6 +15,8 @@ using db::Param;
 using db::Result;
 using db::Transaction;
 
+constexpr int kMaxWebhooksPerTenant = 20;
+
 const std::string& NotificationColumns() {
   static const auto* columns = new std::string(
       absl::StrCat("id, recipient, task_id, title, body, ", db::MicrosOf("due_time"), ", late, ",
@@ -84,23 +86,27 @@ absl::StatusOr<v1::Notification> NotificationStore::MarkRead(const std::string& 
   return NotificationFromRow(r, 0);
 }
 
-absl::StatusOr<std::vector<v1::Notification>> NotificationStore::CreatedSince(
-    const std::string& tenant, const std::string& recipient, absl::Time since,
+absl::StatusOr<std::vector<v1::Notification>> NotificationStore::CreatedWithin(
+    const std::string& tenant, const std::string& recipient, absl::Duration window,
     absl::Time deadline) {
   constexpr int kPage = 1000;
   std::vector<v1::Notification> out;
-  // Keyset pages over (create_time, id): a busy recipient's window may hold many.
-  std::string after_micros = db::MicrosParam(since - absl::Microseconds(1));
-  std::string after_id = "00000000-0000-0000-0000-000000000000";
+  // The window is measured on the database's clock, the same for every replica. Keyset pages
+  // over (create_time, id): a busy recipient's window may hold many.
+  Param after_micros, after_id;
   for (;;) {
-    ASSIGN_OR_RETURN(Result r,
-                     db::RunOnce(pool_, tenant,
-                                 absl::StrCat("SELECT ", NotificationColumns(),
-                                              " FROM tasks.notifications WHERE tenant_id = $1 AND "
-                                              "recipient = $2 AND (create_time, id) > (",
-                                              db::TimeParam(3),
-                                              ", $4::uuid) ORDER BY create_time, id LIMIT ", kPage),
-                                 {tenant, recipient, after_micros, after_id}, deadline));
+    ASSIGN_OR_RETURN(
+        Result r,
+        db::RunOnce(
+            pool_, tenant,
+            absl::StrCat("SELECT ", NotificationColumns(),
+                         " FROM tasks.notifications WHERE tenant_id = $1 AND recipient = "
+                         "$2 AND create_time >= now() - $3::bigint * interval '1 "
+                         "microsecond' AND ($4::bigint IS NULL OR (create_time, id) > (",
+                         db::TimeParam(4), ", $5::uuid)) ORDER BY create_time, id LIMIT ", kPage),
+            {tenant, recipient, absl::StrCat(absl::ToInt64Microseconds(window)), after_micros,
+             after_id},
+            deadline));
     for (int i = 0; i < r.rows(); ++i) out.push_back(NotificationFromRow(r, i));
     if (r.rows() < kPage) return out;
     after_micros = absl::StrCat(r.Int(r.rows() - 1, 7));
@@ -117,15 +123,22 @@ absl::StatusOr<v1::Webhook> NotificationStore::CreateWebhook(const std::string& 
   created.set_secret(NewWebhookSecret());
   const absl::Time now = db::NowMicros();
   db::SetTime(created.mutable_create_time(), now);
-  RETURN_IF_ERROR(db::RunOnce(pool_, tenant,
-                              absl::StrCat("INSERT INTO tasks.webhooks (tenant_id, id, url, "
-                                           "description, secret, create_time) VALUES ($1, $2, $3, "
-                                           "$4, $5, ",
-                                           db::TimeParam(6), ")"),
-                              {tenant, id, created.url(), created.description(), created.secret(),
-                               db::MicrosParam(now)},
-                              deadline)
-                      .status());
+  ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(pool_, tenant, deadline));
+  // Each fired reminder writes a delivery per webhook in its transaction: keep that bounded.
+  tx.Queue("SELECT pg_advisory_xact_lock(hashtext('tasks.webhooks:' || $1))", {tenant});
+  ASSIGN_OR_RETURN(Result live, tx.Exec("SELECT count(*) FROM tasks.webhooks WHERE tenant_id = "
+                                        "$1 AND delete_time IS NULL",
+                                        {tenant}));
+  if (live.Int(0, 0) >= kMaxWebhooksPerTenant) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "a tenant has at most ", kMaxWebhooksPerTenant, " webhooks; delete one first"));
+  }
+  tx.Queue(
+      absl::StrCat("INSERT INTO tasks.webhooks (tenant_id, id, url, description, secret, "
+                   "create_time) VALUES ($1, $2, $3, $4, $5, ",
+                   db::TimeParam(6), ")"),
+      {tenant, id, created.url(), created.description(), created.secret(), db::MicrosParam(now)});
+  RETURN_IF_ERROR(tx.Commit());
   return created;
 }
 

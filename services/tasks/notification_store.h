@@ -30,10 +30,12 @@ class NotificationStore final {
   // NOT_FOUND unless the notification is the recipient's. Marking twice keeps the first time.
   absl::StatusOr<v1::Notification> MarkRead(const std::string& tenant, const std::string& recipient,
                                             const std::string& id, absl::Time deadline);
-  // The recipient's notifications created at or after `since`, oldest first.
-  absl::StatusOr<std::vector<v1::Notification>> CreatedSince(const std::string& tenant,
-                                                             const std::string& recipient,
-                                                             absl::Time since, absl::Time deadline);
+  // The recipient's notifications created within `window` before the database's now, oldest
+  // first.
+  absl::StatusOr<std::vector<v1::Notification>> CreatedWithin(const std::string& tenant,
+                                                              const std::string& recipient,
+                                                              absl::Duration window,
+                                                              absl::Time deadline);
 
   absl::StatusOr<v1::Webhook> CreateWebhook(const std::string& tenant, const v1::Webhook& webhook,
                                             absl::Time deadline);

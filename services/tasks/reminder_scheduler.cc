@@ -109,13 +109,18 @@ void ReminderScheduler::Run() {
       if (stopping_) return;
       planned_wake_ = absl::Now() + options_.max_sleep;
     }
-    if (auto fired = FireDue(); !fired.ok()) {
-      spdlog::warn("reminder scheduler: {}", fired.status().ToString());
-    }
+    absl::StatusOr<int> fired = FireDue();
+    if (!fired.ok()) spdlog::warn("reminder scheduler: {}", fired.status().ToString());
     absl::StatusOr<absl::Time> next = NextDue();
     if (!next.ok()) spdlog::warn("reminder scheduler: {}", next.status().ToString());
     absl::MutexLock lock(&mu_);
-    if (next.ok() && *next < planned_wake_) planned_wake_ = *next;
+    if (next.ok() && *next < planned_wake_) {
+      // A reminder that is due but was not ours to fire is another replica's batch in flight
+      // (or a failing one): look again shortly rather than at once, so replicas do not spin.
+      const absl::Time now = absl::Now();
+      planned_wake_ = *next <= now ? now + options_.retry_pause : *next;
+    }
+    if (!fired.ok()) planned_wake_ = std::max(planned_wake_, absl::Now() + options_.retry_pause);
     while (!stopping_ && absl::Now() < planned_wake_) {
       wake_.WaitWithDeadline(&mu_, planned_wake_);
     }

@@ -36,6 +36,8 @@ struct ReminderSchedulerOptions {
   absl::Duration max_sleep = absl::Seconds(1);
   // A reminder firing later than this after its time says it is late.
   absl::Duration late_after = absl::Minutes(1);
+  // Pause before looking again when due reminders are another replica's or a pass failed.
+  absl::Duration retry_pause = absl::Milliseconds(50);
 };
 
 class ReminderScheduler final {

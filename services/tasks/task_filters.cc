@@ -2,7 +2,6 @@
 
 #include <map>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "common/api/errors.h"
@@ -11,18 +10,6 @@
 
 namespace crm::tasks {
 namespace {
-
-bool IsZoneName(const std::string& zone) {
-  if (zone.empty() || zone.size() > 64) return false;
-  for (char c : zone) {
-    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '/' && c != '_' && c != '-' &&
-        c != '+') {
-      return false;
-    }
-  }
-  absl::TimeZone loaded;
-  return absl::LoadTimeZone(zone, &loaded);
-}
 
 std::optional<std::string> NonEmpty(std::string text) {
   if (text.empty()) return std::nullopt;

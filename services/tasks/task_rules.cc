@@ -87,6 +87,20 @@ std::string StatusLiteral(absl::string_view literal) {
   return Literal(literal, "task_status_", *known);
 }
 
+bool IsZoneName(const std::string& zone) {
+  if (zone.empty() || zone.size() > 64 || zone[0] == '/' || absl::StrContains(zone, "..")) {
+    return false;
+  }
+  for (char c : zone) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '/' && c != '_' && c != '-' &&
+        c != '+') {
+      return false;
+    }
+  }
+  absl::TimeZone loaded;
+  return absl::LoadTimeZone(zone, &loaded);
+}
+
 bool IsActive(v1::TaskStatus status) {
   return status == v1::TASK_STATUS_OPEN || status == v1::TASK_STATUS_IN_PROGRESS;
 }
@@ -99,8 +113,18 @@ absl::Status NormalizeTask(v1::Task& task) {
   if (task.description().size() > 10000) {
     return api::InvalidField("task.description", "up to 10,000 characters");
   }
-  if (task.assignee().size() > 128)
-    return api::InvalidField("task.assignee", "up to 128 characters");
+  if (task.assignee().empty() || task.assignee().size() > 128) {
+    return api::InvalidField("task.assignee", "required, up to 128 characters");
+  }
+  const std::pair<const char*, const std::string*> texts[] = {
+      {"task.title", &task.title()},
+      {"task.description", &task.description()},
+      {"task.assignee", &task.assignee()}};
+  for (const auto& [field, text] : texts) {
+    if (text->find('\0') != std::string::npos) {
+      return api::InvalidField(field, "must not contain NUL characters");
+    }
+  }
   if (!task.contact().empty() && !api::IsResourceName(task.contact(), "contacts/")) {
     return api::InvalidField("task.contact", "must look like contacts/{uuid}");
   }
@@ -119,8 +143,7 @@ absl::Status NormalizeTask(v1::Task& task) {
   if (task.priority() == v1::TASK_PRIORITY_UNSPECIFIED) task.set_priority(v1::TASK_PRIORITY_NORMAL);
   if (task.status() == v1::TASK_STATUS_UNSPECIFIED) task.set_status(v1::TASK_STATUS_OPEN);
   if (task.time_zone().empty()) task.set_time_zone("UTC");
-  absl::TimeZone zone;
-  if (task.time_zone().size() > 64 || !absl::LoadTimeZone(task.time_zone(), &zone)) {
+  if (!IsZoneName(task.time_zone())) {
     return api::InvalidField("task.time_zone", "an IANA time zone such as Asia/Yerevan");
   }
   for (const auto* ts : {&task.due_time(), &task.reminder_time()}) {

@@ -23,6 +23,10 @@ v1::TaskStatus StatusFromText(absl::string_view text);
 std::string PriorityLiteral(absl::string_view literal);
 std::string StatusLiteral(absl::string_view literal);
 
+// An IANA zone name this process knows ("Asia/Yerevan", "UTC"): letters, digits and / _ - +
+// only, so never a file path.
+bool IsZoneName(const std::string& zone);
+
 // Open or in progress: a task whose reminder may still fire.
 bool IsActive(v1::TaskStatus status);
 

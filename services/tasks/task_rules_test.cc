@@ -15,6 +15,7 @@ using ::testing::ElementsAre;
 v1::Task ValidTask() {
   v1::Task t;
   t.set_title("Call Anna");
+  t.set_assignee("alice");
   return t;
 }
 
@@ -42,6 +43,15 @@ TEST(TaskRulesTest, NormalizeNamesTheFieldAtFault) {
   t.mutable_due_time()->set_seconds(1000);
   t.mutable_reminder_time()->set_seconds(2000);
   EXPECT_NE(NormalizeTask(t).message().find("task.reminder_time"), std::string::npos);
+  t = ValidTask();
+  t.set_time_zone("/etc/passwd");
+  EXPECT_NE(NormalizeTask(t).message().find("task.time_zone"), std::string::npos);
+  t = ValidTask();
+  t.set_assignee("");
+  EXPECT_NE(NormalizeTask(t).message().find("task.assignee"), std::string::npos);
+  t = ValidTask();
+  t.set_title(std::string("a\0b", 3));
+  EXPECT_NE(NormalizeTask(t).message().find("task.title"), std::string::npos);
   t = ValidTask();
   t.set_priority(static_cast<v1::TaskPriority>(42));
   EXPECT_NE(NormalizeTask(t).message().find("task.priority"), std::string::npos);

@@ -158,13 +158,17 @@ absl::StatusOr<v1::Task> TaskStore::CreateTask(const std::string& tenant, const 
   ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(pool_, tenant, deadline));
   ASSIGN_OR_RETURN(Result inserted,
                    tx.Exec(absl::StrCat(kInsertColumns, InsertValues(),
-                                        "ON CONFLICT (tenant_id, create_request_id) WHERE "
-                                        "create_request_id IS NOT NULL DO NOTHING RETURNING id"),
+                                        "ON CONFLICT (tenant_id, creator, create_request_id) "
+                                        "WHERE create_request_id IS NOT NULL DO NOTHING "
+                                        "RETURNING id"),
                            params));
   if (inserted.rows() == 0) {  // a retry: the first task with this request_id
     ASSIGN_OR_RETURN(Result first, tx.Exec("SELECT id FROM tasks.tasks WHERE tenant_id = $1 AND "
-                                           "create_request_id = $2",
-                                           {tenant, request_id}));
+                                           "creator = $2 AND create_request_id = $3",
+                                           {tenant, actor, request_id}));
+    if (first.rows() == 0) {  // deleted between the two statements
+      return absl::AbortedError("the task with this request_id changed meanwhile; retry");
+    }
     ASSIGN_OR_RETURN(LoadedTask existing, Load(tx, tenant, first.String(0, 0), false));
     RETURN_IF_ERROR(tx.Commit());
     return existing.task;
@@ -309,12 +313,22 @@ void TaskStore::QueueCompanyName(Transaction& tx, const std::string& tenant,
       {tenant, company_id, display_name});
 }
 
-void TaskStore::QueueRepointContact(Transaction& tx, const std::string& tenant,
-                                    const std::string& loser_id, const std::string& winner_id) {
-  tx.Queue(
-      "UPDATE tasks.tasks SET contact_id = $3::uuid, version = version + 1, update_time = now() "
-      "WHERE tenant_id = $1 AND contact_id = $2::uuid",
-      {tenant, loser_id, winner_id});
+absl::Status TaskStore::RepointContact(Transaction& tx, const std::string& tenant,
+                                       const std::string& loser_id, const std::string& winner_id) {
+  ASSIGN_OR_RETURN(Result moved,
+                   tx.Exec("UPDATE tasks.tasks SET contact_id = $3::uuid, version = version + 1, "
+                           "update_time = now() WHERE tenant_id = $1 AND contact_id = $2::uuid "
+                           "RETURNING id",
+                           {tenant, loser_id, winner_id}));
+  const absl::Time now = db::NowMicros();
+  for (int i = 0; i < moved.rows(); ++i) {
+    ASSIGN_OR_RETURN(LoadedTask task, Load(tx, tenant, moved.String(i, 0), false));
+    v1::TaskUpdated event;
+    *event.mutable_task() = task.task;
+    event.add_changed_fields("contact");
+    outbox_.Append(tx, tenant, Draft(kTaskType, task.task.name(), "", now, event));
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace crm::tasks

@@ -35,7 +35,7 @@ class TaskStore final {
             std::function<void(absl::Time)> reminder_armed = nullptr)
       : pool_(pool), outbox_(outbox), reminder_armed_(std::move(reminder_armed)) {}
 
-  // A retry with the same request_id returns the first task.
+  // A retry with the same request_id (by the same creator) returns the first task.
   absl::StatusOr<v1::Task> CreateTask(const std::string& tenant, const v1::Task& task,
                                       const std::string& actor, const std::string& request_id,
                                       absl::Time deadline);
@@ -64,8 +64,9 @@ class TaskStore final {
                         const std::string& company_id);
   void QueueCompanyName(db::Transaction& tx, const std::string& tenant,
                         const std::string& company_id, const std::string& display_name);
-  void QueueRepointContact(db::Transaction& tx, const std::string& tenant,
-                           const std::string& loser_id, const std::string& winner_id);
+  // Tasks of a merged-away contact now point at the winner (each with a TaskUpdated event).
+  absl::Status RepointContact(db::Transaction& tx, const std::string& tenant,
+                              const std::string& loser_id, const std::string& winner_id);
 
  private:
   void Armed(db::Transaction& tx, const v1::Task& task, bool armed);

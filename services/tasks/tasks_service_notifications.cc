@@ -97,8 +97,8 @@ absl::Status TasksService::Watch(grpc::ServerContext& context,
   auto look = [&](bool send) -> absl::Status {
     const absl::Time now = absl::Now();
     ASSIGN_OR_RETURN(auto recent,
-                     notifications_.CreatedSince(caller.tenant, caller.user,
-                                                 now - options_.watch_window, query_deadline()));
+                     notifications_.CreatedWithin(caller.tenant, caller.user, options_.watch_window,
+                                                  query_deadline()));
     for (const v1::Notification& n : recent) {
       if (!known.emplace(n.name(), absl::FromUnixSeconds(n.create_time().seconds())).second) {
         continue;

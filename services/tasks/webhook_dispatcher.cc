@@ -1,13 +1,18 @@
 #include "services/tasks/webhook_dispatcher.h"
 
+#include <arpa/inet.h>
 #include <curl/curl.h>
+#include <netinet/in.h>
 #include <prometheus/counter.h>
 #include <prometheus/registry.h>
+#include <sys/socket.h>
 
+#include <cstring>
 #include <mutex>
 
 #include "absl/strings/str_cat.h"
 #include "common/base/status_macros.h"
+#include "common/db/result.h"
 #include "common/db/sql_helpers.h"
 #include "common/log/log.h"
 #include "services/tasks/webhook_signature.h"
@@ -16,6 +21,7 @@ namespace crm::tasks {
 
 struct WebhookDispatcher::Transfer {
   std::string tenant;
+  std::string webhook_id;
   std::string delivery_id;
   int attempt = 0;
   std::string body;
@@ -30,6 +36,41 @@ namespace {
 
 // Receivers' answers are not read, only their status.
 size_t DiscardBody(char*, size_t size, size_t count, void*) { return size * count; }
+
+// Loopback, private, link-local (cloud metadata), unspecified and multicast addresses: a tenant's
+// webhook must not reach into the network the service runs in.
+}  // namespace
+
+bool IsInternalAddress(const sockaddr* address) {
+  if (address->sa_family == AF_INET) {
+    const uint32_t ip = ntohl(reinterpret_cast<const sockaddr_in*>(address)->sin_addr.s_addr);
+    const uint32_t a = ip >> 24, b = (ip >> 16) & 0xff;
+    return a == 0 || a == 10 || a == 127 || (a == 169 && b == 254) ||
+           (a == 172 && b >= 16 && b <= 31) || (a == 192 && b == 168) ||
+           (a == 100 && b >= 64 && b <= 127) || a >= 224;
+  }
+  if (address->sa_family == AF_INET6) {
+    const in6_addr& ip = reinterpret_cast<const sockaddr_in6*>(address)->sin6_addr;
+    if (IN6_IS_ADDR_V4MAPPED(&ip)) {
+      sockaddr_in v4{};
+      v4.sin_family = AF_INET;
+      std::memcpy(&v4.sin_addr, ip.s6_addr + 12, 4);
+      return IsInternalAddress(reinterpret_cast<const sockaddr*>(&v4));
+    }
+    return IN6_IS_ADDR_LOOPBACK(&ip) || IN6_IS_ADDR_UNSPECIFIED(&ip) ||
+           IN6_IS_ADDR_LINKLOCAL(&ip) || IN6_IS_ADDR_MULTICAST(&ip) ||
+           (ip.s6_addr[0] & 0xfe) == 0xfc;
+  }
+  return true;
+}
+
+namespace {
+
+// Checks the address curl is about to connect to (after DNS, so rebinding cannot dodge it).
+curl_socket_t OpenPublicSocket(void*, curlsocktype, curl_sockaddr* address) {
+  if (IsInternalAddress(&address->addr)) return CURL_SOCKET_BAD;
+  return socket(address->family, address->socktype, address->protocol);
+}
 
 }  // namespace
 
@@ -109,8 +150,12 @@ void WebhookDispatcher::Run() {
       curl_slist_free_all(it->second->headers);
       in_flight_.erase(it);
     }
+    // With every slot busy only a transfer's end (or Wake) matters; curl_multi_poll returns then.
     const absl::Duration wait =
-        std::max(absl::ZeroDuration(), std::min(next_claim - absl::Now(), options_.idle_poll));
+        static_cast<int>(in_flight_.size()) >= options_.max_in_flight
+            ? options_.idle_poll
+            : std::max(absl::ZeroDuration(),
+                       std::min(next_claim - absl::Now(), options_.idle_poll));
     curl_multi_poll(multi, nullptr, 0, static_cast<int>(absl::ToInt64Milliseconds(wait)) + 1,
                     nullptr);
   }
@@ -120,17 +165,27 @@ absl::Status WebhookDispatcher::ClaimAndStart(int limit) {
   const absl::Duration lease = options_.timeout + absl::Seconds(30);
   ASSIGN_OR_RETURN(db::Transaction tx,
                    db::Transaction::BeginSystem(pool_, absl::Now() + absl::Seconds(10)));
+  // One delivery per webhook at a time (none for a webhook this replica is already sending to):
+  // a slow endpoint holds at most one slot, whatever its backlog. Candidates are picked without
+  // locks (DISTINCT ON cannot lock), then locked and re-checked.
+  std::vector<std::string> busy;
+  for (const auto& [easy, transfer] : in_flight_) busy.push_back(transfer->webhook_id);
   ASSIGN_OR_RETURN(
       db::Result claimed,
-      tx.Exec("WITH due AS (SELECT tenant_id, id FROM tasks.webhook_deliveries WHERE state = "
-              "'pending' AND next_attempt_time <= now() ORDER BY next_attempt_time LIMIT $1 FOR "
-              "UPDATE SKIP LOCKED) "
+      tx.Exec("WITH candidates AS (SELECT DISTINCT ON (tenant_id, webhook_id) tenant_id, id FROM "
+              "tasks.webhook_deliveries WHERE state = 'pending' AND next_attempt_time <= now() "
+              "AND webhook_id <> ALL($3::uuid[]) ORDER BY tenant_id, webhook_id, "
+              "next_attempt_time LIMIT $1), "
+              "due AS (SELECT d.tenant_id, d.id FROM tasks.webhook_deliveries d JOIN candidates "
+              "c ON c.tenant_id = d.tenant_id AND c.id = d.id WHERE d.state = 'pending' AND "
+              "d.next_attempt_time <= now() FOR UPDATE OF d SKIP LOCKED) "
               "UPDATE tasks.webhook_deliveries d SET attempts = d.attempts + 1, "
               "next_attempt_time = now() + $2::bigint * interval '1 millisecond' "
               "FROM due, tasks.webhooks w WHERE d.tenant_id = due.tenant_id AND d.id = due.id "
-              "AND w.tenant_id = d.tenant_id AND w.id = d.webhook_id "
-              "RETURNING d.tenant_id, d.id, d.attempts, d.body, w.url, w.secret",
-              {absl::StrCat(limit), absl::StrCat(absl::ToInt64Milliseconds(lease))}));
+              "AND w.tenant_id = d.tenant_id AND w.id = d.webhook_id AND w.delete_time IS NULL "
+              "RETURNING d.tenant_id, d.id, d.attempts, d.body, w.url, w.secret, d.webhook_id",
+              {absl::StrCat(limit), absl::StrCat(absl::ToInt64Milliseconds(lease)),
+               db::ToArrayLiteral(busy)}));
   RETURN_IF_ERROR(tx.Commit());
   auto* multi = static_cast<CURLM*>(multi_);
   for (int i = 0; i < claimed.rows(); ++i) {
@@ -140,6 +195,7 @@ absl::Status WebhookDispatcher::ClaimAndStart(int limit) {
     transfer->attempt = static_cast<int>(claimed.Int(i, 2));
     transfer->body = claimed.String(i, 3);
     transfer->url = claimed.String(i, 4);
+    transfer->webhook_id = claimed.String(i, 6);
     transfer->started = absl::Now();
     const std::string signature = WebhookSignature(
         claimed.Text(i, 5), absl::ToUnixSeconds(transfer->started), transfer->body);
@@ -152,6 +208,10 @@ absl::Status WebhookDispatcher::ClaimAndStart(int limit) {
       transfer->headers = curl_slist_append(transfer->headers, header.c_str());
     }
     CURL* easy = curl_easy_init();
+    if (easy == nullptr) {
+      curl_slist_free_all(transfer->headers);
+      return absl::ResourceExhaustedError("curl_easy_init failed; the lease retries it");
+    }
     transfer->easy = easy;
     curl_easy_setopt(easy, CURLOPT_URL, transfer->url.c_str());
     curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -165,7 +225,15 @@ absl::Status WebhookDispatcher::ClaimAndStart(int limit) {
     curl_easy_setopt(easy, CURLOPT_USERAGENT, "crm-webhooks/1");
     curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, DiscardBody);
     curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, transfer->error);
-    curl_multi_add_handle(multi, easy);
+    curl_easy_setopt(easy, CURLOPT_NOPROXY, "*");  // straight to the receiver, never via a proxy
+    if (!options_.allow_private_addresses) {
+      curl_easy_setopt(easy, CURLOPT_OPENSOCKETFUNCTION, OpenPublicSocket);
+    }
+    if (curl_multi_add_handle(multi, easy) != CURLM_OK) {
+      curl_easy_cleanup(easy);
+      curl_slist_free_all(transfer->headers);
+      return absl::ResourceExhaustedError("curl_multi_add_handle failed; the lease retries it");
+    }
     in_flight_[easy] = std::move(transfer);
   }
   return absl::OkStatus();

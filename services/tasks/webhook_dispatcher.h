@@ -25,7 +25,13 @@ class Family;
 class Counter;
 }  // namespace prometheus
 
+struct sockaddr;
+
 namespace crm::tasks {
+
+// Loopback, private, shared, link-local (cloud metadata), unspecified and multicast addresses,
+// IPv4 and IPv6: where a tenant's webhook must not reach.
+bool IsInternalAddress(const sockaddr* address);
 
 struct WebhookDispatcherOptions {
   int max_in_flight = 32;
@@ -36,6 +42,8 @@ struct WebhookDispatcherOptions {
   int max_attempts = 12;
   // Longest wait before looking for due deliveries again.
   absl::Duration idle_poll = absl::Seconds(1);
+  // Loopback and private networks are refused unless this is set (local runs and tests).
+  bool allow_private_addresses = false;
 };
 
 class WebhookDispatcher final {

@@ -1,8 +1,11 @@
 #include "services/tasks/webhook_signature.h"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 
 #include "absl/strings/match.h"
+#include "services/tasks/webhook_dispatcher.h"
 
 namespace crm::tasks {
 namespace {
@@ -29,6 +32,30 @@ TEST(WebhookSignatureTest, SecretsAreRandomAndPrefixed) {
   EXPECT_TRUE(absl::StartsWith(a, "whsec_"));
   EXPECT_EQ(a.size(), 6u + 64u);
   EXPECT_NE(a, b);
+}
+
+bool Internal(const char* ip) {
+  sockaddr_in v4{};
+  sockaddr_in6 v6{};
+  if (inet_pton(AF_INET, ip, &v4.sin_addr) == 1) {
+    v4.sin_family = AF_INET;
+    return IsInternalAddress(reinterpret_cast<sockaddr*>(&v4));
+  }
+  EXPECT_EQ(inet_pton(AF_INET6, ip, &v6.sin6_addr), 1) << ip;
+  v6.sin6_family = AF_INET6;
+  return IsInternalAddress(reinterpret_cast<sockaddr*>(&v6));
+}
+
+TEST(WebhookAddressTest, InternalNetworksAreRefusedPublicOnesAllowed) {
+  for (const char* ip :
+       {"127.0.0.1", "10.1.2.3", "172.16.0.1", "172.31.255.255", "192.168.1.1", "169.254.169.254",
+        "0.0.0.0", "100.64.0.1", "::1", "fe80::1", "fd00::1", "::ffff:127.0.0.1", "::"}) {
+    EXPECT_TRUE(Internal(ip)) << ip;
+  }
+  for (const char* ip :
+       {"8.8.8.8", "172.32.0.1", "93.184.216.34", "2606:4700::1111", "::ffff:8.8.8.8"}) {
+    EXPECT_FALSE(Internal(ip)) << ip;
+  }
 }
 
 }  // namespace

@@ -97,7 +97,7 @@ TEST(TasksE2eTest, TwoReplicasFireFiveHundredRemindersDueInTheSameSecondOnce) {
   for (int u = 0; u < 5; ++u) tokens.push_back(MintToken("acme", absl::StrCat("rep", u), {"rep"}));
 
   // All due in one whole second, a few seconds ahead; written through both replicas.
-  const absl::Time due = absl::FromUnixSeconds(absl::ToUnixSeconds(absl::Now()) + 6);
+  const absl::Time due = absl::FromUnixSeconds(absl::ToUnixSeconds(absl::Now()) + 10);
   constexpr int kReminders = 500;
   for (int i = 0; i < kReminders; ++i) {
     tasks::v1::CreateTaskRequest request;

@@ -83,6 +83,7 @@ class TasksServiceTest : public ::testing::Test {
     WebhookDispatcherOptions webhook_options;
     webhook_options.initial_backoff = absl::Milliseconds(100);
     webhook_options.timeout = absl::Seconds(2);
+    webhook_options.allow_private_addresses = true;  // the receivers are on loopback
     dispatcher_ = new WebhookDispatcher(*pool_, &server_->registry(), webhook_options);
     ReminderSchedulerOptions scheduler_options;
     scheduler_options.max_sleep = absl::Milliseconds(200);
@@ -512,6 +513,71 @@ TEST_F(TasksServiceTest, AFailingEndpointDoesNotHoldUpAnother) {
   MustCreate(alice_, "two", absl::Now() + absl::Milliseconds(100));
   EXPECT_EQ(healthy->WaitFor(2, absl::Seconds(10)).size(), 2u);
   EXPECT_GE(failing->WaitFor(2, absl::Seconds(10)).size(), 2u);
+}
+
+TEST_F(TasksServiceTest, ASlowEndpointHoldsOneSlotAndADeletedWebhookGetsNothingMore) {
+  // A slow receiver with several deliveries queued gets them one at a time.
+  auto slow = crm::testing::HttpReceiver::Start(std::vector<int>(20, 500), absl::Milliseconds(300));
+  v1::CreateWebhookRequest create;
+  create.mutable_webhook()->set_url(slow->url());
+  v1::Webhook webhook;
+  ASSERT_TRUE(stub_->CreateWebhook(AuthedContext(admin_).get(), create, &webhook).ok());
+  for (int i = 0; i < 4; ++i) MustCreate(alice_, "slow", absl::Now() + absl::Milliseconds(50));
+  ASSERT_GE(slow->WaitFor(4, absl::Seconds(20)).size(), 4u);
+  EXPECT_EQ(slow->max_concurrent(), 1);
+  // Deleted: its pending deliveries are given up and nothing more is sent.
+  v1::DeleteWebhookRequest remove;
+  remove.set_name(webhook.name());
+  google::protobuf::Empty empty;
+  ASSERT_TRUE(stub_->DeleteWebhook(AuthedContext(admin_).get(), remove, &empty).ok());
+  MustCreate(alice_, "after delete", absl::Now() + absl::Milliseconds(50));
+  absl::SleepFor(absl::Milliseconds(300));  // an attempt in flight at the delete may still land
+  const size_t after_delete = slow->requests().size();
+  absl::SleepFor(absl::Seconds(2));  // several backoff rounds
+  EXPECT_EQ(slow->requests().size(), after_delete);
+}
+
+TEST_F(TasksServiceTest, WebhooksPerTenantAreCapped) {
+  v1::CreateWebhookRequest create;
+  create.mutable_webhook()->set_url("https://hooks.example.com/crm");
+  v1::Webhook webhook;
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_TRUE(stub_->CreateWebhook(AuthedContext(admin_).get(), create, &webhook).ok());
+  }
+  EXPECT_EQ(stub_->CreateWebhook(AuthedContext(admin_).get(), create, &webhook).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+  // Not a real host: delete them all before a reminder tries to reach it.
+  v1::ListWebhooksResponse all;
+  ASSERT_TRUE(stub_->ListWebhooks(AuthedContext(admin_).get(), {}, &all).ok());
+  for (const auto& w : all.webhooks()) {
+    v1::DeleteWebhookRequest remove;
+    remove.set_name(w.name());
+    google::protobuf::Empty empty;
+    ASSERT_TRUE(stub_->DeleteWebhook(AuthedContext(admin_).get(), remove, &empty).ok());
+  }
+}
+
+TEST_F(TasksServiceTest, RequestIdsArePerCreator) {
+  v1::Task task;
+  task.set_title("same key");
+  v1::Task alices, bobs;
+  ASSERT_TRUE(Create(alice_, task, &alices, "1").ok());
+  ASSERT_TRUE(Create(bob_, task, &bobs, "1").ok());
+  EXPECT_NE(alices.name(), bobs.name());
+  EXPECT_EQ(bobs.assignee(), "bob");
+}
+
+TEST_F(TasksServiceTest, RowLevelSecurityHidesOtherTenantsEvenWithoutAFilter) {
+  MustCreate(alice_, "mine");
+  MustCreate(MintToken("rls-other-" + tenant_, "zed", {"rep"}), "theirs");
+  auto tx = db::Transaction::Begin(*pool_, tenant_, absl::Now() + absl::Seconds(10));
+  ASSERT_OK(tx.status());
+  // No tenant predicate: only the policy stands between this tenant and the others.
+  auto tenants = tx->Exec("SELECT DISTINCT tenant_id FROM tasks.tasks");
+  ASSERT_OK(tenants.status());
+  ASSERT_EQ(tenants->rows(), 1);
+  EXPECT_EQ(tenants->String(0, 0), tenant_);
+  ASSERT_OK(tx->Commit());
 }
 
 TEST_F(TasksServiceTest, RenewalEventCreatesOneFollowUpTask) {

@@ -35,7 +35,8 @@ CREATE TABLE tasks (
   PRIMARY KEY (tenant_id, id),
   CHECK (NOT reminder_pending OR reminder_time IS NOT NULL)
 );
-CREATE UNIQUE INDEX tasks_request_key ON tasks (tenant_id, create_request_id)
+-- A request id is its creator's: two users reusing "1" get two tasks.
+CREATE UNIQUE INDEX tasks_request_key ON tasks (tenant_id, creator, create_request_id)
   WHERE create_request_id IS NOT NULL;
 CREATE UNIQUE INDEX tasks_origin_key ON tasks (tenant_id, origin_key) WHERE origin_key IS NOT NULL;
 CREATE INDEX tasks_assignee_due ON tasks (tenant_id, assignee, due_time) WHERE delete_time IS NULL;
