@@ -10,7 +10,7 @@ packages=(
   libgrpc++-dev protobuf-compiler protobuf-compiler-grpc libprotobuf-dev libabsl-dev
   libpq-dev prometheus-cpp-dev libgtest-dev libgmock-dev libbenchmark-dev libphonenumber-dev
   libicu-dev libssl-dev nlohmann-json3-dev libspdlog-dev libcsv-dev libcurl4-openssl-dev
-  libcivetweb-dev
+  libcivetweb-dev libexpat1-dev
   # googleapis protos (google.api.http annotations, google.rpc status and details)
   golang-github-grpc-ecosystem-grpc-gateway-dev
   # embedded PostgreSQL for runs and tests, pgbench for the benchmark baseline

@@ -440,7 +440,14 @@ absl::StatusOr<v1::Report> ReportEngine::Run(const std::string& tenant, const v1
                              extra};
 
   ASSIGN_OR_RETURN(db::Transaction tx, db::Transaction::Begin(pool_, tenant, deadline));
-  const int rows_index = tx.Queue(def.sql(dim_sql, bucket), params);
+  // Every placeholder typed once, whether or not this report's query uses it.
+  const std::string extra_type = spec.kind() == v1::REPORT_KIND_STAGE_CONVERSION ? "uuid"
+                                 : spec.kind() == v1::REPORT_KIND_TASKS_BY_REP   ? "bigint"
+                                                                                 : "text";
+  const std::string typed = absl::StrCat(
+      "WITH report_params AS (SELECT $1::text, $2::text, $3::date, $4::date, $5::int, $6::",
+      extra_type, ") ");
+  const int rows_index = tx.Queue(typed + def.sql(dim_sql, bucket), params);
   const int progress_index =
       tx.Queue(absl::StrCat("SELECT source, position, ", db::MicrosOf("event_time"),
                             " FROM reporting.source_progress ORDER BY source"));
