@@ -2,7 +2,7 @@
 # `make run`: embedded PostgreSQL + every service on loopback, until Ctrl-C.
 #   deploy/local/run.sh BUILD_DIR
 # Data lives in .run/ (git-ignored) and survives restarts. Ports can be overridden with
-# CONTACTS_PORT / CONTACTS_METRICS_PORT, PIPELINE_PORT / ..., TASKS_PORT / TASKS_METRICS_PORT.
+# CONTACTS_PORT / CONTACTS_METRICS_PORT, PIPELINE_PORT / ..., TASKS_PORT / ..., REPORTING_PORT / REPORTING_METRICS_PORT.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BUILD=$(cd "${1:-$ROOT/build}" && pwd)
@@ -76,6 +76,10 @@ start_service pipeline "${PIPELINE_PORT:-50052}" "${PIPELINE_METRICS_PORT:-9462}
 start_service tasks "${TASKS_PORT:-50053}" "${TASKS_METRICS_PORT:-9463}" \
   --contacts_address="127.0.0.1:${CONTACTS_PORT:-50051}" \
   --pipeline_address="127.0.0.1:${PIPELINE_PORT:-50052}" --webhook_allow_private_addresses
+start_service reporting "${REPORTING_PORT:-50054}" "${REPORTING_METRICS_PORT:-9464}" \
+  --contacts_address="127.0.0.1:${CONTACTS_PORT:-50051}" \
+  --pipeline_address="127.0.0.1:${PIPELINE_PORT:-50052}" \
+  --tasks_address="127.0.0.1:${TASKS_PORT:-50053}"
 
 cat <<INFO
 
@@ -85,6 +89,7 @@ CRM is running (logs in .run/*.log). Ctrl-C stops everything.
   contacts     gRPC 127.0.0.1:${CONTACTS_PORT:-50051}   metrics http://127.0.0.1:${CONTACTS_METRICS_PORT:-9461}/metrics
   pipeline     gRPC 127.0.0.1:${PIPELINE_PORT:-50052}   metrics http://127.0.0.1:${PIPELINE_METRICS_PORT:-9462}/metrics
   tasks        gRPC 127.0.0.1:${TASKS_PORT:-50053}   metrics http://127.0.0.1:${TASKS_METRICS_PORT:-9463}/metrics
+  reporting    gRPC 127.0.0.1:${REPORTING_PORT:-50054}   metrics http://127.0.0.1:${REPORTING_METRICS_PORT:-9464}/metrics
 
 Try it:
   export CRM_JWT_SECRET=@$RUN/jwt.secret
@@ -93,6 +98,7 @@ Try it:
   $BUILD/services/crmctl/crmctl contacts list
   $BUILD/services/crmctl/crmctl tasks create --title "Call Anna" --due +2h --remind +1h
   $BUILD/services/crmctl/crmctl tasks list --mine
+  $BUILD/services/crmctl/crmctl report won_lost --period month --svg won.svg
 INFO
 
 wait -n "${pids[@]}" || true

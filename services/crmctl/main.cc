@@ -23,6 +23,7 @@
 //   crmctl tasks create --title "Call Anna" --contact contacts/0190... --due +2h --remind +1h
 //   crmctl tasks list --mine [--time_zone Asia/Yerevan] | done tasks/ID
 //   crmctl notifications list | read notifications/ID
+//   crmctl report won_lost --period month --group_by rep,period --csv won.csv --svg won.svg
 #include <google/protobuf/util/json_util.h>
 #include <grpcpp/grpcpp.h>
 #include <unistd.h>
@@ -40,6 +41,7 @@
 #include "common/config/env_flags.h"
 #include "crm/contacts/v1/contacts_service.grpc.pb.h"
 #include "services/crmctl/pipeline_commands.h"
+#include "services/crmctl/report_commands.h"
 #include "services/crmctl/rpc.h"
 #include "services/crmctl/table.h"
 #include "services/crmctl/task_commands.h"
@@ -48,6 +50,17 @@
 ABSL_FLAG(std::string, contacts_addr, "127.0.0.1:50051", "contacts service host:port");
 ABSL_FLAG(std::string, pipeline_addr, "127.0.0.1:50052", "pipeline service host:port");
 ABSL_FLAG(std::string, tasks_addr, "127.0.0.1:50053", "tasks service host:port");
+ABSL_FLAG(std::string, reporting_addr, "127.0.0.1:50054", "reporting service host:port");
+ABSL_FLAG(std::string, period, "month",
+          "report: week, month, quarter, year, fiscal_quarter, fiscal_year or custom");
+ABSL_FLAG(std::string, anchor, "", "report: a day inside the period (default today)");
+ABSL_FLAG(std::string, from, "", "report --period custom: first day (YYYY-MM-DD)");
+ABSL_FLAG(std::string, to, "", "report --period custom: the day after the last");
+ABSL_FLAG(std::string, group_by, "", "report: rep,stage,source,period");
+ABSL_FLAG(std::string, bucket, "", "report: size of period groups (day, week, month, quarter)");
+ABSL_FLAG(std::string, csv, "", "report: also write the report as CSV to this file");
+ABSL_FLAG(std::string, svg, "", "report: also write a chart as SVG to this file");
+ABSL_FLAG(std::string, chart, "", "report --svg: bar, stacked_bar, line or funnel");
 ABSL_FLAG(std::string, title, "", "tasks create: what to do");
 ABSL_FLAG(std::string, description, "", "tasks create: details");
 ABSL_FLAG(std::string, assignee, "", "tasks create: user id (default: you)");
@@ -106,6 +119,7 @@ constexpr char kUsage[] =
     "  segments create|list|count|export ...\n"
     "  pipelines list; deals create|list|move|history ...\n"
     "  tasks create|list|done ...; notifications list|read ...\n"
+    "  report <kind> --period month [--csv FILE] [--svg FILE] ...\n"
     "  companies create|get|list ...\n"
     "Flags also come from the environment: CRM_TOKEN, CRM_CONTACTS_ADDR, CRM_JWT_SECRET.";
 
@@ -380,6 +394,25 @@ int main(int argc, char** argv) {
     options.filter = absl::GetFlag(FLAGS_filter);
     return command == "pipelines" ? crm::ctl::Pipelines(*pipeline, args, options)
                                   : crm::ctl::Deals(*pipeline, args, options);
+  }
+  if (command == "report") {
+    auto reporting = crm::reporting::v1::ReportingService::NewStub(grpc::CreateChannel(
+        absl::GetFlag(FLAGS_reporting_addr), grpc::InsecureChannelCredentials()));
+    crm::ctl::ReportCommandOptions options;
+    options.token = absl::GetFlag(FLAGS_token);
+    options.json = absl::GetFlag(FLAGS_json);
+    options.colour = isatty(STDOUT_FILENO) == 1;
+    options.timeout_seconds = std::max(30, absl::GetFlag(FLAGS_timeout_seconds));
+    options.period = absl::GetFlag(FLAGS_period);
+    options.anchor = absl::GetFlag(FLAGS_anchor);
+    options.from = absl::GetFlag(FLAGS_from);
+    options.to = absl::GetFlag(FLAGS_to);
+    options.group_by = absl::GetFlag(FLAGS_group_by);
+    options.bucket = absl::GetFlag(FLAGS_bucket);
+    options.csv_path = absl::GetFlag(FLAGS_csv);
+    options.svg_path = absl::GetFlag(FLAGS_svg);
+    options.chart = absl::GetFlag(FLAGS_chart);
+    return crm::ctl::Report(*reporting, args, options);
   }
   if (command == "tasks" || command == "notifications") {
     auto tasks = crm::tasks::v1::TasksService::NewStub(
