@@ -140,7 +140,7 @@ void EnterStage(Transaction& tx, const std::string& tenant, const std::string& d
            {tenant, deal_id, to_stage, micros});
 }
 
-// Re-buckets the tenant's daily rollup (its time zone changed).
+// Re-buckets the tenant's daily rollups (its time zone changed).
 void QueueRebucket(Transaction& tx, const std::string& tenant) {
   tx.Queue("DELETE FROM reporting.closed_deals_daily WHERE tenant_id = $1", {tenant});
   tx.Queue(absl::StrCat(
@@ -152,6 +152,13 @@ void QueueRebucket(Transaction& tx, const std::string& tenant) {
                "sum(floor(extract(epoch FROM close_time - create_time))::bigint) FROM "
                "reporting.deals WHERE tenant_id = $1 AND NOT deleted AND close_time IS NOT NULL "
                "AND outcome IN ('won', 'lost') GROUP BY 1, 2, 3, 4, 5, 6"),
+           {tenant});
+  tx.Queue("DELETE FROM reporting.activities_daily WHERE tenant_id = $1", {tenant});
+  tx.Queue(absl::StrCat("INSERT INTO reporting.activities_daily (tenant_id, day, author, kind, "
+                        "activities) SELECT tenant_id, (occur_time AT TIME ZONE ",
+                        kTenantZone,
+                        ")::date, author, kind, count(*) FROM reporting.activities WHERE "
+                        "tenant_id = $1 GROUP BY 1, 2, 3, 4"),
            {tenant});
 }
 
@@ -254,9 +261,16 @@ absl::Status ApplyContactsEvent(Transaction& tx, const crm::common::v1::Event& e
     cv1::ActivityLogged logged;
     RETURN_IF_ERROR(Unpack(event, logged));
     const cv1::Activity& a = logged.activity();
-    tx.Queue(absl::StrCat("INSERT INTO reporting.activities (tenant_id, activity_id, kind, "
-                          "author, occur_time) VALUES ($1, $2::uuid, $3, $4, ",
-                          db::TimeParam(5), ") ON CONFLICT DO NOTHING"),
+    // The rollup counts the activity only when the fact is new (a repeated event adds nothing).
+    tx.Queue(absl::StrCat("WITH added AS (INSERT INTO reporting.activities (tenant_id, "
+                          "activity_id, kind, author, occur_time) VALUES ($1, $2::uuid, $3, $4, ",
+                          db::TimeParam(5),
+                          ") ON CONFLICT DO NOTHING RETURNING tenant_id, kind, author, occur_time) "
+                          "INSERT INTO reporting.activities_daily AS r (tenant_id, day, author, "
+                          "kind, activities) SELECT tenant_id, (occur_time AT TIME ZONE ",
+                          kTenantZone,
+                          ")::date, author, kind, 1 FROM added ON CONFLICT (tenant_id, day, "
+                          "author, kind) DO UPDATE SET activities = r.activities + 1"),
              {tenant, IdOf(a.name()), EnumText(cv1::ActivityKind_Name(a.kind()), "ACTIVITY_KIND_"),
               a.author(), *Micros(a.occur_time(), true)});
   } else if (type == "crm.contacts.v1.TenantSettingsChanged") {
@@ -344,6 +358,7 @@ absl::Status ResetReadModels(db::Pool& pool, const std::vector<std::string>& con
   tx.Queue(
       "TRUNCATE reporting.tenant_settings, reporting.stages, reporting.deals, "
       "reporting.stage_entries, reporting.closed_deals_daily, reporting.activities, "
+      "reporting.activities_daily, "
       "reporting.tasks, reporting.contacts");
   tx.Queue("UPDATE reporting.source_progress SET position = 0, event_time = NULL");
   for (const std::string& consumer : consumers) {

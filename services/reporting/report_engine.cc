@@ -226,13 +226,14 @@ const std::map<v1::ReportKind, KindDef>& Kinds() {
         false,
         {},
         [](const std::vector<DimSql>& dims, const std::string&) {
-          return Grouped(
-              dims, {},
-              "count(*) FILTER (WHERE a.kind = 'call'), count(*) FILTER (WHERE a.kind "
-              "= 'email'), count(*) FILTER (WHERE a.kind = 'meeting'), count(*) "
-              "FILTER (WHERE a.kind = 'note')",
-              absl::StrCat("FROM reporting.activities a WHERE a.tenant_id = ", kTenant,
-                           " AND a.occur_time >= ", FromTs(), " AND a.occur_time < ", ToTs()));
+          return Grouped(dims, {},
+                         "coalesce(sum(a.activities) FILTER (WHERE a.kind = 'call'), 0), "
+                         "coalesce(sum(a.activities) FILTER (WHERE a.kind = 'email'), 0), "
+                         "coalesce(sum(a.activities) FILTER (WHERE a.kind = 'meeting'), 0), "
+                         "coalesce(sum(a.activities) FILTER (WHERE a.kind = 'note'), 0)",
+                         absl::StrCat("FROM reporting.activities_daily a WHERE a.tenant_id = ",
+                                      kTenant, " AND a.day >= ", kFrom, "::date AND a.day < ",
+                                      kTo, "::date"));
         },
         [](const std::vector<int64_t>& r, bool) {
           return std::vector<std::string>{Int(r[0]), Int(r[1]), Int(r[2]), Int(r[3]),
@@ -318,7 +319,7 @@ absl::StatusOr<DimSql> DimensionSql(v1::ReportKind kind, Dimension dim, const st
       } else if (kind == v1::REPORT_KIND_WON_LOST) {
         local_date = "r.day";
       } else if (kind == v1::REPORT_KIND_ACTIVITIES_BY_REP) {
-        local_date = Local("a.occur_time");
+        local_date = "a.day";
       } else if (kind == v1::REPORT_KIND_LEADS_BY_SOURCE) {
         local_date = Local("c.create_time");
       } else {

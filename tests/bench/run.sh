@@ -111,9 +111,12 @@ echo "$events"
 tasks_pid=$!
 for _ in $(seq 1 100); do [ -f "$dir/tasks.ready" ] && break; sleep 0.1; done
 tasks_port=$(sed -n 's/grpc_port=//p' "$dir/tasks.ready")
-reminders=$("$BUILD/tests/bench/reminder_delay" --target="127.0.0.1:$tasks_port" \
-  --jwt_secret="$secret" --reminders="${BENCH_REMINDERS:-10000}" --window_seconds=60) || true
-echo "$reminders"
+reminders=""
+if [ "${BENCH_REMINDERS:-10000}" != 0 ]; then
+  reminders=$("$BUILD/tests/bench/reminder_delay" --target="127.0.0.1:$tasks_port" \
+    --jwt_secret="$secret" --reminders="${BENCH_REMINDERS:-10000}" --window_seconds=60) || true
+  echo "$reminders"
+fi
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 echo
@@ -121,10 +124,14 @@ echo "CreateContact / pgbench naive transaction: $(ratio "$(field qps "$create")
 echo "GetContact / Health.Check:                 $(ratio "$(field qps "$get")" "$(field qps "$health")")x (target >= 0.5)"
 echo "MoveDeal / pgbench naive move:              $(ratio "$(field qps "$move")" "$move_tps")x"
 echo "Commit -> Subscribe stream p99:            $(field p99_ms "$events") ms (target <= 100 ms, at 200 creates/s)"
-echo "Reminder delay (fired) p50 / p99:          $(field fire_p50_ms "$reminders") / $(field fire_p99_ms "$reminders") ms ($(field fired "$reminders") fired, $(field duplicates "$reminders") twice; 10,000 due within a minute)"
-echo "Reminder delay (on the watch) p50 / p99:   $(field watch_p50_ms "$reminders") / $(field watch_p99_ms "$reminders") ms"
+[ -z "$reminders" ] || echo "Reminder delay (fired) p50 / p99:          $(field fire_p50_ms "$reminders") / $(field fire_p99_ms "$reminders") ms ($(field fired "$reminders") fired, $(field duplicates "$reminders") twice; 10,000 due within a minute)"
+[ -z "$reminders" ] || echo "Reminder delay (on the watch) p50 / p99:   $(field watch_p50_ms "$reminders") / $(field watch_p99_ms "$reminders") ms"
 
 if [ "${BENCH_SCALE:-1}" = 1 ]; then
   echo
   "$ROOT/tests/bench/contacts_at_scale.sh" "$BUILD" "$dir/pg" "$grpc_port" "$secret"
+fi
+if [ "${BENCH_REPORTING:-1}" = 1 ]; then
+  echo
+  "$ROOT/tests/bench/reporting_at_scale.sh" "$BUILD" "$dir/pg" "$grpc_port" "$pipeline_port" "$secret"
 fi

@@ -80,6 +80,16 @@ CREATE TABLE activities (
 );
 CREATE INDEX activities_occur ON activities (tenant_id, occur_time);
 
+-- Activities per local day, author and kind: what activity reports sum.
+CREATE TABLE activities_daily (
+  tenant_id  text NOT NULL,
+  day        date NOT NULL,
+  author     text NOT NULL,
+  kind       text NOT NULL,
+  activities bigint NOT NULL,
+  PRIMARY KEY (tenant_id, day, author, kind)
+);
+
 CREATE TABLE tasks (
   tenant_id     text NOT NULL,
   task_id       uuid NOT NULL,
@@ -144,7 +154,8 @@ DO $$
 DECLARE t text;
 BEGIN
   FOREACH t IN ARRAY ARRAY['tenant_settings', 'stages', 'deals', 'stage_entries',
-                           'closed_deals_daily', 'activities', 'tasks', 'contacts',
+                           'closed_deals_daily', 'activities', 'activities_daily', 'tasks',
+                           'contacts',
                            'report_schedules', 'report_runs'] LOOP
     EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t);
     EXECUTE format('ALTER TABLE %I FORCE ROW LEVEL SECURITY', t);

@@ -1,0 +1,244 @@
+#include "services/gateway/transcoder.h"
+
+#include <google/protobuf/util/json_util.h>
+
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "google/rpc/status.pb.h"
+#include "services/gateway/path_template.h"
+
+namespace crm::gateway {
+namespace {
+
+using google::protobuf::Descriptor;
+using google::protobuf::FieldDescriptor;
+using nlohmann::json;
+
+absl::Status Bad(const std::string& message) { return absl::InvalidArgumentError(message); }
+
+const FieldDescriptor* FindField(const Descriptor* type, absl::string_view name) {
+  const FieldDescriptor* field = type->FindFieldByName(std::string(name));
+  if (field == nullptr) field = type->FindFieldByJsonName(std::string(name));
+  return field;
+}
+
+// Well-known types that proto3 JSON writes as a string.
+bool IsStringLike(const Descriptor* type) {
+  const std::string& name = type->full_name();
+  return name == "google.protobuf.Timestamp" || name == "google.protobuf.Duration" ||
+         name == "google.protobuf.FieldMask" || name == "google.protobuf.StringValue" ||
+         name == "google.protobuf.Int64Value" || name == "google.protobuf.Int32Value" ||
+         name == "google.protobuf.BoolValue" || name == "google.protobuf.DoubleValue";
+}
+
+// The JSON object at `path` (field paths like "contact.name") inside `root`, resolving names
+// against `type`; creates objects on the way. Sets *leaf to the last field.
+absl::StatusOr<json*> Slot(json& root, const Descriptor* type, const std::string& path,
+                           const FieldDescriptor** leaf, const std::string& what) {
+  json* node = &root;
+  std::vector<std::string> parts = absl::StrSplit(path, '.');
+  for (size_t i = 0; i < parts.size(); ++i) {
+    const FieldDescriptor* field = FindField(type, parts[i]);
+    if (field == nullptr) return Bad(absl::StrCat("unknown ", what, " '", path, "'"));
+    if (!node->is_object()) *node = json::object();
+    json& child = (*node)[field->json_name()];
+    if (i + 1 == parts.size()) {
+      *leaf = field;
+      return &child;
+    }
+    if (field->is_repeated() || field->message_type() == nullptr ||
+        IsStringLike(field->message_type())) {
+      return Bad(absl::StrCat(what, " '", path, "' goes through a field that is not a message"));
+    }
+    type = field->message_type();
+    node = &child;
+  }
+  return Bad(absl::StrCat("empty ", what));
+}
+
+// A query value as the JSON proto3 would accept for `field`.
+absl::StatusOr<json> QueryJson(const FieldDescriptor* field, const std::string& name,
+                               const std::string& value) {
+  switch (field->cpp_type()) {
+    case FieldDescriptor::CPPTYPE_BOOL:
+      if (value == "true" || value == "1") return json(true);
+      if (value == "false" || value == "0") return json(false);
+      return Bad(absl::StrCat("query parameter '", name, "' must be true or false"));
+    case FieldDescriptor::CPPTYPE_MESSAGE:
+      if (!IsStringLike(field->message_type())) {
+        return Bad(absl::StrCat("query parameter '", name, "' is a message; send it in a body"));
+      }
+      return json(value);
+    default:
+      return json(value);  // numbers, enums and strings are accepted as JSON strings
+  }
+}
+
+bool Decode(absl::string_view text, std::string* out) {
+  std::string plus_as_space(text);
+  for (char& c : plus_as_space) {
+    if (c == '+') c = ' ';
+  }
+  return PercentDecode(plus_as_space, false, out);
+}
+
+}  // namespace
+
+std::string QueryValue(const std::string& query, const std::string& name) {
+  for (absl::string_view pair : absl::StrSplit(query, '&', absl::SkipEmpty())) {
+    std::vector<absl::string_view> kv = absl::StrSplit(pair, absl::MaxSplits('=', 1));
+    std::string key, value;
+    if (Decode(kv[0], &key) && key == name && Decode(kv.size() > 1 ? kv[1] : "", &value)) {
+      return value;
+    }
+  }
+  return "";
+}
+
+absl::StatusOr<std::unique_ptr<google::protobuf::Message>> BuildRequest(const RouteMatch& match,
+                                                                        const HttpInput& input) {
+  const Route& route = *match.route;
+  const Descriptor* type = route.method->input_type();
+  json request = json::object();
+  const FieldDescriptor* body_field =
+      route.body.empty() || route.body == "*" ? nullptr : type->FindFieldByName(route.body);
+  if (!route.body.empty()) {
+    json body = json::object();
+    if (!absl::StripAsciiWhitespace(input.body).empty()) {
+      try {
+        body = json::parse(input.body);
+      } catch (const json::parse_error& e) {
+        return Bad(absl::StrCat("malformed JSON body at byte ", e.byte, ": ",
+                                absl::StripPrefix(e.what(), "[json.exception.parse_error.101] ")));
+      }
+    }
+    if (route.body == "*") {
+      if (!body.is_object()) return Bad("the body must be a JSON object");
+      request = std::move(body);
+    } else {
+      request[body_field->json_name()] = std::move(body);
+    }
+  } else if (!absl::StripAsciiWhitespace(input.body).empty()) {
+    return Bad(absl::StrCat(route.verb, " ", route.path.text(), " takes no body"));
+  }
+
+  for (absl::string_view pair : absl::StrSplit(input.query, '&', absl::SkipEmpty())) {
+    std::vector<absl::string_view> kv = absl::StrSplit(pair, absl::MaxSplits('=', 1));
+    std::string name, value;
+    if (!Decode(kv[0], &name) || !Decode(kv.size() > 1 ? kv[1] : "", &value)) {
+      return Bad("malformed percent-encoding in the query");
+    }
+    if (name == "alt") continue;  // the response's form, not a field
+    if (route.body == "*") {
+      return Bad(absl::StrCat("query parameter '", name, "': this call takes all fields in the body"));
+    }
+    const FieldDescriptor* leaf = nullptr;
+    absl::StatusOr<json*> slot = Slot(request, type, name, &leaf, "query parameter");
+    if (!slot.ok()) return slot.status();
+    if (body_field != nullptr && absl::StartsWith(name + ".", route.body + ".")) {
+      return Bad(absl::StrCat("query parameter '", name, "' is part of the body"));
+    }
+    absl::StatusOr<json> v = QueryJson(leaf, name, value);
+    if (!v.ok()) return v.status();
+    if (leaf->is_repeated()) {
+      if (!(*slot)->is_array()) **slot = json::array();
+      (*slot)->push_back(std::move(*v));
+    } else {
+      **slot = std::move(*v);
+    }
+  }
+  for (const auto& [path, value] : match.bindings) {
+    const FieldDescriptor* leaf = nullptr;
+    absl::StatusOr<json*> slot = Slot(request, type, path, &leaf, "path field");
+    if (!slot.ok()) return slot.status();
+    **slot = value;
+  }
+  if (!input.if_match.empty()) {
+    std::string etag(absl::StripAsciiWhitespace(input.if_match));
+    etag = std::string(absl::StripPrefix(etag, "W/"));
+    if (etag.size() >= 2 && etag.front() == '"' && etag.back() == '"') {
+      etag = etag.substr(1, etag.size() - 2);
+    }
+    const FieldDescriptor* top = type->FindFieldByName("etag");
+    if (top != nullptr && top->type() == FieldDescriptor::TYPE_STRING) {
+      request[top->json_name()] = etag;
+    } else if (body_field != nullptr && body_field->message_type() != nullptr &&
+               body_field->message_type()->FindFieldByName("etag") != nullptr) {
+      request[body_field->json_name()]["etag"] = etag;
+    } else {
+      return Bad("If-Match is not supported by this call");
+    }
+  }
+
+  std::unique_ptr<google::protobuf::Message> message(
+      google::protobuf::MessageFactory::generated_factory()->GetPrototype(type)->New());
+  google::protobuf::util::JsonParseOptions options;
+  options.ignore_unknown_fields = false;
+  const auto parsed = google::protobuf::util::JsonStringToMessage(request.dump(), message.get(),
+                                                                  options);
+  if (!parsed.ok()) return Bad(std::string(parsed.message()));
+  return message;
+}
+
+std::string ToJson(const google::protobuf::Message& message) {
+  std::string out;
+  google::protobuf::util::JsonPrintOptions options;
+  (void)google::protobuf::util::MessageToJsonString(message, &out, options);
+  return out;
+}
+
+std::string EtagOf(const google::protobuf::Message& message) {
+  const FieldDescriptor* field = message.GetDescriptor()->FindFieldByName("etag");
+  if (field == nullptr || field->cpp_type() != FieldDescriptor::CPPTYPE_STRING ||
+      field->is_repeated()) {
+    return "";
+  }
+  return message.GetReflection()->GetString(message, field);
+}
+
+int HttpStatusOf(grpc::StatusCode code) {
+  switch (code) {
+    case grpc::StatusCode::OK:
+      return 200;
+    case grpc::StatusCode::CANCELLED:
+      return 499;
+    case grpc::StatusCode::INVALID_ARGUMENT:
+    case grpc::StatusCode::FAILED_PRECONDITION:
+    case grpc::StatusCode::OUT_OF_RANGE:
+      return 400;
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+      return 504;
+    case grpc::StatusCode::NOT_FOUND:
+      return 404;
+    case grpc::StatusCode::ALREADY_EXISTS:
+    case grpc::StatusCode::ABORTED:
+      return 409;
+    case grpc::StatusCode::PERMISSION_DENIED:
+      return 403;
+    case grpc::StatusCode::UNAUTHENTICATED:
+      return 401;
+    case grpc::StatusCode::RESOURCE_EXHAUSTED:
+      return 429;
+    case grpc::StatusCode::UNIMPLEMENTED:
+      return 501;
+    case grpc::StatusCode::UNAVAILABLE:
+      return 503;
+    default:
+      return 500;
+  }
+}
+
+std::string StatusJson(const grpc::Status& status) {
+  google::rpc::Status rpc;
+  if (status.error_details().empty() || !rpc.ParseFromString(status.error_details())) {
+    rpc.Clear();
+  }
+  rpc.set_code(status.error_code());
+  rpc.set_message(status.error_message());
+  return ToJson(rpc);
+}
+
+}  // namespace crm::gateway
