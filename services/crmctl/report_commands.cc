@@ -59,8 +59,7 @@ int Report(v1::ReportingService::Stub& stub, const std::vector<char*>& args,
   spec.set_bucket(options.bucket);
   for (absl::string_view d : absl::StrSplit(options.group_by, ',', absl::SkipEmpty())) {
     v1::Dimension dimension;
-    if (!ParseEnum<v1::Dimension>(std::string(d), "DIMENSION_", &v1::Dimension_Parse,
-                                  &dimension)) {
+    if (!ParseEnum<v1::Dimension>(std::string(d), "DIMENSION_", &v1::Dimension_Parse, &dimension)) {
       return Fail(absl::StrCat("unknown --group_by '", d, "' (rep, stage, source, period)"));
     }
     spec.add_group_by(dimension);
@@ -69,8 +68,8 @@ int Report(v1::ReportingService::Stub& stub, const std::vector<char*>& args,
   v1::RunReportRequest run;
   *run.mutable_spec() = spec;
   v1::Report report;
-  grpc::Status status = stub.RunReport(CallContext(options.token, options.timeout_seconds).get(),
-                                       run, &report);
+  grpc::Status status =
+      stub.RunReport(CallContext(options.token, options.timeout_seconds).get(), run, &report);
   if (!status.ok()) return FailRpc(status);
   if (options.json) {
     PrintJson(report);
@@ -83,16 +82,16 @@ int Report(v1::ReportingService::Stub& stub, const std::vector<char*>& args,
       table.AddRow(std::vector<std::string>(row.cells().begin(), row.cells().end()));
     }
     if (report.totals().cells_size() > 0) {
-      table.AddRow(std::vector<std::string>(report.totals().cells().begin(),
-                                            report.totals().cells().end()));
+      table.AddRow(
+          std::vector<std::string>(report.totals().cells().begin(), report.totals().cells().end()));
     }
     std::cout << table.Render(options.colour);
     std::cout << "money in minor units (cents); current up to:";
     for (const auto& f : report.freshness()) std::cout << " " << f.source() << "@" << f.position();
     std::cout << "\n";
   }
-  for (const auto& [format, path] : {std::pair<std::string, std::string>{"csv", options.csv_path},
-                                     {"svg", options.svg_path}}) {
+  for (const auto& [format, path] :
+       {std::pair<std::string, std::string>{"csv", options.csv_path}, {"svg", options.svg_path}}) {
     if (path.empty()) continue;
     v1::ExportReportRequest request;
     *request.mutable_spec() = spec;

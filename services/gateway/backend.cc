@@ -103,8 +103,8 @@ grpc::Status Backends::Stream(const std::string& backend, const std::string& grp
     void* tag = nullptr;
     bool ok = false;
     for (;;) {
-      const auto next = cq.AsyncNext(&tag, &ok, std::chrono::system_clock::now() +
-                                                    std::chrono::seconds(1));
+      const auto next =
+          cq.AsyncNext(&tag, &ok, std::chrono::system_clock::now() + std::chrono::seconds(1));
       if (next == grpc::CompletionQueue::GOT_EVENT) break;
       if (next == grpc::CompletionQueue::SHUTDOWN) break;
       if (!stopped && !keep_going()) {
@@ -132,8 +132,7 @@ std::map<std::string, bool> Backends::Health(absl::Duration timeout) {
     options.deadline = absl::Now() + timeout;
     std::string reply;
     // An empty HealthCheckRequest asks about the server as a whole; SERVING is field 1 = 1.
-    const grpc::Status status =
-        Unary(name, "/grpc.health.v1.Health/Check", "", options, &reply);
+    const grpc::Status status = Unary(name, "/grpc.health.v1.Health/Check", "", options, &reply);
     out[name] = status.ok() && reply == std::string("\x08\x01", 2);
   }
   return out;

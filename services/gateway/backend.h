@@ -26,8 +26,7 @@ class Backends final {
 
   // Sends `request` (serialized) to `grpc_path` on `backend`; fills `response` (serialized).
   grpc::Status Unary(const std::string& backend, const std::string& grpc_path,
-                     const std::string& request, const CallOptions& options,
-                     std::string* response);
+                     const std::string& request, const CallOptions& options, std::string* response);
 
   // Reads a server stream. `on_message` gets each serialized message and returns false to stop
   // (the client went away); `keep_going` is asked about once a second while nothing arrives.

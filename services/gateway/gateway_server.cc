@@ -18,6 +18,7 @@
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "common/log/log.h"
+#include "common/server/process_metrics.h"
 #include "crm/reporting/v1/reporting_service.pb.h"
 #include "services/gateway/openapi.h"
 #include "services/gateway/transcoder.h"
@@ -26,6 +27,7 @@ namespace crm::gateway {
 
 // One request being answered: its connection, what is known of it, what was sent.
 struct GatewayServer::Exchange {
+  Exchange(mg_connection* c, const mg_request_info* i) : conn(c), info(i) {}
   mg_connection* conn;
   const mg_request_info* info;
   std::string method, path, query;
@@ -89,11 +91,11 @@ absl::Duration RequestedTimeout(const std::string& grpc_timeout, const std::stri
 }  // namespace
 
 GatewayServer::GatewayServer(const RouteTable& routes, Backends& backends,
-                             std::shared_ptr<prometheus::Registry> registry,
-                             GatewayOptions options)
+                             std::shared_ptr<prometheus::Registry> registry, GatewayOptions options)
     : routes_(routes),
       backends_(backends),
       registry_(std::move(registry)),
+      process_metrics_(server::NewProcessMetrics()),
       options_(std::move(options)),
       limiter_(options_.rate_per_second, options_.rate_burst) {
   openapi_ = OpenApiJson(routes_, "CRM API");
@@ -158,7 +160,7 @@ void GatewayServer::Stop() {
 
 int GatewayServer::Handle(mg_connection* conn, void* self_ptr) {
   auto* self = static_cast<GatewayServer*>(self_ptr);
-  Exchange ex{conn, mg_get_request_info(conn)};
+  Exchange ex(conn, mg_get_request_info(conn));
   ex.method = ex.info->request_method;
   // civetweb decodes the path; re-escape '%' so template matching decodes exactly once.
   ex.path = absl::StrReplaceAll(ex.info->local_uri_raw != nullptr ? ex.info->local_uri_raw : "/",
@@ -175,8 +177,8 @@ int GatewayServer::Handle(mg_connection* conn, void* self_ptr) {
                                                     0.25, 0.5, 1, 2.5, 5, 10})
       .Observe(absl::ToDoubleSeconds(took));
   spdlog::info("http method={} path={} status={} bytes={} ms={:.2f} route={}", ex.method,
-               ex.info->local_uri_raw != nullptr ? ex.info->local_uri_raw : "", ex.status,
-               ex.bytes, absl::ToDoubleMilliseconds(took), ex.route);
+               ex.info->local_uri_raw != nullptr ? ex.info->local_uri_raw : "", ex.status, ex.bytes,
+               absl::ToDoubleMilliseconds(took), ex.route);
   return ex.status;
 }
 
@@ -191,10 +193,10 @@ std::string GatewayServer::CorsOrigin(const std::string& origin) const {
 void GatewayServer::Reply(Exchange& ex, int status, const std::string& content_type,
                           const std::string& body,
                           const std::vector<std::pair<std::string, std::string>>& headers) {
-  std::string head = absl::StrCat("HTTP/1.1 ", status, " ", mg_get_response_code_text(ex.conn, status),
-                                  "\r\nContent-Type: ", content_type,
-                                  "\r\nContent-Length: ", body.size(),
-                                  "\r\nX-Content-Type-Options: nosniff\r\n");
+  std::string head =
+      absl::StrCat("HTTP/1.1 ", status, " ", mg_get_response_code_text(ex.conn, status),
+                   "\r\nContent-Type: ", content_type, "\r\nContent-Length: ", body.size(),
+                   "\r\nX-Content-Type-Options: nosniff\r\n");
   if (!ex.cors_origin.empty()) {
     absl::StrAppend(&head, "Access-Control-Allow-Origin: ", ex.cors_origin,
                     "\r\nVary: Origin\r\nAccess-Control-Expose-Headers: ETag, RateLimit-Limit, "
@@ -219,8 +221,8 @@ void GatewayServer::Serve(Exchange& ex) {
   const size_t url_bytes = ex.path.size() + ex.query.size();
   if (url_bytes > options_.max_url_bytes) {
     ex.route = "limit";
-    ReplyError(ex, 414, 3, absl::StrCat("the URL is longer than ", options_.max_url_bytes,
-                                        " bytes"));
+    ReplyError(ex, 414, 3,
+               absl::StrCat("the URL is longer than ", options_.max_url_bytes, " bytes"));
     return;
   }
   if (ex.method == "OPTIONS") {  // CORS preflight
@@ -256,7 +258,9 @@ void GatewayServer::Serve(Exchange& ex) {
     ex.route = "/metrics";
     prometheus::TextSerializer serializer;
     std::ostringstream out;
-    serializer.Serialize(out, registry_->Collect());
+    auto families = registry_->Collect();
+    for (auto& family : process_metrics_->Collect()) families.push_back(std::move(family));
+    serializer.Serialize(out, families);
     Reply(ex, 200, "text/plain; version=0.0.4", out.str());
     return;
   }
@@ -306,8 +310,7 @@ void GatewayServer::ServeApi(Exchange& ex) {
     ex.route = "rate_limited";
     rate_limited_->Increment();
     rate_headers.emplace_back("Retry-After", absl::StrCat(std::max(1, rate.reset_seconds)));
-    ReplyError(ex, 429, 8, "too many requests for this token; see RateLimit-Reset",
-               rate_headers);
+    ReplyError(ex, 429, 8, "too many requests for this token; see RateLimit-Reset", rate_headers);
     return;
   }
   absl::StatusOr<RouteMatch> match = routes_.Match(ex.method, ex.path);
@@ -324,8 +327,9 @@ void GatewayServer::ServeApi(Exchange& ex) {
   // The body, bounded.
   const long long declared = ex.info->content_length;
   if (declared > static_cast<long long>(options_.max_body_bytes)) {
-    ReplyError(ex, 413, 3, absl::StrCat("the body is larger than ", options_.max_body_bytes,
-                                        " bytes"), rate_headers);
+    ReplyError(ex, 413, 3,
+               absl::StrCat("the body is larger than ", options_.max_body_bytes, " bytes"),
+               rate_headers);
     return;
   }
   std::string body;
@@ -334,8 +338,9 @@ void GatewayServer::ServeApi(Exchange& ex) {
   while ((n = mg_read(ex.conn, buffer, sizeof(buffer))) > 0) {
     body.append(buffer, static_cast<size_t>(n));
     if (body.size() > options_.max_body_bytes) {
-      ReplyError(ex, 413, 3, absl::StrCat("the body is larger than ", options_.max_body_bytes,
-                                          " bytes"), rate_headers);
+      ReplyError(ex, 413, 3,
+                 absl::StrCat("the body is larger than ", options_.max_body_bytes, " bytes"),
+                 rate_headers);
       return;
     }
   }

@@ -20,6 +20,7 @@ struct mg_context;
 struct mg_connection;
 
 namespace prometheus {
+class Collectable;
 class Registry;
 class Counter;
 class Gauge;
@@ -76,6 +77,7 @@ class GatewayServer final {
   const RouteTable& routes_;
   Backends& backends_;
   std::shared_ptr<prometheus::Registry> registry_;
+  std::shared_ptr<prometheus::Collectable> process_metrics_;
   const GatewayOptions options_;
   RateLimiter limiter_;
   mg_context* context_ = nullptr;

@@ -127,9 +127,8 @@ std::string OpenApiJson(const RouteTable& routes, const std::string& title) {
             field->message_type()->full_name().rfind("google.protobuf.", 0) != 0) {
           continue;  // nested messages go as "a.b" query parameters; not listed one by one
         }
-        parameters.push_back({{"name", field->json_name()},
-                              {"in", "query"},
-                              {"schema", TypeSchema(field, needed)}});
+        parameters.push_back(
+            {{"name", field->json_name()}, {"in", "query"}, {"schema", TypeSchema(field, needed)}});
       }
     }
     json operation = {
@@ -139,8 +138,8 @@ std::string OpenApiJson(const RouteTable& routes, const std::string& title) {
         {"security", json::array({{{"bearer", json::array()}}})},
         {"responses",
          {{"200",
-           {{"description", route.server_streaming ? "a stream of server-sent events (data: JSON)"
-                                                   : "OK"},
+           {{"description",
+             route.server_streaming ? "a stream of server-sent events (data: JSON)" : "OK"},
             {"content",
              {{route.server_streaming ? "text/event-stream" : "application/json",
                {{"schema",

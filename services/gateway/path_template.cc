@@ -29,7 +29,7 @@ bool PercentDecode(absl::string_view text, bool keep_slash, std::string* out) {
     if (hi < 0 || lo < 0) return false;
     const char c = static_cast<char>(hi * 16 + lo);
     if (keep_slash && c == '/') {
-      out->append(text.substr(i, 3));
+      out->append(text.data() + i, 3);
     } else {
       out->push_back(c);
     }
@@ -145,8 +145,8 @@ std::optional<std::vector<std::pair<std::string, std::string>>> PathTemplate::Ma
   std::vector<std::pair<std::string, std::string>> bindings;
   for (const Variable& v : variables_) {
     const size_t from = starts[v.first], to = starts[v.end];
-    const bool multi = to - from > 1 || (v.end - v.first == 1 &&
-                                         segments_[v.first].kind == Kind::kDoubleStar);
+    const bool multi =
+        to - from > 1 || (v.end - v.first == 1 && segments_[v.first].kind == Kind::kDoubleStar);
     std::vector<std::string> decoded;
     for (size_t i = from; i < to; ++i) {
       std::string value;

@@ -13,8 +13,8 @@ namespace crm::gateway {
 
 struct RateDecision {
   bool allowed = true;
-  int limit = 0;      // RateLimit-Limit
-  int remaining = 0;  // RateLimit-Remaining
+  int limit = 0;          // RateLimit-Limit
+  int remaining = 0;      // RateLimit-Remaining
   int reset_seconds = 0;  // RateLimit-Reset: until the bucket is full again
 };
 

@@ -21,7 +21,9 @@ absl::Status Bad(const std::string& message) { return absl::InvalidArgumentError
 
 const FieldDescriptor* FindField(const Descriptor* type, absl::string_view name) {
   const FieldDescriptor* field = type->FindFieldByName(std::string(name));
-  if (field == nullptr) field = type->FindFieldByJsonName(std::string(name));
+  for (int i = 0; field == nullptr && i < type->field_count(); ++i) {
+    if (type->field(i)->json_name() == name) field = type->field(i);
+  }
   return field;
 }
 
@@ -133,7 +135,8 @@ absl::StatusOr<std::unique_ptr<google::protobuf::Message>> BuildRequest(const Ro
     }
     if (name == "alt") continue;  // the response's form, not a field
     if (route.body == "*") {
-      return Bad(absl::StrCat("query parameter '", name, "': this call takes all fields in the body"));
+      return Bad(
+          absl::StrCat("query parameter '", name, "': this call takes all fields in the body"));
     }
     const FieldDescriptor* leaf = nullptr;
     absl::StatusOr<json*> slot = Slot(request, type, name, &leaf, "query parameter");
@@ -177,8 +180,8 @@ absl::StatusOr<std::unique_ptr<google::protobuf::Message>> BuildRequest(const Ro
       google::protobuf::MessageFactory::generated_factory()->GetPrototype(type)->New());
   google::protobuf::util::JsonParseOptions options;
   options.ignore_unknown_fields = false;
-  const auto parsed = google::protobuf::util::JsonStringToMessage(request.dump(), message.get(),
-                                                                  options);
+  const auto parsed =
+      google::protobuf::util::JsonStringToMessage(request.dump(), message.get(), options);
   if (!parsed.ok()) return Bad(std::string(parsed.message()));
   return message;
 }

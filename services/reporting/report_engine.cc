@@ -226,14 +226,14 @@ const std::map<v1::ReportKind, KindDef>& Kinds() {
         false,
         {},
         [](const std::vector<DimSql>& dims, const std::string&) {
-          return Grouped(dims, {},
-                         "coalesce(sum(a.activities) FILTER (WHERE a.kind = 'call'), 0), "
-                         "coalesce(sum(a.activities) FILTER (WHERE a.kind = 'email'), 0), "
-                         "coalesce(sum(a.activities) FILTER (WHERE a.kind = 'meeting'), 0), "
-                         "coalesce(sum(a.activities) FILTER (WHERE a.kind = 'note'), 0)",
-                         absl::StrCat("FROM reporting.activities_daily a WHERE a.tenant_id = ",
-                                      kTenant, " AND a.day >= ", kFrom, "::date AND a.day < ",
-                                      kTo, "::date"));
+          return Grouped(
+              dims, {},
+              "coalesce(sum(a.activities) FILTER (WHERE a.kind = 'call'), 0), "
+              "coalesce(sum(a.activities) FILTER (WHERE a.kind = 'email'), 0), "
+              "coalesce(sum(a.activities) FILTER (WHERE a.kind = 'meeting'), 0), "
+              "coalesce(sum(a.activities) FILTER (WHERE a.kind = 'note'), 0)",
+              absl::StrCat("FROM reporting.activities_daily a WHERE a.tenant_id = ", kTenant,
+                           " AND a.day >= ", kFrom, "::date AND a.day < ", kTo, "::date"));
         },
         [](const std::vector<int64_t>& r, bool) {
           return std::vector<std::string>{Int(r[0]), Int(r[1]), Int(r[2]), Int(r[3]),

@@ -74,8 +74,8 @@ TEST(ReportingE2eTest, ChangesInTheOtherServicesReachTheReportsAndARebuildReprod
   const std::vector<std::string> reporting_args = {
       "--db_url=" + database->ConnInfo("reporting"), kSecret, contacts_address, pipeline_address,
       absl::StrCat("--tasks_address=127.0.0.1:", (*tasks_process)->grpc_port())};
-  auto reporting_process = ServiceProcess::Start(CRM_REPORTING_BIN, reporting_args,
-                                                 absl::Seconds(30));
+  auto reporting_process =
+      ServiceProcess::Start(CRM_REPORTING_BIN, reporting_args, absl::Seconds(30));
   ASSERT_TRUE(reporting_process.ok()) << reporting_process.status();
 
   auto contacts = contacts::v1::ContactsService::NewStub(
@@ -149,13 +149,13 @@ TEST(ReportingE2eTest, ChangesInTheOtherServicesReachTheReportsAndARebuildReprod
   rebuild_args.push_back("--rebuild_read_models");
   auto rebuilt = ServiceProcess::Start(CRM_REPORTING_BIN, rebuild_args, absl::Seconds(30));
   ASSERT_TRUE(rebuilt.ok()) << rebuilt.status();
-  reports = reporting::v1::ReportingService::NewStub(
-      testing::LocalChannel((*rebuilt)->grpc_port()));
+  reports =
+      reporting::v1::ReportingService::NewStub(testing::LocalChannel((*rebuilt)->grpc_port()));
   EXPECT_TRUE(WaitUntil([&] { return figures() == expected; }, absl::Seconds(30)))
       << "figures: " << absl::StrJoin(figures(), ",");
 
-  for (auto* process : {rebuilt->get(), tasks_process->get(), pipeline_process->get(),
-                        contacts_process->get()}) {
+  for (auto* process :
+       {rebuilt->get(), tasks_process->get(), pipeline_process->get(), contacts_process->get()}) {
     auto exit_status = process->StopWith(SIGTERM, absl::Seconds(20));
     ASSERT_TRUE(exit_status.ok()) << exit_status.status();
     EXPECT_TRUE(WIFEXITED(*exit_status) && WEXITSTATUS(*exit_status) == 0);

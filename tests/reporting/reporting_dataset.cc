@@ -95,7 +95,8 @@ class Builder {
       p->set_display_name(s.name);
       p->set_probability_percent(probability);
       pv1::ForecastCategory c = pv1::FORECAST_CATEGORY_UNSPECIFIED;
-      pv1::ForecastCategory_Parse(absl::StrCat("FORECAST_CATEGORY_", absl::AsciiStrToUpper(category)), &c);
+      pv1::ForecastCategory_Parse(
+          absl::StrCat("FORECAST_CATEGORY_", absl::AsciiStrToUpper(category)), &c);
       p->set_forecast_category(c);
       pv1::StageKind k = pv1::STAGE_KIND_UNSPECIFIED;
       pv1::StageKind_Parse(absl::StrCat("STAGE_KIND_", absl::AsciiStrToUpper(kind)), &k);
@@ -311,8 +312,8 @@ Dataset Generate(const std::string& tenant, unsigned seed) {
   b.Add(data.contacts_events, settings, absl::FromUnixSeconds(0));
   b.Pipeline();
   // From October 2025 into spring 2026: across the new year and the March DST change.
-  const absl::Time start = absl::FromCivil(absl::CivilSecond(2025, 10, 1, 0, 0, 0),
-                                           absl::UTCTimeZone());
+  const absl::Time start =
+      absl::FromCivil(absl::CivilSecond(2025, 10, 1, 0, 0, 0), absl::UTCTimeZone());
   b.Deals(start, 320);
   b.Activities(start, 1500);
   b.Tasks(start, 260);

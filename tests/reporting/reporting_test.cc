@@ -139,8 +139,7 @@ class ReportingTest : public ::testing::Test {
     Rows rows;
     for (const v1::Row& row : report.rows()) {
       std::vector<std::string> cells(row.cells().begin(), row.cells().end());
-      const std::string key =
-          Key(std::vector<std::string>(cells.begin(), cells.begin() + text));
+      const std::string key = Key(std::vector<std::string>(cells.begin(), cells.begin() + text));
       EXPECT_EQ(rows.count(key), 0u) << "row twice: " << key;
       rows[key] = std::vector<std::string>(cells.begin() + text, cells.end());
     }
@@ -150,7 +149,9 @@ class ReportingTest : public ::testing::Test {
     return rows;
   }
 
-  static std::string MonthOf(absl::CivilDay day) { return DayText(absl::CivilDay(absl::CivilMonth(day))); }
+  static std::string MonthOf(absl::CivilDay day) {
+    return DayText(absl::CivilDay(absl::CivilMonth(day)));
+  }
 
   static crm::testing::TestDatabase* database_;
   static db::Pool* pool_;
@@ -226,24 +227,31 @@ TEST_F(ReportingTest, WonLostMatchesTheDataForEveryPeriod) {
           if (spec.period() == v1::PERIOD_KIND_WEEK) bucket = day;
           if (spec.period() == v1::PERIOD_KIND_MONTH) {
             bucket = day - ((static_cast<int>(absl::GetWeekday(day)) + 7 -
-                             static_cast<int>(absl::Weekday::monday)) % 7);
+                             static_cast<int>(absl::Weekday::monday)) %
+                            7);
           }
-          if (spec.period() == v1::PERIOD_KIND_CUSTOM) bucket = absl::CivilDay(absl::CivilMonth(day));
+          if (spec.period() == v1::PERIOD_KIND_CUSTOM)
+            bucket = absl::CivilDay(absl::CivilMonth(day));
           key.push_back(DayText(bucket));
         }
         key.push_back(d.owner);
         key.push_back(d.currency);
         const bool won = outcome == "won";
         const int64_t cycle = absl::ToInt64Seconds(*d.close - d.create);
-        e.Add(Key(key), {won ? 1 : 0, won ? d.amount : 0, won ? 0 : 1, won ? 0 : d.amount,
-                         won ? cycle : 0});
+        e.Add(Key(key),
+              {won ? 1 : 0, won ? d.amount : 0, won ? 0 : 1, won ? 0 : d.amount, won ? cycle : 0});
         e.currencies.insert(d.currency);
       }
       Rows expected;
       std::vector<int64_t> total(5, 0);
       for (const auto& [key, r] : e.raw) {
-        expected[key] = {I(r[0]), I(r[1]), I(r[2]), I(r[3]), Percent(r[0], r[0] + r[2]),
-                         r[0] == 0 ? "" : I(r[1] / r[0]), Tenths(r[4], r[0] * 86400)};
+        expected[key] = {I(r[0]),
+                         I(r[1]),
+                         I(r[2]),
+                         I(r[3]),
+                         Percent(r[0], r[0] + r[2]),
+                         r[0] == 0 ? "" : I(r[1] / r[0]),
+                         Tenths(r[4], r[0] * 86400)};
         for (size_t i = 0; i < 5; ++i) total[i] += r[i];
       }
       std::vector<std::string> totals;
@@ -349,8 +357,8 @@ TEST_F(ReportingTest, ActivitiesTasksAndLeadsMatchTheData) {
     Expected activities;
     for (const auto& a : data_->activities) {
       if (!w.Contains(a.when)) continue;
-      activities.Add(a.author, {a.kind == "call", a.kind == "email", a.kind == "meeting",
-                                a.kind == "note"});
+      activities.Add(a.author,
+                     {a.kind == "call", a.kind == "email", a.kind == "meeting", a.kind == "note"});
     }
     Rows expected;
     for (const auto& [key, r] : activities.raw) {
@@ -366,9 +374,9 @@ TEST_F(ReportingTest, ActivitiesTasksAndLeadsMatchTheData) {
       if (t.deleted || t.create >= w.to_t) continue;
       const bool overdue = t.status != "cancelled" && t.due.has_value() && *t.due < cutoff &&
                            t.create < cutoff && (!t.complete.has_value() || *t.complete >= cutoff);
-      tasks.Add(t.assignee, {w.Contains(t.create),
-                             t.status == "done" && t.complete.has_value() && w.Contains(*t.complete),
-                             overdue});
+      tasks.Add(t.assignee,
+                {w.Contains(t.create),
+                 t.status == "done" && t.complete.has_value() && w.Contains(*t.complete), overdue});
     }
     expected.clear();
     for (const auto& [key, r] : tasks.raw) expected[key] = {I(r[0]), I(r[1]), I(r[2])};
@@ -400,7 +408,8 @@ TEST_F(ReportingTest, ARebuildFromPositionZeroReproducesEveryFigure) {
       before.push_back(report.SerializeAsString());
     }
   }
-  ASSERT_OK(ResetReadModels(*pool_, {"reporting.contacts", "reporting.pipeline", "reporting.tasks"}));
+  ASSERT_OK(
+      ResetReadModels(*pool_, {"reporting.contacts", "reporting.pipeline", "reporting.tasks"}));
   EXPECT_EQ(Run([] {
               v1::ReportSpec s;
               s.set_kind(v1::REPORT_KIND_WON_LOST);
@@ -507,8 +516,8 @@ TEST_F(ReportingTest, CsvAndSvgCarryTheReport) {
                        "avg_sales_cycle\r\n"));
   EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), report.rows_size() + 2);
 
-  for (v1::ChartKind chart : {v1::CHART_KIND_BAR, v1::CHART_KIND_STACKED_BAR,
-                              v1::CHART_KIND_LINE, v1::CHART_KIND_FUNNEL}) {
+  for (v1::ChartKind chart : {v1::CHART_KIND_BAR, v1::CHART_KIND_STACKED_BAR, v1::CHART_KIND_LINE,
+                              v1::CHART_KIND_FUNNEL}) {
     auto svg = ReportSvg(report, chart);
     ASSERT_OK(svg.status());
     SvgBars parsed;
@@ -519,7 +528,8 @@ TEST_F(ReportingTest, CsvAndSvgCarryTheReport) {
         [](void* data, const XML_Char* name, const XML_Char** attributes) {
           auto* out = static_cast<SvgBars*>(data);
           std::map<std::string, std::string> attrs;
-          for (int i = 0; attributes[i] != nullptr; i += 2) attrs[attributes[i]] = attributes[i + 1];
+          for (int i = 0; attributes[i] != nullptr; i += 2)
+            attrs[attributes[i]] = attributes[i + 1];
           if (attrs.count("data-value") > 0) out->bars.push_back(attrs);
           (void)name;
         },
@@ -549,7 +559,8 @@ TEST_F(ReportingTest, SchedulesRunOncePerPeriodWithSeveralReplicas) {
   schedule.mutable_spec()->set_kind(v1::REPORT_KIND_WON_LOST);
   schedule.mutable_spec()->set_period(v1::PERIOD_KIND_MONTH);
   const absl::Time created_at = Now();
-  auto created = schedules.Create(data_->tenant, schedule, created_at, absl::Now() + absl::Seconds(10));
+  auto created =
+      schedules.Create(data_->tenant, schedule, created_at, absl::Now() + absl::Seconds(10));
   ASSERT_OK(created.status());
   // Its first run is due when November ends in New York.
   EXPECT_EQ(created->next_run_time().seconds(),
