@@ -2,6 +2,7 @@
 // calls the store, and converts absl::Status to grpc::Status (with google.rpc details).
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include "absl/base/thread_annotations.h"
@@ -14,6 +15,8 @@
 #include "services/contacts/segment_store.h"
 
 namespace crm::contacts {
+
+class ContactImporter;
 
 struct ContactsServiceOptions {
   // Phone region and other settings of tenants that never changed them.
@@ -63,6 +66,9 @@ class ContactsService final : public v1::ContactsService::Service {
   grpc::Status ImportContacts(grpc::ServerContext* context,
                               grpc::ServerReader<v1::ImportContactsRequest>* reader,
                               v1::ImportContactsResponse* response) override;
+  grpc::Status ImportContactsFile(grpc::ServerContext* context,
+                                  const v1::ImportContactsFileRequest* request,
+                                  v1::ImportContactsResponse* response) override;
   grpc::Status CreateSegment(grpc::ServerContext* context, const v1::CreateSegmentRequest* request,
                              v1::Segment* response) override;
   grpc::Status GetSegment(grpc::ServerContext* context, const v1::GetSegmentRequest* request,
@@ -91,6 +97,11 @@ class ContactsService final : public v1::ContactsService::Service {
                                     v1::TenantSettings* response) override;
 
  private:
+  // An import from its options to its report: `feed_next` feeds the next part of the file and
+  // says whether there was one.
+  absl::Status RunImport(grpc::ServerContext& context, const v1::ImportOptions& options,
+                         const std::function<absl::StatusOr<bool>(ContactImporter&)>& feed_next,
+                         v1::ImportContactsResponse* response);
   // A segment and its filter compiled with placeholders from $first_param.
   absl::StatusOr<std::pair<v1::Segment, api::SqlFilter>> LoadSegment(const std::string& tenant,
                                                                      const std::string& name,

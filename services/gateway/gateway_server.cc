@@ -112,6 +112,11 @@ GatewayServer::GatewayServer(const RouteTable& routes, Backends& backends,
                        .Help("Requests refused with 429 by the per-token rate limit")
                        .Register(*registry_)
                        .Add({});
+  streams_gauge_ = &prometheus::BuildGauge()
+                        .Name("crm_http_open_streams")
+                        .Help("Server-sent event streams open")
+                        .Register(*registry_)
+                        .Add({});
   in_flight_gauge_ = &prometheus::BuildGauge()
                           .Name("crm_http_in_flight_requests")
                           .Help("HTTP requests being answered")
@@ -123,21 +128,12 @@ GatewayServer::~GatewayServer() { Stop(); }
 
 absl::Status GatewayServer::Start() {
   const std::string threads = absl::StrCat(options_.threads);
-  const char* mg_options[] = {"listening_ports",
-                              options_.listen.c_str(),
-                              "num_threads",
-                              threads.c_str(),
-                              "enable_keep_alive",
-                              "yes",
-                              "keep_alive_timeout_ms",
-                              "30000",
-                              "request_timeout_ms",
-                              "30000",
-                              "max_request_size",
-                              "16384",
-                              "connection_queue",
-                              "64",
-                              nullptr};
+  const char* mg_options[] = {"listening_ports", options_.listen.c_str(), "num_threads",
+                              threads.c_str(), "enable_keep_alive", "yes", "keep_alive_timeout_ms",
+                              "30000", "request_timeout_ms", "30000", "max_request_size", "16384",
+                              "connection_queue", "64",
+                              // CORS is ours (configured origins only), not civetweb's "*".
+                              "access_control_allow_origin", "", nullptr};
   mg_init_library(0);
   mg_callbacks callbacks{};
   context_ = mg_start(&callbacks, this, mg_options);
@@ -412,6 +408,7 @@ void GatewayServer::ServeStream(Exchange& ex, const RouteMatch& match, const std
     ReplyError(ex, 503, 14, "too many open event streams; retry shortly", {{"Retry-After", "5"}});
     return;
   }
+  streams_gauge_->Increment();
   std::string head =
       "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n"
       "Connection: close\r\nX-Accel-Buffering: no\r\n";
@@ -445,6 +442,7 @@ void GatewayServer::ServeStream(Exchange& ex, const RouteMatch& match, const std
   if (!client_gone && !status.ok() && status.error_code() != grpc::StatusCode::CANCELLED) {
     send(absl::StrCat("event: error\ndata: ", StatusJson(status), "\n\n"));
   }
+  streams_gauge_->Decrement();
   --streams_;
 }
 

@@ -89,6 +89,7 @@ class GatewayServer final {
   prometheus::Family<prometheus::Histogram>* latency_ = nullptr;
   prometheus::Counter* rate_limited_ = nullptr;
   prometheus::Gauge* in_flight_gauge_ = nullptr;
+  prometheus::Gauge* streams_gauge_ = nullptr;
 };
 
 }  // namespace crm::gateway

@@ -9,6 +9,11 @@
 #include "common/config/service_flags.h"
 #include "common/log/log.h"
 #include "common/server/server.h"
+#include "crm/contacts/v1/contacts_service.pb.h"
+#include "crm/pipeline/v1/pipeline_service.pb.h"
+#include "crm/reporting/v1/reporting_service.pb.h"
+#include "crm/tasks/v1/tasks_service.pb.h"
+#include "google/rpc/error_details.pb.h"
 #include "services/gateway/backend.h"
 #include "services/gateway/gateway_server.h"
 #include "services/gateway/routes.h"
@@ -35,6 +40,13 @@ int main(int argc, char** argv) {
   crm::server::BlockTerminationSignals();
   crm::config::ParseFlagsWithEnv(argc, argv, "HTTP/JSON gateway. Flags also read CRM_<FLAG>.");
   crm::log::Init("gateway", crm::config::LogLevelFromFlags());
+  // Touch one message of each service's file so the linker keeps their descriptors (the routes
+  // are read from them at run time, nothing else refers to them).
+  (void)crm::contacts::v1::CreateContactRequest::descriptor();
+  (void)crm::pipeline::v1::CreateDealRequest::descriptor();
+  (void)crm::tasks::v1::CreateTaskRequest::descriptor();
+  (void)crm::reporting::v1::RunReportRequest::descriptor();
+  (void)google::rpc::BadRequest::descriptor();  // error details printed inside google.rpc.Status
   const std::map<std::string, std::string> services = {
       {"crm.contacts.v1.ContactsService", "contacts"},
       {"crm.pipeline.v1.PipelineService", "pipeline"},

@@ -28,8 +28,7 @@ TEST(PathTemplateTest, MultiSegmentVariablesKeepTheirSlashes) {
             (Bindings{{"contact.name", "contacts/7"}}));
   EXPECT_EQ(T("/v1/{parent=webhooks/*}/deliveries").Match("/v1/webhooks/9/deliveries"),
             (Bindings{{"parent", "webhooks/9"}}));
-  EXPECT_EQ(T("/v1/{path=files/**}").Match("/v1/files/a/b/c"),
-            (Bindings{{"path", "files/a/b/c"}}));
+  EXPECT_EQ(T("/v1/{path=files/**}").Match("/v1/files/a/b/c"), (Bindings{{"path", "files/a/b/c"}}));
 }
 
 TEST(PathTemplateTest, VerbsAreMatchedExactly) {

@@ -13,7 +13,7 @@ TEST(RateLimiterTest, BurstThenRefillPerCaller) {
   EXPECT_FALSE(refused.allowed);
   EXPECT_EQ(refused.limit, 3);
   EXPECT_EQ(refused.remaining, 0);
-  EXPECT_EQ(refused.reset_seconds, 2);  // 3 tokens at 2/s
+  EXPECT_EQ(refused.reset_seconds, 2);           // 3 tokens at 2/s
   EXPECT_TRUE(limiter.Take("bob", t0).allowed);  // others are unaffected
   EXPECT_TRUE(limiter.Take("alice", t0 + absl::Milliseconds(500)).allowed);  // one refilled
   EXPECT_FALSE(limiter.Take("alice", t0 + absl::Milliseconds(500)).allowed);

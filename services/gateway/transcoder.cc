@@ -241,6 +241,9 @@ std::string StatusJson(const grpc::Status& status) {
   }
   rpc.set_code(status.error_code());
   rpc.set_message(status.error_message());
+  std::string out;
+  if (google::protobuf::util::MessageToJsonString(rpc, &out).ok()) return out;
+  rpc.clear_details();  // a detail of a type this binary does not know: keep code and message
   return ToJson(rpc);
 }
 

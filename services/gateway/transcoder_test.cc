@@ -16,11 +16,11 @@ namespace {
 using ::testing::HasSubstr;
 
 const RouteTable& Routes() {
-  static const RouteTable* table = new RouteTable(*RouteTable::Build(
-      {{"crm.contacts.v1.ContactsService", "contacts"},
-       {"crm.pipeline.v1.PipelineService", "pipeline"},
-       {"crm.tasks.v1.TasksService", "tasks"},
-       {"crm.reporting.v1.ReportingService", "reporting"}}));
+  static const RouteTable* table =
+      new RouteTable(*RouteTable::Build({{"crm.contacts.v1.ContactsService", "contacts"},
+                                         {"crm.pipeline.v1.PipelineService", "pipeline"},
+                                         {"crm.tasks.v1.TasksService", "tasks"},
+                                         {"crm.reporting.v1.ReportingService", "reporting"}}));
   return *table;
 }
 
@@ -47,8 +47,8 @@ TEST(TranscoderTest, PathVariablesBindFields) {
   ASSERT_TRUE(get.ok()) << get.status();
   EXPECT_EQ(get->name(), "contacts/0190ab");
   // A custom verb routes to its own method, not to GetContact.
-  auto search = Transcode<contacts::v1::SearchContactsRequest>("GET", "/v1/contacts:search",
-                                                               "query=anna");
+  auto search =
+      Transcode<contacts::v1::SearchContactsRequest>("GET", "/v1/contacts:search", "query=anna");
   ASSERT_TRUE(search.ok()) << search.status();
   auto deliveries = Transcode<tasks::v1::ListWebhookDeliveriesRequest>(
       "GET", "/v1/webhooks/42/deliveries", "pageSize=5");
@@ -74,9 +74,8 @@ TEST(TranscoderTest, BodyFieldNestedPathAndFieldMaskFromTheQuery) {
 }
 
 TEST(TranscoderTest, WholeBodyRequestsAndIfMatch) {
-  auto move = Transcode<pipeline::v1::MoveDealRequest>("POST", "/v1/deals/5:move", "",
-                                                       R"({"stage":"s1","lostReason":"price"})",
-                                                       "\"12\"");
+  auto move = Transcode<pipeline::v1::MoveDealRequest>(
+      "POST", "/v1/deals/5:move", "", R"({"stage":"s1","lostReason":"price"})", "\"12\"");
   ASSERT_TRUE(move.ok()) << move.status();
   EXPECT_EQ(move->name(), "deals/5");
   EXPECT_EQ(move->stage(), "s1");
@@ -135,8 +134,7 @@ TEST(TranscoderTest, BadInputGetsAClearError) {
   EXPECT_THAT(body_on_get.status().message(), HasSubstr("takes no body"));
   EXPECT_EQ(Routes().Match("DELETE", "/v1/contacts").status().code(),
             absl::StatusCode::kFailedPrecondition);  // 405
-  EXPECT_EQ(Routes().Match("GET", "/v1/nothing/here").status().code(),
-            absl::StatusCode::kNotFound);
+  EXPECT_EQ(Routes().Match("GET", "/v1/nothing/here").status().code(), absl::StatusCode::kNotFound);
 }
 
 TEST(TranscoderTest, ResponsesUseProto3Json) {
