@@ -18,8 +18,9 @@ size_t AppendHeader(char* data, size_t size, size_t count, void* out) {
   const std::string line(data, size * count);
   const size_t colon = line.find(':');
   if (colon != std::string::npos) {
-    (*static_cast<std::map<std::string, std::string>*>(out))[absl::AsciiStrToLower(
-        line.substr(0, colon))] = std::string(absl::StripAsciiWhitespace(line.substr(colon + 1)));
+    (*static_cast<std::map<std::string, std::string>*>(
+        out))[absl::AsciiStrToLower(line.substr(0, colon))] =
+        std::string(absl::StripAsciiWhitespace(line.substr(colon + 1)));
   }
   return size * count;
 }

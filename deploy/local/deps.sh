@@ -15,20 +15,28 @@ packages=(
   golang-github-grpc-ecosystem-grpc-gateway-dev
   # embedded PostgreSQL for runs and tests, pgbench for the benchmark baseline
   postgresql postgresql-contrib
-  # tools the scripts use
-  curl openssl
+  # tools the scripts use; Chromium for the browser test of the API docs and charts
+  curl openssl chromium
 )
 
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-if [ ${#missing[@]} -eq 0 ]; then
-  exit 0
+# npm for the gateway's Swagger UI (Debian's npm, unless a Node.js with npm is already there).
+command -v npm >/dev/null 2>&1 || missing+=(npm)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing: ${missing[*]}"
+  SUDO=""
+  [ "$(id -u)" = 0 ] || SUDO=sudo
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-echo "installing: ${missing[*]}"
-SUDO=""
-[ "$(id -u)" = 0 ] || SUDO=sudo
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+
+# Swagger UI for the gateway's /docs, from the npm registry into .deps/ (never a CDN at run time).
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+if [ ! -f "$ROOT/.deps/node_modules/swagger-ui-dist/swagger-ui-bundle.js" ]; then
+  echo "installing swagger-ui-dist into .deps/"
+  npm install --prefix "$ROOT/.deps" --no-audit --no-fund --silent swagger-ui-dist@5 >/dev/null
+fi

@@ -80,11 +80,20 @@ start_service reporting "${REPORTING_PORT:-50054}" "${REPORTING_METRICS_PORT:-94
   --contacts_address="127.0.0.1:${CONTACTS_PORT:-50051}" \
   --pipeline_address="127.0.0.1:${PIPELINE_PORT:-50052}" \
   --tasks_address="127.0.0.1:${TASKS_PORT:-50053}"
+# The gateway writes the same ready file; its "grpc_port" is its HTTP port.
+start_service gateway "${GATEWAY_PORT:-8080}" "${GATEWAY_PORT:-8080}" \
+  --http_address="127.0.0.1:${GATEWAY_PORT:-8080}" \
+  --contacts_address="127.0.0.1:${CONTACTS_PORT:-50051}" \
+  --pipeline_address="127.0.0.1:${PIPELINE_PORT:-50052}" \
+  --tasks_address="127.0.0.1:${TASKS_PORT:-50053}" \
+  --reporting_address="127.0.0.1:${REPORTING_PORT:-50054}" \
+  --docs_dir="$ROOT/.deps/node_modules/swagger-ui-dist" --cors_origins="http://localhost:3000"
 
 cat <<INFO
 
 CRM is running (logs in .run/*.log). Ctrl-C stops everything.
 
+  gateway      http://127.0.0.1:${GATEWAY_PORT:-8080}   (API docs: http://127.0.0.1:${GATEWAY_PORT:-8080}/docs)
   PostgreSQL   127.0.0.1:$pg_port  (psql -h 127.0.0.1 -p $pg_port -U postgres crm)
   contacts     gRPC 127.0.0.1:${CONTACTS_PORT:-50051}   metrics http://127.0.0.1:${CONTACTS_METRICS_PORT:-9461}/metrics
   pipeline     gRPC 127.0.0.1:${PIPELINE_PORT:-50052}   metrics http://127.0.0.1:${PIPELINE_METRICS_PORT:-9462}/metrics

@@ -294,7 +294,11 @@ void GatewayServer::ServeDocs(Exchange& ex) {
 }
 
 void GatewayServer::ServeApi(Exchange& ex) {
-  const std::string authorization = ex.Header("Authorization");
+  std::string authorization = ex.Header("Authorization");
+  // RFC 6750 2.3: a page the browser loads itself (a chart) cannot send headers.
+  if (authorization.empty() && !QueryValue(ex.query, "access_token").empty()) {
+    authorization = "Bearer " + QueryValue(ex.query, "access_token");
+  }
   // Per-caller token bucket: by token, else by address.
   const std::string caller = authorization.empty() ? ex.info->remote_addr : authorization;
   const RateDecision rate = limiter_.Take(caller, absl::Now());
@@ -411,12 +415,15 @@ void GatewayServer::ServeStream(Exchange& ex, const RouteMatch& match, const std
   streams_gauge_->Increment();
   std::string head =
       "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n"
-      "Connection: close\r\nX-Accel-Buffering: no\r\n";
+      "Transfer-Encoding: chunked\r\nX-Accel-Buffering: no\r\n";
   if (!ex.cors_origin.empty()) {
     absl::StrAppend(&head, "Access-Control-Allow-Origin: ", ex.cors_origin, "\r\nVary: Origin\r\n");
   }
-  head += "\r\n: stream open\n\n";
+  // Chunked, so the client sees where the stream ends and the connection can be kept.
+  head += "\r\n";
   mg_write(ex.conn, head.data(), head.size());
+  const std::string opened = ": stream open\n\n";
+  mg_send_chunk(ex.conn, opened.data(), static_cast<unsigned int>(opened.size()));
   ex.status = 200;
   const google::protobuf::Message* prototype =
       google::protobuf::MessageFactory::generated_factory()->GetPrototype(
@@ -424,7 +431,7 @@ void GatewayServer::ServeStream(Exchange& ex, const RouteMatch& match, const std
   bool client_gone = false;
   auto send = [&](const std::string& text) {
     if (client_gone) return false;
-    client_gone = mg_write(ex.conn, text.data(), text.size()) <= 0;
+    client_gone = mg_send_chunk(ex.conn, text.data(), static_cast<unsigned int>(text.size())) <= 0;
     ex.bytes += text.size();
     return !client_gone;
   };
@@ -442,6 +449,7 @@ void GatewayServer::ServeStream(Exchange& ex, const RouteMatch& match, const std
   if (!client_gone && !status.ok() && status.error_code() != grpc::StatusCode::CANCELLED) {
     send(absl::StrCat("event: error\ndata: ", StatusJson(status), "\n\n"));
   }
+  if (!client_gone) mg_send_chunk(ex.conn, "", 0);  // the end of the stream
   streams_gauge_->Decrement();
   --streams_;
 }

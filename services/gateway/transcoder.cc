@@ -133,7 +133,7 @@ absl::StatusOr<std::unique_ptr<google::protobuf::Message>> BuildRequest(const Ro
     if (!Decode(kv[0], &name) || !Decode(kv.size() > 1 ? kv[1] : "", &value)) {
       return Bad("malformed percent-encoding in the query");
     }
-    if (name == "alt") continue;  // the response's form, not a field
+    if (name == "alt" || name == "access_token") continue;  // the response's form, the caller
     if (route.body == "*") {
       return Bad(
           absl::StrCat("query parameter '", name, "': this call takes all fields in the body"));

@@ -13,8 +13,8 @@
 namespace crm {
 namespace {
 
-using ::testing::HasSubstr;
 using nlohmann::json;
+using ::testing::HasSubstr;
 using testing::HttpCall;
 using testing::HttpResponse;
 
@@ -51,8 +51,8 @@ testing::Stack* GatewayE2eTest::stack_ = nullptr;
 
 TEST_F(GatewayE2eTest, ResourcesOverHttpWithEtagsAndErrorDetails) {
   const auto alice = Auth("alice");
-  HttpResponse created = Call("POST", "/v1/contacts", alice,
-                              R"({"givenName":"Anna","emails":["anna@gw.example"]})");
+  HttpResponse created =
+      Call("POST", "/v1/contacts", alice, R"({"givenName":"Anna","emails":["anna@gw.example"]})");
   ASSERT_EQ(created.status, 200) << created.body;
   const json contact = json::parse(created.body);
   const std::string name = contact["name"];
@@ -116,9 +116,9 @@ TEST_F(GatewayE2eTest, LimitsAnswer413And429WithRateLimitHeaders) {
 }
 
 TEST_F(GatewayE2eTest, CorsForConfiguredOriginsOnly) {
-  HttpResponse preflight = Call("OPTIONS", "/v1/contacts",
-                                {{"Origin", "http://localhost:3000"},
-                                 {"Access-Control-Request-Method", "POST"}});
+  HttpResponse preflight =
+      Call("OPTIONS", "/v1/contacts",
+           {{"Origin", "http://localhost:3000"}, {"Access-Control-Request-Method", "POST"}});
   EXPECT_EQ(preflight.status, 204);
   EXPECT_EQ(preflight.headers["access-control-allow-origin"], "http://localhost:3000");
   EXPECT_THAT(preflight.headers["access-control-allow-methods"], HasSubstr("POST"));
@@ -140,13 +140,13 @@ TEST_F(GatewayE2eTest, NotificationsStreamAsServerSentEventsAndEndWhenTheClientL
         seen += data;
         if (!creator.joinable()) {  // the stream is open: make a reminder fire
           creator = std::thread([&] {
-            HttpResponse created = Call(
-                "POST", "/v1/tasks", frank,
-                absl::StrCat(R"({"title":"SSE","reminderTime":")",
-                             absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ",
-                                              absl::Now() + absl::Milliseconds(300),
-                                              absl::UTCTimeZone()),
-                             "\"}"));
+            HttpResponse created =
+                Call("POST", "/v1/tasks", frank,
+                     absl::StrCat(R"({"title":"SSE","reminderTime":")",
+                                  absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ",
+                                                   absl::Now() + absl::Milliseconds(300),
+                                                   absl::UTCTimeZone()),
+                                  "\"}"));
             EXPECT_EQ(created.status, 200) << created.body;
             task_name = json::parse(created.body).value("name", "");
           });

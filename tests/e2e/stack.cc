@@ -28,33 +28,32 @@ absl::StatusOr<std::unique_ptr<Stack>> Stack::Start(StackOptions options) {
     out = std::move(*process);
     return absl::OkStatus();
   };
-  absl::Status s = start(CRM_CONTACTS_BIN, {"--db_url=" + db.ConnInfo("contacts"), kSecret},
-                         stack->contacts_);
+  absl::Status s =
+      start(CRM_CONTACTS_BIN, {"--db_url=" + db.ConnInfo("contacts"), kSecret}, stack->contacts_);
   if (!s.ok()) return s;
   s = start(CRM_PIPELINE_BIN,
             {"--db_url=" + db.ConnInfo("pipeline"), kSecret,
              Address("contacts_address", *stack->contacts_), "--renewal_interval_seconds=1"},
             stack->pipeline_);
   if (!s.ok()) return s;
-  s = start(CRM_TASKS_BIN,
-            {"--db_url=" + db.ConnInfo("tasks"), kSecret,
-             Address("contacts_address", *stack->contacts_),
-             Address("pipeline_address", *stack->pipeline_), "--reminder_max_sleep_ms=200",
-             "--webhook_allow_private_addresses", "--webhook_initial_backoff_ms=100"},
-            stack->tasks_);
+  s = start(
+      CRM_TASKS_BIN,
+      {"--db_url=" + db.ConnInfo("tasks"), kSecret, Address("contacts_address", *stack->contacts_),
+       Address("pipeline_address", *stack->pipeline_), "--reminder_max_sleep_ms=200",
+       "--webhook_allow_private_addresses", "--webhook_initial_backoff_ms=100"},
+      stack->tasks_);
   if (!s.ok()) return s;
-  s = start(CRM_REPORTING_BIN,
-            {"--db_url=" + db.ConnInfo("reporting"), kSecret,
-             Address("contacts_address", *stack->contacts_),
-             Address("pipeline_address", *stack->pipeline_),
-             Address("tasks_address", *stack->tasks_)},
-            stack->reporting_);
+  s = start(
+      CRM_REPORTING_BIN,
+      {"--db_url=" + db.ConnInfo("reporting"), kSecret,
+       Address("contacts_address", *stack->contacts_),
+       Address("pipeline_address", *stack->pipeline_), Address("tasks_address", *stack->tasks_)},
+      stack->reporting_);
   if (!s.ok()) return s;
-  std::vector<std::string> gateway = {"--http_address=127.0.0.1:0",
-                                      Address("contacts_address", *stack->contacts_),
-                                      Address("pipeline_address", *stack->pipeline_),
-                                      Address("tasks_address", *stack->tasks_),
-                                      Address("reporting_address", *stack->reporting_)};
+  std::vector<std::string> gateway = {
+      "--http_address=127.0.0.1:0", Address("contacts_address", *stack->contacts_),
+      Address("pipeline_address", *stack->pipeline_), Address("tasks_address", *stack->tasks_),
+      Address("reporting_address", *stack->reporting_)};
   gateway.insert(gateway.end(), options.gateway_flags.begin(), options.gateway_flags.end());
   s = start(CRM_GATEWAY_BIN, gateway, stack->gateway_);
   if (!s.ok()) return s;
