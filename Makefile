@@ -33,8 +33,9 @@ SOURCES = $(shell git ls-files '*.cc' '*.h')
 fmt:
 	@clang-format -i $(SOURCES)
 
-lint: configure
+lint: build
 	@clang-format --dry-run -Werror $(SOURCES)
+	@tests/api/buf_check.sh $(CURDIR) $(BUILD)
 
 clean:
 	@rm -rf $(BUILD) .run

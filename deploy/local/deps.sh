@@ -34,9 +34,12 @@ if [ ${#missing[@]} -gt 0 ]; then
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# Swagger UI for the gateway's /docs, from the npm registry into .deps/ (never a CDN at run time).
+# Swagger UI for the gateway's /docs, from the npm registry into .deps/ (never a CDN at run time);
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-if [ ! -f "$ROOT/.deps/node_modules/swagger-ui-dist/swagger-ui-bundle.js" ]; then
-  echo "installing swagger-ui-dist into .deps/"
-  npm install --prefix "$ROOT/.deps" --no-audit --no-fund --silent swagger-ui-dist@5 >/dev/null
+# buf checks the API contract (make lint, and the api_contract test).
+if [ ! -f "$ROOT/.deps/node_modules/swagger-ui-dist/swagger-ui-bundle.js" ] ||
+   [ ! -x "$ROOT/.deps/node_modules/.bin/buf" ]; then
+  echo "installing swagger-ui-dist and @bufbuild/buf into .deps/"
+  npm install --prefix "$ROOT/.deps" --no-audit --no-fund --silent swagger-ui-dist@5 \
+    @bufbuild/buf@1 >/dev/null
 fi

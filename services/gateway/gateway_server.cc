@@ -200,8 +200,9 @@ void GatewayServer::Reply(Exchange& ex, int status, const std::string& content_t
   }
   for (const auto& [name, value] : headers) absl::StrAppend(&head, name, ": ", value, "\r\n");
   head += "\r\n";
+  // One write: a separate small write for the body would wait for the client's delayed ACK.
+  if (ex.method != "HEAD") head += body;
   mg_write(ex.conn, head.data(), head.size());
-  if (ex.method != "HEAD") mg_write(ex.conn, body.data(), body.size());
   ex.status = status;
   ex.bytes = body.size();
 }

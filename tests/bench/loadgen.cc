@@ -4,7 +4,10 @@
 //   loadgen --target=127.0.0.1:50051 --method=get_contact --concurrency=8 --seconds=10
 //
 // Methods: health (grpc.health.v1.Health/Check), create_contact (unique email per call),
-// get_contact (random reads of contacts the generator creates first), search_contacts.
+// get_contact (random reads of contacts the generator creates first), search_contacts,
+// move_deal; http_get_contact and http_create_contact make the same calls through the HTTP
+// gateway at --http_target (one keep-alive connection per worker).
+#include <curl/curl.h>
 #include <grpcpp/grpcpp.h>
 
 #include <algorithm>
@@ -27,6 +30,7 @@
 #include "grpc/health/v1/health.grpc.pb.h"
 
 ABSL_FLAG(std::string, target, "127.0.0.1:50051", "server host:port");
+ABSL_FLAG(std::string, http_target, "127.0.0.1:8080", "gateway host:port (http_* methods)");
 ABSL_FLAG(std::string, method, "health",
           "health | create_contact | get_contact | search_contacts | move_deal");
 ABSL_FLAG(int, concurrency, 8, "calls in flight (one per worker thread)");
@@ -58,6 +62,46 @@ class Caller {
         token_(std::move(token)),
         worker_(worker),
         rng_(worker) {}
+  ~Caller() {
+    if (curl_ != nullptr) curl_easy_cleanup(curl_);
+    curl_slist_free_all(headers_);
+  }
+
+  static size_t Collect(char* data, size_t size, size_t count, void* out) {
+    static_cast<std::string*>(out)->append(data, size * count);
+    return size * count;
+  }
+
+  // One HTTP call on this worker's keep-alive connection.
+  grpc::Status Http(const std::string& method, const std::string& path, const std::string& body) {
+    if (curl_ == nullptr) {
+      curl_ = curl_easy_init();
+      headers_ = curl_slist_append(headers_, ("Authorization: Bearer " + token_).c_str());
+      headers_ = curl_slist_append(headers_, "Content-Type: application/json");
+      headers_ = curl_slist_append(headers_, "Expect:");
+    }
+    std::string reply;
+    curl_easy_setopt(curl_, CURLOPT_URL,
+                     absl::StrCat("http://", absl::GetFlag(FLAGS_http_target), path).c_str());
+    curl_easy_setopt(curl_, CURLOPT_CUSTOMREQUEST, method.c_str());
+    curl_easy_setopt(curl_, CURLOPT_HTTPHEADER, headers_);
+    curl_easy_setopt(curl_, CURLOPT_NOPROXY, "*");
+    curl_easy_setopt(curl_, CURLOPT_WRITEFUNCTION, &Caller::Collect);
+    curl_easy_setopt(curl_, CURLOPT_WRITEDATA, &reply);
+    if (method == "POST") {
+      curl_easy_setopt(curl_, CURLOPT_POSTFIELDS, body.c_str());
+    } else {
+      curl_easy_setopt(curl_, CURLOPT_HTTPGET, 1L);
+    }
+    const CURLcode code = curl_easy_perform(curl_);
+    long status = 0;
+    curl_easy_getinfo(curl_, CURLINFO_RESPONSE_CODE, &status);
+    if (code != CURLE_OK)
+      return grpc::Status(grpc::StatusCode::UNAVAILABLE, curl_easy_strerror(code));
+    if (status != 200)
+      return grpc::Status(grpc::StatusCode::UNKNOWN, absl::StrCat("HTTP ", status, " ", reply));
+    return grpc::Status::OK;
+  }
 
   grpc::Status Call(const std::string& method, const std::vector<std::string>& names) {
     grpc::ClientContext context;
@@ -67,6 +111,15 @@ class Caller {
       grpc::health::v1::HealthCheckRequest request;
       grpc::health::v1::HealthCheckResponse response;
       return health_->Check(&context, request, &response);
+    }
+    if (method == "http_create_contact") {
+      return Http(
+          "POST", "/v1/contacts",
+          absl::StrCat(R"({"givenName":"Bench","familyName":"W)", worker_, R"(","emails":["h)",
+                       worker_, "-", counter_++, "-", start_, R"(@bench.example"]})"));
+    }
+    if (method == "http_get_contact") {
+      return Http("GET", "/v1/" + names[rng_() % names.size()], "");
     }
     if (method == "create_contact") {
       v1::CreateContactRequest request;
@@ -115,6 +168,8 @@ class Caller {
   std::unique_ptr<crm::pipeline::v1::PipelineService::Stub> pipeline_;
   crm::pipeline::v1::Deal deal_;
   std::vector<std::string> stages_;
+  CURL* curl_ = nullptr;
+  curl_slist* headers_ = nullptr;
   std::string token_;
   int worker_;
   int64_t counter_ = 0;
@@ -160,7 +215,7 @@ int main(int argc, char** argv) {
   if (method == "search_contacts") {
     names = absl::StrSplit(absl::GetFlag(FLAGS_queries), ',');
   }
-  if (method == "get_contact") {
+  if (method == "get_contact" || method == "http_get_contact") {
     v1::ContactsService::Stub stub(channels[0]);
     for (int i = 0; i < absl::GetFlag(FLAGS_preload); ++i) {
       grpc::ClientContext context;

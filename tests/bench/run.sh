@@ -100,6 +100,23 @@ move_tps=$("$PG_BIN/pgbench" -h "$sock" -p "$port" -U pipeline -n -M prepared -c
   -j "$CONCURRENCY" -T "$SECONDS_EACH" -f "$dir/move.sql" crm 2>&1 | sed -n 's/^tps = \([0-9.]*\).*/\1/p' | head -1)
 echo "pgbench naive move transaction (lock, update, history, outbox): tps=$move_tps"
 
+# The gateway in front of contacts: the same GetContact and CreateContact over HTTP/JSON.
+"$BUILD/services/gateway/gateway" --http_address=127.0.0.1:0 --ready_file="$dir/gateway.ready" \
+  --contacts_address="127.0.0.1:$grpc_port" --log_level=warn --rate_burst=1000000 \
+  --rate_per_second=1000000 >"$dir/gateway.log" 2>&1 &
+gateway_pid=$!
+for _ in $(seq 1 100); do [ -f "$dir/gateway.ready" ] && break; sleep 0.1; done
+http_port=$(sed -n 's/grpc_port=//p' "$dir/gateway.ready")
+http_load() {
+  "$BUILD/tests/bench/loadgen" --target="127.0.0.1:$grpc_port" --http_target="127.0.0.1:$http_port" \
+    --jwt_secret="$secret" --concurrency="$CONCURRENCY" --seconds="$SECONDS_EACH" --method="$1"
+}
+http_get=$(http_load http_get_contact); echo "$http_get"
+grpc_get=$(load get_contact); echo "$grpc_get"
+http_create=$(http_load http_create_contact); echo "$http_create"
+grpc_create=$(load create_contact); echo "$grpc_create"
+kill -TERM "$gateway_pid" 2>/dev/null && wait "$gateway_pid" 2>/dev/null || true
+
 events=$("$BUILD/tests/bench/event_latency" --target="127.0.0.1:$grpc_port" \
   --jwt_secret="$secret" --events=1000 --rate=200)
 echo "$events"
@@ -123,6 +140,8 @@ echo
 echo "CreateContact / pgbench naive transaction: $(ratio "$(field qps "$create")" "$tps")x (target >= 1.0)"
 echo "GetContact / Health.Check:                 $(ratio "$(field qps "$get")" "$(field qps "$health")")x (target >= 0.5)"
 echo "MoveDeal / pgbench naive move:              $(ratio "$(field qps "$move")" "$move_tps")x"
+echo "Gateway GET contact / gRPC GetContact:    $(ratio "$(field qps "$http_get")" "$(field qps "$grpc_get")")x (target >= 0.6)"
+echo "Gateway POST contact / gRPC CreateContact: $(ratio "$(field qps "$http_create")" "$(field qps "$grpc_create")")x"
 echo "Commit -> Subscribe stream p99:            $(field p99_ms "$events") ms (target <= 100 ms, at 200 creates/s)"
 [ -z "$reminders" ] || echo "Reminder delay (fired) p50 / p99:          $(field fire_p50_ms "$reminders") / $(field fire_p99_ms "$reminders") ms ($(field fired "$reminders") fired, $(field duplicates "$reminders") twice; 10,000 due within a minute)"
 [ -z "$reminders" ] || echo "Reminder delay (on the watch) p50 / p99:   $(field watch_p50_ms "$reminders") / $(field watch_p99_ms "$reminders") ms"

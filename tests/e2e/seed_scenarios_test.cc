@@ -20,8 +20,8 @@
 namespace crm {
 namespace {
 
-using ::testing::HasSubstr;
 using nlohmann::json;
+using ::testing::HasSubstr;
 using testing::HttpResponse;
 
 class SeedScenarios : public ::testing::Test {
@@ -53,8 +53,8 @@ class SeedScenarios : public ::testing::Test {
   static HttpResponse Call(const std::string& method, const std::string& path,
                            const std::map<std::string, std::string>& headers,
                            const json& body = nullptr) {
-    auto r = testing::HttpCall(method, stack_->url(path), headers,
-                               body.is_null() ? "" : body.dump());
+    auto r =
+        testing::HttpCall(method, stack_->url(path), headers, body.is_null() ? "" : body.dump());
     EXPECT_TRUE(r.ok()) << r.status();
     return r.value_or(HttpResponse{});
   }
@@ -67,7 +67,8 @@ class SeedScenarios : public ::testing::Test {
     return condition();
   }
   // The won stage of the tenant's default pipeline, and its open stages in order.
-  std::pair<std::string, std::vector<std::string>> Stages(const std::map<std::string, std::string>& who) {
+  std::pair<std::string, std::vector<std::string>> Stages(
+      const std::map<std::string, std::string>& who) {
     const json pipelines = Ok("GET", "/v1/pipelines", who);
     std::string won;
     std::vector<std::string> open;
@@ -79,9 +80,10 @@ class SeedScenarios : public ::testing::Test {
   }
   json WinDeal(const std::map<std::string, std::string>& who, const std::string& name,
                int64_t amount_minor) {
-    json deal = Ok("POST", "/v1/deals", who,
-                   {{"displayName", name},
-                    {"amount", {{"amountMinor", std::to_string(amount_minor)}, {"currencyCode", "USD"}}}});
+    json deal =
+        Ok("POST", "/v1/deals", who,
+           {{"displayName", name},
+            {"amount", {{"amountMinor", std::to_string(amount_minor)}, {"currencyCode", "USD"}}}});
     return Ok("POST", "/v1/" + deal["name"].get<std::string>() + ":move", who,
               {{"stage", Stages(who).first}, {"etag", deal["etag"]}});
   }
@@ -92,16 +94,16 @@ class SeedScenarios : public ::testing::Test {
 
 testing::Stack* SeedScenarios::stack_ = nullptr;
 
-TEST_F(SeedScenarios, ThreeRepsImportOverlappingLeadListsAndEndWithOnePersonEachAndSeeWhoCalledLast) {
+TEST_F(SeedScenarios,
+       ThreeRepsImportOverlappingLeadListsAndEndWithOnePersonEachAndSeeWhoCalledLast) {
   // Twelve people; each rep's list has eight, overlapping, with other casing and phone formats.
   auto row = [](int i, int variant) {
     const std::string email = variant == 1 ? absl::StrCat("Lead", i, "@Example.COM")
                                            : absl::StrCat("lead", i, "@example.com");
     return absl::StrCat("Lead", i, ",Person,", email, "\n");
   };
-  const std::vector<std::vector<int>> lists = {{0, 1, 2, 3, 4, 5, 6, 7},
-                                               {4, 5, 6, 7, 8, 9, 10, 11},
-                                               {0, 2, 4, 6, 8, 10, 1, 3}};
+  const std::vector<std::vector<int>> lists = {
+      {0, 1, 2, 3, 4, 5, 6, 7}, {4, 5, 6, 7, 8, 9, 10, 11}, {0, 2, 4, 6, 8, 10, 1, 3}};
   for (size_t rep = 0; rep < lists.size(); ++rep) {
     std::string csv = "first name,last name,email\n";
     for (int i : lists[rep]) csv += row(i, static_cast<int>(rep));
@@ -115,7 +117,8 @@ TEST_F(SeedScenarios, ThreeRepsImportOverlappingLeadListsAndEndWithOnePersonEach
   EXPECT_EQ(listed["contacts"].size(), 12u);
   EXPECT_EQ(emails.size(), 12u);
   // rep1 calls lead5; rep2 opens lead5 and sees that rep1 called.
-  const json lead5 = Ok("GET", "/v1/contacts?filter=" + absl::StrCat("emails:%22lead5%40example.com%22"), As("rep1"));
+  const json lead5 = Ok(
+      "GET", "/v1/contacts?filter=" + absl::StrCat("emails:%22lead5%40example.com%22"), As("rep1"));
   ASSERT_EQ(lead5["contacts"].size(), 1u) << lead5.dump();
   const std::string name = lead5["contacts"][0]["name"];
   Ok("POST", "/v1/activities", As("rep1"),
@@ -129,16 +132,17 @@ TEST_F(SeedScenarios, ADealMovesThroughTheDefaultStagesWithHistoryAndAStaleEtagC
   const auto rep = As("ana");
   const auto [won, open] = Stages(rep);
   ASSERT_EQ(open.size(), 8u);  // Salesforce's standard process
-  json deal = Ok("POST", "/v1/deals", rep,
-                 {{"displayName", "Acme"}, {"amount", {{"amountMinor", "990000"}, {"currencyCode", "AMD"}}}});
+  json deal = Ok(
+      "POST", "/v1/deals", rep,
+      {{"displayName", "Acme"}, {"amount", {{"amountMinor", "990000"}, {"currencyCode", "AMD"}}}});
   const std::string name = deal["name"];
   const std::string first_etag = deal["etag"];
   for (size_t i = 1; i < open.size(); ++i) {
     deal = Ok("POST", "/v1/" + name + ":move", rep, {{"stage", open[i]}, {"etag", deal["etag"]}});
   }
   // A move with the etag read at the start is refused: someone changed the deal since.
-  HttpResponse stale = Call("POST", "/v1/" + name + ":move", rep,
-                            {{"stage", won}, {"etag", first_etag}});
+  HttpResponse stale =
+      Call("POST", "/v1/" + name + ":move", rep, {{"stage", won}, {"etag", first_etag}});
   EXPECT_EQ(stale.status, 409) << stale.body;
   auto with_if_match = rep;
   with_if_match["If-Match"] = "\"" + deal["etag"].get<std::string>() + "\"";
@@ -156,10 +160,9 @@ TEST_F(SeedScenarios, WeeklyMonthlyQuarterlyAndYearlyReportsAsJsonCsvAndSvgMatch
   WinDeal(ben, "B1", 70000);
   const std::map<std::string, std::pair<std::string, std::string>> expected = {
       {"ana", {"2", "350000"}}, {"ben", {"1", "70000"}}};
-  for (const char* period : {"PERIOD_KIND_WEEK", "PERIOD_KIND_MONTH", "PERIOD_KIND_QUARTER",
-                             "PERIOD_KIND_YEAR"}) {
-    const std::string query =
-        absl::StrCat("spec.kind=REPORT_KIND_WON_LOST&spec.period=", period);
+  for (const char* period :
+       {"PERIOD_KIND_WEEK", "PERIOD_KIND_MONTH", "PERIOD_KIND_QUARTER", "PERIOD_KIND_YEAR"}) {
+    const std::string query = absl::StrCat("spec.kind=REPORT_KIND_WON_LOST&spec.period=", period);
     json report;
     ASSERT_TRUE(WaitUntil(
         [&] {
@@ -185,7 +188,8 @@ TEST_F(SeedScenarios, WeeklyMonthlyQuarterlyAndYearlyReportsAsJsonCsvAndSvgMatch
   }
 }
 
-TEST_F(SeedScenarios, ATaskWithAReminderFiresOneNotificationOnTheStreamInTheInboxAndOneSignedWebhook) {
+TEST_F(SeedScenarios,
+       ATaskWithAReminderFiresOneNotificationOnTheStreamInTheInboxAndOneSignedWebhook) {
   auto receiver = testing::HttpReceiver::Start();
   const json webhook = Ok("POST", "/v1/webhooks", As("root", "admin"), {{"url", receiver->url()}});
   const auto rep = As("tina");
@@ -199,9 +203,9 @@ TEST_F(SeedScenarios, ATaskWithAReminderFiresOneNotificationOnTheStreamInTheInbo
           creator = std::thread([&] {
             Ok("POST", "/v1/tasks", rep,
                {{"title", "Call Anna"},
-                {"reminderTime", absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ",
-                                                  absl::Now() + absl::Milliseconds(500),
-                                                  absl::UTCTimeZone())}});
+                {"reminderTime",
+                 absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now() + absl::Milliseconds(500),
+                                  absl::UTCTimeZone())}});
           });
         }
         return !absl::StrContains(seen, "data: ");
@@ -218,26 +222,32 @@ TEST_F(SeedScenarios, ATaskWithAReminderFiresOneNotificationOnTheStreamInTheInbo
   EXPECT_EQ(receiver->requests().size(), 1u);  // exactly one
   const std::string signature = requests[0].headers.at("x-crm-signature");
   const int64_t t = std::stoll(signature.substr(2, signature.find(',') - 2));
-  EXPECT_EQ(signature, tasks::WebhookSignature(webhook["secret"].get<std::string>(), t,
-                                               requests[0].body));
+  EXPECT_EQ(signature,
+            tasks::WebhookSignature(webhook["secret"].get<std::string>(), t, requests[0].body));
 }
 
-TEST_F(SeedScenarios, AWonSubscriptionProducesARenewalDealAndTaskBeforeItsEndAndACrossSellSuggestion) {
+TEST_F(SeedScenarios,
+       AWonSubscriptionProducesARenewalDealAndTaskBeforeItsEndAndACrossSellSuggestion) {
   const auto admin = As("root", "admin"), rep = As("sam");
   const json addon = Ok("POST", "/v1/products", admin,
-                        {{"sku", "ADDON"}, {"displayName", "Analytics add-on"},
+                        {{"sku", "ADDON"},
+                         {"displayName", "Analytics add-on"},
                          {"listPrice", {{"amountMinor", "2000"}, {"currencyCode", "USD"}}},
                          {"billing", "BILLING_TYPE_ONE_TIME"}});
   const json plan = Ok("POST", "/v1/products", admin,
-                       {{"sku", "PLAN"}, {"displayName", "Monthly plan"},
+                       {{"sku", "PLAN"},
+                        {"displayName", "Monthly plan"},
                         {"listPrice", {{"amountMinor", "5000"}, {"currencyCode", "USD"}}},
-                        {"billing", "BILLING_TYPE_SUBSCRIPTION"}, {"termMonths", 1},
+                        {"billing", "BILLING_TYPE_SUBSCRIPTION"},
+                        {"termMonths", 1},
                         {"complementaryProducts", {addon["name"]}}});
-  const json contact = Ok("POST", "/v1/contacts", rep,
-                          {{"givenName", "Vera"}, {"emails", {"vera@sub.example"}}});
-  json deal = Ok("POST", "/v1/deals", rep, {{"displayName", "Vera's plan"}, {"contact", contact["name"]}});
-  deal = Ok("POST", "/v1/" + deal["name"].get<std::string>() + ":setLineItems", rep,
-            {{"etag", deal["etag"]}, {"lineItems", {{{"product", plan["name"]}, {"quantity", 1}}}}});
+  const json contact =
+      Ok("POST", "/v1/contacts", rep, {{"givenName", "Vera"}, {"emails", {"vera@sub.example"}}});
+  json deal =
+      Ok("POST", "/v1/deals", rep, {{"displayName", "Vera's plan"}, {"contact", contact["name"]}});
+  deal =
+      Ok("POST", "/v1/" + deal["name"].get<std::string>() + ":setLineItems", rep,
+         {{"etag", deal["etag"]}, {"lineItems", {{{"product", plan["name"]}, {"quantity", 1}}}}});
   Ok("POST", "/v1/" + deal["name"].get<std::string>() + ":move", rep,
      {{"stage", Stages(rep).first}, {"etag", deal["etag"]}});
   const json purchases = Ok("GET", "/v1/purchases?parent=" + deal["name"].get<std::string>(), rep);
@@ -269,9 +279,10 @@ TEST_F(SeedScenarios, AWonSubscriptionProducesARenewalDealAndTaskBeforeItsEndAnd
 
 TEST_F(SeedScenarios, ASegmentOfCustomersIsExportedAsCsvWithPersonalisedMessages) {
   const auto rep = As("mia");
-  for (const auto& [given, stage] : std::vector<std::pair<std::string, std::string>>{
-           {"Anna", "LIFECYCLE_STAGE_CUSTOMER"}, {"Boris", "LIFECYCLE_STAGE_CUSTOMER"},
-           {"Carl", "LIFECYCLE_STAGE_LEAD"}}) {
+  for (const auto& [given, stage] :
+       std::vector<std::pair<std::string, std::string>>{{"Anna", "LIFECYCLE_STAGE_CUSTOMER"},
+                                                        {"Boris", "LIFECYCLE_STAGE_CUSTOMER"},
+                                                        {"Carl", "LIFECYCLE_STAGE_LEAD"}}) {
     Ok("POST", "/v1/contacts", rep,
        {{"givenName", given}, {"emails", {given + "@seg.example"}}, {"lifecycleStage", stage}});
   }
@@ -312,7 +323,8 @@ TEST_F(SeedScenarios, TheSameCallsFromASecondTenantSeeNoneOfTheFirstAndABrowserL
   EXPECT_FALSE(Ok("GET", "/v1/contacts", second).contains("contacts"));
   EXPECT_FALSE(Ok("GET", "/v1/deals", second).contains("deals"));
   EXPECT_FALSE(Ok("GET", "/v1/tasks", second).contains("tasks"));
-  const json report = Ok("GET", "/v1/reports:run?spec.kind=REPORT_KIND_WON_LOST&spec.period=PERIOD_KIND_YEAR", second);
+  const json report = Ok(
+      "GET", "/v1/reports:run?spec.kind=REPORT_KIND_WON_LOST&spec.period=PERIOD_KIND_YEAR", second);
   EXPECT_FALSE(report.contains("rows"));
 
   // A real browser renders the API docs (Swagger UI reads /openapi.json) and a report chart.
@@ -337,7 +349,8 @@ TEST_F(SeedScenarios, TheSameCallsFromASecondTenantSeeNoneOfTheFirstAndABrowserL
   const std::string token = first.at("Authorization").substr(7);
   const std::string chart = dump(stack_->url(
       "/v1/reports:export?spec.kind=REPORT_KIND_WON_LOST&spec.period=PERIOD_KIND_YEAR&format=svg"
-      "&alt=media&access_token=" + token));
+      "&alt=media&access_token=" +
+      token));
   EXPECT_THAT(chart, HasSubstr("<svg"));
   EXPECT_THAT(chart, HasSubstr("data-value=\"123400\""));
 }
