@@ -66,6 +66,15 @@ TEST(NewUuidV7Test, TenThousandAreUnique) {
   EXPECT_EQ(ids.size(), 10'000u);
 }
 
+TEST(NewUuidV7Test, IdsOfOneProcessAreStrictlyIncreasingEvenWithinAMillisecond) {
+  std::string previous = NewUuidV7();
+  for (int i = 0; i < 5'000; ++i) {
+    const std::string id = NewUuidV7();
+    ASSERT_LT(previous, id);
+    previous = id;
+  }
+}
+
 TEST(NewUuidV7Test, RandomBitsVary) {
   // Same millisecond or not, the 74 random bits differ between two ids.
   const std::string a = NewUuidV7();

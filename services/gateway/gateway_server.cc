@@ -10,7 +10,9 @@
 #include <fstream>
 #include <sstream>
 
+#include "absl/hash/hash.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -148,6 +150,7 @@ absl::Status GatewayServer::Start() {
 }
 
 void GatewayServer::Stop() {
+  stopping_ = true;  // open event streams end at their next heartbeat
   if (context_ != nullptr) {
     mg_stop(context_);
     context_ = nullptr;
@@ -163,7 +166,12 @@ int GatewayServer::Handle(mg_connection* conn, void* self_ptr) {
                                 {{"%", "%25"}});
   ex.query = ex.info->query_string != nullptr ? ex.info->query_string : "";
   self->in_flight_gauge_->Increment();
-  self->Serve(ex);
+  try {
+    self->Serve(ex);
+  } catch (const std::exception& e) {  // never unwind into civetweb's C thread
+    spdlog::error("http handler failed: {}", e.what());
+    if (ex.status == 0) self->ReplyError(ex, 500, 13, "internal error");
+  }
   self->in_flight_gauge_->Decrement();
   const absl::Duration took = absl::Now() - ex.start;
   self->requests_->Add({{"route", ex.route}, {"code", absl::StrCat(ex.status)}}).Increment();
@@ -301,7 +309,10 @@ void GatewayServer::ServeApi(Exchange& ex) {
     authorization = "Bearer " + QueryValue(ex.query, "access_token");
   }
   // Per-caller token bucket: by token, else by address.
-  const std::string caller = authorization.empty() ? ex.info->remote_addr : authorization;
+  // Keyed by a hash of the token (bounded key size), else by the client's address.
+  const std::string caller = authorization.empty()
+                                 ? ex.info->remote_addr
+                                 : absl::StrCat("t", absl::Hash<std::string>()(authorization));
   const RateDecision rate = limiter_.Take(caller, absl::Now());
   std::vector<std::pair<std::string, std::string>> rate_headers = {
       {"RateLimit-Limit", absl::StrCat(rate.limit)},
@@ -360,7 +371,12 @@ void GatewayServer::ServeApi(Exchange& ex) {
   const absl::Time deadline = absl::Now() + timeout;
 
   if (match->route->server_streaming) {
-    ServeStream(ex, *match, (*request)->SerializeAsString(), authorization, deadline);
+    // Streams live until the client leaves (or asks for less); not bound by the unary timeout.
+    const absl::Duration stream_timeout =
+        RequestedTimeout(ex.Header("Grpc-Timeout"), ex.Header("X-Timeout-Ms"));
+    ServeStream(
+        ex, *match, (*request)->SerializeAsString(), authorization,
+        absl::Now() + (stream_timeout > absl::ZeroDuration() ? stream_timeout : absl::Hours(24)));
     return;
   }
   // Back-pressure: answer 503 at once rather than queue behind a saturated backend.
@@ -395,9 +411,18 @@ void GatewayServer::ServeApi(Exchange& ex) {
   // alt=media: a file response as the file itself (a chart a browser can show).
   if (QueryValue(ex.query, "alt") == "media") {
     if (const auto* file = dynamic_cast<const crm::reporting::v1::ReportFile*>(response.get())) {
+      // Only the types reports produce, and a filename without quotes or control characters.
+      std::string filename = file->filename();
+      filename.erase(std::remove_if(filename.begin(), filename.end(),
+                                    [](char c) { return c == '"' || c < 0x20 || c == 0x7f; }),
+                     filename.end());
+      const bool known = file->content_type() == "image/svg+xml" ||
+                         file->content_type() == "text/csv; charset=utf-8";
       rate_headers.emplace_back("Content-Disposition",
-                                absl::StrCat("inline; filename=\"", file->filename(), "\""));
-      Reply(ex, 200, file->content_type(), file->content(), rate_headers);
+                                absl::StrCat("inline; filename=\"", filename, "\""));
+      rate_headers.emplace_back("Content-Security-Policy", "sandbox");
+      Reply(ex, 200, known ? file->content_type() : "application/octet-stream", file->content(),
+            rate_headers);
       return;
     }
   }
@@ -446,7 +471,8 @@ void GatewayServer::ServeStream(Exchange& ex, const RouteMatch& match, const std
         if (!message->ParseFromString(bytes)) return send("event: error\ndata: {}\n\n");
         return send(absl::StrCat("data: ", ToJson(*message), "\n\n"));
       },
-      [&] { return send(": ping\n\n"); });  // a write to a closed connection fails: the client left
+      // A write to a closed connection fails: the client left. Shutdown ends streams too.
+      [&] { return !stopping_ && send(": ping\n\n"); });
   if (!client_gone && !status.ok() && status.error_code() != grpc::StatusCode::CANCELLED) {
     send(absl::StrCat("event: error\ndata: ", StatusJson(status), "\n\n"));
   }

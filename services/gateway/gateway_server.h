@@ -85,6 +85,7 @@ class GatewayServer final {
   std::string openapi_;
   std::atomic<int> in_flight_{0};
   std::atomic<int> streams_{0};
+  std::atomic<bool> stopping_{false};
   prometheus::Family<prometheus::Counter>* requests_ = nullptr;
   prometheus::Family<prometheus::Histogram>* latency_ = nullptr;
   prometheus::Counter* rate_limited_ = nullptr;

@@ -1,5 +1,6 @@
 #include "services/gateway/openapi.h"
 
+#include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -113,6 +114,7 @@ std::string OpenApiPath(const std::string& text, json& parameters) {
 std::string OpenApiJson(const RouteTable& routes, const std::string& title) {
   std::set<const Descriptor*> needed;
   json paths = json::object();
+  std::map<std::string, int> operation_ids;  // additional bindings get _2, _3, ...
   for (const Route& route : routes.routes()) {
     json parameters = json::array();
     const std::string path = OpenApiPath(route.path.text(), parameters);
@@ -132,7 +134,12 @@ std::string OpenApiJson(const RouteTable& routes, const std::string& title) {
       }
     }
     json operation = {
-        {"operationId", route.method->service()->name() + "_" + route.method->name()},
+        {"operationId",
+         [&] {
+           const std::string id = route.method->service()->name() + "_" + route.method->name();
+           const int n = ++operation_ids[id];
+           return n == 1 ? id : absl::StrCat(id, "_", n);
+         }()},
         {"tags", json::array({route.method->service()->name()})},
         {"parameters", parameters},
         {"security", json::array({{{"bearer", json::array()}}})},

@@ -4,6 +4,9 @@
 #include <cmath>
 
 namespace crm::gateway {
+namespace {
+constexpr char kOverflow[] = "\x01overflow";
+}  // namespace
 
 RateDecision RateLimiter::Take(const std::string& caller, absl::Time now) {
   absl::MutexLock lock(&mu_);
@@ -14,7 +17,12 @@ RateDecision RateLimiter::Take(const std::string& caller, absl::Time now) {
     }
     last_sweep_ = now;
   }
-  auto [it, fresh] = buckets_.try_emplace(caller);
+  // A flood of distinct callers must not grow memory without bound: past the cap they share one
+  // bucket (and are limited together).
+  constexpr size_t kMaxCallers = 100000;
+  const std::string key =
+      buckets_.size() >= kMaxCallers && buckets_.count(caller) == 0 ? kOverflow : caller;
+  auto [it, fresh] = buckets_.try_emplace(key);
   Bucket& bucket = it->second;
   if (fresh) {
     bucket.tokens = burst_;

@@ -45,7 +45,8 @@ absl::StatusOr<json*> Slot(json& root, const Descriptor* type, const std::string
   for (size_t i = 0; i < parts.size(); ++i) {
     const FieldDescriptor* field = FindField(type, parts[i]);
     if (field == nullptr) return Bad(absl::StrCat("unknown ", what, " '", path, "'"));
-    if (!node->is_object()) *node = json::object();
+    if (node->is_null()) *node = json::object();
+    if (!node->is_object()) return Bad(absl::StrCat(what, " '", path, "' needs an object there"));
     json& child = (*node)[field->json_name()];
     if (i + 1 == parts.size()) {
       *leaf = field;
@@ -79,12 +80,64 @@ absl::StatusOr<json> QueryJson(const FieldDescriptor* field, const std::string& 
   }
 }
 
+bool IsUtf8(absl::string_view text) {
+  size_t i = 0;
+  while (i < text.size()) {
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    size_t extra = 0;
+    if (c >= 0x80) {
+      if ((c >> 5) == 0x6) {
+        extra = 1;
+      } else if ((c >> 4) == 0xE) {
+        extra = 2;
+      } else if ((c >> 3) == 0x1E) {
+        extra = 3;
+      } else {
+        return false;
+      }
+    }
+    if (i + extra >= text.size()) return false;  // a sequence cut short
+    for (size_t k = 1; k <= extra; ++k) {
+      if ((static_cast<unsigned char>(text[i + k]) >> 6) != 0x2) return false;
+    }
+    i += extra + 1;
+  }
+  return true;
+}
+
+// The deepest nesting of objects and arrays in a JSON text (strings skipped).
+int NestingDepth(absl::string_view text) {
+  int depth = 0, deepest = 0;
+  bool in_string = false, escaped = false;
+  for (char c : text) {
+    if (in_string) {
+      if (escaped) {
+        escaped = false;
+      } else if (c == '\\') {
+        escaped = true;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '{' || c == '[') {
+      deepest = std::max(deepest, ++depth);
+    } else if (c == '}' || c == ']') {
+      --depth;
+    }
+  }
+  return deepest;
+}
+
+constexpr int kMaxJsonDepth = 64;
+
 bool Decode(absl::string_view text, std::string* out) {
   std::string plus_as_space(text);
   for (char& c : plus_as_space) {
     if (c == '+') c = ' ';
   }
-  return PercentDecode(plus_as_space, false, out);
+  // Values become JSON strings and protobuf strings: both must be UTF-8.
+  return PercentDecode(plus_as_space, false, out) && IsUtf8(*out);
 }
 
 }  // namespace
@@ -100,8 +153,25 @@ std::string QueryValue(const std::string& query, const std::string& name) {
   return "";
 }
 
+namespace {
+absl::StatusOr<std::unique_ptr<google::protobuf::Message>> Build(const RouteMatch& match,
+                                                                 const HttpInput& input);
+}  // namespace
+
 absl::StatusOr<std::unique_ptr<google::protobuf::Message>> BuildRequest(const RouteMatch& match,
                                                                         const HttpInput& input) {
+  // Whatever a client sends must end in a 400, never in an exception through civetweb's thread.
+  try {
+    return Build(match, input);
+  } catch (const std::exception& e) {
+    return Bad(absl::StrCat("malformed request: ", e.what()));
+  }
+}
+
+namespace {
+
+absl::StatusOr<std::unique_ptr<google::protobuf::Message>> Build(const RouteMatch& match,
+                                                                 const HttpInput& input) {
   const Route& route = *match.route;
   const Descriptor* type = route.method->input_type();
   json request = json::object();
@@ -109,6 +179,10 @@ absl::StatusOr<std::unique_ptr<google::protobuf::Message>> BuildRequest(const Ro
       route.body.empty() || route.body == "*" ? nullptr : type->FindFieldByName(route.body);
   if (!route.body.empty()) {
     json body = json::object();
+    if (!IsUtf8(input.body)) return Bad("the body is not valid UTF-8");
+    if (NestingDepth(input.body) > kMaxJsonDepth) {
+      return Bad(absl::StrCat("the body nests deeper than ", kMaxJsonDepth, " levels"));
+    }
     if (!absl::StripAsciiWhitespace(input.body).empty()) {
       try {
         body = json::parse(input.body);
@@ -121,6 +195,10 @@ absl::StatusOr<std::unique_ptr<google::protobuf::Message>> BuildRequest(const Ro
       if (!body.is_object()) return Bad("the body must be a JSON object");
       request = std::move(body);
     } else {
+      if (body_field->message_type() != nullptr && !IsStringLike(body_field->message_type()) &&
+          !body.is_object()) {
+        return Bad("the body must be a JSON object");
+      }
       request[body_field->json_name()] = std::move(body);
     }
   } else if (!absl::StripAsciiWhitespace(input.body).empty()) {
@@ -154,12 +232,14 @@ absl::StatusOr<std::unique_ptr<google::protobuf::Message>> BuildRequest(const Ro
     }
   }
   for (const auto& [path, value] : match.bindings) {
+    if (!IsUtf8(value)) return Bad(absl::StrCat("path field '", path, "' is not valid UTF-8"));
     const FieldDescriptor* leaf = nullptr;
     absl::StatusOr<json*> slot = Slot(request, type, path, &leaf, "path field");
     if (!slot.ok()) return slot.status();
     **slot = value;
   }
   if (!input.if_match.empty()) {
+    if (!IsUtf8(input.if_match)) return Bad("If-Match is not valid UTF-8");
     std::string etag(absl::StripAsciiWhitespace(input.if_match));
     etag = std::string(absl::StripPrefix(etag, "W/"));
     if (etag.size() >= 2 && etag.front() == '"' && etag.back() == '"') {
@@ -170,7 +250,9 @@ absl::StatusOr<std::unique_ptr<google::protobuf::Message>> BuildRequest(const Ro
       request[top->json_name()] = etag;
     } else if (body_field != nullptr && body_field->message_type() != nullptr &&
                body_field->message_type()->FindFieldByName("etag") != nullptr) {
-      request[body_field->json_name()]["etag"] = etag;
+      json& body = request[body_field->json_name()];
+      if (!body.is_object()) return Bad("the body must be a JSON object");
+      body["etag"] = etag;
     } else {
       return Bad("If-Match is not supported by this call");
     }
@@ -185,6 +267,8 @@ absl::StatusOr<std::unique_ptr<google::protobuf::Message>> BuildRequest(const Ro
   if (!parsed.ok()) return Bad(std::string(parsed.message()));
   return message;
 }
+
+}  // namespace
 
 std::string ToJson(const google::protobuf::Message& message) {
   std::string out;

@@ -137,6 +137,34 @@ TEST(TranscoderTest, BadInputGetsAClearError) {
   EXPECT_EQ(Routes().Match("GET", "/v1/nothing/here").status().code(), absl::StatusCode::kNotFound);
 }
 
+TEST(TranscoderTest, HostileInputIsA400NeverACrash) {
+  // Bytes that are not UTF-8, in the path, the query, If-Match and the body.
+  EXPECT_EQ(Transcode<contacts::v1::GetContactRequest>("GET", "/v1/contacts/%FF").status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(
+      Transcode<tasks::v1::ListTasksRequest>("GET", "/v1/tasks", "filter=%C3").status().code(),
+      absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(
+      Transcode<pipeline::v1::MoveDealRequest>("POST", "/v1/deals/5:move", "", "{}", "\"\xff\"")
+          .status()
+          .code(),
+      absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(Transcode<tasks::v1::CreateTaskRequest>("POST", "/v1/tasks", "", "{\"title\":\"\xc3\"}")
+                .status()
+                .code(),
+            absl::StatusCode::kInvalidArgument);
+  // A body that is not an object, with an If-Match that goes inside it.
+  EXPECT_EQ(Transcode<tasks::v1::UpdateTaskRequest>("PATCH", "/v1/tasks/3", "", "\"x\"", "\"1\"")
+                .status()
+                .code(),
+            absl::StatusCode::kInvalidArgument);
+  // Nesting deep enough to exhaust a recursive printer's stack.
+  const std::string deep = std::string(100000, '[') + std::string(100000, ']');
+  EXPECT_THAT(
+      Transcode<tasks::v1::CreateTaskRequest>("POST", "/v1/tasks", "", deep).status().message(),
+      HasSubstr("nests deeper"));
+}
+
 TEST(TranscoderTest, ResponsesUseProto3Json) {
   pipeline::v1::Deal deal;
   deal.set_display_name("Acme");

@@ -86,9 +86,18 @@ void QueueRollup(Transaction& tx, const std::string& tenant, const std::string& 
       {tenant, deal_id, absl::StrCat(sign)});
 }
 
+// Rollup writers (deal changes) and re-bucketing (a time zone change) of one tenant run in
+// different consumers: this lock keeps them from interleaving.
+void LockTenantRollups(Transaction& tx, const std::string& tenant) {
+  tx.Queue("SELECT pg_advisory_xact_lock(hashtext('reporting.rollups:' || $1))", {tenant});
+}
+
 // Upserts the deal fact if `deal` is newer than what is stored, keeping the rollup in step.
-absl::Status ApplyDeal(Transaction& tx, const std::string& tenant, const pv1::Deal& deal) {
+// `kind` is the stage kind the event reports ("" when it does not say).
+absl::Status ApplyDeal(Transaction& tx, const std::string& tenant, const pv1::Deal& deal,
+                       const std::string& kind = "") {
   const std::string id = IdOf(deal.name());
+  LockTenantRollups(tx, tenant);
   ASSIGN_OR_RETURN(db::Result current,
                    tx.Exec("SELECT version FROM reporting.deals WHERE tenant_id = $1 AND "
                            "deal_id = $2::uuid FOR UPDATE",
@@ -103,7 +112,9 @@ absl::Status ApplyDeal(Transaction& tx, const std::string& tenant, const pv1::De
           "expected_close_date, create_time, close_time, outcome) VALUES ($1, $2::uuid, $3, "
           "$4, $5::uuid, $6::uuid, $7, $8, $9, $10, $11::date, ",
           db::TimeParam(12), ", ", db::TimeParam(13),
-          ", coalesce((SELECT CASE kind WHEN 'won' THEN 'won' WHEN 'lost' THEN 'lost' ELSE "
+          ", coalesce(CASE $14::text WHEN 'won' THEN 'won' WHEN 'lost' THEN 'lost' WHEN 'open' "
+          "THEN "
+          "'open' END, (SELECT CASE kind WHEN 'won' THEN 'won' WHEN 'lost' THEN 'lost' ELSE "
           "'open' END FROM reporting.stages WHERE tenant_id = $1 AND stage_id = $6::uuid), "
           "CASE WHEN $13::bigint IS NULL THEN 'open' ELSE 'won' END)) "
           "ON CONFLICT (tenant_id, deal_id) DO UPDATE SET version = EXCLUDED.version, owner = "
@@ -117,7 +128,7 @@ absl::Status ApplyDeal(Transaction& tx, const std::string& tenant, const pv1::De
        OptionalId(deal.stage()), absl::StrCat(deal.amount().amount_minor()),
        deal.amount().currency_code(), absl::StrCat(deal.probability_percent()), deal.lead_source(),
        deal.expected_close_date().empty() ? Param() : Param(deal.expected_close_date()),
-       *Micros(deal.create_time(), true), Micros(deal.close_time(), deal.has_close_time())});
+       *Micros(deal.create_time(), true), Micros(deal.close_time(), deal.has_close_time()), kind});
   QueueRollup(tx, tenant, id, +1);
   tx.Queue("DELETE FROM reporting.closed_deals_daily WHERE tenant_id = $1 AND deals = 0", {tenant});
   return absl::OkStatus();
@@ -196,13 +207,16 @@ absl::Status ApplyPipelineEvent(Transaction& tx, const crm::common::v1::Event& e
   } else if (type == "crm.pipeline.v1.DealMoved") {
     pv1::DealMoved moved;
     RETURN_IF_ERROR(Unpack(event, moved));
-    RETURN_IF_ERROR(ApplyDeal(tx, tenant, moved.deal()));
+    // The move says which kind of stage the deal reached, even one this model has not seen.
+    RETURN_IF_ERROR(ApplyDeal(tx, tenant, moved.deal(),
+                              EnumText(pv1::StageKind_Name(moved.to_kind()), "STAGE_KIND_")));
     EnterStage(tx, tenant, IdOf(moved.deal().name()), moved.change().from_stage(),
                moved.change().to_stage(), moved.change().change_time());
   } else if (type == "crm.pipeline.v1.DealDeleted") {
     pv1::DealDeleted deleted;
     RETURN_IF_ERROR(Unpack(event, deleted));
     const std::string id = IdOf(deleted.name());
+    LockTenantRollups(tx, tenant);
     QueueRollup(tx, tenant, id, -1);
     tx.Queue(
         "UPDATE reporting.deals SET deleted = true WHERE tenant_id = $1 AND deal_id = "
@@ -290,7 +304,10 @@ absl::Status ApplyContactsEvent(Transaction& tx, const crm::common::v1::Event& e
                           ? s.fiscal_year_start_month()
                           : 1)});
     const std::string old_zone = before.rows() > 0 ? before.String(0, 0) : "UTC";
-    if (old_zone != zone) QueueRebucket(tx, tenant);
+    if (old_zone != zone) {
+      LockTenantRollups(tx, tenant);
+      QueueRebucket(tx, tenant);
+    }
   }
   RecordProgress(tx, "contacts", event);
   return absl::OkStatus();

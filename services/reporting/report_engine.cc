@@ -491,9 +491,13 @@ absl::StatusOr<v1::Report> ReportEngine::Run(const std::string& tenant, const v1
                       ? *currencies.begin()
                       : ""));
   }
-  if (spec.kind() == v1::REPORT_KIND_STAGE_CONVERSION) totals[2] = -1;
-  for (std::string& cell : def.format(totals, currencies.size() > 1)) {
-    report.mutable_totals()->add_cells(std::move(cell));
+  if (spec.kind() == v1::REPORT_KIND_STAGE_CONVERSION) {
+    // A deal enters several stages: per-stage counts do not add up to a total. No totals.
+    for (size_t m = 0; m < def.metrics.size(); ++m) report.mutable_totals()->add_cells("");
+  } else {
+    for (std::string& cell : def.format(totals, currencies.size() > 1)) {
+      report.mutable_totals()->add_cells(std::move(cell));
+    }
   }
   for (int i = 0; i < progress.rows(); ++i) {
     v1::Freshness* f = report.add_freshness();

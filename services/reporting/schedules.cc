@@ -194,10 +194,18 @@ absl::StatusOr<int> ReportScheduler::RunDue(absl::Time now) {
     spec.set_anchor_date(DayText(last_day));
     absl::StatusOr<v1::Report> report =
         engine_.Run(tenant, spec, now, absl::Now() + absl::Seconds(30));
-    const absl::Time next = EndOfPeriod(spec.period(), absl::ToCivilDay(now, zone),
+    // The end of the period that starts at the due time: a replica that was down for weeks
+    // catches up one period per pass, none skipped.
+    const absl::Time next = EndOfPeriod(spec.period(), absl::ToCivilDay(due_at, zone),
                                         calendar.fiscal_year_start_month, zone);
     if (!report.ok()) {
-      spdlog::warn("scheduled report {} failed: {}", id, report.status().ToString());
+      if (report.status().code() != absl::StatusCode::kInvalidArgument) {
+        // Transient (database, deadline): leave it due and try again on the next pass.
+        tx.Abort();
+        return report.status();
+      }
+      spdlog::warn("scheduled report {} cannot run, skipping its period: {}", id,
+                   report.status().ToString());
       tx.Queue(absl::StrCat("UPDATE reporting.report_schedules SET next_run_time = ",
                             db::TimeParam(3), " WHERE tenant_id = $1 AND id = $2::uuid"),
                {tenant, id, db::MicrosParam(next)});

@@ -11,6 +11,7 @@
 #include <map>
 #include <set>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -23,6 +24,7 @@
 #include "common/testing/grpc_testing.h"
 #include "common/testing/pg_test_db.h"
 #include "common/testing/status_matchers.h"
+#include "crm/contacts/v1/contacts_events.pb.h"
 #include "services/reporting/read_model.h"
 #include "services/reporting/report_engine.h"
 #include "services/reporting/report_files.h"
@@ -586,6 +588,48 @@ TEST_F(ReportingTest, SchedulesRunOncePerPeriodWithSeveralReplicas) {
   // January: December's run, once.
   const absl::Time january = absl::FromCivil(absl::CivilSecond(2027, 1, 1, 0, 30, 0), Zone());
   EXPECT_EQ(*replica_b.RunDue(january) + *replica_a.RunDue(january), 1);
+}
+
+// Last, as it changes the shared tenant's time zone (and puts it back).
+TEST_F(ReportingTest, ATimeZoneChangeRebucketsTheRollupsOfExistingDeals) {
+  auto set_zone = [&](const std::string& zone) {
+    contacts::v1::TenantSettingsChanged changed;
+    changed.mutable_settings()->set_time_zone(zone);
+    changed.mutable_settings()->set_fiscal_year_start_month(data_->fiscal_start);
+    common::v1::Event event;
+    event.set_tenant(data_->tenant);
+    event.set_event_type("crm.contacts.v1.TenantSettingsChanged");
+    event.mutable_payload()->PackFrom(changed);
+    auto tx = db::Transaction::Begin(*pool_, data_->tenant, absl::Now() + absl::Seconds(30));
+    ASSERT_OK(tx.status());
+    ASSERT_OK(ContactsEventHandler()(*tx, event));
+    ASSERT_OK(tx->Commit());
+  };
+  for (const std::string& zone : {std::string("Pacific/Auckland"), data_->time_zone}) {
+    set_zone(zone);
+    absl::TimeZone tz;
+    ASSERT_TRUE(absl::LoadTimeZone(zone, &tz));
+    v1::ReportSpec spec;
+    spec.set_kind(v1::REPORT_KIND_WON_LOST);
+    spec.set_period(v1::PERIOD_KIND_YEAR);
+    spec.set_anchor_date("2026-03-01");
+    spec.add_group_by(v1::DIMENSION_PERIOD);
+    const v1::Report report = Run(spec);
+    EXPECT_EQ(report.time_zone(), zone);
+    std::map<std::string, int64_t> expected, actual;
+    for (const auto& d : data_->deals) {
+      if (d.deleted || d.Outcome(data_->stages) != "won") continue;
+      const absl::CivilDay day = absl::ToCivilDay(*d.close, tz);
+      if (day.year() != 2026) continue;
+      expected[Key({MonthOf(day), d.currency})] += 1;
+    }
+    for (const v1::Row& row : report.rows()) {
+      int64_t won = 0;
+      ASSERT_TRUE(absl::SimpleAtoi(row.cells(2), &won));
+      if (won > 0) actual[Key({row.cells(0), row.cells(1)})] = won;
+    }
+    EXPECT_EQ(actual, expected) << zone;
+  }
 }
 
 }  // namespace
