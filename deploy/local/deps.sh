@@ -17,6 +17,8 @@ packages=(
   postgresql postgresql-contrib
   # tools the scripts use; Chromium for the browser test of the API docs and charts
   curl openssl chromium
+  # promtool for the alert-rule tests, and a real Prometheus for the scrape test
+  prometheus
 )
 
 missing=()
