@@ -16,7 +16,7 @@ packages=(
   # embedded PostgreSQL for runs and tests, pgbench for the benchmark baseline
   postgresql postgresql-contrib
   # tools the scripts use; Chromium for the browser test of the API docs and charts
-  curl openssl chromium
+  curl openssl chromium python3-yaml
   # promtool for the alert-rule tests, and a real Prometheus for the scrape test
   prometheus
 )

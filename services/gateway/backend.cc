@@ -37,7 +37,10 @@ bool Await(grpc::CompletionQueue& cq) {
 Backends::Backends(const std::map<std::string, std::string>& addresses) {
   for (const auto& [name, address] : addresses) {
     Backend backend;
-    backend.channel = grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
+    // "ipv4:host:port,host:port" names several replicas: spread calls over the live ones.
+    grpc::ChannelArguments args;
+    if (address.rfind("ipv4:", 0) == 0) args.SetLoadBalancingPolicyName("round_robin");
+    backend.channel = grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
     backend.stub = std::make_unique<grpc::GenericStub>(backend.channel);
     backends_.emplace(name, std::move(backend));
   }

@@ -56,8 +56,8 @@ TEST(PrometheusE2eTest, ARealPrometheusScrapesEveryProcessAndEveryPagePassesProm
     config << "global: {scrape_interval: 1s}\nscrape_configs:\n  - job_name: crm\n"
               "    static_configs:\n";
     for (const auto& [service, port] : targets) {
-      config << "      - targets: ['127.0.0.1:" << port << "']\n        labels: {service: "
-             << service << "}\n";
+      config << "      - targets: ['127.0.0.1:" << port
+             << "']\n        labels: {service: " << service << "}\n";
     }
   }
   const int port = FreePort();
@@ -75,7 +75,8 @@ TEST(PrometheusE2eTest, ARealPrometheusScrapesEveryProcessAndEveryPagePassesProm
   std::string last;
   for (int i = 0; i < 150 && up < static_cast<int>(targets.size()); ++i) {
     absl::SleepFor(absl::Milliseconds(200));
-    auto reply = testing::HttpCall("GET", absl::StrCat("http://127.0.0.1:", port, "/api/v1/targets"));
+    auto reply =
+        testing::HttpCall("GET", absl::StrCat("http://127.0.0.1:", port, "/api/v1/targets"));
     if (!reply.ok() || reply->status != 200) continue;
     last = reply->body;
     const auto doc = nlohmann::json::parse(reply->body, nullptr, false);
