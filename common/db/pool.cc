@@ -5,6 +5,7 @@
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 
 namespace crm::db {
@@ -52,6 +53,17 @@ Pool::Pool(PoolOptions options, prometheus::Registry* registry) : options_(std::
                            .Help("Acquires that gave up waiting for a connection")
                            .Register(*registry)
                            .Add(labels);
+  statement_seconds_ = &prometheus::BuildHistogram()
+                            .Name("crm_db_statement_duration_seconds")
+                            .Help("Statements run and waited for, by verb and first table")
+                            .Register(*registry);
+  commit_seconds_ =
+      &prometheus::BuildHistogram()
+           .Name("crm_db_commit_duration_seconds")
+           .Help("Commits, including the statements pipelined before them")
+           .Register(*registry)
+           .Add(labels, prometheus::Histogram::BucketBoundaries{0.0005, 0.001, 0.0025, 0.005, 0.01,
+                                                                0.025, 0.05, 0.1, 0.25, 1, 5});
   reconnects_ = &prometheus::BuildCounter()
                      .Name("crm_db_pool_connects_total")
                      .Help("Connections opened (initial and after failures)")
@@ -136,6 +148,63 @@ void Pool::Release(std::unique_ptr<Connection> conn) {
     --open_;
   }
   UpdateGaugesLocked();
+}
+
+namespace {
+
+// "select contacts.contacts": the statement's verb and its first schema-qualified table. Every
+// statement names its tables with their schema, so the set of names is small and fixed.
+std::string StatementName(absl::string_view sql) {
+  sql = absl::StripLeadingAsciiWhitespace(sql);
+  const size_t verb_end = std::min(sql.find_first_of(" \n\t("), sql.size());
+  std::string name = absl::AsciiStrToLower(sql.substr(0, verb_end));
+  for (size_t i = verb_end; i + 1 < sql.size(); ++i) {
+    if (sql[i] != '.' || i == 0 || !absl::ascii_isalpha(static_cast<unsigned char>(sql[i + 1]))) {
+      continue;
+    }
+    size_t start = i;
+    while (start > 0 && (absl::ascii_isalnum(static_cast<unsigned char>(sql[start - 1])) ||
+                         sql[start - 1] == '_')) {
+      --start;
+    }
+    size_t end = i + 1;
+    while (end < sql.size() &&
+           (absl::ascii_isalnum(static_cast<unsigned char>(sql[end])) || sql[end] == '_')) {
+      ++end;
+    }
+    if (start < i && absl::ascii_isalpha(static_cast<unsigned char>(sql[start]))) {
+      absl::StrAppend(&name, " ", sql.substr(start, end - start));
+      break;
+    }
+  }
+  return name;
+}
+
+}  // namespace
+
+void Pool::ObserveStatement(absl::string_view sql, absl::Duration took) {
+  if (statement_seconds_ == nullptr) return;
+  const std::string name = StatementName(sql);
+  prometheus::Histogram* histogram = nullptr;
+  {
+    absl::MutexLock lock(&statements_mu_);
+    auto it = statements_.find(name);
+    if (it == statements_.end()) {
+      it = statements_
+               .emplace(name,
+                        &statement_seconds_->Add({{"pool", options_.name}, {"statement", name}},
+                                                 prometheus::Histogram::BucketBoundaries{
+                                                     0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
+                                                     0.01, 0.025, 0.05, 0.1, 0.25, 1, 5}))
+               .first;
+    }
+    histogram = it->second;
+  }
+  histogram->Observe(absl::ToDoubleSeconds(took));
+}
+
+void Pool::ObserveCommit(absl::Duration took) {
+  if (commit_seconds_ != nullptr) commit_seconds_->Observe(absl::ToDoubleSeconds(took));
 }
 
 }  // namespace crm::db

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
@@ -21,6 +22,8 @@ class Registry;
 class Gauge;
 class Histogram;
 class Counter;
+template <typename T>
+class Family;
 }  // namespace prometheus
 
 namespace crm::db {
@@ -50,6 +53,7 @@ class PooledConnection final {
   // Gives the connection back to the pool now (the destructor then does nothing).
   void Release();
   bool held() const { return conn_ != nullptr; }
+  Pool* pool() const { return pool_; }
 
   Connection* operator->() { return conn_.get(); }
   Connection& operator*() { return *conn_; }
@@ -71,6 +75,11 @@ class Pool final {
 
   const PoolOptions& options() const { return options_; }
 
+  // Query latency metrics: a statement run and waited for (Exec), by a bounded name made of its
+  // verb and first table ("select contacts.contacts"); and whole commits (pipelined statements).
+  void ObserveStatement(absl::string_view sql, absl::Duration took);
+  void ObserveCommit(absl::Duration took);
+
  private:
   friend class PooledConnection;
   void Release(std::unique_ptr<Connection> conn);
@@ -88,6 +97,11 @@ class Pool final {
   prometheus::Histogram* acquire_seconds_ = nullptr;
   prometheus::Counter* acquire_timeouts_ = nullptr;
   prometheus::Counter* reconnects_ = nullptr;
+  prometheus::Family<prometheus::Histogram>* statement_seconds_ = nullptr;
+  prometheus::Histogram* commit_seconds_ = nullptr;
+  absl::Mutex statements_mu_;
+  absl::flat_hash_map<std::string, prometheus::Histogram*> statements_
+      ABSL_GUARDED_BY(statements_mu_);
   void UpdateGaugesLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   int in_use_ ABSL_GUARDED_BY(mu_) = 0;
 };

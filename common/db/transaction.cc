@@ -1,6 +1,7 @@
 #include "common/db/transaction.h"
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "common/base/status_macros.h"
 #include "common/db/sqlstate.h"
 
@@ -99,6 +100,8 @@ int Transaction::Queue(absl::string_view sql, const Params& params) {
 }
 
 absl::StatusOr<Result> Transaction::Exec(absl::string_view sql, const Params& params) {
+  const absl::Time start = absl::Now();
+  Pool* pool = conn_.held() ? conn_.pool() : nullptr;
   const int index = Queue(sql, params);
   if (!first_error_.ok()) return first_error_;
   PGconn* raw = conn_->raw();
@@ -107,6 +110,7 @@ absl::StatusOr<Result> Transaction::Exec(absl::string_view sql, const Params& pa
     Fail(StatusFromResult(nullptr, raw));
   }
   RETURN_IF_ERROR(ReadThrough(slot_of_[index]));
+  if (pool != nullptr) pool->ObserveStatement(sql, absl::Now() - start);
   return results_[slot_of_[index]];
 }
 
@@ -181,8 +185,11 @@ absl::Status Transaction::Commit() {
     return first_error_;
   }
   done_ = true;
+  const absl::Time start = absl::Now();
+  Pool* pool = conn_.held() ? conn_.pool() : nullptr;
   // The sync point ends the implicit transaction block: commit if every statement succeeded.
   absl::Status status = Sync();
+  if (pool != nullptr) pool->ObserveCommit(absl::Now() - start);
   if (!status.ok()) Fail(status);
   if (!first_error_.ok()) {
     ForgetFailedPrepares();

@@ -41,9 +41,21 @@ TEST(PrometheusE2eTest, ARealPrometheusScrapesEveryProcessAndEveryPagePassesProm
       {"reporting", (*stack)->reporting().metrics_port()},
       {"gateway", (*stack)->gateway_port()}};
 
+  // Some traffic, so the query-latency metrics have samples.
+  auto listed = testing::HttpCall(
+      "GET", (*stack)->url("/v1/contacts"),
+      {{"Authorization", "Bearer " + testing::MintToken("acme", "pam", {"rep"})}});
+  ASSERT_TRUE(listed.ok());
   for (const auto& [service, port] : targets) {
     auto page = testing::HttpCall("GET", absl::StrCat("http://127.0.0.1:", port, "/metrics"));
     ASSERT_TRUE(page.ok()) << service;
+    if (service != "gateway") {
+      EXPECT_THAT(page->body, ::testing::HasSubstr("crm_db_commit_duration_seconds_bucket"))
+          << service;
+    }
+    if (service == "contacts") {
+      EXPECT_THAT(page->body, ::testing::HasSubstr("crm_db_statement_duration_seconds_bucket{"));
+    }
     const std::string file = absl::StrCat(::testing::TempDir(), "/", service, ".metrics");
     std::ofstream(file) << page->body;
     EXPECT_EQ(std::system(absl::StrCat("promtool check metrics < ", file).c_str()), 0) << service;

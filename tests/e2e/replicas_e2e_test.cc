@@ -79,16 +79,19 @@ TEST(ReplicasE2eTest, KillingOneReplicaOfEachLosesNothingAndFiresEverythingOnce)
   };
 
   // Before the kill: a won subscription (its renewal is due), and reminders due after the kill.
-  const json plan = json::parse(call("POST", "/v1/products", admin,
-                                     {{"sku", "PLAN"}, {"displayName", "Plan"},
-                                      {"listPrice", {{"amountMinor", "5000"}, {"currencyCode", "USD"}}},
-                                      {"billing", "BILLING_TYPE_SUBSCRIPTION"}, {"termMonths", 1}})
-                                    .body);
+  const json plan =
+      json::parse(call("POST", "/v1/products", admin,
+                       {{"sku", "PLAN"},
+                        {"displayName", "Plan"},
+                        {"listPrice", {{"amountMinor", "5000"}, {"currencyCode", "USD"}}},
+                        {"billing", "BILLING_TYPE_SUBSCRIPTION"},
+                        {"termMonths", 1}})
+                      .body);
   json deal = json::parse(call("POST", "/v1/deals", rep, {{"displayName", "Sub"}}).body);
-  deal = json::parse(call("POST", "/v1/" + deal["name"].get<std::string>() + ":setLineItems", rep,
-                          {{"etag", deal["etag"]},
-                           {"lineItems", {{{"product", plan["name"]}, {"quantity", 1}}}}})
-                         .body);
+  deal = json::parse(
+      call("POST", "/v1/" + deal["name"].get<std::string>() + ":setLineItems", rep,
+           {{"etag", deal["etag"]}, {"lineItems", {{{"product", plan["name"]}, {"quantity", 1}}}}})
+          .body);
   const json pipelines = json::parse(call("GET", "/v1/pipelines", rep).body);
   std::string won;
   for (const auto& s : pipelines["pipelines"][0]["stages"]) {
@@ -99,8 +102,8 @@ TEST(ReplicasE2eTest, KillingOneReplicaOfEachLosesNothingAndFiresEverythingOnce)
                 .status,
             200);
   constexpr int kReminders = 40;
-  const std::string due = absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now() + absl::Seconds(4),
-                                           absl::UTCTimeZone());
+  const std::string due =
+      absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now() + absl::Seconds(4), absl::UTCTimeZone());
   for (int i = 0; i < kReminders; ++i) {
     ASSERT_EQ(call("POST", "/v1/tasks", rep,
                    {{"title", absl::StrCat("reminder ", i)}, {"reminderTime", due}})
@@ -116,8 +119,9 @@ TEST(ReplicasE2eTest, KillingOneReplicaOfEachLosesNothingAndFiresEverythingOnce)
   for (int w = 0; w < 3; ++w) {
     load.emplace_back([&, w] {
       for (int i = 0; !stop && i < 400; ++i) {
-        auto r = call("POST", "/v1/contacts", rep,
-                      {{"givenName", "Load"}, {"emails", {absl::StrCat("w", w, "-", i, "@kill.example")}}});
+        auto r = call(
+            "POST", "/v1/contacts", rep,
+            {{"givenName", "Load"}, {"emails", {absl::StrCat("w", w, "-", i, "@kill.example")}}});
         if (r.status == 200) {
           std::lock_guard<std::mutex> lock(mu);
           acknowledged.push_back(json::parse(r.body)["name"]);
@@ -137,7 +141,8 @@ TEST(ReplicasE2eTest, KillingOneReplicaOfEachLosesNothingAndFiresEverythingOnce)
 
   // Every acknowledged create is there.
   int missing = 0;
-  for (const std::string& name : acknowledged) missing += call("GET", "/v1/" + name, rep).status != 200;
+  for (const std::string& name : acknowledged)
+    missing += call("GET", "/v1/" + name, rep).status != 200;
   EXPECT_EQ(missing, 0) << "of " << acknowledged.size();
 
   // Each reminder fired once, on the surviving replica.
@@ -157,7 +162,8 @@ TEST(ReplicasE2eTest, KillingOneReplicaOfEachLosesNothingAndFiresEverythingOnce)
   // One renewal deal and one follow-up task, whichever replica made them.
   json renewals, tasks;
   for (int i = 0; i < 150; ++i) {
-    renewals = json::parse(call("GET", "/v1/deals?filter=lead_source%20%3D%20%22renewal%22", rep).body);
+    renewals =
+        json::parse(call("GET", "/v1/deals?filter=lead_source%20%3D%20%22renewal%22", rep).body);
     tasks = json::parse(call("GET", "/v1/tasks?filter=origin%3A*&pageSize=100", rep).body);
     if (renewals.value("deals", json::array()).size() >= 1) break;
     absl::SleepFor(absl::Milliseconds(200));
@@ -165,8 +171,10 @@ TEST(ReplicasE2eTest, KillingOneReplicaOfEachLosesNothingAndFiresEverythingOnce)
   EXPECT_EQ(renewals.value("deals", json::array()).size(), 1u);
 
   // The consumers moved to the survivors: a deal won now reaches the report.
-  json second = json::parse(call("POST", "/v1/deals", rep, {{"displayName", "After"},
-                                                            {"amount", {{"amountMinor", "100"}, {"currencyCode", "USD"}}}}).body);
+  json second = json::parse(call("POST", "/v1/deals", rep,
+                                 {{"displayName", "After"},
+                                  {"amount", {{"amountMinor", "100"}, {"currencyCode", "USD"}}}})
+                                .body);
   ASSERT_EQ(call("POST", "/v1/" + second["name"].get<std::string>() + ":move", rep,
                  {{"stage", won}, {"etag", second["etag"]}})
                 .status,
@@ -174,7 +182,9 @@ TEST(ReplicasE2eTest, KillingOneReplicaOfEachLosesNothingAndFiresEverythingOnce)
   bool reported = false;
   for (int i = 0; i < 200 && !reported; ++i) {
     const json report = json::parse(
-        call("GET", "/v1/reports:run?spec.kind=REPORT_KIND_WON_LOST&spec.period=PERIOD_KIND_MONTH", rep).body);
+        call("GET", "/v1/reports:run?spec.kind=REPORT_KIND_WON_LOST&spec.period=PERIOD_KIND_MONTH",
+             rep)
+            .body);
     reported = report.contains("totals") && report["totals"]["cells"].size() > 2 &&
                report["totals"]["cells"][2] == "2";
     if (!reported) absl::SleepFor(absl::Milliseconds(200));
