@@ -9,6 +9,7 @@
 #include "absl/strings/str_join.h"
 #include "common/testing/grpc_testing.h"
 #include "common/testing/pg_test_db.h"
+#include "common/testing/wait.h"
 #include "crm/contacts/v1/contacts_service.grpc.pb.h"
 #include "crm/pipeline/v1/pipeline_service.grpc.pb.h"
 #include "crm/reporting/v1/reporting_service.grpc.pb.h"
@@ -17,19 +18,12 @@
 namespace crm {
 namespace {
 
+using testing::WaitUntil;
+
 using testing::AuthedContext;
 using testing::ServiceProcess;
 
 const std::string kSecret = std::string("--jwt_secret=") + testing::kTestJwtSecret;
-
-bool WaitUntil(const std::function<bool()>& condition, absl::Duration timeout) {
-  const absl::Time deadline = absl::Now() + timeout;
-  while (absl::Now() < deadline) {
-    if (condition()) return true;
-    absl::SleepFor(absl::Milliseconds(50));
-  }
-  return condition();
-}
 
 reporting::v1::Report RunReport(reporting::v1::ReportingService::Stub& stub,
                                 const std::string& token, reporting::v1::ReportKind kind) {

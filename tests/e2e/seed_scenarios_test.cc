@@ -14,6 +14,7 @@
 #include "common/ids/uuid.h"
 #include "common/testing/http_client.h"
 #include "common/testing/http_receiver.h"
+#include "common/testing/wait.h"
 #include "services/tasks/webhook_signature.h"
 #include "tests/e2e/stack.h"
 
@@ -23,6 +24,7 @@ namespace {
 using nlohmann::json;
 using ::testing::HasSubstr;
 using testing::HttpResponse;
+using testing::WaitUntil;
 
 class SeedScenarios : public ::testing::Test {
  protected:
@@ -57,14 +59,6 @@ class SeedScenarios : public ::testing::Test {
         testing::HttpCall(method, stack_->url(path), headers, body.is_null() ? "" : body.dump());
     EXPECT_TRUE(r.ok()) << r.status();
     return r.value_or(HttpResponse{});
-  }
-  static bool WaitUntil(const std::function<bool()>& condition, absl::Duration timeout) {
-    const absl::Time deadline = absl::Now() + timeout;
-    while (absl::Now() < deadline) {
-      if (condition()) return true;
-      absl::SleepFor(absl::Milliseconds(100));
-    }
-    return condition();
   }
   // The won stage of the tenant's default pipeline, and its open stages in order.
   std::pair<std::string, std::vector<std::string>> Stages(

@@ -14,12 +14,15 @@
 #include "absl/strings/str_split.h"
 #include "common/testing/grpc_testing.h"
 #include "common/testing/pg_test_db.h"
+#include "common/testing/wait.h"
 #include "crm/contacts/v1/contacts_service.grpc.pb.h"
 #include "crm/pipeline/v1/pipeline_service.grpc.pb.h"
 #include "crm/tasks/v1/tasks_service.grpc.pb.h"
 
 namespace crm {
 namespace {
+
+using testing::WaitUntil;
 
 using google::protobuf::util::TimeUtil;
 using testing::AuthedContext;
@@ -37,15 +40,6 @@ std::unique_ptr<ServiceProcess> StartTasks(const testing::TestDatabase& database
   auto process = ServiceProcess::Start(CRM_TASKS_BIN, args, absl::Seconds(30));
   EXPECT_TRUE(process.ok()) << process.status();
   return process.ok() ? std::move(*process) : nullptr;
-}
-
-bool WaitUntil(const std::function<bool()>& condition, absl::Duration timeout) {
-  const absl::Time deadline = absl::Now() + timeout;
-  while (absl::Now() < deadline) {
-    if (condition()) return true;
-    absl::SleepFor(absl::Milliseconds(50));
-  }
-  return condition();
 }
 
 // Every notification of the users, by task name.

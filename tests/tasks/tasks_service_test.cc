@@ -24,6 +24,7 @@
 #include "common/testing/http_receiver.h"
 #include "common/testing/pg_test_db.h"
 #include "common/testing/status_matchers.h"
+#include "common/testing/wait.h"
 #include "crm/contacts/v1/contacts_events.pb.h"
 #include "crm/pipeline/v1/pipeline_events.pb.h"
 #include "services/tasks/event_followers.h"
@@ -39,20 +40,11 @@ namespace {
 
 using crm::testing::AuthedContext;
 using crm::testing::MintToken;
+using crm::testing::WaitUntil;
 using google::protobuf::util::TimeUtil;
 
 google::protobuf::Timestamp At(absl::Time t) {
   return TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(t));
-}
-
-// Polls `condition` until it holds or `timeout` passes; returns whether it held.
-bool WaitUntil(const std::function<bool()>& condition, absl::Duration timeout) {
-  const absl::Time deadline = absl::Now() + timeout;
-  while (absl::Now() < deadline) {
-    if (condition()) return true;
-    absl::SleepFor(absl::Milliseconds(20));
-  }
-  return condition();
 }
 
 class TasksServiceTest : public ::testing::Test {
