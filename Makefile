@@ -4,8 +4,15 @@ BUILD_TYPE ?= RelWithDebInfo
 # CI builds with warnings as errors.
 WERROR ?= $(if $(CI),ON,OFF)
 JOBS ?= 2
+# The sanitizer build (clang, ASan + UBSan, libFuzzer coverage): make fuzz, make test-asan, and
+# the brief fuzz run at the end of make test.
+ASAN_BUILD ?= build-asan
+FUZZ_SECONDS ?= 120
+# ccache hits across clones and directories: paths relative to the checkout.
+export CCACHE_BASEDIR := $(CURDIR)
+export CCACHE_NOHASHDIR := 1
 
-.PHONY: deps configure build run test bench fmt lint clean
+.PHONY: deps configure build run test bench fmt lint clean configure-asan fuzz test-asan
 
 deps:
 	@deploy/local/deps.sh
@@ -20,9 +27,30 @@ build: configure
 run: build
 	@deploy/local/run.sh $(BUILD)
 
-# Every test through CTest; the run starts (and stops) its own throwaway PostgreSQL.
-test: build
+# Every test through CTest; the run starts (and stops) its own throwaway PostgreSQL. Then each
+# fuzz target replays its seeds and regressions and fuzzes briefly (10 s).
+test: build configure-asan
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+	@cmake --build $(ASAN_BUILD) -j $(JOBS) --target fuzzers
+	@cd $(ASAN_BUILD) && ctest --output-on-failure -j $(JOBS) -L fuzz
+
+configure-asan: deps
+	@CXX=clang++-14 cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=None \
+	  "-DCMAKE_CXX_FLAGS=-O1 -gline-tables-only" -DCRM_SANITIZE=ON >/dev/null
+
+# Each fuzz target for FUZZ_SECONDS (new inputs go to $(ASAN_BUILD)/tests/fuzz/work).
+fuzz: configure-asan
+	@cmake --build $(ASAN_BUILD) -j $(JOBS) --target fuzzers
+	@for target in $(ASAN_BUILD)/tests/fuzz/*_fuzz; do \
+	  tests/fuzz/run_fuzzer.sh $$target $(FUZZ_SECONDS) tests/fuzz $(ASAN_BUILD)/tests/fuzz/work \
+	    || exit 1; \
+	done
+
+# The whole suite built with ASan + UBSan (clang), services and tests alike.
+test-asan: configure-asan
+	@cmake --build $(ASAN_BUILD) -j $(JOBS)
+	@cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_container_overflow=0 \
+	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j $(JOBS)
 
 # Throughput and latency against baselines measured in the same run (see docs/benchmarks.md).
 bench: build

@@ -1,6 +1,7 @@
 #include "common/testing/grpc_testing.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -42,7 +43,8 @@ std::shared_ptr<grpc::Channel> LocalChannel(int port) {
 
 absl::StatusOr<std::unique_ptr<ServiceProcess>> ServiceProcess::Start(const std::string& binary,
                                                                       std::vector<std::string> args,
-                                                                      absl::Duration timeout) {
+                                                                      absl::Duration timeout,
+                                                                      const std::string& log_file) {
   auto process = std::make_unique<ServiceProcess>();
   process->ready_file_ = absl::StrCat("/tmp/crm-ready-", ids::NewUuidV7());
   args.insert(args.begin(), binary);
@@ -53,6 +55,13 @@ absl::StatusOr<std::unique_ptr<ServiceProcess>> ServiceProcess::Start(const std:
   const pid_t pid = fork();
   if (pid < 0) return absl::InternalError("fork failed");
   if (pid == 0) {
+    if (!log_file.empty()) {
+      const int fd = open(log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+      if (fd >= 0) {
+        dup2(fd, STDOUT_FILENO);
+        dup2(fd, STDERR_FILENO);
+      }
+    }
     execv(binary.c_str(), argv.data());
     _exit(127);
   }

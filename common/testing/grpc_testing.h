@@ -32,10 +32,12 @@ std::shared_ptr<grpc::Channel> LocalChannel(int port);
 class ServiceProcess final {
  public:
   // Starts `binary` with `args` plus --ready_file, and waits until that file appears (the
-  // binary writes it once serving) or the process exits.
+  // binary writes it once serving) or the process exits. With `log_file`, the child's stdout and
+  // stderr are appended there instead of the test's.
   static absl::StatusOr<std::unique_ptr<ServiceProcess>> Start(const std::string& binary,
                                                                std::vector<std::string> args,
-                                                               absl::Duration timeout);
+                                                               absl::Duration timeout,
+                                                               const std::string& log_file = "");
   ~ServiceProcess();
 
   int grpc_port() const { return grpc_port_; }

@@ -3,6 +3,7 @@
 #
 #   pg.sh start STATE_DIR [--tcp] [--fast]   initdb (first time) + start; prints nothing on success
 #   pg.sh stop STATE_DIR                     fast shutdown
+#   pg.sh kill STATE_DIR                     immediate shutdown, as in a crash (fault tests)
 #   pg.sh createdb STATE_DIR NAME            a database with one schema per service
 #   pg.sh bootstrap STATE_DIR NAME           (re)applies the idempotent bootstrap to a database
 #   pg.sh env STATE_DIR                      prints PGHOST/PGPORT for psql
@@ -51,7 +52,13 @@ case "$cmd" in
         --locale=C.UTF-8 >"$state/initdb.log" 2>&1 || { cat "$state/initdb.log" >&2; exit 1; }
     fi
     as_pg mkdir -p "$state/sock"
-    port=$(free_port)
+    # A restart keeps the address clients already have, if that port is still free.
+    port=""
+    if [ -f "$state/port" ]; then
+      port=$(cat "$state/port")
+      if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then port=""; fi
+    fi
+    [ -n "$port" ] || port=$(free_port)
     listen="''"
     [ "$tcp" = 1 ] && listen=127.0.0.1
     opts="-c listen_addresses=$listen -c port=$port -c unix_socket_directories=$state/sock"
@@ -65,6 +72,11 @@ case "$cmd" in
   stop)
     if [ -f "$state/data/postmaster.pid" ]; then
       as_pg "$PG_BIN/pg_ctl" -D "$state/data" -m fast -w -t 60 stop >/dev/null || true
+    fi
+    ;;
+  kill)
+    if [ -f "$state/data/postmaster.pid" ]; then
+      as_pg "$PG_BIN/pg_ctl" -D "$state/data" -m immediate -w -t 60 stop >/dev/null || true
     fi
     ;;
   createdb)

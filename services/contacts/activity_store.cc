@@ -97,7 +97,7 @@ absl::StatusOr<v1::Activity> ActivityStore::Log(const std::string& tenant,
         return ActivityFromRow(first, 0);
       }
     }
-    return absl::FailedPreconditionError(
+    return absl::NotFoundError(
         absl::StrCat("activity.contact: ", activity.contact(), " does not exist"));
   }
   v1::Activity logged = ActivityFromRow(rows, 0);

@@ -9,6 +9,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
 #include "common/auth/authenticator.h"
+#include "common/server/stream_limiter.h"
 #include "crm/contacts/v1/contacts_service.grpc.pb.h"
 #include "services/contacts/activity_store.h"
 #include "services/contacts/contacts_store.h"
@@ -114,6 +115,8 @@ class ContactsService final : public v1::ContactsService::Service {
   ActivityStore& activities_;
   SegmentStore& segments_;
   const auth::Authenticator& authenticator_;
+  // Open watches, exports and imports per user (RESOURCE_EXHAUSTED above the bound).
+  server::StreamLimiter streams_{server::kMaxStreamsPerUser};
   const ContactsServiceOptions options_;
 
   struct CachedSettings {

@@ -48,6 +48,11 @@ absl::Status ContactsService::RunImport(
 grpc::Status ContactsService::ImportContacts(grpc::ServerContext* context,
                                              grpc::ServerReader<v1::ImportContactsRequest>* reader,
                                              v1::ImportContactsResponse* response) {
+  // Who is calling comes first: nothing of the stream is read for an unauthenticated caller.
+  auto caller = authenticator_.Authenticate(*context);
+  if (!caller.ok()) return api::ToGrpcStatus(caller.status());
+  auto lease = streams_.Acquire(caller->tenant, caller->user);
+  if (!lease.ok()) return api::ToGrpcStatus(lease.status());
   v1::ImportContactsRequest message;
   if (!reader->Read(&message) || !message.has_options()) {
     return api::ToGrpcStatus(

@@ -210,6 +210,8 @@ grpc::Status ContactsService::ExportSegment(grpc::ServerContext* context,
                                             grpc::ServerWriter<v1::ExportChunk>* writer) {
   auto run = [&]() -> absl::Status {
     ASSIGN_OR_RETURN(auth::Principal caller, authenticator_.Authenticate(*context));
+    ASSIGN_OR_RETURN(server::StreamLimiter::Lease lease,
+                     streams_.Acquire(caller.tenant, caller.user));
     // Exports may be long: each page gets its own deadline, the stream lives until done.
     auto page_deadline = [] { return absl::Now() + absl::Seconds(30); };
     ASSIGN_OR_RETURN(auto loaded, LoadSegment(caller.tenant, request->name(), 4, page_deadline()));

@@ -46,6 +46,14 @@ grpc::Status ContactsService::ListActivities(grpc::ServerContext* context,
     }
     ASSIGN_OR_RETURN(auto page, activities_.List(caller.tenant, by_company, parent_id, after,
                                                  page_size, server::DeadlineOf(*context)));
+    // An empty timeline of a record that is not the caller's is NOT_FOUND, as the record is.
+    if (page.items.empty() && request->page_token().empty()) {
+      const absl::Status exists =
+          by_company
+              ? store_.GetCompany(caller.tenant, parent_id, server::DeadlineOf(*context)).status()
+              : store_.GetContact(caller.tenant, parent_id, server::DeadlineOf(*context)).status();
+      RETURN_IF_ERROR(exists);
+    }
     if (page.more && !page.items.empty()) {
       const v1::Activity& last = page.items.back();
       TimelineCursor next{last.occur_time().seconds() * 1000000 + last.occur_time().nanos() / 1000,

@@ -25,15 +25,14 @@ using v1::Company;
 using v1::Contact;
 using v1::TenantSettings;
 
-// Fails with FAILED_PRECONDITION unless the company exists (and is not deleted) in the tenant.
+// Fails with NOT_FOUND unless the company exists (and is not deleted) in the tenant.
 absl::Status CheckCompanyExists(Transaction& tx, const std::string& tenant,
                                 const std::string& company_name) {
   ASSIGN_OR_RETURN(Result r, tx.Exec("SELECT 1 FROM contacts.companies "
                                      "WHERE tenant_id = $1 AND id = $2 AND delete_time IS NULL",
                                      {tenant, company_name.substr(kCompanyPrefix.size())}));
   if (r.rows() == 0) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("contact.company: ", company_name, " does not exist"));
+    return absl::NotFoundError(absl::StrCat("contact.company: ", company_name, " does not exist"));
   }
   return absl::OkStatus();
 }

@@ -39,7 +39,7 @@ absl::Status ContactsClient::CheckExists(const std::string& name, const std::str
   if (status.ok()) return absl::OkStatus();
   if (status.error_code() == grpc::StatusCode::NOT_FOUND ||
       status.error_code() == grpc::StatusCode::INVALID_ARGUMENT) {
-    return absl::FailedPreconditionError(absl::StrCat(field, ": ", name, " does not exist"));
+    return absl::NotFoundError(absl::StrCat(field, ": ", name, " does not exist"));
   }
   return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
                       absl::StrCat("contacts service: ", status.error_message()));

@@ -20,8 +20,8 @@ class ContactsClient final {
   // For tests: talk to an existing channel.
   explicit ContactsClient(std::shared_ptr<grpc::Channel> channel);
 
-  // OK when `name` ("contacts/..." or "companies/...") exists for the caller. NOT_FOUND becomes
-  // FAILED_PRECONDITION naming `field`; other failures keep their code (UNAVAILABLE: retryable).
+  // OK when `name` ("contacts/..." or "companies/...") exists for the caller. NOT_FOUND names
+  // `field`; other failures keep their code (UNAVAILABLE: retryable).
   absl::Status CheckExists(const std::string& name, const std::string& field,
                            const std::string& authorization, absl::Time deadline);
 

@@ -224,10 +224,13 @@ grpc::Status PipelineService::MoveDeal(grpc::ServerContext* context,
       return api::InvalidField("lost_reason", "up to 500 characters");
     }
     auto check = [&](const v1::Deal& current, const v1::Stage& from,
-                     const v1::Stage& to) -> absl::Status {
-      RETURN_IF_ERROR(CheckEtag(request->etag(), current.etag()));
+                     const v1::Stage* to) -> absl::Status {
       RETURN_IF_ERROR(CheckCanChange(caller, current.owner()));
-      return CheckMove(from, to, request->lost_reason(), request->reopen());
+      RETURN_IF_ERROR(CheckEtag(request->etag(), current.etag()));
+      if (to == nullptr) {
+        return absl::FailedPreconditionError("stage: not a stage of the deal's pipeline");
+      }
+      return CheckMove(from, *to, request->lost_reason(), request->reopen());
     };
     const std::map<std::string, std::string> contracts(request->contract_numbers().begin(),
                                                        request->contract_numbers().end());

@@ -187,6 +187,11 @@ grpc::Status PipelineService::SuggestCrossSell(grpc::ServerContext* context,
     ASSIGN_OR_RETURN(auto suggestions, products_.SuggestCrossSell(
                                            caller.tenant, contact ? "contact_id" : "company_id", id,
                                            server::DeadlineOf(*context)));
+    // No suggestions for a customer that is not the caller's: NOT_FOUND, as the customer is.
+    if (suggestions.empty()) {
+      RETURN_IF_ERROR(contacts_.CheckExists(request->customer(), "customer",
+                                            Authorization(*context), server::DeadlineOf(*context)));
+    }
     for (auto& s : suggestions) *response->add_suggestions() = std::move(s);
     return absl::OkStatus();
   };

@@ -340,8 +340,7 @@ absl::StatusOr<v1::Deal> PipelineStore::CreateDealIn(Transaction& tx, const std:
   }
   absl::StatusOr<v1::Pipeline> pipeline = LoadPipeline(tx, tenant, pid, false);
   if (pipeline.status().code() == absl::StatusCode::kNotFound) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("deal.pipeline: pipelines/", pid, " does not exist"));
+    return absl::NotFoundError(absl::StrCat("deal.pipeline: pipelines/", pid, " does not exist"));
   }
   RETURN_IF_ERROR(pipeline.status());
   const v1::Stage* stage = nullptr;
@@ -415,7 +414,7 @@ absl::StatusOr<v1::Deal> PipelineStore::SetLineItems(
   for (size_t i = 0; i < items.size(); ++i) {
     auto product = products.find(product_ids[i]);
     if (product == products.end()) {
-      return absl::FailedPreconditionError(
+      return absl::NotFoundError(
           absl::StrCat("line_items[", i, "].product: ", items[i].product(), " does not exist"));
     }
     if (!items[i].has_unit_price()) *items[i].mutable_unit_price() = product->second.list_price();
@@ -539,7 +538,7 @@ absl::StatusOr<v1::Deal> PipelineStore::MoveDeal(
     const std::string& tenant, const std::string& id, const std::string& stage_id,
     const std::string& lost_reason, const std::map<std::string, std::string>& contract_numbers,
     const std::string& actor,
-    const std::function<absl::Status(const v1::Deal&, const v1::Stage& from, const v1::Stage& to)>&
+    const std::function<absl::Status(const v1::Deal&, const v1::Stage& from, const v1::Stage* to)>&
         check,
     absl::Time deadline) {
   ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(pool_, tenant, deadline));
@@ -563,10 +562,10 @@ absl::StatusOr<v1::Deal> PipelineStore::MoveDeal(
   const v1::Stage* from = FindStage(pipeline, current.stage());
   const v1::Stage* to = FindStage(pipeline, stage_id);
   if (from == nullptr) return absl::InternalError("the deal's stage is missing");
-  if (to == nullptr) {
-    return absl::FailedPreconditionError("stage: not a stage of the deal's pipeline");
-  }
-  RETURN_IF_ERROR(check(current, *from, *to));
+  // The caller's checks come first (who may move it, and an unknown stage among them), so a
+  // caller who may not touch the deal learns nothing about its pipeline.
+  RETURN_IF_ERROR(check(current, *from, to));
+  if (to == nullptr) return absl::InternalError("move checks let an unknown stage through");
   if (from->id() == to->id()) return current;  // already there: nothing to record
   const absl::Time now = db::NowMicros();
   // The moved deal is known without reading it back, so the update, its history, its event and

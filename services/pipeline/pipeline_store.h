@@ -88,7 +88,7 @@ class PipelineStore final {
       const std::string& lost_reason, const std::map<std::string, std::string>& contract_numbers,
       const std::string& actor,
       const std::function<absl::Status(const v1::Deal&, const v1::Stage& from,
-                                       const v1::Stage& to)>& check,
+                                       const v1::Stage* to)>& check,
       absl::Time deadline);
   // Contacts events: deals and purchases of `loser` now point at `winner`; deals of a deleted
   // contact are flagged contact_missing. Each changed deal gets a DealUpdated event.

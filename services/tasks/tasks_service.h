@@ -7,6 +7,7 @@
 
 #include "common/auth/authenticator.h"
 #include "common/events/notifier.h"
+#include "common/server/stream_limiter.h"
 #include "crm/tasks/v1/tasks_service.grpc.pb.h"
 #include "services/tasks/notification_store.h"
 #include "services/tasks/task_store.h"
@@ -66,6 +67,8 @@ class TasksService final : public v1::TasksService::Service {
   NotificationStore& notifications_;
   const events::Notifier& notifier_;
   const auth::Authenticator& authenticator_;
+  // Open watches, exports and imports per user (RESOURCE_EXHAUSTED above the bound).
+  server::StreamLimiter streams_{server::kMaxStreamsPerUser};
   const TasksServiceOptions options_;
   std::atomic<bool> shutting_down_{false};
 };

@@ -92,6 +92,8 @@ grpc::Status TasksService::WatchNotifications(grpc::ServerContext* context,
 absl::Status TasksService::Watch(grpc::ServerContext& context,
                                  grpc::ServerWriter<v1::Notification>& writer) {
   ASSIGN_OR_RETURN(auth::Principal caller, authenticator_.Authenticate(context));
+  ASSIGN_OR_RETURN(server::StreamLimiter::Lease lease,
+                   streams_.Acquire(caller.tenant, caller.user));
   auto query_deadline = [] { return absl::Now() + absl::Seconds(10); };
   std::map<std::string, absl::Time> known;  // name -> create time, within the window
   auto look = [&](bool send) -> absl::Status {

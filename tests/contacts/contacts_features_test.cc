@@ -171,7 +171,7 @@ TEST_F(ContactsFeaturesTest, TimelineIsNewestFirstAcrossPagesAndStampsLastContac
   ghost.mutable_activity()->set_contact("contacts/00000000-0000-7000-8000-000000000000");
   v1::Activity out;
   EXPECT_EQ(env_->stub().LogActivity(AuthedContext(token_).get(), ghost, &out).error_code(),
-            grpc::StatusCode::FAILED_PRECONDITION);
+            grpc::StatusCode::NOT_FOUND);
 }
 
 TEST_F(ContactsFeaturesTest, SearchFindsPartialMisspelledAndNonLatinNames) {

@@ -410,7 +410,7 @@ TEST_F(ContactsServiceTest, CompaniesAreUniqueByDomainAndContactsMustPointAtLive
   EXPECT_EQ(out.company(), acme.name());
   Contact ghost = Person("G", "g@acme.com");
   ghost.set_company("companies/00000000-0000-7000-8000-000000000000");
-  EXPECT_EQ(Create(token, ghost, &out).error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(Create(token, ghost, &out).error_code(), grpc::StatusCode::NOT_FOUND);
 }
 
 TEST_F(ContactsServiceTest, PoolRecoversAfterTheServerDropsItsConnections) {

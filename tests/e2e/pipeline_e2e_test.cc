@@ -53,7 +53,7 @@ TEST(PipelineE2eTest, DealsFollowContactsAcrossTheRealServices) {
   create.mutable_deal()->set_contact("contacts/00000000-0000-7000-8000-000000000000");
   pipeline::v1::Deal ghost;
   EXPECT_EQ(pipeline->CreateDeal(testing::AuthedContext(token).get(), create, &ghost).error_code(),
-            grpc::StatusCode::FAILED_PRECONDITION);
+            grpc::StatusCode::NOT_FOUND);
 
   contacts::v1::MergeContactsRequest merge;
   merge.set_winner(winner.name());

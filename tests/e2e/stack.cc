@@ -21,9 +21,13 @@ absl::StatusOr<std::unique_ptr<Stack>> Stack::Start(StackOptions options) {
   if (!database.ok()) return database.status();
   stack->database_ = std::make_unique<TestDatabase>(std::move(*database));
   const TestDatabase& db = *stack->database_;
-  auto start = [](const std::string& binary, std::vector<std::string> args,
-                  std::unique_ptr<ServiceProcess>& out) -> absl::Status {
-    auto process = ServiceProcess::Start(binary, std::move(args), absl::Seconds(30));
+  auto start = [&options](const std::string& binary, std::vector<std::string> args,
+                          std::unique_ptr<ServiceProcess>& out) -> absl::Status {
+    const std::string log_file =
+        options.log_dir.empty()
+            ? ""
+            : absl::StrCat(options.log_dir, "/", binary.substr(binary.rfind('/') + 1), ".log");
+    auto process = ServiceProcess::Start(binary, std::move(args), absl::Seconds(30), log_file);
     if (!process.ok()) return process.status();
     out = std::move(*process);
     return absl::OkStatus();

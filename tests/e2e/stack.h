@@ -13,6 +13,8 @@ namespace crm::testing {
 
 struct StackOptions {
   std::vector<std::string> gateway_flags;
+  // When set, each process logs to <log_dir>/<name>.log (tests that read the logs).
+  std::string log_dir;
 };
 
 class Stack final {

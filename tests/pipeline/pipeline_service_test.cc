@@ -181,11 +181,11 @@ TEST_F(PipelineServiceTest, DealsMustPointAtContactsThatExistInTheTenant) {
   EXPECT_EQ(created.owner(), "alice");
 
   deal.set_contact("contacts/00000000-0000-7000-8000-000000000000");
-  EXPECT_EQ(CreateDeal(rep_, deal, &created).error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(CreateDeal(rep_, deal, &created).error_code(), grpc::StatusCode::NOT_FOUND);
   // Another tenant's contact does not exist for this tenant either.
   const std::string other = MintToken("other-" + tenant_, "bob", {"rep"});
   deal.set_contact(anna.name());
-  EXPECT_EQ(CreateDeal(other, deal, &created).error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(CreateDeal(other, deal, &created).error_code(), grpc::StatusCode::NOT_FOUND);
 }
 
 TEST_F(PipelineServiceTest, MovesAreRecordedInOrderAndGuarded) {
@@ -533,7 +533,9 @@ TEST_F(PipelineProductsTest, AnotherTenantCannotReachProductsPurchasesOrPipeline
   v1::SuggestCrossSellRequest cross;
   cross.set_customer("companies/00000000-0000-7000-8000-000000000000");
   v1::SuggestCrossSellResponse suggestions;
-  ASSERT_TRUE(stub_->SuggestCrossSell(AuthedContext(other).get(), cross, &suggestions).ok());
+  // A customer the caller's tenant does not have is NOT_FOUND, like any other record.
+  EXPECT_EQ(stub_->SuggestCrossSell(AuthedContext(other).get(), cross, &suggestions).error_code(),
+            grpc::StatusCode::NOT_FOUND);
   EXPECT_EQ(suggestions.suggestions_size(), 0);
   // Reps cannot change the catalog.
   v1::CreateProductRequest create;
