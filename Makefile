@@ -66,4 +66,4 @@ lint: build
 	@tests/api/buf_check.sh $(CURDIR) $(BUILD)
 
 clean:
-	@rm -rf $(BUILD) .run
+	@rm -rf $(BUILD) $(ASAN_BUILD) .run

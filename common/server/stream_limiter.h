@@ -12,12 +12,15 @@
 
 namespace crm::server {
 
-// Streams one user may hold open at once on one replica of a service.
+// Streams one user may hold open at once on one replica of a service, and all users together
+// (half of the default 64 RPC threads, so unary calls always have threads left).
 inline constexpr int kMaxStreamsPerUser = 8;
+inline constexpr int kMaxStreamsInAll = 32;
 
 class StreamLimiter final {
  public:
-  explicit StreamLimiter(int max_per_user) : max_per_user_(max_per_user) {}
+  StreamLimiter(int max_per_user, int max_in_all)
+      : max_per_user_(max_per_user), max_in_all_(max_in_all) {}
 
   // One open stream; closing it (destroying the lease) frees the slot.
   class Lease final {
@@ -39,7 +42,8 @@ class StreamLimiter final {
     std::string key_;
   };
 
-  // RESOURCE_EXHAUSTED when the user already has max_per_user streams open.
+  // RESOURCE_EXHAUSTED when the user already has max_per_user streams open, or everyone together
+  // max_in_all.
   absl::StatusOr<Lease> Acquire(const std::string& tenant, const std::string& user);
 
   int max_per_user() const { return max_per_user_; }
@@ -48,8 +52,10 @@ class StreamLimiter final {
   void Release(const std::string& key);
 
   const int max_per_user_;
+  const int max_in_all_;
   absl::Mutex mu_;
   absl::flat_hash_map<std::string, int> open_ ABSL_GUARDED_BY(mu_);
+  int open_in_all_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace crm::server

@@ -60,6 +60,7 @@ absl::StatusOr<std::unique_ptr<ServiceProcess>> ServiceProcess::Start(const std:
       if (fd >= 0) {
         dup2(fd, STDOUT_FILENO);
         dup2(fd, STDERR_FILENO);
+        close(fd);
       }
     }
     execv(binary.c_str(), argv.data());

@@ -16,7 +16,7 @@ set -euo pipefail
 
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-cmd=${1:?usage: pg.sh start|stop|createdb|env STATE_DIR}
+cmd=${1:?usage: pg.sh start|stop|kill|createdb|bootstrap|env STATE_DIR}
 state=${2:?usage: pg.sh $cmd STATE_DIR}
 mkdir -p "$state"
 state=$(cd "$state" && pwd)

@@ -17,7 +17,7 @@ class ActivityStore final {
  public:
   ActivityStore(db::Pool& pool, events::Outbox& outbox) : pool_(pool), outbox_(outbox) {}
 
-  // Logs a normalised activity. FAILED_PRECONDITION when its contact does not exist (or was
+  // Logs a normalised activity. NOT_FOUND when its contact does not exist in the tenant (or was
   // deleted). A retry with the same request id returns the first activity.
   absl::StatusOr<v1::Activity> Log(const std::string& tenant, const v1::Activity& activity,
                                    const std::string& author, const std::string& request_id,

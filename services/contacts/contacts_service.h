@@ -116,7 +116,7 @@ class ContactsService final : public v1::ContactsService::Service {
   SegmentStore& segments_;
   const auth::Authenticator& authenticator_;
   // Open watches, exports and imports per user (RESOURCE_EXHAUSTED above the bound).
-  server::StreamLimiter streams_{server::kMaxStreamsPerUser};
+  server::StreamLimiter streams_{server::kMaxStreamsPerUser, server::kMaxStreamsInAll};
   const ContactsServiceOptions options_;
 
   struct CachedSettings {

@@ -369,8 +369,9 @@ absl::StatusOr<std::string> NormalizeDomain(std::string_view raw) {
   if (domain.ends_with('.')) domain.pop_back();
   RETURN_IF_ERROR(CheckAsciiDomain(domain));
   // "www." is a host on the company's domain, not a different company. Kept when it is the
-  // company's own name ("www.com").
-  if (domain.starts_with("www.") && domain.find('.', 4) != std::string::npos) {
+  // company's own name ("www.com"). Every leading one goes, so the result is its own normal form
+  // ("www.www.acme.com" is "acme.com", not "www.acme.com" which would normalise further).
+  while (domain.starts_with("www.") && domain.find('.', 4) != std::string::npos) {
     domain.erase(0, 4);
   }
   return domain;

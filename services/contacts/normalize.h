@@ -29,7 +29,7 @@ std::string FoldCase(std::string_view text);
 absl::StatusOr<std::string> NormalizePhone(std::string_view raw, std::string_view default_region);
 
 // Returns the host name of a company website as lower-case ASCII, internationalised names in
-// punycode ("acme.com", "xn--y9atn0a2c3a.xn--y9a3aq"). Accepts URLs; drops one leading "www.".
+// punycode ("acme.com", "xn--y9atn0a2c3a.xn--y9a3aq"). Accepts URLs; drops leading "www." labels.
 absl::StatusOr<std::string> NormalizeDomain(std::string_view raw);
 
 // True for the upper-case region codes libphonenumber has metadata for ("AM", "US").

@@ -103,6 +103,13 @@ absl::StatusOr<PathTemplate> PathTemplate::Parse(absl::string_view text) {
       return s;
     }
   }
+  // The http rule grammar allows "**" only as the last segment; elsewhere matching would have
+  // to backtrack over every split of the path.
+  for (size_t i = 0; i + 1 < t.segments_.size(); ++i) {
+    if (t.segments_[i].kind == Kind::kDoubleStar) {
+      return absl::InvalidArgumentError("'**' must be the last segment of a template");
+    }
+  }
   return t;
 }
 
@@ -112,7 +119,7 @@ bool PathTemplate::MatchFrom(const std::vector<std::string>& parts, size_t segme
   if (segment == segments_.size()) return part == parts.size();
   const Segment& s = segments_[segment];
   if (s.kind == Kind::kDoubleStar) {
-    // Greedy from the longest: "**" is last in practice.
+    // "**" is the last segment (Parse makes sure): it takes the rest of the path.
     for (size_t end = parts.size(); end > part; --end) {
       if (MatchFrom(parts, segment + 1, end, starts)) return true;
     }

@@ -57,5 +57,12 @@ TEST(PathTemplateTest, SpecificityPrefersLiterals) {
   EXPECT_GT(T("/v1/contacts:search").Specificity(), T("/v1/{name=contacts/*}").Specificity());
 }
 
+TEST(PathTemplateTest, DoubleStarOnlyLast) {
+  // Elsewhere it would make matching backtrack over every split of the path (found by fuzzing).
+  EXPECT_FALSE(PathTemplate::Parse("/v1/**/x").ok());
+  EXPECT_FALSE(PathTemplate::Parse("/v1/{a=**}/{b=**}").ok());
+  EXPECT_TRUE(PathTemplate::Parse("/v1/{a=files/**}:download").ok());
+}
+
 }  // namespace
 }  // namespace crm::gateway

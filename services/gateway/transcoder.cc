@@ -1,5 +1,7 @@
 #include "services/gateway/transcoder.h"
 
+#include <google/protobuf/field_mask.pb.h>
+#include <google/protobuf/util/field_mask_util.h>
 #include <google/protobuf/util/json_util.h>
 
 #include <nlohmann/json.hpp>
@@ -7,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "common/base/status_macros.h"
 #include "google/rpc/status.pb.h"
 #include "services/gateway/path_template.h"
 
@@ -170,6 +173,32 @@ absl::StatusOr<std::unique_ptr<google::protobuf::Message>> BuildRequest(const Ro
 
 namespace {
 
+// Field-mask paths are snake_case field names joined by dots. Anything else ("given__name",
+// "a_1") has no proto3 JSON form, so it is refused here rather than turned into a different path
+// on the way back out.
+absl::Status CheckFieldMasks(const google::protobuf::Message& message) {
+  const Descriptor* type = message.GetDescriptor();
+  for (int i = 0; i < type->field_count(); ++i) {
+    const FieldDescriptor* field = type->field(i);
+    if (field->message_type() == nullptr || field->is_repeated() ||
+        field->message_type()->full_name() != "google.protobuf.FieldMask" ||
+        !message.GetReflection()->HasField(message, field)) {
+      continue;
+    }
+    google::protobuf::FieldMask mask;
+    mask.CopyFrom(message.GetReflection()->GetMessage(message, field));
+    for (const std::string& path : mask.paths()) {
+      google::protobuf::FieldMask one;
+      one.add_paths(path);
+      std::string json_form;
+      if (!google::protobuf::util::FieldMaskUtil::ToJsonString(one, &json_form)) {
+        return Bad(absl::StrCat(field->json_name(), ": '", path, "' is not a field path"));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::unique_ptr<google::protobuf::Message>> Build(const RouteMatch& match,
                                                                  const HttpInput& input) {
   const Route& route = *match.route;
@@ -265,6 +294,7 @@ absl::StatusOr<std::unique_ptr<google::protobuf::Message>> Build(const RouteMatc
   const auto parsed =
       google::protobuf::util::JsonStringToMessage(request.dump(), message.get(), options);
   if (!parsed.ok()) return Bad(std::string(parsed.message()));
+  RETURN_IF_ERROR(CheckFieldMasks(*message));
   return message;
 }
 

@@ -200,5 +200,18 @@ TEST(TranscoderTest, StatusMappingKeepsTheDetails) {
   EXPECT_THAT(json, HasSubstr("\"field\":\"task.title\""));
 }
 
+TEST(TranscoderTest, FieldMaskPathsMustBeFieldPaths) {
+  auto good = Transcode<contacts::v1::UpdateContactRequest>(
+      "PATCH", "/v1/contacts/1", "updateMask=givenName,tags", R"({"givenName":"A"})");
+  ASSERT_TRUE(good.ok()) << good.status();
+  EXPECT_THAT(good->update_mask().paths(), ::testing::ElementsAre("given_name", "tags"));
+  // No proto3 JSON form: refused rather than sent as a different path (found by fuzzing).
+  for (const std::string& mask : {"given__name", "a_1", "given_name_"}) {
+    auto bad = Transcode<contacts::v1::UpdateContactRequest>(
+        "PATCH", "/v1/contacts/1", "updateMask=" + mask, R"({"givenName":"A"})");
+    EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument) << mask;
+  }
+}
+
 }  // namespace
 }  // namespace crm::gateway

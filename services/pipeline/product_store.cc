@@ -85,7 +85,7 @@ absl::Status CheckComplementaryExist(Transaction& tx, const std::string& tenant,
                                      "AND id = ANY($2::uuid[])",
                                      {tenant, db::ToArrayLiteral(ids)}));
   if (r.Int(0, 0) != static_cast<int64_t>(std::set<std::string>(ids.begin(), ids.end()).size())) {
-    return absl::FailedPreconditionError("product.complementary_products: unknown product");
+    return absl::NotFoundError("product.complementary_products: no such product in this tenant");
   }
   return absl::OkStatus();
 }

@@ -27,7 +27,8 @@ class ProductStore final {
  public:
   ProductStore(db::Pool& pool, events::Outbox& outbox) : pool_(pool), outbox_(outbox) {}
 
-  // ALREADY_EXISTS when the SKU is taken; FAILED_PRECONDITION for unknown complementary products.
+  // ALREADY_EXISTS when the SKU is taken; NOT_FOUND for complementary products
+  // not in the tenant.
   absl::StatusOr<v1::Product> CreateProduct(const std::string& tenant, const v1::Product& product,
                                             const std::string& actor, absl::Time deadline);
   absl::StatusOr<std::vector<v1::Product>> ListProducts(const std::string& tenant,

@@ -68,7 +68,7 @@ class TasksService final : public v1::TasksService::Service {
   const events::Notifier& notifier_;
   const auth::Authenticator& authenticator_;
   // Open watches, exports and imports per user (RESOURCE_EXHAUSTED above the bound).
-  server::StreamLimiter streams_{server::kMaxStreamsPerUser};
+  server::StreamLimiter streams_{server::kMaxStreamsPerUser, server::kMaxStreamsInAll};
   const TasksServiceOptions options_;
   std::atomic<bool> shutting_down_{false};
 };

@@ -30,6 +30,7 @@ struct WebhookDispatcher::Transfer {
   curl_slist* headers = nullptr;
   CURL* easy = nullptr;
   char error[CURL_ERROR_SIZE] = {};
+  bool refused_internal = false;  // the address was internal: never connected
 };
 
 namespace {
@@ -67,8 +68,12 @@ bool IsInternalAddress(const sockaddr* address) {
 namespace {
 
 // Checks the address curl is about to connect to (after DNS, so rebinding cannot dodge it).
-curl_socket_t OpenPublicSocket(void*, curlsocktype, curl_sockaddr* address) {
-  if (IsInternalAddress(&address->addr)) return CURL_SOCKET_BAD;
+// `refused` is the transfer's refused_internal flag.
+curl_socket_t OpenPublicSocket(void* refused, curlsocktype, curl_sockaddr* address) {
+  if (IsInternalAddress(&address->addr)) {
+    *static_cast<bool*>(refused) = true;
+    return CURL_SOCKET_BAD;
+  }
   return socket(address->family, address->socktype, address->protocol);
 }
 
@@ -136,7 +141,11 @@ void WebhookDispatcher::Run() {
       long status = 0;
       curl_easy_getinfo(message->easy_handle, CURLINFO_RESPONSE_CODE, &status);
       std::string error;
-      if (message->data.result != CURLE_OK) {
+      if (message->data.result != CURLE_OK && it->second->refused_internal) {
+        error =
+            "refused: the URL resolves to an internal address (loopback, private, link-local or "
+            "metadata); not connected";
+      } else if (message->data.result != CURLE_OK) {
         error = it->second->error[0] != '\0' ? it->second->error
                                              : curl_easy_strerror(message->data.result);
       } else if (status < 200 || status > 299) {
@@ -228,6 +237,7 @@ absl::Status WebhookDispatcher::ClaimAndStart(int limit) {
     curl_easy_setopt(easy, CURLOPT_NOPROXY, "*");  // straight to the receiver, never via a proxy
     if (!options_.allow_private_addresses) {
       curl_easy_setopt(easy, CURLOPT_OPENSOCKETFUNCTION, OpenPublicSocket);
+      curl_easy_setopt(easy, CURLOPT_OPENSOCKETDATA, &transfer->refused_internal);
     }
     if (curl_multi_add_handle(multi, easy) != CURLM_OK) {
       curl_easy_cleanup(easy);

@@ -28,11 +28,14 @@
 #include "absl/strings/str_replace.h"
 #include "common/auth/jwt.h"
 #include "common/ids/uuid.h"
+#include "common/testing/http_receiver.h"
+#include "common/testing/pg_test_db.h"
+#include "common/testing/wait.h"
 #include "crm/common/v1/event_stream_service.pb.h"
 #include "crm/contacts/v1/contacts_service.pb.h"
 #include "crm/pipeline/v1/pipeline_service.pb.h"
 #include "crm/reporting/v1/reporting_service.pb.h"
-#include "crm/tasks/v1/tasks_service.pb.h"
+#include "crm/tasks/v1/tasks_service.grpc.pb.h"
 #include "services/gateway/backend.h"
 #include "tests/e2e/stack.h"
 
@@ -296,8 +299,16 @@ gateway::Backends* SecuritySweepTest::backends_ = nullptr;
 std::map<std::string, std::string>* SecuritySweepTest::ids_ = nullptr;
 std::string* SecuritySweepTest::log_dir_ = nullptr;
 
-// Tokens that must never get in, each with what is wrong with it.
-std::vector<std::pair<std::string, std::string>> BadAuthorizations() {
+std::vector<std::pair<std::string, std::string>> MakeBadTokens();
+
+// Tokens that must never get in, each with what is wrong with it; made once, so the log check
+// looks for exactly the tokens that were sent.
+const std::vector<std::pair<std::string, std::string>>& BadAuthorizations() {
+  static const auto* tokens = new std::vector<std::pair<std::string, std::string>>(MakeBadTokens());
+  return *tokens;
+}
+
+std::vector<std::pair<std::string, std::string>> MakeBadTokens() {
   const std::string valid = testing::MintToken(kTenantA, "a-admin", {"admin"});
   const absl::Time now = absl::Now();
   auto payload = [&](const std::string& tenant, absl::Time exp) {
@@ -655,30 +666,44 @@ TEST_F(SecuritySweepTest, SqlInjectionPayloadsComeBackAsData) {
 }
 
 TEST_F(SecuritySweepTest, OpenStreamsPerUserAreBounded) {
-  const Method watch{"tasks", Find("crm.tasks.v1.TasksService.WatchNotifications")};
-  const std::string greedy = Bearer(kTenantA, "greedy", "rep");
-  std::vector<std::thread> holders;
-  std::atomic<int> cancelled{0};
-  for (int i = 0; i < 8; ++i) {
-    holders.emplace_back([&] {
-      // Each holds its watch for 3 s, then hangs up.
-      const Reply reply = Call(watch, "{}", greedy, absl::Seconds(3));
-      if (reply.status.error_code() == grpc::StatusCode::CANCELLED) ++cancelled;
-    });
-  }
-  absl::SleepFor(absl::Seconds(1));
-  const Reply ninth = Call(watch, "{}", greedy, absl::Milliseconds(200));
-  EXPECT_EQ(ninth.status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED)
-      << ninth.status.error_message();
+  auto stub = tasks::v1::TasksService::NewStub(testing::LocalChannel(stack_->tasks().grpc_port()));
+  struct Watch {
+    std::unique_ptr<grpc::ClientContext> context;
+    std::unique_ptr<grpc::ClientReader<tasks::v1::Notification>> reader;
+  };
+  // Opens a watch that lasts at most `lasting` and waits for the server's headers: sent once the
+  // watch holds its slot, or with the error that refused it.
+  auto open = [&](const std::string& user, absl::Duration lasting) {
+    Watch watch;
+    watch.context = testing::AuthedContext(testing::MintToken(kTenantA, user, {"rep"}));
+    watch.context->set_deadline(absl::ToChronoTime(absl::Now() + lasting));
+    watch.reader = stub->WatchNotifications(watch.context.get(), {});
+    watch.reader->WaitForInitialMetadata();
+    return watch;
+  };
+  // Reads to the end: DEADLINE_EXCEEDED for a watch that stayed open its whole life, the error
+  // for one that was refused.
+  auto outcome = [](Watch& watch) {
+    tasks::v1::Notification notification;
+    while (watch.reader->Read(&notification)) {
+    }
+    return watch.reader->Finish().error_code();
+  };
+  std::vector<Watch> held;
+  for (int i = 0; i < 8; ++i) held.push_back(open("greedy", absl::Seconds(4)));
+  Watch ninth = open("greedy", absl::Seconds(2));
+  EXPECT_EQ(outcome(ninth), grpc::StatusCode::RESOURCE_EXHAUSTED);
   // Another user of the same tenant is not affected.
-  const Reply other =
-      Call(watch, "{}", Bearer(kTenantA, "patient", "rep"), absl::Milliseconds(200));
-  EXPECT_EQ(other.status.error_code(), grpc::StatusCode::CANCELLED) << other.status.error_message();
-  for (auto& t : holders) t.join();
-  EXPECT_EQ(cancelled, 8) << "every holder's watch stayed open until it hung up";
-  // The slots are free again.
-  const Reply again = Call(watch, "{}", greedy, absl::Milliseconds(200));
-  EXPECT_EQ(again.status.error_code(), grpc::StatusCode::CANCELLED) << again.status.error_message();
+  Watch other = open("patient", absl::Milliseconds(500));
+  EXPECT_EQ(outcome(other), grpc::StatusCode::DEADLINE_EXCEEDED);
+  for (Watch& watch : held) EXPECT_EQ(outcome(watch), grpc::StatusCode::DEADLINE_EXCEEDED);
+  // The slots come back once the server sees the ends (at its next wake-up, within 1 s).
+  EXPECT_TRUE(testing::WaitUntil(
+      [&] {
+        Watch again = open("greedy", absl::Milliseconds(500));
+        return outcome(again) == grpc::StatusCode::DEADLINE_EXCEEDED;
+      },
+      absl::Seconds(10)));
 }
 
 // Everything a client controls has a bound, and crossing it is a clear error naming the field.
@@ -733,6 +758,72 @@ TEST_F(SecuritySweepTest, EveryClientControlledSizeIsBounded) {
                           R"({"csv":")" + std::string(5 << 20, 'x') + R"("})", rep);
   EXPECT_EQ(huge.status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED)
       << huge.status.error_message();
+}
+
+// API7 (SSRF): without --webhook_allow_private_addresses, a tenant's webhook never reaches the
+// service's own network — loopback (by address or by name), private ranges, cloud metadata — and
+// each attempt says why.
+TEST_F(SecuritySweepTest, WebhooksCannotReachInternalAddresses) {
+  auto database = testing::TestDatabase::Create();
+  ASSERT_TRUE(database.ok()) << database.status();
+  auto tasks_process = testing::ServiceProcess::Start(
+      CRM_TASKS_BIN,
+      {"--db_url=" + database->ConnInfo("tasks"),
+       std::string("--jwt_secret=") + testing::kTestJwtSecret,
+       absl::StrCat("--contacts_address=127.0.0.1:", stack_->contacts().grpc_port()),
+       absl::StrCat("--pipeline_address=127.0.0.1:", stack_->pipeline().grpc_port()),
+       "--reminder_max_sleep_ms=200", "--webhook_initial_backoff_ms=100"},
+      absl::Seconds(30));
+  ASSERT_TRUE(tasks_process.ok()) << tasks_process.status();
+  auto stub =
+      tasks::v1::TasksService::NewStub(testing::LocalChannel((*tasks_process)->grpc_port()));
+  auto receiver = testing::HttpReceiver::Start();
+  const std::string admin = testing::MintToken(kTenantA, "a-admin", {"admin"});
+  const std::vector<std::string> urls = {
+      receiver->url("/hook"),
+      absl::StrCat("http://localhost:", receiver->port(), "/hook"),
+      absl::StrCat("http://[::1]:", receiver->port(), "/hook"),
+      "http://169.254.169.254/latest/meta-data/",
+      "http://10.1.2.3/internal",
+      "http://192.168.1.1/router"};
+  std::vector<std::string> webhooks;
+  for (const std::string& url : urls) {
+    tasks::v1::CreateWebhookRequest create;
+    create.mutable_webhook()->set_url(url);
+    tasks::v1::Webhook webhook;
+    const grpc::Status status =
+        stub->CreateWebhook(testing::AuthedContext(admin).get(), create, &webhook);
+    ASSERT_TRUE(status.ok()) << url << ": " << status.error_message();
+    webhooks.push_back(webhook.name());
+  }
+  tasks::v1::CreateTaskRequest task;
+  task.mutable_task()->set_title("Fire the webhooks");
+  task.mutable_task()->mutable_reminder_time()->set_seconds(
+      absl::ToUnixSeconds(absl::Now() + absl::Seconds(1)));
+  tasks::v1::Task created;
+  ASSERT_TRUE(stub->CreateTask(testing::AuthedContext(admin).get(), task, &created).ok());
+
+  auto attempts_of = [&](const std::string& webhook) {
+    tasks::v1::ListWebhookDeliveriesRequest list;
+    list.set_parent(webhook);
+    tasks::v1::ListWebhookDeliveriesResponse deliveries;
+    (void)stub->ListWebhookDeliveries(testing::AuthedContext(admin).get(), list, &deliveries);
+    std::vector<tasks::v1::DeliveryAttempt> attempts;
+    for (const auto& d : deliveries.deliveries()) {
+      attempts.insert(attempts.end(), d.attempts().begin(), d.attempts().end());
+    }
+    return attempts;
+  };
+  for (size_t i = 0; i < webhooks.size(); ++i) {
+    ASSERT_TRUE(
+        testing::WaitUntil([&] { return attempts_of(webhooks[i]).size() >= 2; }, absl::Seconds(30)))
+        << urls[i] << " was never attempted";
+    for (const auto& attempt : attempts_of(webhooks[i])) {
+      EXPECT_EQ(attempt.http_status(), 0) << urls[i];
+      EXPECT_THAT(attempt.error(), ::testing::HasSubstr("internal address")) << urls[i];
+    }
+  }
+  EXPECT_TRUE(receiver->requests().empty()) << "a webhook reached the loopback receiver";
 }
 
 // Runs last (gtest runs tests in the order they are defined): every earlier test's tokens,
