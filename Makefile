@@ -12,7 +12,7 @@ FUZZ_SECONDS ?= 120
 export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := 1
 
-.PHONY: deps configure build run test bench fmt lint clean configure-asan fuzz test-asan
+.PHONY: deps configure build run test bench fmt lint clean configure-asan fuzz test-asan valgrind
 
 deps:
 	@deploy/local/deps.sh
@@ -55,6 +55,10 @@ test-asan: configure-asan
 # Throughput and latency against baselines measured in the same run (see docs/benchmarks.md).
 bench: build
 	@tests/bench/run.sh $(BUILD)
+
+# The contacts service and the gateway under valgrind memcheck through a round of calls.
+valgrind: build
+	@tests/valgrind/run.sh $(BUILD)
 
 SOURCES = $(shell git ls-files '*.cc' '*.h')
 

@@ -30,6 +30,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   constexpr int kFirstParam = 3;
   auto filter = crm::api::CompileFilter(crm::fuzz::Absl(input),
                                         crm::contacts::ContactFilterSchema(), kFirstParam);
+  // Errors echo client text; they travel as proto3 strings, so they must stay valid UTF-8.
+  CRM_FUZZ_CHECK(crm::fuzz::IsUtf8(filter.status().message()));
   if (filter.ok()) {
     CRM_FUZZ_CHECK(filter->where.empty() || filter->where.front() == '(');
     CRM_FUZZ_CHECK(PlaceholdersInRange(filter->where, kFirstParam, filter->params.size()));
@@ -43,6 +45,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::map<std::string, std::string> columns = {{"create_time", "c.create_time"},
                                                       {"display_name", "lower(c.display_name)"}};
   auto order = crm::api::OrderBySql(crm::fuzz::Absl(input), columns, "c.id");
+  CRM_FUZZ_CHECK(crm::fuzz::IsUtf8(order.status().message()));
   if (order.ok()) CRM_FUZZ_CHECK(order->find(';') == std::string::npos);
   return 0;
 }

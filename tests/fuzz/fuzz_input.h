@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <string>
 #include <string_view>
@@ -33,13 +34,32 @@ inline std::vector<std::string> SplitLines(std::string_view input, size_t max_pa
   return parts;
 }
 
+// Whether `text` is well-formed UTF-8 (what a proto3 string, and so every error message, must be).
+inline bool IsUtf8(absl::string_view text) {
+  for (size_t i = 0; i < text.size();) {
+    const unsigned char lead = text[i];
+    const size_t length = lead < 0x80           ? 1
+                          : (lead >> 5) == 0x6  ? 2
+                          : (lead >> 4) == 0xE  ? 3
+                          : (lead >> 3) == 0x1E ? 4
+                                                : 0;
+    if (length == 0 || i + length > text.size()) return false;
+    for (size_t k = 1; k < length; ++k) {
+      if ((static_cast<unsigned char>(text[i + k]) & 0xC0) != 0x80) return false;
+    }
+    i += length;
+  }
+  return true;
+}
+
 // A fuzz target's own assertion: a broken invariant is a crash the fuzzer records.
-#define CRM_FUZZ_CHECK(condition)                                                          \
-  do {                                                                                     \
-    if (!(condition)) {                                                                    \
-      __builtin_printf("invariant broken at %s:%d: %s\n", __FILE__, __LINE__, #condition); \
-      std::abort();                                                                        \
-    }                                                                                      \
+#define CRM_FUZZ_CHECK(condition)                                                      \
+  do {                                                                                 \
+    if (!(condition)) {                                                                \
+      __builtin_fprintf(stderr, "invariant broken at %s:%d: %s\n", __FILE__, __LINE__, \
+                        #condition);                                                   \
+      std::abort();                                                                    \
+    }                                                                                  \
   } while (false)
 
 }  // namespace crm::fuzz

@@ -40,6 +40,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (space == std::string::npos) return 0;
   auto match = Routes().Match(line.substr(0, space), line.substr(space + 1));
   (void)Routes().VerbsFor(line.substr(space + 1));
+  // Error messages become JSON bodies and proto3 strings: always valid UTF-8.
+  CRM_FUZZ_CHECK(crm::fuzz::IsUtf8(match.status().message()));
   if (!match.ok()) return 0;
   crm::gateway::HttpInput input;
   input.query = parts.size() > 1 ? parts[1] : "";
@@ -47,6 +49,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   input.body = parts.size() > 3 ? parts[3] : "";
   auto request = crm::gateway::BuildRequest(*match, input);
   (void)crm::gateway::QueryValue(input.query, "alt");
+  CRM_FUZZ_CHECK(crm::fuzz::IsUtf8(request.status().message()));
   if (!request.ok()) return 0;
   const std::string json = crm::gateway::ToJson(**request);
   std::unique_ptr<google::protobuf::Message> again((*request)->New());
