@@ -408,6 +408,9 @@ TEST_F(FaultsE2eTest, HungBackendAnswersWithinTheCallersDeadlineAtTheGateway) {
 
 // A service that can be SIGKILLed and started again on the same port (its peers keep the address).
 struct Restartable {
+  Restartable(std::string binary_path, std::vector<std::string> flags)
+      : binary(std::move(binary_path)), args(std::move(flags)) {}
+
   std::string binary;
   std::vector<std::string> args;
   std::unique_ptr<ServiceProcess> process;
