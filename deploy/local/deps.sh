@@ -7,7 +7,7 @@ packages=(
   # toolchain
   g++ cmake ninja-build ccache pkg-config clang-format clang-tidy
   # clang with libFuzzer and the sanitizer runtimes (make fuzz, make test-asan)
-  clang-14 libclang-rt-14-dev
+  clang-14 libclang-rt-14-dev valgrind
   # libraries
   libgrpc++-dev protobuf-compiler protobuf-compiler-grpc libprotobuf-dev libabsl-dev
   libpq-dev prometheus-cpp-dev libgtest-dev libgmock-dev libbenchmark-dev libphonenumber-dev
