@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/any.pb.h"
@@ -17,6 +18,10 @@ constexpr absl::string_view kTypeUrlPrefix = "type.googleapis.com/";
 void AttachDetail(absl::Status& status, const google::protobuf::Message& detail) {
   status.SetPayload(absl::StrCat(kTypeUrlPrefix, detail.GetDescriptor()->full_name()),
                     absl::Cord(detail.SerializeAsString()));
+}
+
+std::string EscapedEcho(absl::string_view text, size_t max_bytes) {
+  return absl::CHexEscape(text.substr(0, max_bytes));
 }
 
 absl::Status InvalidField(absl::string_view field, absl::string_view description) {

@@ -7,6 +7,9 @@
 
 #include <grpcpp/support/status.h>
 
+#include <cstddef>
+#include <string>
+
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "google/rpc/error_details.pb.h"
@@ -15,6 +18,10 @@ namespace crm::api {
 
 // INVALID_ARGUMENT naming the request field at fault ("contact.emails[1]").
 absl::Status InvalidField(absl::string_view field, absl::string_view description);
+
+// Client text to quote in an error: at most `max_bytes` of it, C-escaped, so the message stays
+// one line of valid UTF-8 (it travels as a proto3 string and in JSON) whatever the client sent.
+std::string EscapedEcho(absl::string_view text, size_t max_bytes);
 
 // ALREADY_EXISTS naming the resource that already holds a unique value.
 absl::Status AlreadyExistsResource(absl::string_view resource_type, absl::string_view resource_name,

@@ -2,7 +2,6 @@
 
 #include <vector>
 
-#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
@@ -22,10 +21,8 @@ absl::StatusOr<std::string> OrderBySql(absl::string_view order_by,
     }
     auto column = columns.find(words[0]);
     if (column == columns.end()) {
-      // Client text in an error is escaped and cut short: the message must stay valid UTF-8
-      // (it travels in a proto3 string) and one readable line.
-      return InvalidField("order_by", absl::StrCat("cannot order by '",
-                                                   absl::CHexEscape(words[0].substr(0, 40)), "'"));
+      return InvalidField("order_by",
+                          absl::StrCat("cannot order by '", EscapedEcho(words[0], 40), "'"));
     }
     terms.push_back(absl::StrCat(column->second, words.size() == 2 && words[1] == "desc"
                                                      ? " DESC NULLS LAST"

@@ -2,8 +2,8 @@
 
 #include <algorithm>
 
-#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "common/api/errors.h"
 #include "google/api/annotations.pb.h"
 
 namespace crm::gateway {
@@ -87,13 +87,10 @@ absl::StatusOr<RouteMatch> RouteTable::Match(const std::string& verb,
     }
     return RouteMatch{&route, std::move(*bindings)};
   }
-  // The client's path and verb, escaped and cut short: an error message must stay valid UTF-8
-  // (it becomes JSON and a proto3 string) and one line.
-  const std::string shown_path = absl::CHexEscape(absl::string_view(path).substr(0, 200));
+  const std::string shown_path = api::EscapedEcho(path, 200);
   if (other_verb) {
     return absl::FailedPreconditionError(
-        absl::StrCat(absl::CHexEscape(absl::string_view(verb).substr(0, 20)), " is not allowed on ",
-                     shown_path));
+        absl::StrCat(api::EscapedEcho(verb, 20), " is not allowed on ", shown_path));
   }
   return absl::NotFoundError(absl::StrCat("no API at ", shown_path));
 }

@@ -5,10 +5,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "common/api/errors.h"
 #include "common/base/status_macros.h"
 #include "google/rpc/status.pb.h"
 #include "services/gateway/path_template.h"
@@ -167,7 +167,7 @@ absl::StatusOr<std::unique_ptr<google::protobuf::Message>> BuildRequest(const Ro
   try {
     return Build(match, input);
   } catch (const std::exception& e) {
-    return Bad(absl::StrCat("malformed request: ", absl::CHexEscape(e.what())));
+    return Bad(absl::StrCat("malformed request: ", api::EscapedEcho(e.what(), 200)));
   }
 }
 
@@ -223,7 +223,8 @@ absl::StatusOr<std::unique_ptr<google::protobuf::Message>> Build(const RouteMatc
         // escaped, so the error stays valid UTF-8 (found by gateway_json_fuzz).
         return Bad(absl::StrCat(
             "malformed JSON body at byte ", e.byte, ": ",
-            absl::CHexEscape(absl::StripPrefix(e.what(), "[json.exception.parse_error.101] "))));
+            api::EscapedEcho(absl::StripPrefix(e.what(), "[json.exception.parse_error.101] "),
+                             200)));
       }
     }
     if (route.body == "*") {
