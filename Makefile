@@ -12,7 +12,7 @@ FUZZ_SECONDS ?= 120
 export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := 1
 
-.PHONY: deps configure build run test bench fmt lint clean configure-asan fuzz test-asan valgrind
+.PHONY: deps configure build run test test-dates bench fmt lint clean configure-asan fuzz test-asan valgrind
 
 deps:
 	@deploy/local/deps.sh
@@ -27,12 +27,19 @@ build: configure
 run: build
 	@deploy/local/run.sh $(BUILD)
 
-# Every test through CTest; the run starts (and stops) its own throwaway PostgreSQL. Then each
-# fuzz target replays its seeds and regressions and fuzzes briefly (10 s).
+# Every test through CTest; the run starts (and stops) its own throwaway PostgreSQL. Then the
+# PostgreSQL tier again with the clock of every process shifted to one of the dates calendars get
+# wrong (a different one each day, see tests/dates), and each fuzz target replays its seeds and
+# regressions and fuzzes briefly (10 s).
 test: build configure-asan
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+	@tests/dates/shifted_ctest.sh $(BUILD) rotating -j $(JOBS) -L pg
 	@cmake --build $(ASAN_BUILD) -j $(JOBS) --target fuzzers
 	@cd $(ASAN_BUILD) && ctest --output-on-failure -j $(JOBS) -L fuzz
+
+# Every tier (unit, PostgreSQL, end to end) at each of the shifted dates in tests/dates.
+test-dates: build
+	@tests/dates/shifted_ctest.sh $(BUILD) all -j $(JOBS)
 
 configure-asan: deps
 	@CXX=clang++-14 cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=None \

@@ -8,46 +8,133 @@
 #include "common/base/status_macros.h"
 
 namespace crm::auth {
+namespace {
 
-absl::StatusOr<std::unique_ptr<Authenticator>> Authenticator::Create(const AuthOptions& options) {
-  if (options.hs256_secret.empty() == options.rs256_public_key_pem.empty()) {
+absl::StatusOr<JwtVerifier> UserVerifier(const AuthOptions& options) {
+  const int sources =
+      !options.hs256_secret.empty() + !options.public_key_pem.empty() + !options.jwks_file.empty();
+  if (sources != 1) {
     return absl::InvalidArgumentError(
-        "configure exactly one of the JWT HS256 secret and the RS256 public key");
+        "configure exactly one source of user token keys: the HS256 secret (--jwt_secret), a "
+        "public key (--jwt_public_key) or a JWKS file (--jwt_jwks_file)");
   }
-  if (!options.hs256_secret.empty()) {
-    ASSIGN_OR_RETURN(JwtVerifier verifier, JwtVerifier::ForHs256Secret(options.hs256_secret));
-    return std::unique_ptr<Authenticator>(new Authenticator(std::move(verifier)));
+  absl::StatusOr<JwtVerifier> verifier =
+      !options.hs256_secret.empty()     ? JwtVerifier::ForHs256Secret(options.hs256_secret)
+      : !options.public_key_pem.empty() ? JwtVerifier::ForPublicKeyPem(options.public_key_pem)
+                                        : JwtVerifier::ForJwksFile(options.jwks_file);
+  if (!verifier.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("user token keys: ", verifier.status().message()));
   }
-  ASSIGN_OR_RETURN(JwtVerifier verifier,
-                   JwtVerifier::ForRs256PublicKeyPem(options.rs256_public_key_pem));
-  return std::unique_ptr<Authenticator>(new Authenticator(std::move(verifier)));
+  return verifier->WithPolicy({.issuer = options.issuer,
+                               .audience = options.audience,
+                               .max_lifetime = options.max_user_token_lifetime});
 }
 
-absl::StatusOr<Principal> Authenticator::Authenticate(
-    const grpc::ServerContextBase& context) const {
+absl::StatusOr<std::optional<JwtVerifier>> ServiceVerifier(const AuthOptions& options) {
+  if (options.service_secret.empty()) return std::optional<JwtVerifier>();
+  if (options.service_secret == options.hs256_secret) {
+    return absl::InvalidArgumentError(
+        "the service secret must differ from the user token secret: whoever mints user tokens "
+        "must not be able to mint the service identity");
+  }
+  absl::StatusOr<JwtVerifier> verifier = JwtVerifier::ForHs256Secret(options.service_secret);
+  if (!verifier.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("service secret: ", verifier.status().message()));
+  }
+  return std::optional<JwtVerifier>(verifier->WithPolicy({.issuer = kServiceIssuer,
+                                                          .audience = kServiceIssuer,
+                                                          .max_lifetime = kServiceTokenLifetime,
+                                                          .require_tenant = false}));
+}
+
+absl::StatusOr<absl::string_view> AuthorizationOf(const grpc::ServerContextBase& context) {
   const auto& metadata = context.client_metadata();
   auto it = metadata.find("authorization");
   if (it == metadata.end()) {
     return absl::UnauthenticatedError("missing authorization metadata: send 'Bearer <token>'");
   }
-  return AuthenticateBearer(absl::string_view(it->second.data(), it->second.size()));
+  return absl::string_view(it->second.data(), it->second.size());
 }
 
-absl::StatusOr<Principal> Authenticator::AuthenticateBearer(absl::string_view authorization) const {
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Authenticator>> Authenticator::Create(const AuthOptions& options) {
+  ASSIGN_OR_RETURN(JwtVerifier users, UserVerifier(options));
+  ASSIGN_OR_RETURN(std::optional<JwtVerifier> services, ServiceVerifier(options));
+  return std::unique_ptr<Authenticator>(new Authenticator(std::move(users), std::move(services)));
+}
+
+absl::StatusOr<Principal> Authenticator::Verify(absl::string_view authorization) const {
   ASSIGN_OR_RETURN(std::string_view token,
                    BearerToken(std::string_view(authorization.data(), authorization.size())));
-  ASSIGN_OR_RETURN(Claims claims, verifier_.Verify(token, absl::Now()));
+  const absl::Time now = absl::Now();
+  if (services_.has_value()) {
+    if (absl::StatusOr<Claims> claims = services_->Verify(token, now); claims.ok()) {
+      Principal principal;
+      principal.user = claims->subject;
+      principal.service = true;
+      return principal;
+    }
+  }
+  ASSIGN_OR_RETURN(Claims claims, users_.Verify(token, now));
+  if (claims.HasRole(Role::kService)) {
+    return absl::UnauthenticatedError(
+        "invalid JWT: the service role is not granted by user tokens");
+  }
   Principal principal;
   principal.user = claims.subject;
   principal.tenant = claims.tenant;
-  principal.rep = claims.HasRole("rep");
-  principal.manager = claims.HasRole("manager");
-  principal.admin = claims.HasRole("admin");
-  principal.service = claims.HasRole("service");
-  if (!principal.rep && !principal.manager && !principal.admin && !principal.service) {
-    return absl::PermissionDeniedError("token has no known role (rep, manager, admin or service)");
+  principal.rep = claims.HasRole(Role::kRep);
+  principal.manager = claims.HasRole(Role::kManager);
+  principal.admin = claims.HasRole(Role::kAdmin);
+  if (!principal.rep && !principal.manager && !principal.admin) {
+    return absl::PermissionDeniedError("token has no known role (rep, manager or admin)");
   }
   return principal;
+}
+
+absl::StatusOr<Principal> Authenticator::Authenticate(
+    const grpc::ServerContextBase& context) const {
+  ASSIGN_OR_RETURN(absl::string_view authorization, AuthorizationOf(context));
+  return AuthenticateBearer(authorization);
+}
+
+absl::StatusOr<Principal> Authenticator::AuthenticateBearer(absl::string_view authorization) const {
+  ASSIGN_OR_RETURN(Principal principal, Verify(authorization));
+  if (principal.service) {
+    return absl::PermissionDeniedError(
+        "the service identity only follows event streams; call as a user");
+  }
+  return principal;
+}
+
+absl::StatusOr<Principal> Authenticator::AuthenticateService(
+    const grpc::ServerContextBase& context) const {
+  ASSIGN_OR_RETURN(absl::string_view authorization, AuthorizationOf(context));
+  return AuthenticateServiceBearer(authorization);
+}
+
+absl::StatusOr<Principal> Authenticator::AuthenticateServiceBearer(
+    absl::string_view authorization) const {
+  ASSIGN_OR_RETURN(Principal principal, Verify(authorization));
+  if (!principal.service) {
+    return absl::PermissionDeniedError(
+        "only the service identity may do this (user tokens see their own data through the "
+        "service APIs)");
+  }
+  return principal;
+}
+
+std::string MintServiceToken(absl::string_view service, absl::string_view service_secret) {
+  Claims claims;
+  claims.subject = std::string(service);
+  claims.issuer = kServiceIssuer;
+  claims.audiences = {kServiceIssuer};
+  claims.issued_at = absl::FromUnixSeconds(absl::ToUnixSeconds(absl::Now()));
+  claims.expires = *claims.issued_at + kServiceTokenLifetime;
+  return SignHs256(claims, std::string_view(service_secret.data(), service_secret.size()));
 }
 
 absl::StatusOr<std::string> ReadSecret(absl::string_view value) {

@@ -1,31 +1,21 @@
 #include "common/auth/jwt.h"
 
-#include <openssl/crypto.h>
+#include <openssl/bn.h>
+#include <openssl/ecdsa.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
-#include <openssl/pem.h>
 
 #include <algorithm>
-#include <climits>
 #include <cmath>
 #include <cstdint>
 #include <limits>
-#include <memory>
 #include <nlohmann/json.hpp>
-#include <optional>
-#include <string>
-#include <string_view>
-#include <utility>
-#include <vector>
 
-#include "absl/status/status.h"
-#include "absl/status/statusor.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
-#include "absl/time/time.h"
+#include "common/auth/base64url.h"
 #include "common/base/status_macros.h"
 
 namespace crm::auth {
@@ -33,144 +23,16 @@ namespace {
 
 using Json = nlohmann::json;
 
-constexpr std::string_view kHs256 = "HS256";
-constexpr std::string_view kRs256 = "RS256";
-constexpr int kMinRsaBits = 2048;  // RFC 7518 §3.3.
-
 // Debian's Abseil is built with its own absl::string_view rather than an alias of
 // std::string_view, so views must be converted explicitly at the boundary.
 absl::string_view ToAbsl(std::string_view s) { return absl::string_view(s.data(), s.size()); }
 std::string_view FromAbsl(absl::string_view s) { return std::string_view(s.data(), s.size()); }
 
-// --- base64url without padding (RFC 4648 §5, RFC 7515 §2) ---
-
-constexpr char kBase64UrlAlphabet[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-std::string Base64UrlEncode(std::string_view in) {
-  std::string out;
-  out.reserve((in.size() * 4 + 2) / 3);
-  uint32_t buffer = 0;
-  int bits = 0;
-  for (unsigned char c : in) {
-    buffer = (buffer << 8) | c;
-    bits += 8;
-    while (bits >= 6) {
-      bits -= 6;
-      out.push_back(kBase64UrlAlphabet[(buffer >> bits) & 0x3F]);
-    }
-  }
-  if (bits > 0) out.push_back(kBase64UrlAlphabet[(buffer << (6 - bits)) & 0x3F]);
-  return out;
-}
-
-int Base64UrlValue(char c) {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '-') return 62;
-  if (c == '_') return 63;
-  return -1;  // Includes '=', '+', '/' and whitespace: JWS forbids them.
-}
-
-std::optional<std::string> Base64UrlDecode(std::string_view in) {
-  // A single leftover character carries only 6 bits, which cannot end a valid encoding.
-  if (in.size() % 4 == 1) return std::nullopt;
-  std::string out;
-  out.reserve(in.size() * 3 / 4);
-  uint32_t buffer = 0;
-  int bits = 0;
-  for (char c : in) {
-    const int value = Base64UrlValue(c);
-    if (value < 0) return std::nullopt;
-    buffer = (buffer << 6) | static_cast<uint32_t>(value);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<char>((buffer >> bits) & 0xFF));
-    }
-  }
-  // Unused trailing bits must be zero, so that every byte string has exactly one accepted
-  // encoding and a token cannot be altered without breaking its signature.
-  if ((buffer & ((1u << bits) - 1)) != 0) return std::nullopt;
-  return out;
-}
-
-// --- OpenSSL helpers ---
-
-struct BioFree {
-  void operator()(BIO* bio) const { BIO_free(bio); }
-};
-struct PkeyFree {
-  void operator()(EVP_PKEY* key) const { EVP_PKEY_free(key); }
-};
-struct MdCtxFree {
-  void operator()(EVP_MD_CTX* ctx) const { EVP_MD_CTX_free(ctx); }
-};
-using BioPtr = std::unique_ptr<BIO, BioFree>;
-using PkeyPtr = std::unique_ptr<EVP_PKEY, PkeyFree>;
-using MdCtxPtr = std::unique_ptr<EVP_MD_CTX, MdCtxFree>;
-
 const unsigned char* Bytes(std::string_view s) {
   return reinterpret_cast<const unsigned char*>(s.data());
 }
 
-// Without a callback OpenSSL would prompt for a passphrase on the terminal for encrypted keys.
-int RefusePassphrase(char* /*buf*/, int /*size*/, int /*rwflag*/, void* /*userdata*/) { return -1; }
-
-enum class KeyKind { kPublic, kPrivate };
-
-absl::StatusOr<PkeyPtr> ReadRsaPem(std::string_view pem, KeyKind kind) {
-  if (pem.size() > static_cast<size_t>(INT_MAX)) {
-    return absl::InvalidArgumentError("PEM key is too large");
-  }
-  BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
-  if (bio == nullptr) return absl::InternalError("BIO_new_mem_buf failed");
-  PkeyPtr key(kind == KeyKind::kPublic
-                  ? PEM_read_bio_PUBKEY(bio.get(), nullptr, RefusePassphrase, nullptr)
-                  : PEM_read_bio_PrivateKey(bio.get(), nullptr, RefusePassphrase, nullptr));
-  // Failures leave entries on the thread's error queue; drop them so they cannot confuse a later,
-  // unrelated OpenSSL caller on this thread.
-  ERR_clear_error();
-  if (key == nullptr) {
-    return absl::InvalidArgumentError(kind == KeyKind::kPublic
-                                          ? "not a PEM SubjectPublicKeyInfo public key"
-                                          : "not an unencrypted PEM private key");
-  }
-  if (!EVP_PKEY_is_a(key.get(), "RSA")) {
-    return absl::InvalidArgumentError("RS256 requires an RSA key");
-  }
-  if (EVP_PKEY_get_bits(key.get()) < kMinRsaBits) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("RS256 requires an RSA key of at least ", kMinRsaBits, " bits"));
-  }
-  return key;
-}
-
-// Returns the raw 32-byte MAC, or an empty string if OpenSSL fails (which then never verifies).
-std::string HmacSha256(std::string_view key, std::string_view data) {
-  if (key.size() > static_cast<size_t>(INT_MAX)) return "";
-  unsigned char mac[EVP_MAX_MD_SIZE];
-  unsigned int mac_size = 0;
-  if (HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), Bytes(data), data.size(), mac,
-           &mac_size) == nullptr) {
-    ERR_clear_error();
-    return "";
-  }
-  return std::string(reinterpret_cast<const char*>(mac), mac_size);
-}
-
-bool VerifyRs256(EVP_PKEY* key, std::string_view data, std::string_view signature) {
-  MdCtxPtr ctx(EVP_MD_CTX_new());
-  bool ok =
-      ctx != nullptr && EVP_DigestVerifyInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key) == 1;
-  ok = ok && EVP_DigestVerify(ctx.get(), Bytes(signature), signature.size(), Bytes(data),
-                              data.size()) == 1;
-  if (!ok) ERR_clear_error();  // A bad signature queues an error too; see ReadRsaPem.
-  return ok;
-}
-
-// --- JSON ---
+// --- signing ---
 
 // Claims may hold arbitrary bytes but JSON needs UTF-8; replacing keeps dump() from throwing.
 std::string DumpJson(const Json& json) {
@@ -179,16 +41,83 @@ std::string DumpJson(const Json& json) {
 }
 
 // Builds "<header>.<payload>", the JWS signing input.
-std::string SigningInput(std::string_view alg, const Claims& claims) {
-  const Json header = {{"alg", alg}, {"typ", "JWT"}};
-  const Json payload = {
+std::string SigningInput(Algorithm alg, const Claims& claims, std::string_view kid) {
+  Json header = {{"alg", AlgorithmName(alg)}, {"typ", "JWT"}};
+  if (!kid.empty()) header["kid"] = kid;
+  Json payload = {
       {"sub", claims.subject},
-      {"tenant", claims.tenant},
       {"roles", claims.roles},
       {"exp", absl::ToUnixSeconds(claims.expires)},
   };
+  if (!claims.tenant.empty()) payload["tenant"] = claims.tenant;
+  if (!claims.issuer.empty()) payload["iss"] = claims.issuer;
+  if (claims.audiences.size() == 1) payload["aud"] = claims.audiences.front();
+  if (claims.audiences.size() > 1) payload["aud"] = claims.audiences;
+  if (claims.issued_at.has_value()) payload["iat"] = absl::ToUnixSeconds(*claims.issued_at);
   return absl::StrCat(Base64UrlEncode(DumpJson(header)), ".", Base64UrlEncode(DumpJson(payload)));
 }
+
+struct MdCtxFree {
+  void operator()(EVP_MD_CTX* ctx) const { EVP_MD_CTX_free(ctx); }
+};
+struct EcdsaSigFree {
+  void operator()(ECDSA_SIG* sig) const { ECDSA_SIG_free(sig); }
+};
+
+absl::StatusOr<std::string> DigestSign(EVP_PKEY* key, std::string_view input) {
+  std::unique_ptr<EVP_MD_CTX, MdCtxFree> ctx(EVP_MD_CTX_new());
+  size_t size = 0;
+  if (ctx == nullptr || EVP_DigestSignInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key) != 1 ||
+      EVP_DigestSign(ctx.get(), nullptr, &size, Bytes(input), input.size()) != 1) {
+    ERR_clear_error();
+    return absl::InternalError("signing failed to start");
+  }
+  std::string signature(size, '\0');
+  if (EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(signature.data()), &size,
+                     Bytes(input), input.size()) != 1) {
+    ERR_clear_error();
+    return absl::InternalError("signing failed");
+  }
+  signature.resize(size);
+  return signature;
+}
+
+// OpenSSL's DER ECDSA signature as JWS wants it: R || S, each left-padded to 32 bytes.
+absl::StatusOr<std::string> RawEcdsa(std::string_view der) {
+  const unsigned char* p = Bytes(der);
+  std::unique_ptr<ECDSA_SIG, EcdsaSigFree> sig(
+      d2i_ECDSA_SIG(nullptr, &p, static_cast<long>(der.size())));
+  if (sig == nullptr) {
+    ERR_clear_error();
+    return absl::InternalError("unreadable ECDSA signature");
+  }
+  std::string out(64, '\0');
+  if (BN_bn2binpad(ECDSA_SIG_get0_r(sig.get()), reinterpret_cast<unsigned char*>(out.data()), 32) !=
+          32 ||
+      BN_bn2binpad(ECDSA_SIG_get0_s(sig.get()), reinterpret_cast<unsigned char*>(out.data()) + 32,
+                   32) != 32) {
+    return absl::InternalError("ECDSA signature does not fit P-256");
+  }
+  return out;
+}
+
+absl::StatusOr<std::string> SignWithPem(Algorithm alg, const Claims& claims,
+                                        std::string_view private_key_pem, std::string_view kid) {
+  ASSIGN_OR_RETURN(std::shared_ptr<EVP_PKEY> key, PrivateKeyFromPem(private_key_pem));
+  const bool rsa = EVP_PKEY_is_a(key.get(), "RSA");
+  if (rsa != (alg == Algorithm::kRs256)) {
+    return absl::InvalidArgumentError(absl::StrCat(ToAbsl(AlgorithmName(alg)), " needs ",
+                                                   rsa ? "an EC P-256" : "an RSA", " key"));
+  }
+  const std::string input = SigningInput(alg, claims, kid);
+  ASSIGN_OR_RETURN(std::string signature, DigestSign(key.get(), input));
+  if (alg == Algorithm::kEs256) {
+    ASSIGN_OR_RETURN(signature, RawEcdsa(signature));
+  }
+  return absl::StrCat(input, ".", Base64UrlEncode(signature));
+}
+
+// --- verification ---
 
 absl::Status Unauthenticated(std::string_view why) {
   return absl::UnauthenticatedError(absl::StrCat("invalid JWT: ", ToAbsl(why)));
@@ -202,16 +131,18 @@ absl::StatusOr<Json> ParseJsonObject(std::string_view text, std::string_view wha
   return json;
 }
 
-absl::Status CheckHeader(const Json& header, std::string_view expected_alg) {
+struct Header {
+  std::string alg;
+  std::string kid;
+};
+
+absl::StatusOr<Header> CheckHeader(const Json& header) {
   const auto alg = header.find("alg");
   if (alg == header.end() || !alg->is_string()) return Unauthenticated("header has no alg");
-  const std::string& alg_name = alg->get_ref<const std::string&>();
-  if (absl::EqualsIgnoreCase(alg_name, "none")) {
+  Header out;
+  out.alg = alg->get<std::string>();
+  if (absl::EqualsIgnoreCase(out.alg, "none")) {
     return Unauthenticated("unsigned tokens (alg none) are not accepted");
-  }
-  if (alg_name != expected_alg) {
-    return Unauthenticated(
-        absl::StrCat("alg does not match the configured ", ToAbsl(expected_alg)));
   }
   // RFC 7515 §4.1.9: typ is a media type, so compare case-insensitively.
   const auto typ = header.find("typ");
@@ -221,7 +152,11 @@ absl::Status CheckHeader(const Json& header, std::string_view expected_alg) {
   }
   // RFC 7515 §4.1.11: we understand no extensions, so any "crit" must be rejected.
   if (header.contains("crit")) return Unauthenticated("unsupported crit header parameter");
-  return absl::OkStatus();
+  if (const auto kid = header.find("kid"); kid != header.end()) {
+    if (!kid->is_string()) return Unauthenticated("kid is not a string");
+    out.kid = kid->get<std::string>();
+  }
+  return out;
 }
 
 // Reads a NumericDate (RFC 7519 §2): seconds since the epoch, possibly fractional.
@@ -242,25 +177,39 @@ std::optional<absl::Time> NumericDate(const Json& value) {
   return std::nullopt;
 }
 
-// Returns the non-empty string claim `name`.
-absl::StatusOr<std::string> RequiredString(const Json& payload, std::string_view name) {
+absl::StatusOr<std::string> StringClaim(const Json& payload, std::string_view name, bool required) {
   const auto it = payload.find(name);
+  if (it == payload.end() && !required) return std::string();
   if (it == payload.end() || !it->is_string() || it->get_ref<const std::string&>().empty()) {
     return Unauthenticated(absl::StrCat(ToAbsl(name), " claim is missing or empty"));
   }
   return it->get<std::string>();
 }
 
-absl::StatusOr<Claims> ClaimsFromPayload(const Json& payload, absl::Time now) {
+absl::StatusOr<Claims> ClaimsFromPayload(const Json& payload, absl::Time now,
+                                         const TokenPolicy& policy) {
   Claims claims;
-  ASSIGN_OR_RETURN(claims.subject, RequiredString(payload, "sub"));
-  ASSIGN_OR_RETURN(claims.tenant, RequiredString(payload, "tenant"));
+  ASSIGN_OR_RETURN(claims.subject, StringClaim(payload, "sub", /*required=*/true));
+  ASSIGN_OR_RETURN(claims.tenant, StringClaim(payload, "tenant", policy.require_tenant));
+  ASSIGN_OR_RETURN(claims.issuer, StringClaim(payload, "iss", !policy.issuer.empty()));
 
   if (const auto roles = payload.find("roles"); roles != payload.end()) {
     if (!roles->is_array()) return Unauthenticated("roles claim is not an array");
     for (const Json& role : *roles) {
       if (!role.is_string()) return Unauthenticated("roles claim has a non-string element");
       claims.roles.push_back(role.get<std::string>());
+    }
+  }
+  if (const auto aud = payload.find("aud"); aud != payload.end()) {
+    if (aud->is_string()) {
+      claims.audiences.push_back(aud->get<std::string>());
+    } else if (aud->is_array()) {
+      for (const Json& a : *aud) {
+        if (!a.is_string()) return Unauthenticated("aud claim has a non-string element");
+        claims.audiences.push_back(a.get<std::string>());
+      }
+    } else {
+      return Unauthenticated("aud claim is neither a string nor an array");
     }
   }
 
@@ -275,6 +224,27 @@ absl::StatusOr<Claims> ClaimsFromPayload(const Json& payload, absl::Time now) {
     const std::optional<absl::Time> not_before = NumericDate(*nbf);
     if (!not_before.has_value()) return Unauthenticated("nbf claim is not a number");
     if (now < *not_before) return Unauthenticated("token is not valid yet");
+  }
+  if (const auto iat = payload.find("iat"); iat != payload.end()) {
+    claims.issued_at = NumericDate(*iat);
+    if (!claims.issued_at.has_value()) return Unauthenticated("iat claim is not a number");
+  }
+
+  if (!policy.issuer.empty() && claims.issuer != policy.issuer) {
+    return Unauthenticated("iss is not the configured issuer");
+  }
+  if (!policy.audience.empty() && std::find(claims.audiences.begin(), claims.audiences.end(),
+                                            policy.audience) == claims.audiences.end()) {
+    return Unauthenticated("aud does not name this service");
+  }
+  if (policy.max_lifetime != absl::InfiniteDuration()) {
+    const bool too_long =
+        claims.expires - now > policy.max_lifetime ||
+        (claims.issued_at.has_value() && claims.expires - *claims.issued_at > policy.max_lifetime);
+    if (too_long) {
+      return Unauthenticated(absl::StrCat("token lifetime exceeds the allowed ",
+                                          absl::FormatDuration(policy.max_lifetime)));
+    }
   }
   return claims;
 }
@@ -300,13 +270,26 @@ bool Claims::HasRole(std::string_view role) const {
 }
 
 absl::StatusOr<JwtVerifier> JwtVerifier::ForHs256Secret(std::string secret) {
-  if (secret.empty()) return absl::InvalidArgumentError("HS256 secret must not be empty");
-  return JwtVerifier(Algorithm::kHs256, std::move(secret), nullptr);
+  ASSIGN_OR_RETURN(VerificationKey key, Hs256Key(std::move(secret)));
+  return JwtVerifier(KeySource::Fixed({std::move(key)}));
 }
 
 absl::StatusOr<JwtVerifier> JwtVerifier::ForRs256PublicKeyPem(std::string_view pem) {
-  ASSIGN_OR_RETURN(PkeyPtr key, ReadRsaPem(pem, KeyKind::kPublic));
-  return JwtVerifier(Algorithm::kRs256, "", std::shared_ptr<EVP_PKEY>(key.release(), PkeyFree()));
+  ASSIGN_OR_RETURN(VerificationKey key, PublicKeyFromPem(pem));
+  if (key.algorithm != Algorithm::kRs256) {
+    return absl::InvalidArgumentError("RS256 requires an RSA key");
+  }
+  return JwtVerifier(KeySource::Fixed({std::move(key)}));
+}
+
+absl::StatusOr<JwtVerifier> JwtVerifier::ForPublicKeyPem(std::string_view pem) {
+  ASSIGN_OR_RETURN(VerificationKey key, PublicKeyFromPem(pem));
+  return JwtVerifier(KeySource::Fixed({std::move(key)}));
+}
+
+absl::StatusOr<JwtVerifier> JwtVerifier::ForJwksFile(std::string path) {
+  ASSIGN_OR_RETURN(std::shared_ptr<KeySource> keys, KeySource::JwksFile(std::move(path)));
+  return JwtVerifier(std::move(keys));
 }
 
 absl::StatusOr<Claims> JwtVerifier::Verify(std::string_view token, absl::Time now) const {
@@ -326,50 +309,35 @@ absl::StatusOr<Claims> JwtVerifier::Verify(std::string_view token, absl::Time no
     return Unauthenticated("token part is not unpadded base64url");
   }
 
-  ASSIGN_OR_RETURN(const Json header, ParseJsonObject(*header_json, "header"));
-  const std::string_view expected_alg = algorithm_ == Algorithm::kHs256 ? kHs256 : kRs256;
-  RETURN_IF_ERROR(CheckHeader(header, expected_alg));
-
-  // The payload is only parsed once the signature shows it comes from a key holder.
-  bool signature_ok = false;
-  if (algorithm_ == Algorithm::kHs256) {
-    const std::string expected = HmacSha256(secret_, signing_input);
-    // CRYPTO_memcmp takes time independent of where the bytes differ; the length is public.
-    signature_ok = !expected.empty() && signature->size() == expected.size() &&
-                   CRYPTO_memcmp(signature->data(), expected.data(), expected.size()) == 0;
-  } else {
-    signature_ok = VerifyRs256(public_key_.get(), signing_input, *signature);
+  ASSIGN_OR_RETURN(const Json header_object, ParseJsonObject(*header_json, "header"));
+  ASSIGN_OR_RETURN(const Header header, CheckHeader(header_object));
+  const std::shared_ptr<const KeySet> keys = keys_->Keys();
+  const VerificationKey* key = keys->Find(header.kid, header.alg);
+  if (key == nullptr) {
+    return Unauthenticated(header.kid.empty() ? "no configured key for the token's alg"
+                                              : "no configured key for the token's kid and alg");
   }
-  if (!signature_ok) return Unauthenticated("signature does not verify");
-
+  // The payload is only parsed once the signature shows it comes from a key holder.
+  if (!key->Verifies(signing_input, *signature)) {
+    return Unauthenticated("signature does not verify");
+  }
   ASSIGN_OR_RETURN(const Json payload, ParseJsonObject(*payload_json, "payload"));
-  return ClaimsFromPayload(payload, now);
+  return ClaimsFromPayload(payload, now, policy_);
 }
 
-std::string SignHs256(const Claims& claims, std::string_view secret) {
-  const std::string input = SigningInput(kHs256, claims);
+std::string SignHs256(const Claims& claims, std::string_view secret, std::string_view kid) {
+  const std::string input = SigningInput(Algorithm::kHs256, claims, kid);
   return absl::StrCat(input, ".", Base64UrlEncode(HmacSha256(secret, input)));
 }
 
-absl::StatusOr<std::string> SignRs256(const Claims& claims, std::string_view private_key_pem) {
-  ASSIGN_OR_RETURN(PkeyPtr key, ReadRsaPem(private_key_pem, KeyKind::kPrivate));
-  const std::string input = SigningInput(kRs256, claims);
-  MdCtxPtr ctx(EVP_MD_CTX_new());
-  size_t size = 0;
-  if (ctx == nullptr ||
-      EVP_DigestSignInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key.get()) != 1 ||
-      EVP_DigestSign(ctx.get(), nullptr, &size, Bytes(input), input.size()) != 1) {
-    ERR_clear_error();
-    return absl::InternalError("RS256 signing failed to start");
-  }
-  std::string signature(size, '\0');
-  if (EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(signature.data()), &size,
-                     Bytes(input), input.size()) != 1) {
-    ERR_clear_error();
-    return absl::InternalError("RS256 signing failed");
-  }
-  signature.resize(size);
-  return absl::StrCat(input, ".", Base64UrlEncode(signature));
+absl::StatusOr<std::string> SignRs256(const Claims& claims, std::string_view private_key_pem,
+                                      std::string_view kid) {
+  return SignWithPem(Algorithm::kRs256, claims, private_key_pem, kid);
+}
+
+absl::StatusOr<std::string> SignEs256(const Claims& claims, std::string_view private_key_pem,
+                                      std::string_view kid) {
+  return SignWithPem(Algorithm::kEs256, claims, private_key_pem, kid);
 }
 
 absl::StatusOr<std::string_view> BearerToken(std::string_view authorization_header) {
@@ -387,6 +355,21 @@ absl::StatusOr<std::string_view> BearerToken(std::string_view authorization_head
     return absl::UnauthenticatedError("bearer token contains whitespace");
   }
   return token;
+}
+
+bool LooksLikeJws(std::string_view token) {
+  int dots = 0;
+  char previous = '.';
+  for (char c : token) {
+    if (c == '.') {
+      if (previous == '.') return false;  // an empty part
+      ++dots;
+    } else if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_') {
+      return false;
+    }
+    previous = c;
+  }
+  return dots == 2 && previous != '.';
 }
 
 }  // namespace crm::auth

@@ -2,10 +2,14 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <openssl/bn.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/pem.h>
+#include <unistd.h>
 
+#include <cstdio>
+#include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -19,11 +23,14 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "common/auth/base64url.h"
 #include "common/testing/status_matchers.h"
+#include "common/testing/wait.h"
 
 namespace crm::auth {
 namespace {
 
+using ::crm::testing::IsOk;
 using ::crm::testing::StatusIs;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
@@ -105,6 +112,76 @@ KeyPair GenerateRsa(size_t bits) {
   EXPECT_NE(key, nullptr);
   return PemsOf(key.get());
 }
+
+// --- ES256 keys and JWKS documents, built with OpenSSL independently of keys.cc. ---
+
+KeyPair GenerateP256() {
+  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(
+      EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256"), EVP_PKEY_free);
+  EXPECT_NE(key, nullptr);
+  return PemsOf(key.get());
+}
+
+std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> PublicKeyOf(const KeyPair& pair) {
+  std::unique_ptr<BIO, decltype(&BIO_free)> in(
+      BIO_new_mem_buf(pair.public_pem.data(), static_cast<int>(pair.public_pem.size())), BIO_free);
+  return {PEM_read_bio_PUBKEY(in.get(), nullptr, nullptr, nullptr), EVP_PKEY_free};
+}
+
+std::string BigNumParam(EVP_PKEY* key, const char* name, int width = 0) {
+  BIGNUM* bn = nullptr;
+  EXPECT_EQ(EVP_PKEY_get_bn_param(key, name, &bn), 1) << name;
+  std::string out(width > 0 ? static_cast<size_t>(width) : static_cast<size_t>(BN_num_bytes(bn)),
+                  '\0');
+  BN_bn2binpad(bn, reinterpret_cast<unsigned char*>(out.data()), static_cast<int>(out.size()));
+  BN_free(bn);
+  return out;
+}
+
+// The JWK (RFC 7517) of a public key, as an identity provider publishes it.
+Json JwkOf(const KeyPair& pair, const std::string& kid) {
+  auto key = PublicKeyOf(pair);
+  if (EVP_PKEY_is_a(key.get(), "RSA")) {
+    return {{"kty", "RSA"},
+            {"kid", kid},
+            {"use", "sig"},
+            {"alg", "RS256"},
+            {"n", B64(BigNumParam(key.get(), "n"))},
+            {"e", B64(BigNumParam(key.get(), "e"))}};
+  }
+  return {{"kty", "EC"},
+          {"kid", kid},
+          {"crv", "P-256"},
+          {"x", B64(BigNumParam(key.get(), "qx", 32))},
+          {"y", B64(BigNumParam(key.get(), "qy", 32))}};
+}
+
+// A JWKS file in a fresh temporary folder; removed with the object.
+class JwksFile {
+ public:
+  explicit JwksFile(const Json& document) {
+    char folder[] = "/tmp/jwks-test.XXXXXX";
+    dir_ = mkdtemp(folder);
+    path_ = dir_ + "/jwks.json";
+    Write(document);
+  }
+  ~JwksFile() {
+    std::remove(path_.c_str());
+    rmdir(dir_.c_str());
+  }
+  void Write(const Json& document) const {
+    // Written aside and renamed, as a config-map update or a fetcher would, so no reader sees
+    // half a file.
+    const std::string tmp = path_ + ".tmp";
+    std::ofstream(tmp) << document.dump();
+    std::rename(tmp.c_str(), path_.c_str());
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string dir_;
+  std::string path_;
+};
 
 class JwtTest : public ::testing::Test {
  protected:
@@ -469,6 +546,175 @@ TEST_F(JwtTest, Rs256RejectsExpired) {
   const absl::StatusOr<std::string> token = SignRs256(claims, rsa_->private_pem);
   ASSERT_OK(token);
   ExpectRejected(Rs256(), *token);
+}
+
+// --- ES256 ---
+
+TEST_F(JwtTest, Es256RoundTripThroughAPublicKeyPem) {
+  const KeyPair ec = GenerateP256();
+  const absl::StatusOr<std::string> token = SignEs256(GoodClaims(), ec.private_pem);
+  ASSERT_OK(token);
+  // JWS carries R || S: 64 bytes, not DER.
+  EXPECT_EQ(Base64UrlDecode(token->substr(token->rfind('.') + 1))->size(), 64u);
+  const absl::StatusOr<JwtVerifier> verifier = JwtVerifier::ForPublicKeyPem(ec.public_pem);
+  ASSERT_OK(verifier);
+  const absl::StatusOr<Claims> claims = verifier->Verify(*token, kNow);
+  ASSERT_OK(claims);
+  EXPECT_EQ(claims->tenant, "acme");
+  // Another P-256 key, a tampered signature, and an HS256 token MACed with the PEM all fail.
+  ExpectRejected(*verifier, *SignEs256(GoodClaims(), GenerateP256().private_pem));
+  std::string tampered = *token;
+  tampered[tampered.size() - 2] = tampered[tampered.size() - 2] == 'A' ? 'B' : 'A';
+  ExpectRejected(*verifier, tampered);
+  ExpectRejected(*verifier, SignHs256(GoodClaims(), ec.public_pem));
+  // The RSA verifier does not take an EC key, and RS256 signing refuses one.
+  EXPECT_THAT(SignRs256(GoodClaims(), ec.private_pem), StatusIs(kInvalidArgument));
+  EXPECT_THAT(SignEs256(GoodClaims(), rsa_->private_pem), StatusIs(kInvalidArgument));
+}
+
+TEST_F(JwtTest, ForPublicKeyPemPicksTheAlgorithmFromTheKey) {
+  const absl::StatusOr<JwtVerifier> rsa = JwtVerifier::ForPublicKeyPem(rsa_->public_pem);
+  ASSERT_OK(rsa);
+  EXPECT_OK(rsa->Verify(*SignRs256(GoodClaims(), rsa_->private_pem), kNow));
+  ExpectRejected(*rsa, *SignEs256(GoodClaims(), GenerateP256().private_pem));
+  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> p384(
+      EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-384"), EVP_PKEY_free);
+  EXPECT_THAT(JwtVerifier::ForPublicKeyPem(PemsOf(p384.get()).public_pem),
+              StatusIs(kInvalidArgument));
+}
+
+// --- JWKS ---
+
+TEST_F(JwtTest, JwksChoosesTheKeyByKid) {
+  const KeyPair ec = GenerateP256();
+  JwksFile file(Json{{"keys", {JwkOf(*rsa_, "rsa-1"), JwkOf(ec, "ec-1")}}});
+  const absl::StatusOr<JwtVerifier> verifier = JwtVerifier::ForJwksFile(file.path());
+  ASSERT_OK(verifier);
+  EXPECT_OK(verifier->Verify(*SignRs256(GoodClaims(), rsa_->private_pem, "rsa-1"), kNow));
+  EXPECT_OK(verifier->Verify(*SignEs256(GoodClaims(), ec.private_pem, "ec-1"), kNow));
+  // The kid must name a key of the token's algorithm, and that key must have signed it.
+  ExpectRejected(*verifier, *SignRs256(GoodClaims(), rsa_->private_pem, "ec-1"));
+  ExpectRejected(*verifier, *SignRs256(GoodClaims(), other_rsa_->private_pem, "rsa-1"));
+  ExpectRejected(*verifier, *SignRs256(GoodClaims(), rsa_->private_pem, "unknown"));
+  // Without kid, only a key that is the only one of its algorithm is used.
+  EXPECT_OK(verifier->Verify(*SignEs256(GoodClaims(), ec.private_pem), kNow));
+  JwksFile two_rsa(Json{{"keys", {JwkOf(*rsa_, "a"), JwkOf(*other_rsa_, "b")}}});
+  const absl::StatusOr<JwtVerifier> ambiguous = JwtVerifier::ForJwksFile(two_rsa.path());
+  ASSERT_OK(ambiguous);
+  ExpectRejected(*ambiguous, *SignRs256(GoodClaims(), rsa_->private_pem));
+  EXPECT_OK(ambiguous->Verify(*SignRs256(GoodClaims(), other_rsa_->private_pem, "b"), kNow));
+  // An HS256 token is never checked against a JWKS (it holds public keys only).
+  ExpectRejected(*verifier, SignHs256(GoodClaims(), kSecret, "rsa-1"));
+}
+
+TEST_F(JwtTest, JwksSkipsKeysItCannotUseAndRefusesADocumentWithNone) {
+  Json encryption = JwkOf(*rsa_, "enc");
+  encryption["use"] = "enc";
+  Json wrong_alg = JwkOf(*other_rsa_, "wrong");
+  wrong_alg["alg"] = "ES256";
+  Json symmetric = {{"kty", "oct"}, {"kid", "oct"}, {"k", B64(kSecret)}};
+  Json off_curve = JwkOf(GenerateP256(), "off");
+  off_curve["y"] = B64(std::string(32, '\x01'));
+  JwksFile file(Json{{"keys", {encryption, wrong_alg, symmetric, off_curve}}});
+  EXPECT_THAT(JwtVerifier::ForJwksFile(file.path()), StatusIs(kInvalidArgument));
+  JwksFile mixed(Json{{"keys", {encryption, symmetric, JwkOf(*rsa_, "good")}}});
+  const absl::StatusOr<JwtVerifier> verifier = JwtVerifier::ForJwksFile(mixed.path());
+  ASSERT_OK(verifier);
+  EXPECT_OK(verifier->Verify(*SignRs256(GoodClaims(), rsa_->private_pem, "good"), kNow));
+  ExpectRejected(*verifier, *SignRs256(GoodClaims(), rsa_->private_pem, "enc"));
+  for (const char* bad : {"", "[]", "{}", R"({"keys": {}})", "not json"}) {
+    JwksFile broken(Json::parse(R"({"keys": []})"));
+    std::ofstream(broken.path()) << bad;
+    EXPECT_THAT(JwtVerifier::ForJwksFile(broken.path()), StatusIs(kInvalidArgument)) << bad;
+  }
+  EXPECT_THAT(JwtVerifier::ForJwksFile("/nonexistent/jwks.json"), Not(IsOk()));
+}
+
+TEST_F(JwtTest, AJwksFileIsReadAgainWhenItChangesAndABrokenOneKeepsTheOldKeys) {
+  const KeyPair old_key = GenerateP256(), new_key = GenerateP256();
+  JwksFile file(Json{{"keys", {JwkOf(old_key, "2026-11")}}});
+  const absl::StatusOr<JwtVerifier> verifier = JwtVerifier::ForJwksFile(file.path());
+  ASSERT_OK(verifier);
+  const std::string old_token = *SignEs256(GoodClaims(), old_key.private_pem, "2026-11");
+  const std::string new_token = *SignEs256(GoodClaims(), new_key.private_pem, "2026-12");
+  EXPECT_OK(verifier->Verify(old_token, kNow));
+  ExpectRejected(*verifier, new_token);
+  // The provider rotates: the file now lists the new key (and still the old one).
+  file.Write(Json{{"keys", {JwkOf(old_key, "2026-11"), JwkOf(new_key, "2026-12")}}});
+  EXPECT_TRUE(crm::testing::WaitUntil([&] { return verifier->Verify(new_token, kNow).ok(); },
+                                      absl::Seconds(10)));
+  EXPECT_OK(verifier->Verify(old_token, kNow));
+  // A broken document does not take the keys away.
+  std::ofstream(file.path()) << "{ half a document";
+  absl::SleepFor(absl::Milliseconds(1500));  // past the one-second stat interval
+  EXPECT_OK(verifier->Verify(new_token, kNow));
+  // The old key retired: its tokens stop verifying.
+  file.Write(Json{{"keys", {JwkOf(new_key, "2026-12")}}});
+  EXPECT_TRUE(crm::testing::WaitUntil([&] { return !verifier->Verify(old_token, kNow).ok(); },
+                                      absl::Seconds(10)));
+  EXPECT_OK(verifier->Verify(new_token, kNow));
+}
+
+// --- Policy: issuer, audience, lifetime ---
+
+TEST_F(JwtTest, APolicyChecksIssuerAudienceAndLifetime) {
+  const JwtVerifier strict = Hs256().WithPolicy({.issuer = "https://id.example.com/",
+                                                 .audience = "crm-api",
+                                                 .max_lifetime = absl::Hours(24)});
+  Claims claims = GoodClaims();
+  claims.issuer = "https://id.example.com/";
+  claims.audiences = {"other", "crm-api"};
+  claims.issued_at = kNow - absl::Minutes(5);
+  EXPECT_OK(strict.Verify(SignHs256(claims, kSecret), kNow));
+  claims.audiences = {"crm-api"};
+  EXPECT_OK(strict.Verify(SignHs256(claims, kSecret), kNow));  // "aud" as a single string
+
+  Claims wrong_issuer = claims;
+  wrong_issuer.issuer = "https://evil.example.com/";
+  ExpectRejected(strict, SignHs256(wrong_issuer, kSecret));
+  Claims no_issuer = claims;
+  no_issuer.issuer.clear();
+  ExpectRejected(strict, SignHs256(no_issuer, kSecret));
+  Claims wrong_audience = claims;
+  wrong_audience.audiences = {"another-api"};
+  ExpectRejected(strict, SignHs256(wrong_audience, kSecret));
+  Claims no_audience = claims;
+  no_audience.audiences.clear();
+  ExpectRejected(strict, SignHs256(no_audience, kSecret));
+  // A token minted for a year is refused while young, with or without "iat".
+  Claims year = claims;
+  year.expires = kNow + absl::Hours(24 * 365);
+  ExpectRejected(strict, SignHs256(year, kSecret));
+  year.issued_at.reset();
+  ExpectRejected(strict, SignHs256(year, kSecret));
+  // exp - iat over the limit, though little of it is left.
+  Claims old = claims;
+  old.issued_at = kNow - absl::Hours(30);
+  old.expires = kNow + absl::Minutes(10);
+  ExpectRejected(strict, SignHs256(old, kSecret));
+  // Exactly the limit passes.
+  Claims day = claims;
+  day.issued_at = kNow;
+  day.expires = kNow + absl::Hours(24);
+  EXPECT_OK(strict.Verify(SignHs256(day, kSecret), kNow));
+  // Without a policy none of this is asked for.
+  EXPECT_OK(Hs256().Verify(SignHs256(year, kSecret), kNow));
+}
+
+TEST_F(JwtTest, Hs256SecretsShorterThan32BytesOrThePlaceholderAreRefused) {
+  EXPECT_THAT(JwtVerifier::ForHs256Secret(std::string(31, 'x')), StatusIs(kInvalidArgument));
+  EXPECT_OK(JwtVerifier::ForHs256Secret(std::string(32, 'x')));
+  EXPECT_THAT(JwtVerifier::ForHs256Secret("replace-me-with-32-random-bytes-please"),
+              StatusIs(kInvalidArgument));
+}
+
+TEST(LooksLikeJwsTest, OnlyThreeBase64UrlParts) {
+  EXPECT_TRUE(LooksLikeJws("a.b.c"));
+  EXPECT_TRUE(LooksLikeJws("eyJ-_0.eyJ9.sig-_"));
+  for (const char* bad : {"", "a.b", "a.b.c.d", "a..c", ".b.c", "a.b.", "a.b.c=", "a b.c.d",
+                          "a.b.c\n", "a.b.\xc3\xa9", "a.b.c\x7f"}) {
+    EXPECT_FALSE(LooksLikeJws(bad)) << bad;
+  }
 }
 
 // --- Algorithm confusion ---

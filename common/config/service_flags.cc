@@ -1,5 +1,7 @@
 #include "common/config/service_flags.h"
 
+#include <utility>
+
 #include "absl/flags/flag.h"
 
 ABSL_FLAG(std::string, grpc_address, "127.0.0.1:0", "host:port for gRPC (port 0: any free port)");
@@ -14,9 +16,18 @@ ABSL_FLAG(int, db_pool_size, 8, "Connections in the database pool");
 ABSL_FLAG(int, db_acquire_timeout_ms, 2000, "How long a request waits for a free connection");
 ABSL_FLAG(int, db_statement_timeout_ms, 30000, "Upper bound on any SQL statement");
 ABSL_FLAG(std::string, jwt_secret, "",
-          "HS256 secret for bearer tokens, inline or @/path/to/file (local runs)");
+          "HS256 secret (32+ bytes) for user tokens, inline or @/path/to/file (local runs)");
 ABSL_FLAG(std::string, jwt_public_key, "",
-          "RS256 public key (PEM), inline or @/path/to/file (production)");
+          "RS256 or ES256 public key (PEM) of the user tokens' issuer, inline or @/path/to/file");
+ABSL_FLAG(std::string, jwt_jwks_file, "",
+          "JWKS document of the user tokens' issuer (keys by kid), re-read when it changes");
+ABSL_FLAG(std::string, jwt_issuer, "", "When set, user tokens' iss must equal it");
+ABSL_FLAG(std::string, jwt_audience, "", "When set, user tokens' aud must contain it");
+ABSL_FLAG(int, jwt_max_lifetime_hours, 24,
+          "Longest lifetime (exp - iat, exp - now) of a user token");
+ABSL_FLAG(std::string, service_secret, "",
+          "HS256 secret (32+ bytes, unlike --jwt_secret) of the service identity that backend "
+          "services use to follow each other's event streams, inline or @file");
 ABSL_FLAG(int, outbox_retention_hours, 24 * 7, "Events older than this are pruned from the outbox");
 ABSL_FLAG(std::string, log_level, "info", "trace, debug, info, warn, error");
 
@@ -44,18 +55,19 @@ db::PoolOptions PoolOptionsFromFlags() {
 
 absl::StatusOr<auth::AuthOptions> AuthOptionsFromFlags() {
   auth::AuthOptions options;
-  const std::string secret = absl::GetFlag(FLAGS_jwt_secret);
-  const std::string key = absl::GetFlag(FLAGS_jwt_public_key);
-  if (!secret.empty()) {
-    auto value = auth::ReadSecret(secret);
-    if (!value.ok()) return value.status();
-    options.hs256_secret = *value;
+  for (auto [flag, target] : {std::pair{&FLAGS_jwt_secret, &options.hs256_secret},
+                              std::pair{&FLAGS_jwt_public_key, &options.public_key_pem},
+                              std::pair{&FLAGS_service_secret, &options.service_secret}}) {
+    const std::string value = absl::GetFlag(*flag);
+    if (value.empty()) continue;
+    absl::StatusOr<std::string> read = auth::ReadSecret(value);
+    if (!read.ok()) return read.status();
+    *target = *std::move(read);
   }
-  if (!key.empty()) {
-    auto value = auth::ReadSecret(key);
-    if (!value.ok()) return value.status();
-    options.rs256_public_key_pem = *value;
-  }
+  options.jwks_file = absl::GetFlag(FLAGS_jwt_jwks_file);
+  options.issuer = absl::GetFlag(FLAGS_jwt_issuer);
+  options.audience = absl::GetFlag(FLAGS_jwt_audience);
+  options.max_user_token_lifetime = absl::Hours(absl::GetFlag(FLAGS_jwt_max_lifetime_hours));
   return options;
 }
 

@@ -87,13 +87,12 @@ grpc::Status EventStreamService::Subscribe(grpc::ServerContext* context,
 absl::Status EventStreamService::Stream(grpc::ServerContext* context,
                                         const crm::common::v1::SubscribeRequest& request,
                                         grpc::ServerWriter<Event>* writer) {
-  ASSIGN_OR_RETURN(auth::Principal caller, authenticator_.Authenticate(*context));
+  // Every tenant's events: only the service identity (its own credential) may read them.
+  RETURN_IF_ERROR(authenticator_.AuthenticateService(*context).status());
   if (request.after_position() < 0) return api::InvalidField("after_position", "must be >= 0");
   if (request.event_types_size() > kMaxEventTypes) {
     return api::InvalidField("event_types", absl::StrCat("at most ", kMaxEventTypes));
   }
-  // Only the service role reads across tenants; everyone else sees their own tenant's events.
-  const std::string tenant = caller.service ? "" : caller.tenant;
   const std::string types = db::ToArrayLiteral(
       std::vector<std::string>(request.event_types().begin(), request.event_types().end()));
   int64_t cursor = request.after_position();
@@ -109,12 +108,10 @@ absl::Status EventStreamService::Stream(grpc::ServerContext* context,
     int64_t pruned_through = 0;
     {
       // The connection goes back to the pool before we write to a possibly slow client.
-      ASSIGN_OR_RETURN(
-          db::Transaction tx,
-          caller.service ? db::Transaction::BeginSystem(pool_, absl::Now() + absl::Seconds(10))
-                         : db::Transaction::Begin(pool_, tenant, absl::Now() + absl::Seconds(10)));
-      const int read = tx.Queue(
-          read_sql_, {absl::StrCat(cursor), tenant, types, absl::StrCat(options_.batch_size)});
+      ASSIGN_OR_RETURN(db::Transaction tx,
+                       db::Transaction::BeginSystem(pool_, absl::Now() + absl::Seconds(10)));
+      const int read =
+          tx.Queue(read_sql_, {absl::StrCat(cursor), "", types, absl::StrCat(options_.batch_size)});
       const int pruned = tx.Queue(pruned_sql_);
       RETURN_IF_ERROR(tx.Commit());
       rows = tx.ResultOf(read);

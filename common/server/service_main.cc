@@ -19,6 +19,11 @@ int RunService(const std::string& schema, std::vector<EmbeddedFile> migrations,
     spdlog::critical("bad auth configuration: {}", authenticator.status().ToString());
     return 2;
   }
+  // Every service serves its event stream to the service identity, and most follow others'.
+  if (auth_options->service_secret.empty()) {
+    spdlog::critical("bad auth configuration: --service_secret (CRM_SERVICE_SECRET) is required");
+    return 2;
+  }
   const db::PoolOptions pool_options = config::PoolOptionsFromFlags();
   migrations.insert(migrations.end(), OutboxMigrations().begin(), OutboxMigrations().end());
   int applied = 0;

@@ -16,7 +16,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "common/auth/jwt.h"
+#include "common/auth/authenticator.h"
 #include "common/ids/uuid.h"
 
 namespace crm::testing {
@@ -29,6 +29,10 @@ std::string MintToken(const std::string& tenant, const std::string& user,
   claims.roles = roles;
   claims.expires = absl::Now() + absl::Hours(1);
   return auth::SignHs256(claims, secret);
+}
+
+std::string MintServiceToken(const std::string& service) {
+  return auth::MintServiceToken(service, kTestServiceSecret);
 }
 
 std::unique_ptr<grpc::ClientContext> AuthedContext(const std::string& token) {

@@ -16,11 +16,19 @@
 namespace crm::testing {
 
 inline constexpr char kTestJwtSecret[] = "test-secret-0123456789abcdef-0123456789";
+// The service identity's own secret (services following each other's event streams).
+inline constexpr char kTestServiceSecret[] = "test-service-secret-0123456789abcdef";
+// The flags a test passes to every service binary it starts: both secrets.
+inline const std::string kJwtSecretFlag = std::string("--jwt_secret=") + kTestJwtSecret;
+inline const std::string kServiceSecretFlag = std::string("--service_secret=") + kTestServiceSecret;
 
 // An HS256 token signed with kTestJwtSecret (or `secret`), valid for an hour.
 std::string MintToken(const std::string& tenant, const std::string& user,
                       const std::vector<std::string>& roles,
                       const std::string& secret = kTestJwtSecret);
+
+// A token of the service identity, signed with kTestServiceSecret.
+std::string MintServiceToken(const std::string& service = "test");
 
 // A client context carrying `authorization: Bearer <token>` and a 10 s deadline.
 std::unique_ptr<grpc::ClientContext> AuthedContext(const std::string& token);

@@ -13,10 +13,14 @@ packages=(
   libpq-dev prometheus-cpp-dev libgtest-dev libgmock-dev libbenchmark-dev libphonenumber-dev
   libicu-dev libssl-dev nlohmann-json3-dev libspdlog-dev libcsv-dev libcurl4-openssl-dev
   libcivetweb-dev libexpat1-dev
+  # Boost.Beast/Asio: the gateway's event-driven HTTP server (headers only)
+  libboost-dev
   # googleapis protos (google.api.http annotations, google.rpc status and details)
   golang-github-grpc-ecosystem-grpc-gateway-dev
   # embedded PostgreSQL for runs and tests, pgbench for the benchmark baseline
   postgresql postgresql-contrib
+  # libfaketime: make test-dates (and make test) run the suites with the clock shifted
+  faketime libfaketime
   # tools the scripts use; Chromium for the browser test of the API docs and charts
   curl openssl chromium python3-yaml
   # promtool for the alert-rule tests, and a real Prometheus for the scrape test

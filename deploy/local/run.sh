@@ -23,17 +23,20 @@ if [ "$(id -u)" = 0 ] && ! runuser -u postgres -- test -x "$RUN" 2>/dev/null; th
   fi
 fi
 
-pids=()
+supervisors=()
 stop_all() {
   trap - INT TERM EXIT
   echo
   echo "stopping services..."
-  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  touch "$RUN/stopping"
+  for pid in "${supervisors[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${supervisors[@]}"; do wait "$pid" 2>/dev/null || true; done
+  rm -f "$RUN/stopping"
   "$HERE/pg.sh" stop "$pg_dir"
   echo "stopped."
 }
 trap stop_all INT TERM EXIT
+rm -f "$RUN/stopping"
 
 "$HERE/pg.sh" stop "$pg_dir" 2>/dev/null || true
 "$HERE/pg.sh" start "$pg_dir" --tcp
@@ -45,28 +48,55 @@ fi
 # Schemas, roles' grants and extensions of newer versions reach an existing database too.
 "$HERE/pg.sh" bootstrap "$pg_dir" crm
 
-# The local signing secret for tokens, made once.
-if [ ! -s "$RUN/jwt.secret" ]; then
-  (umask 077 && openssl rand -hex 32 >"$RUN/jwt.secret")
-fi
+# The local signing secret for user tokens, and the service identity's own one, made once.
+for secret in jwt service; do
+  if [ ! -s "$RUN/$secret.secret" ]; then
+    (umask 077 && openssl rand -hex 32 >"$RUN/$secret.secret")
+  fi
+done
 
 db_url() { echo "host=$pg_dir/sock port=$pg_port dbname=crm user=$1"; }
+
+# Runs one process and starts it again whenever it dies, with a log line saying so: one crashed
+# process must not stop the stack. A process that keeps dying is restarted less and less often.
+supervise() {
+  local name=$1
+  shift
+  local child=0 delay=1 started
+  trap '[ "$child" -gt 0 ] && kill -TERM "$child" 2>/dev/null; wait 2>/dev/null; exit 0' TERM
+  while :; do
+    started=$(date +%s)
+    "$@" >>"$RUN/$name.log" 2>&1 &
+    child=$!
+    local status=0
+    wait "$child" || status=$?
+    [ -f "$RUN/stopping" ] && exit 0
+    if [ $(($(date +%s) - started)) -ge 30 ]; then delay=1; fi
+    echo "$(date -u +%Y-%m-%dT%H:%M:%SZ) run.sh: $name exited with status $status;" \
+      "restarting it in ${delay}s" | tee -a "$RUN/$name.log" >&2
+    sleep "$delay"
+    delay=$((delay < 16 ? delay * 2 : 30))
+  done
+}
 
 start_service() {
   local name=$1 grpc_port=$2 metrics_port=$3
   shift 3
+  local auth=(--jwt_secret="@$RUN/jwt.secret")
+  # The service identity's secret is for the backend services only, never the gateway.
+  [ "$name" = gateway ] || auth+=(--service_secret="@$RUN/service.secret")
   rm -f "$RUN/$name.ready"
-  "$BUILD/services/$name/$name" \
+  supervise "$name" "$BUILD/services/$name/$name" \
     --grpc_address="127.0.0.1:$grpc_port" --metrics_address="127.0.0.1:$metrics_port" \
-    --db_url="$(db_url "$name")" --jwt_secret="@$RUN/jwt.secret" \
-    --ready_file="$RUN/$name.ready" "$@" >>"$RUN/$name.log" 2>&1 &
-  pids+=($!)
+    --db_url="$(db_url "$name")" "${auth[@]}" \
+    --ready_file="$RUN/$name.ready" "$@" &
+  supervisors+=($!)
   for _ in $(seq 1 100); do
     [ -f "$RUN/$name.ready" ] && return 0
-    kill -0 "${pids[-1]}" 2>/dev/null || { tail -20 "$RUN/$name.log" >&2; exit 1; }
     sleep 0.1
   done
   echo "$name did not start; see $RUN/$name.log" >&2
+  tail -20 "$RUN/$name.log" >&2
   exit 1
 }
 
@@ -91,7 +121,7 @@ start_service gateway "${GATEWAY_PORT:-8080}" "${GATEWAY_PORT:-8080}" \
 
 cat <<INFO
 
-CRM is running (logs in .run/*.log). Ctrl-C stops everything.
+CRM is running (logs in .run/*.log; a process that dies is restarted). Ctrl-C stops everything.
 
   gateway      http://127.0.0.1:${GATEWAY_PORT:-8080}   (API docs: http://127.0.0.1:${GATEWAY_PORT:-8080}/docs)
   PostgreSQL   127.0.0.1:$pg_port  (psql -h 127.0.0.1 -p $pg_port -U postgres crm)
@@ -110,5 +140,5 @@ Try it:
   $BUILD/services/crmctl/crmctl report won_lost --period month --svg won.svg
 INFO
 
-wait -n "${pids[@]}" || true
-echo "a service exited; see .run/*.log" >&2
+# Until Ctrl-C; the supervisors restart whatever dies.
+wait

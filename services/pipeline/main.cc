@@ -3,7 +3,7 @@
 // common/server/service_main.h.
 
 #include "absl/flags/flag.h"
-#include "common/auth/jwt.h"
+#include "common/auth/authenticator.h"
 #include "common/config/env_flags.h"
 #include "common/config/service_flags.h"
 #include "common/events/consumer.h"
@@ -18,9 +18,6 @@ extern const std::vector<crm::EmbeddedFile>& PipelineMigrations();
 ABSL_FLAG(std::string, contacts_address, "127.0.0.1:50051",
           "host:port of the contacts service (deal references are checked there)");
 ABSL_FLAG(std::string, default_currency, "USD", "Currency for deals created without one");
-ABSL_FLAG(std::string, service_token, "",
-          "Bearer token with the service role for following the contacts events (inline or "
-          "@file); minted from --jwt_secret when empty");
 ABSL_FLAG(int, renewal_interval_seconds, 60,
           "How often the renewal job looks for due subscriptions");
 ABSL_FLAG(int, default_renewal_lead_days, 30,
@@ -34,16 +31,7 @@ crm::events::ConsumerOptions FollowContacts(const std::string& secret) {
   follow.schema = "pipeline";
   follow.source_address = absl::GetFlag(FLAGS_contacts_address);
   follow.event_types = crm::pipeline::ContactsEventTypes();
-  follow.token = [secret] {
-    auto configured = crm::auth::ReadSecret(absl::GetFlag(FLAGS_service_token));
-    if (configured.ok() && !configured->empty()) return *configured;
-    crm::auth::Claims claims;
-    claims.subject = "pipeline";
-    claims.tenant = "system";
-    claims.roles = {"service"};
-    claims.expires = absl::Now() + absl::Hours(1);
-    return crm::auth::SignHs256(claims, secret);
-  };
+  follow.token = [secret] { return crm::auth::MintServiceToken("pipeline", secret); };
   return follow;
 }
 
@@ -57,7 +45,7 @@ struct PipelineParts final : crm::server::ServiceParts {
         renewals(c.pool, store, products, &c.server.registry(),
                  {.interval = absl::Seconds(absl::GetFlag(FLAGS_renewal_interval_seconds)),
                   .default_lead_days = absl::GetFlag(FLAGS_default_renewal_lead_days)}),
-        contacts_events(FollowContacts(c.auth_options.hs256_secret), c.pool,
+        contacts_events(FollowContacts(c.auth_options.service_secret), c.pool,
                         crm::pipeline::ContactsEventHandler(store), &c.server.registry()) {}
 
   void Start() override {

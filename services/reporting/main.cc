@@ -3,7 +3,7 @@
 // common/server/service_main.h.
 
 #include "absl/flags/flag.h"
-#include "common/auth/jwt.h"
+#include "common/auth/authenticator.h"
 #include "common/config/env_flags.h"
 #include "common/config/service_flags.h"
 #include "common/events/consumer.h"
@@ -21,9 +21,6 @@ ABSL_FLAG(std::string, pipeline_address, "127.0.0.1:50052",
           "host:port of the pipeline service; empty to not follow it");
 ABSL_FLAG(std::string, tasks_address, "127.0.0.1:50053",
           "host:port of the tasks service; empty to not follow it");
-ABSL_FLAG(std::string, service_token, "",
-          "Bearer token with the service role for following the event streams (inline or @file); "
-          "minted from --jwt_secret when empty");
 ABSL_FLAG(int, schedule_interval_seconds, 30, "How often due report schedules are looked for");
 ABSL_FLAG(bool, rebuild_read_models, false,
           "Empty the read models and replay every event from position 0 (run one replica)");
@@ -31,19 +28,6 @@ ABSL_FLAG(bool, rebuild_read_models, false,
 namespace {
 
 namespace reporting = crm::reporting;
-
-std::function<std::string()> ServiceToken(const std::string& secret) {
-  return [secret] {
-    auto configured = crm::auth::ReadSecret(absl::GetFlag(FLAGS_service_token));
-    if (configured.ok() && !configured->empty()) return *configured;
-    crm::auth::Claims claims;
-    claims.subject = "reporting";
-    claims.tenant = "system";
-    claims.roles = {"service"};
-    claims.expires = absl::Now() + absl::Hours(1);
-    return crm::auth::SignHs256(claims, secret);
-  };
-}
 
 struct Source {
   std::string name;  // the consumer's (and checkpoint's) name
@@ -75,7 +59,9 @@ struct ReportingParts final : crm::server::ServiceParts {
       options.schema = "reporting";
       options.source_address = source.address;
       options.event_types = source.types;
-      options.token = ServiceToken(c.auth_options.hs256_secret);
+      options.token = [secret = c.auth_options.service_secret] {
+        return crm::auth::MintServiceToken("reporting", secret);
+      };
       consumers.push_back(std::make_unique<crm::events::EventConsumer>(
           options, c.pool, source.handler, &c.server.registry()));
     }

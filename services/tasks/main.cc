@@ -3,7 +3,7 @@
 // shared runtime is common/server/service_main.h.
 
 #include "absl/flags/flag.h"
-#include "common/auth/jwt.h"
+#include "common/auth/authenticator.h"
 #include "common/config/env_flags.h"
 #include "common/config/service_flags.h"
 #include "common/events/consumer.h"
@@ -20,9 +20,6 @@ ABSL_FLAG(std::string, contacts_address, "127.0.0.1:50051",
           "host:port of the contacts service (contact names on tasks); empty to not follow it");
 ABSL_FLAG(std::string, pipeline_address, "127.0.0.1:50052",
           "host:port of the pipeline service (renewal follow-ups); empty to not follow it");
-ABSL_FLAG(std::string, service_token, "",
-          "Bearer token with the service role for following other services' events (inline or "
-          "@file); minted from --jwt_secret when empty");
 ABSL_FLAG(int, reminder_max_sleep_ms, 1000,
           "Longest the scheduler sleeps before looking for reminders armed by other replicas");
 ABSL_FLAG(int, reminder_late_after_seconds, 60,
@@ -41,19 +38,6 @@ namespace {
 
 namespace tasks = crm::tasks;
 
-std::function<std::string()> ServiceToken(const std::string& secret) {
-  return [secret] {
-    auto configured = crm::auth::ReadSecret(absl::GetFlag(FLAGS_service_token));
-    if (configured.ok() && !configured->empty()) return *configured;
-    crm::auth::Claims claims;
-    claims.subject = "tasks";
-    claims.tenant = "system";
-    claims.roles = {"service"};
-    claims.expires = absl::Now() + absl::Hours(1);
-    return crm::auth::SignHs256(claims, secret);
-  };
-}
-
 crm::events::ConsumerOptions Follow(const std::string& name, const std::string& address,
                                     std::vector<std::string> types, const std::string& secret) {
   crm::events::ConsumerOptions follow;
@@ -61,7 +45,7 @@ crm::events::ConsumerOptions Follow(const std::string& name, const std::string& 
   follow.schema = "tasks";
   follow.source_address = address;
   follow.event_types = std::move(types);
-  follow.token = ServiceToken(secret);
+  follow.token = [secret] { return crm::auth::MintServiceToken("tasks", secret); };
   return follow;
 }
 
@@ -94,7 +78,7 @@ struct TasksParts final : crm::server::ServiceParts {
         scheduler(
             c.pool, c.outbox, &notifier, [this] { webhooks.Wake(); }, &c.server.registry(),
             SchedulerOptions()) {
-    const std::string& secret = c.auth_options.hs256_secret;
+    const std::string& secret = c.auth_options.service_secret;
     if (!absl::GetFlag(FLAGS_contacts_address).empty()) {
       followers.push_back(std::make_unique<crm::events::EventConsumer>(
           Follow("tasks.contacts", absl::GetFlag(FLAGS_contacts_address),

@@ -15,12 +15,13 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "common/auth/authenticator.h"
-#include "common/auth/jwt.h"
+#include "common/auth/authenticator.h"
 #include "crm/common/v1/event_stream_service.grpc.pb.h"
 #include "crm/contacts/v1/contacts_service.grpc.pb.h"
 
 ABSL_FLAG(std::string, target, "127.0.0.1:50051", "contacts host:port");
 ABSL_FLAG(std::string, jwt_secret, "", "HS256 secret, inline or @file");
+ABSL_FLAG(std::string, service_secret, "", "the service identity's secret (it reads the stream)");
 ABSL_FLAG(int, events, 1000, "contacts to create");
 ABSL_FLAG(int, rate, 200, "creates per second");
 
@@ -48,7 +49,9 @@ int main(int argc, char** argv) {
   const int total = absl::GetFlag(FLAGS_events);
 
   grpc::ClientContext stream_context;
-  stream_context.AddMetadata("authorization", "Bearer " + Token(*secret, "manager"));
+  stream_context.AddMetadata(
+      "authorization",
+      "Bearer " + crm::auth::MintServiceToken("bench", absl::GetFlag(FLAGS_service_secret)));
   crm::common::v1::SubscribeRequest request;
   request.add_event_types("crm.contacts.v1.ContactCreated");
   // Start from "now": the newest position is unknown, so read what is there and skip it.

@@ -31,6 +31,8 @@ trap cleanup EXIT
 sock="$dir/pg/sock"
 port=$(cat "$dir/pg/port")
 secret="bench-secret-$(openssl rand -hex 16)"
+# The service identity's own secret, for every service started here (read from the environment).
+export CRM_SERVICE_SECRET="bench-service-$(openssl rand -hex 16)"
 
 "$BUILD/services/contacts/contacts" --db_url="host=$sock port=$port dbname=crm user=contacts" \
   --jwt_secret="$secret" --db_pool_size=$((CONCURRENCY * 2)) --ready_file="$dir/ready" \
@@ -102,7 +104,7 @@ echo "pgbench naive move transaction (lock, update, history, outbox): tps=$move_
 
 # The gateway in front of contacts: the same GetContact and CreateContact over HTTP/JSON.
 "$BUILD/services/gateway/gateway" --http_address=127.0.0.1:0 --ready_file="$dir/gateway.ready" \
-  --contacts_address="127.0.0.1:$grpc_port" --log_level=warn --rate_burst=1000000 \
+  --contacts_address="127.0.0.1:$grpc_port" --jwt_secret="$secret" --log_level=warn --rate_burst=1000000 \
   --rate_per_second=1000000 >"$dir/gateway.log" 2>&1 &
 gateway_pid=$!
 for _ in $(seq 1 100); do [ -f "$dir/gateway.ready" ] && break; sleep 0.1; done
@@ -118,7 +120,7 @@ grpc_create=$(load create_contact); echo "$grpc_create"
 kill -TERM "$gateway_pid" 2>/dev/null && wait "$gateway_pid" 2>/dev/null || true
 
 events=$("$BUILD/tests/bench/event_latency" --target="127.0.0.1:$grpc_port" \
-  --jwt_secret="$secret" --events=1000 --rate=200)
+  --service_secret="$CRM_SERVICE_SECRET" --jwt_secret="$secret" --events=1000 --rate=200)
 echo "$events"
 
 # Reminders: 10,000 due within one minute, fired by the tasks service's scheduler and watched live.

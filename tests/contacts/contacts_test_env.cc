@@ -34,6 +34,7 @@ std::unique_ptr<ContactsTestEnv> ContactsTestEnv::Start() {
   env->pool_ = std::make_unique<db::Pool>(pool_options, &env->server_->registry());
   auth::AuthOptions auth_options;
   auth_options.hs256_secret = crm::testing::kTestJwtSecret;
+  auth_options.service_secret = crm::testing::kTestServiceSecret;
   env->authenticator_ = *auth::Authenticator::Create(auth_options);
   env->notifier_ = std::make_unique<events::Notifier>(conninfo, events::OutboxChannel("contacts"));
   env->outbox_ =

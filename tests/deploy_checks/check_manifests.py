@@ -39,6 +39,10 @@ for name in SERVICES:
     check(service.get("command", [None])[0] == name, f"compose {name} runs {service.get('command')}")
     check(service.get("read_only") is True, f"compose {name} is not read-only")
     check(str(service.get("user", "0")).split(":")[0] not in ("0", "root"), f"compose {name} is root")
+for name in SERVICES:
+    environment = compose["services"].get(name, {}).get("environment", {})
+    check(("CRM_SERVICE_SECRET" in environment) == (name != "gateway"),
+          f"compose {name}: the service secret belongs to backend services only")
 for mount in compose["services"]["prometheus"]["volumes"]:
     check((root / mount.split(":")[0]).exists(), f"compose mounts a missing {mount}")
 
@@ -71,6 +75,13 @@ for name in SERVICES:
             check(probe in container, f"{name}: no {probe}")
         if name != "gateway":
             check("grpc" in container.get("readinessProbe", {}), f"{name}: readiness is not gRPC health")
+        env = {e["name"] for e in container.get("env", [])}
+        env_from = {e.get("configMapRef", {}).get("name") for e in container.get("envFrom", [])}
+        check("crm-auth" in env_from, f"{name}: user tokens not configured from crm-auth")
+        check("CRM_JWT_SECRET" not in env, f"{name}: holds a token signing secret")
+        # Only backend services hold the service identity's secret: never the internet-facing one.
+        check(("CRM_SERVICE_SECRET" in env) == (name != "gateway"),
+              f"{name}: service secret {'present' if name == 'gateway' else 'missing'}")
         resources = container.get("resources", {})
         check("requests" in resources and "limits" in resources, f"{name}: no requests/limits")
     check(name in by_kind.get("Service", {}), f"no Service {name}")
@@ -78,8 +89,10 @@ for name in SERVICES:
           is not None, f"no PodDisruptionBudget {name}")
     hpa = by_kind.get("HorizontalPodAutoscaler", {}).get(name)
     check(hpa is not None and hpa["spec"]["scaleTargetRef"]["name"] == name, f"no HPA for {name}")
-for secret in ["crm-jwt", "crm-db"]:
+for secret in ["crm-service", "crm-db"]:
     check(secret in by_kind.get("Secret", {}), f"no Secret {secret}")
+for config in ["crm-auth", "crm-jwks"]:
+    check(config in by_kind.get("ConfigMap", {}), f"no ConfigMap {config}")
 check("crm" in by_kind.get("ServiceMonitor", {}), "no ServiceMonitor")
 
 # Production overlay: every database service on its own database.

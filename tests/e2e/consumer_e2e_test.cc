@@ -31,7 +31,7 @@ class ConsumerE2eTest : public ::testing::Test {
     auto source =
         testing::ServiceProcess::Start(CRM_CONTACTS_BIN,
                                        {"--db_url=" + database_->ConnInfo("contacts"),
-                                        std::string("--jwt_secret=") + testing::kTestJwtSecret},
+                                        testing::kJwtSecretFlag, testing::kServiceSecretFlag},
                                        absl::Seconds(30));
     ASSERT_TRUE(source.ok()) << source.status();
     source_ = *std::move(source);
@@ -40,12 +40,12 @@ class ConsumerE2eTest : public ::testing::Test {
   }
 
   std::unique_ptr<testing::ServiceProcess> StartSink(const std::string& applier) {
-    auto sink = testing::ServiceProcess::Start(
-        CRM_SINK_BIN,
-        {"--db_url=" + database_->ConnInfo("reporting"),
-         absl::StrCat("--source=127.0.0.1:", source_->grpc_port()),
-         std::string("--jwt_secret=") + testing::kTestJwtSecret, "--applier=" + applier},
-        absl::Seconds(30));
+    auto sink =
+        testing::ServiceProcess::Start(CRM_SINK_BIN,
+                                       {"--db_url=" + database_->ConnInfo("reporting"),
+                                        absl::StrCat("--source=127.0.0.1:", source_->grpc_port()),
+                                        testing::kServiceSecretFlag, "--applier=" + applier},
+                                       absl::Seconds(30));
     EXPECT_TRUE(sink.ok()) << sink.status();
     return sink.ok() ? *std::move(sink) : nullptr;
   }

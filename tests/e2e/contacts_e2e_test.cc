@@ -25,7 +25,7 @@ class ContactsE2eTest : public ::testing::Test {
     auto process =
         testing::ServiceProcess::Start(CRM_CONTACTS_BIN,
                                        {"--db_url=" + database_->ConnInfo("contacts"),
-                                        std::string("--jwt_secret=") + testing::kTestJwtSecret},
+                                        testing::kJwtSecretFlag, testing::kServiceSecretFlag},
                                        absl::Seconds(30));
     ASSERT_TRUE(process.ok()) << process.status();
     process_ = *std::move(process);

@@ -22,6 +22,7 @@
 #include "absl/strings/str_join.h"
 #include "common/db/connection.h"
 #include "common/ids/uuid.h"
+#include "common/testing/calendar.h"
 #include "common/testing/grpc_testing.h"
 #include "common/testing/http_client.h"
 #include "common/testing/pg_test_db.h"
@@ -38,7 +39,8 @@ using testing::AuthedContext;
 using testing::ServiceProcess;
 using testing::WaitUntil;
 
-const std::string kSecret = std::string("--jwt_secret=") + testing::kTestJwtSecret;
+const std::string& kSecret = testing::kJwtSecretFlag;
+const std::string& kServiceSecret = testing::kServiceSecretFlag;
 const std::string kPgScript = std::string(CRM_SOURCE_DIR) + "/deploy/local/pg.sh";
 
 int Shell(const std::string& command) { return std::system(command.c_str()); }
@@ -182,10 +184,10 @@ class FaultsE2eTest : public ::testing::Test {
   static void TearDownTestSuite() { delete cluster_; }
 
   static std::unique_ptr<ServiceProcess> StartContacts(const testing::TestDatabase& database) {
-    auto process = ServiceProcess::Start(
-        CRM_CONTACTS_BIN,
-        {"--db_url=" + database.ConnInfo("contacts"), kSecret, "--db_acquire_timeout_ms=1000"},
-        absl::Seconds(30));
+    auto process = ServiceProcess::Start(CRM_CONTACTS_BIN,
+                                         {"--db_url=" + database.ConnInfo("contacts"), kSecret,
+                                          kServiceSecret, "--db_acquire_timeout_ms=1000"},
+                                         absl::Seconds(30));
     EXPECT_TRUE(process.ok()) << process.status();
     return process.ok() ? std::move(*process) : nullptr;
   }
@@ -444,22 +446,24 @@ std::string TotalCell(const reporting::v1::Report& report, const std::string& co
 }
 
 TEST_F(FaultsE2eTest, EachServiceKilledInTurnLosesNoWriteNoEventAndFiresNoReminderTwice) {
+  const absl::Time test_start = absl::Now();
   auto database = testing::TestDatabase::Create();
   ASSERT_TRUE(database.ok()) << database.status();
-  Restartable contacts{CRM_CONTACTS_BIN, {"--db_url=" + database->ConnInfo("contacts"), kSecret}};
+  Restartable contacts{CRM_CONTACTS_BIN,
+                       {"--db_url=" + database->ConnInfo("contacts"), kSecret, kServiceSecret}};
   contacts.Start();
   Restartable pipeline{CRM_PIPELINE_BIN,
-                       {"--db_url=" + database->ConnInfo("pipeline"), kSecret,
+                       {"--db_url=" + database->ConnInfo("pipeline"), kSecret, kServiceSecret,
                         "--contacts_address=" + contacts.address()}};
   pipeline.Start();
   Restartable tasks{CRM_TASKS_BIN,
-                    {"--db_url=" + database->ConnInfo("tasks"), kSecret,
+                    {"--db_url=" + database->ConnInfo("tasks"), kSecret, kServiceSecret,
                      "--contacts_address=" + contacts.address(),
                      "--pipeline_address=" + pipeline.address(), "--reminder_max_sleep_ms=200"}};
   tasks.Start();
   Restartable reporting{
       CRM_REPORTING_BIN,
-      {"--db_url=" + database->ConnInfo("reporting"), kSecret,
+      {"--db_url=" + database->ConnInfo("reporting"), kSecret, kServiceSecret,
        "--contacts_address=" + contacts.address(), "--pipeline_address=" + pipeline.address(),
        "--tasks_address=" + tasks.address()}};
   reporting.Start();
@@ -588,7 +592,11 @@ TEST_F(FaultsE2eTest, EachServiceKilledInTurnLosesNoWriteNoEventAndFiresNoRemind
   auto report = [&](reporting::v1::ReportKind kind) {
     reporting::v1::RunReportRequest request;
     request.mutable_spec()->set_kind(kind);
-    request.mutable_spec()->set_period(reporting::v1::PERIOD_KIND_YEAR);
+    // Days that surely hold the whole run, even when it crosses a year's end.
+    const auto [from, to] = testing::UtcRangeSince(test_start);
+    request.mutable_spec()->set_period(reporting::v1::PERIOD_KIND_CUSTOM);
+    request.mutable_spec()->set_from_date(from);
+    request.mutable_spec()->set_to_date(to);
     reporting::v1::Report out;
     (void)reports_stub->RunReport(AuthedContext(rep).get(), request, &out);
     return out;

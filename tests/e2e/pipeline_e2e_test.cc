@@ -16,13 +16,15 @@ namespace {
 TEST(PipelineE2eTest, DealsFollowContactsAcrossTheRealServices) {
   auto database = testing::TestDatabase::Create();
   ASSERT_TRUE(database.ok()) << database.status();
-  const std::string secret = std::string("--jwt_secret=") + testing::kTestJwtSecret;
+  const std::string& secret = testing::kJwtSecretFlag;
+  const std::string& service_secret = testing::kServiceSecretFlag;
   auto contacts_process = testing::ServiceProcess::Start(
-      CRM_CONTACTS_BIN, {"--db_url=" + database->ConnInfo("contacts"), secret}, absl::Seconds(30));
+      CRM_CONTACTS_BIN, {"--db_url=" + database->ConnInfo("contacts"), secret, service_secret},
+      absl::Seconds(30));
   ASSERT_TRUE(contacts_process.ok()) << contacts_process.status();
   auto pipeline_process = testing::ServiceProcess::Start(
       CRM_PIPELINE_BIN,
-      {"--db_url=" + database->ConnInfo("pipeline"), secret,
+      {"--db_url=" + database->ConnInfo("pipeline"), secret, service_secret,
        absl::StrCat("--contacts_address=127.0.0.1:", (*contacts_process)->grpc_port())},
       absl::Seconds(30));
   ASSERT_TRUE(pipeline_process.ok()) << pipeline_process.status();

@@ -13,6 +13,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/testing/calendar.h"
 #include "common/testing/grpc_testing.h"
 #include "common/testing/http_client.h"
 #include "common/testing/pg_test_db.h"
@@ -23,7 +24,8 @@ namespace {
 using nlohmann::json;
 using testing::ServiceProcess;
 
-const std::string kSecret = std::string("--jwt_secret=") + testing::kTestJwtSecret;
+const std::string& kSecret = testing::kJwtSecretFlag;
+const std::string& kServiceSecret = testing::kServiceSecretFlag;
 
 // Both replicas of a service as one gRPC target.
 std::string Targets(const std::vector<std::unique_ptr<ServiceProcess>>& replicas) {
@@ -33,12 +35,13 @@ std::string Targets(const std::vector<std::unique_ptr<ServiceProcess>>& replicas
 }
 
 TEST(ReplicasE2eTest, KillingOneReplicaOfEachLosesNothingAndFiresEverythingOnce) {
+  const absl::Time test_start = absl::Now();
   auto database = testing::TestDatabase::Create();
   ASSERT_TRUE(database.ok()) << database.status();
   std::map<std::string, std::vector<std::unique_ptr<ServiceProcess>>> replicas;
   auto start = [&](const std::string& name, const std::string& binary,
                    std::vector<std::string> args) {
-    args.insert(args.begin(), {"--db_url=" + database->ConnInfo(name), kSecret});
+    args.insert(args.begin(), {"--db_url=" + database->ConnInfo(name), kSecret, kServiceSecret});
     for (int i = 0; i < 2; ++i) {
       auto process = ServiceProcess::Start(binary, args, absl::Seconds(30));
       ASSERT_TRUE(process.ok()) << name << ": " << process.status();
@@ -180,9 +183,13 @@ TEST(ReplicasE2eTest, KillingOneReplicaOfEachLosesNothingAndFiresEverythingOnce)
                 .status,
             200);
   bool reported = false;
+  const auto range = testing::UtcRangeSince(test_start);  // even across a month's end
   for (int i = 0; i < 200 && !reported; ++i) {
     const json report = json::parse(
-        call("GET", "/v1/reports:run?spec.kind=REPORT_KIND_WON_LOST&spec.period=PERIOD_KIND_MONTH",
+        call("GET",
+             absl::StrCat("/v1/reports:run?spec.kind=REPORT_KIND_WON_LOST&spec.period=PERIOD_KIND_"
+                          "CUSTOM&spec.fromDate=",
+                          range.first, "&spec.toDate=", range.second),
              rep)
             .body);
     reported = report.contains("totals") && report["totals"]["cells"].size() > 2 &&

@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/testing/calendar.h"
 #include "common/testing/grpc_testing.h"
 #include "common/testing/pg_test_db.h"
 #include "common/testing/wait.h"
@@ -23,13 +24,20 @@ using testing::WaitUntil;
 using testing::AuthedContext;
 using testing::ServiceProcess;
 
-const std::string kSecret = std::string("--jwt_secret=") + testing::kTestJwtSecret;
+const std::string& kSecret = testing::kJwtSecretFlag;
+const std::string& kServiceSecret = testing::kServiceSecretFlag;
+
+// The test's whole run, even when it crosses a month's end.
+const absl::Time kTestStart = absl::Now();
 
 reporting::v1::Report RunReport(reporting::v1::ReportingService::Stub& stub,
                                 const std::string& token, reporting::v1::ReportKind kind) {
   reporting::v1::RunReportRequest request;
   request.mutable_spec()->set_kind(kind);
-  request.mutable_spec()->set_period(reporting::v1::PERIOD_KIND_MONTH);
+  const auto [from, to] = testing::UtcRangeSince(kTestStart);
+  request.mutable_spec()->set_period(reporting::v1::PERIOD_KIND_CUSTOM);
+  request.mutable_spec()->set_from_date(from);
+  request.mutable_spec()->set_to_date(to);
   reporting::v1::Report report;
   grpc::Status status = stub.RunReport(AuthedContext(token).get(), request, &report);
   EXPECT_TRUE(status.ok()) << status.error_message();
@@ -50,23 +58,29 @@ TEST(ReportingE2eTest, ChangesInTheOtherServicesReachTheReportsAndARebuildReprod
   auto database = testing::TestDatabase::Create();
   ASSERT_TRUE(database.ok()) << database.status();
   auto contacts_process = ServiceProcess::Start(
-      CRM_CONTACTS_BIN, {"--db_url=" + database->ConnInfo("contacts"), kSecret}, absl::Seconds(30));
+      CRM_CONTACTS_BIN, {"--db_url=" + database->ConnInfo("contacts"), kSecret, kServiceSecret},
+      absl::Seconds(30));
   ASSERT_TRUE(contacts_process.ok()) << contacts_process.status();
   const std::string contacts_address =
       absl::StrCat("--contacts_address=127.0.0.1:", (*contacts_process)->grpc_port());
   auto pipeline_process = ServiceProcess::Start(
-      CRM_PIPELINE_BIN, {"--db_url=" + database->ConnInfo("pipeline"), kSecret, contacts_address},
+      CRM_PIPELINE_BIN,
+      {"--db_url=" + database->ConnInfo("pipeline"), kSecret, kServiceSecret, contacts_address},
       absl::Seconds(30));
   ASSERT_TRUE(pipeline_process.ok()) << pipeline_process.status();
   const std::string pipeline_address =
       absl::StrCat("--pipeline_address=127.0.0.1:", (*pipeline_process)->grpc_port());
-  auto tasks_process = ServiceProcess::Start(
-      CRM_TASKS_BIN,
-      {"--db_url=" + database->ConnInfo("tasks"), kSecret, contacts_address, pipeline_address},
-      absl::Seconds(30));
+  auto tasks_process = ServiceProcess::Start(CRM_TASKS_BIN,
+                                             {"--db_url=" + database->ConnInfo("tasks"), kSecret,
+                                              kServiceSecret, contacts_address, pipeline_address},
+                                             absl::Seconds(30));
   ASSERT_TRUE(tasks_process.ok()) << tasks_process.status();
   const std::vector<std::string> reporting_args = {
-      "--db_url=" + database->ConnInfo("reporting"), kSecret, contacts_address, pipeline_address,
+      "--db_url=" + database->ConnInfo("reporting"),
+      kSecret,
+      kServiceSecret,
+      contacts_address,
+      pipeline_address,
       absl::StrCat("--tasks_address=127.0.0.1:", (*tasks_process)->grpc_port())};
   auto reporting_process =
       ServiceProcess::Start(CRM_REPORTING_BIN, reporting_args, absl::Seconds(30));

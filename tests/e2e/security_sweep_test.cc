@@ -768,8 +768,8 @@ TEST_F(SecuritySweepTest, WebhooksCannotReachInternalAddresses) {
   ASSERT_TRUE(database.ok()) << database.status();
   auto tasks_process = testing::ServiceProcess::Start(
       CRM_TASKS_BIN,
-      {"--db_url=" + database->ConnInfo("tasks"),
-       std::string("--jwt_secret=") + testing::kTestJwtSecret,
+      {"--db_url=" + database->ConnInfo("tasks"), testing::kJwtSecretFlag,
+       testing::kServiceSecretFlag,
        absl::StrCat("--contacts_address=127.0.0.1:", stack_->contacts().grpc_port()),
        absl::StrCat("--pipeline_address=127.0.0.1:", stack_->pipeline().grpc_port()),
        "--reminder_max_sleep_ms=200", "--webhook_initial_backoff_ms=100"},

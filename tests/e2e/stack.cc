@@ -7,7 +7,8 @@
 namespace crm::testing {
 namespace {
 
-const std::string kSecret = std::string("--jwt_secret=") + kTestJwtSecret;
+const std::string& kSecret = kJwtSecretFlag;
+const std::string& kServiceSecret = kServiceSecretFlag;
 
 std::string Address(const std::string& flag, ServiceProcess& process) {
   return absl::StrCat("--", flag, "=127.0.0.1:", process.grpc_port());
@@ -33,23 +34,24 @@ absl::StatusOr<std::unique_ptr<Stack>> Stack::Start(StackOptions options) {
     return absl::OkStatus();
   };
   absl::Status s =
-      start(CRM_CONTACTS_BIN, {"--db_url=" + db.ConnInfo("contacts"), kSecret}, stack->contacts_);
+      start(CRM_CONTACTS_BIN, {"--db_url=" + db.ConnInfo("contacts"), kSecret, kServiceSecret},
+            stack->contacts_);
   if (!s.ok()) return s;
   s = start(CRM_PIPELINE_BIN,
-            {"--db_url=" + db.ConnInfo("pipeline"), kSecret,
+            {"--db_url=" + db.ConnInfo("pipeline"), kSecret, kServiceSecret,
              Address("contacts_address", *stack->contacts_), "--renewal_interval_seconds=1"},
             stack->pipeline_);
   if (!s.ok()) return s;
-  s = start(
-      CRM_TASKS_BIN,
-      {"--db_url=" + db.ConnInfo("tasks"), kSecret, Address("contacts_address", *stack->contacts_),
-       Address("pipeline_address", *stack->pipeline_), "--reminder_max_sleep_ms=200",
-       "--webhook_allow_private_addresses", "--webhook_initial_backoff_ms=100"},
-      stack->tasks_);
+  s = start(CRM_TASKS_BIN,
+            {"--db_url=" + db.ConnInfo("tasks"), kSecret, kServiceSecret,
+             Address("contacts_address", *stack->contacts_),
+             Address("pipeline_address", *stack->pipeline_), "--reminder_max_sleep_ms=200",
+             "--webhook_allow_private_addresses", "--webhook_initial_backoff_ms=100"},
+            stack->tasks_);
   if (!s.ok()) return s;
   s = start(
       CRM_REPORTING_BIN,
-      {"--db_url=" + db.ConnInfo("reporting"), kSecret,
+      {"--db_url=" + db.ConnInfo("reporting"), kSecret, kServiceSecret,
        Address("contacts_address", *stack->contacts_),
        Address("pipeline_address", *stack->pipeline_), Address("tasks_address", *stack->tasks_)},
       stack->reporting_);

@@ -29,13 +29,17 @@ using testing::AuthedContext;
 using testing::MintToken;
 using testing::ServiceProcess;
 
-const std::string kSecret = std::string("--jwt_secret=") + testing::kTestJwtSecret;
+const std::string& kSecret = testing::kJwtSecretFlag;
+const std::string& kServiceSecret = testing::kServiceSecretFlag;
 
 std::unique_ptr<ServiceProcess> StartTasks(const testing::TestDatabase& database,
                                            std::vector<std::string> extra = {}) {
-  std::vector<std::string> args = {
-      "--db_url=" + database.ConnInfo("tasks"), kSecret,
-      "--contacts_address=", "--pipeline_address=", "--reminder_max_sleep_ms=200"};
+  std::vector<std::string> args = {"--db_url=" + database.ConnInfo("tasks"),
+                                   kSecret,
+                                   kServiceSecret,
+                                   "--contacts_address=",
+                                   "--pipeline_address=",
+                                   "--reminder_max_sleep_ms=200"};
   args.insert(args.end(), extra.begin(), extra.end());
   auto process = ServiceProcess::Start(CRM_TASKS_BIN, args, absl::Seconds(30));
   EXPECT_TRUE(process.ok()) << process.status();
@@ -168,19 +172,21 @@ TEST(TasksE2eTest, AWonSubscriptionsRenewalBecomesOneFollowUpTaskNamingItsContac
   auto database = testing::TestDatabase::Create();
   ASSERT_TRUE(database.ok()) << database.status();
   auto contacts_process = ServiceProcess::Start(
-      CRM_CONTACTS_BIN, {"--db_url=" + database->ConnInfo("contacts"), kSecret}, absl::Seconds(30));
+      CRM_CONTACTS_BIN, {"--db_url=" + database->ConnInfo("contacts"), kSecret, kServiceSecret},
+      absl::Seconds(30));
   ASSERT_TRUE(contacts_process.ok()) << contacts_process.status();
   const std::string contacts_address = absl::StrCat("127.0.0.1:", (*contacts_process)->grpc_port());
   auto pipeline_process =
       ServiceProcess::Start(CRM_PIPELINE_BIN,
-                            {"--db_url=" + database->ConnInfo("pipeline"), kSecret,
+                            {"--db_url=" + database->ConnInfo("pipeline"), kSecret, kServiceSecret,
                              "--contacts_address=" + contacts_address,
                              "--renewal_interval_seconds=1", "--default_renewal_lead_days=400"},
                             absl::Seconds(30));
   ASSERT_TRUE(pipeline_process.ok()) << pipeline_process.status();
   auto tasks_process = ServiceProcess::Start(
       CRM_TASKS_BIN,
-      {"--db_url=" + database->ConnInfo("tasks"), kSecret, "--contacts_address=" + contacts_address,
+      {"--db_url=" + database->ConnInfo("tasks"), kSecret, kServiceSecret,
+       "--contacts_address=" + contacts_address,
        absl::StrCat("--pipeline_address=127.0.0.1:", (*pipeline_process)->grpc_port())},
       absl::Seconds(30));
   ASSERT_TRUE(tasks_process.ok()) << tasks_process.status();

@@ -51,6 +51,7 @@ class PipelineServiceTest : public ::testing::Test {
     contacts_client_ = new ContactsClient(crm::testing::LocalChannel(contacts_env_->grpc_port()));
     auth::AuthOptions auth_options;
     auth_options.hs256_secret = crm::testing::kTestJwtSecret;
+    auth_options.service_secret = crm::testing::kTestServiceSecret;
     authenticator_ = auth::Authenticator::Create(auth_options)->release();
     service_ = new PipelineService(*store_, *products_, *contacts_client_, *authenticator_, {});
     server_->AddService(service_);
@@ -551,7 +552,7 @@ TEST_F(PipelineProductsTest, AContactsMergeRepointsItsDeals) {
   options.schema = "pipeline";
   options.source_address = absl::StrCat("127.0.0.1:", contacts_env_->grpc_port());
   options.event_types = ContactsEventTypes();
-  options.token = [] { return MintToken("system", "pipeline", {"service"}); };
+  options.token = [] { return crm::testing::MintServiceToken("pipeline"); };
   events::EventConsumer follower(options, *pool_, ContactsEventHandler(*store_), nullptr);
   follower.Start();
 

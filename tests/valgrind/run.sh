@@ -41,7 +41,8 @@ await_ready() {
 }
 
 "${memcheck[@]}" --log-file="$work/contacts.vg" "$BUILD/services/contacts/contacts" \
-  --db_url="$db" --jwt_secret="$secret" --grpc_address=127.0.0.1:0 \
+  --db_url="$db" --jwt_secret="$secret" --service_secret="valgrind-service-0123456789abcdef-01" \
+  --grpc_address=127.0.0.1:0 \
   --metrics_address=127.0.0.1:0 --ready_file="$work/contacts.ready" >"$work/contacts.log" 2>&1 &
 contacts=$!
 await_ready $contacts "$work/contacts.ready" contacts

@@ -3,7 +3,7 @@
 // applications, so a test can prove each event took effect exactly once across kills.
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
-#include "common/auth/jwt.h"
+#include "common/auth/authenticator.h"
 #include "common/db/migrations.h"
 #include "common/events/consumer.h"
 #include "common/log/log.h"
@@ -13,7 +13,7 @@ extern const std::vector<crm::EmbeddedFile>& OutboxMigrations();
 
 ABSL_FLAG(std::string, db_url, "", "consumer database (reporting role)");
 ABSL_FLAG(std::string, source, "", "producer host:port");
-ABSL_FLAG(std::string, jwt_secret, "", "HS256 secret to mint the service token");
+ABSL_FLAG(std::string, service_secret, "", "the service identity's secret, to mint its token");
 ABSL_FLAG(std::string, consumer, "sink.contacts", "consumer name");
 ABSL_FLAG(std::string, applier, "", "this replica's id, recorded with each effect");
 ABSL_FLAG(std::string, ready_file, "", "written once the consumer started");
@@ -50,12 +50,7 @@ int main(int argc, char** argv) {
   options.source_address = absl::GetFlag(FLAGS_source);
   options.standby_retry = absl::Milliseconds(100);
   options.token = [] {
-    crm::auth::Claims claims;
-    claims.subject = "sink";
-    claims.tenant = "system";
-    claims.roles = {"service"};
-    claims.expires = absl::Now() + absl::Hours(1);
-    return crm::auth::SignHs256(claims, absl::GetFlag(FLAGS_jwt_secret));
+    return crm::auth::MintServiceToken("sink", absl::GetFlag(FLAGS_service_secret));
   };
   crm::events::EventConsumer consumer(
       options, pool,
