@@ -30,6 +30,11 @@ ABSL_FLAG(std::string, service_secret, "",
           "services use to follow each other's event streams, inline or @file");
 ABSL_FLAG(int, outbox_retention_hours, 24 * 7, "Events older than this are pruned from the outbox");
 ABSL_FLAG(std::string, log_level, "info", "trace, debug, info, warn, error");
+ABSL_FLAG(int, stream_workers, 4,
+          "Threads for the database work of streaming RPCs (streams that wait hold none)");
+ABSL_FLAG(int, max_streams_per_user, 8, "Open streams (watches, exports, imports) per user");
+ABSL_FLAG(int, max_streams_per_tenant, 5000, "Open streams per tenant on one replica");
+ABSL_FLAG(int, max_streams, 20000, "Open streams on one replica in all");
 
 namespace crm::config {
 
@@ -76,5 +81,13 @@ absl::Duration OutboxRetentionFromFlags() {
 }
 
 std::string LogLevelFromFlags() { return absl::GetFlag(FLAGS_log_level); }
+
+int StreamWorkersFromFlags() { return absl::GetFlag(FLAGS_stream_workers); }
+
+server::StreamLimits StreamLimitsFromFlags() {
+  return {.per_user = absl::GetFlag(FLAGS_max_streams_per_user),
+          .per_tenant = absl::GetFlag(FLAGS_max_streams_per_tenant),
+          .in_all = absl::GetFlag(FLAGS_max_streams)};
+}
 
 }  // namespace crm::config

@@ -8,6 +8,7 @@
 #include "common/auth/authenticator.h"
 #include "common/db/pool.h"
 #include "common/server/server.h"
+#include "common/server/stream_limiter.h"
 
 namespace crm::config {
 
@@ -16,6 +17,9 @@ db::PoolOptions PoolOptionsFromFlags();
 // Reads the JWT secret or public key (inline or "@file").
 absl::StatusOr<auth::AuthOptions> AuthOptionsFromFlags();
 std::string LogLevelFromFlags();
+// Threads for the blocking steps of streaming RPCs, and the bounds on open streams.
+int StreamWorkersFromFlags();
+server::StreamLimits StreamLimitsFromFlags();
 absl::Duration OutboxRetentionFromFlags();
 
 }  // namespace crm::config

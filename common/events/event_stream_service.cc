@@ -4,63 +4,46 @@
 #include <prometheus/gauge.h>
 #include <prometheus/registry.h>
 
-#include "absl/strings/escaping.h"
+#include <memory>
+#include <optional>
+
 #include "absl/strings/str_cat.h"
 #include "common/api/errors.h"
-#include "common/base/status_macros.h"
-#include "common/db/transaction.h"
+#include "common/server/write_stream.h"
 
 namespace crm::events {
 namespace {
 
 using crm::common::v1::Event;
+using Stream = server::WriteStream<Event>;
 
 constexpr int kMaxEventTypes = 100;
 
-// Columns after the horizon (column 0) of the read statement.
-Event EventFromRow(const db::Result& r, int row) {
-  Event e;
-  e.set_position(r.Int(row, 1));
-  e.set_event_id(r.String(row, 2));
-  e.set_tenant(r.String(row, 3));
-  e.set_aggregate_type(r.String(row, 4));
-  e.set_aggregate_id(r.String(row, 5));
-  e.set_event_type(r.String(row, 6));
-  e.set_actor(r.String(row, 7));
-  const int64_t micros = r.Int(row, 8);
-  e.mutable_occurred_time()->set_seconds(micros / 1000000);
-  e.mutable_occurred_time()->set_nanos(static_cast<int32_t>(micros % 1000000) * 1000);
-  e.mutable_payload()->ParseFromString(absl::HexStringToBytes(r.Text(row, 9)));
-  return e;
-}
+// One subscription's position in the outbox and how long it waits when nothing is new.
+struct Subscription {
+  int64_t cursor = 0;
+  std::vector<std::string> types;
+  absl::Duration wait;
+  absl::Time last_read = absl::InfinitePast();
+  std::optional<server::StreamLimiter::Lease> lease;
+  prometheus::Gauge* subscribers = nullptr;
+  ~Subscription() {
+    if (subscribers != nullptr) subscribers->Decrement();
+  }
+};
 
 }  // namespace
 
 EventStreamService::EventStreamService(db::Pool& pool, std::string schema,
                                        const auth::Authenticator& authenticator,
-                                       const Notifier& notifier, prometheus::Registry* registry,
-                                       EventStreamOptions options)
-    : pool_(pool),
-      schema_(std::move(schema)),
+                                       server::Executor& executor, server::Wakeups& wakeups,
+                                       prometheus::Registry* registry, EventStreamOptions options)
+    : reader_(pool, std::move(schema)),
       authenticator_(authenticator),
-      notifier_(notifier),
-      options_(options) {
-  // Only positions below the oldest in-flight transaction: whatever commits later gets a greater
-  // position, so a reader that moves its cursor past a position never skips an event.
-  // The horizon comes out of the same statement (same snapshot) as the events, so a subscriber
-  // whose events are rare (a quiet tenant, a type filter) can move its cursor up to it instead
-  // of rescanning everyone else's events on every poll.
-  read_sql_ = absl::StrCat(
-      "WITH h AS (SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint << 20 AS horizon) "
-      "SELECT h.horizon, e.* FROM h LEFT JOIN LATERAL (SELECT position, event_id, tenant_id, "
-      "aggregate_type, aggregate_id, event_type, actor, "
-      "(extract(epoch FROM occurred_at) * 1000000)::bigint, encode(payload, 'hex') FROM ",
-      schema_,
-      ".outbox WHERE position > $1 AND position < h.horizon "
-      "AND ($2 = '' OR tenant_id = $2) "
-      "AND (cardinality($3::text[]) = 0 OR event_type = ANY($3::text[])) "
-      "ORDER BY position LIMIT $4) e ON true");
-  pruned_sql_ = absl::StrCat("SELECT pruned_through FROM ", schema_, ".outbox_retention");
+      executor_(executor),
+      wakeups_(wakeups),
+      options_(options),
+      streams_(options.limits) {
   if (registry != nullptr) {
     subscribers_ = &prometheus::BuildGauge()
                         .Name("crm_event_stream_subscribers")
@@ -75,81 +58,74 @@ EventStreamService::EventStreamService(db::Pool& pool, std::string schema,
   }
 }
 
-grpc::Status EventStreamService::Subscribe(grpc::ServerContext* context,
-                                           const crm::common::v1::SubscribeRequest* request,
-                                           grpc::ServerWriter<Event>* writer) {
-  if (subscribers_) subscribers_->Increment();
-  absl::Status status = Stream(context, *request, writer);
-  if (subscribers_) subscribers_->Decrement();
-  return api::ToGrpcStatus(status);
-}
-
-absl::Status EventStreamService::Stream(grpc::ServerContext* context,
-                                        const crm::common::v1::SubscribeRequest& request,
-                                        grpc::ServerWriter<Event>* writer) {
+grpc::ServerWriteReactor<Event>* EventStreamService::Subscribe(
+    grpc::CallbackServerContext* context, const crm::common::v1::SubscribeRequest* request) {
   // Every tenant's events: only the service identity (its own credential) may read them.
-  RETURN_IF_ERROR(authenticator_.AuthenticateService(*context).status());
-  if (request.after_position() < 0) return api::InvalidField("after_position", "must be >= 0");
-  if (request.event_types_size() > kMaxEventTypes) {
-    return api::InvalidField("event_types", absl::StrCat("at most ", kMaxEventTypes));
+  absl::StatusOr<auth::Principal> caller = authenticator_.AuthenticateService(*context);
+  if (!caller.ok()) return Stream::Refuse(caller.status());
+  if (request->after_position() < 0) {
+    return Stream::Refuse(api::InvalidField("after_position", "must be >= 0"));
   }
-  const std::string types = db::ToArrayLiteral(
-      std::vector<std::string>(request.event_types().begin(), request.event_types().end()));
-  int64_t cursor = request.after_position();
-  uint64_t generation = notifier_.generation();
-  absl::Duration wait = options_.safety_poll;
-  absl::Time last_read = absl::InfinitePast();
-  while (!context->IsCancelled()) {
-    if (shutting_down_) return absl::UnavailableError("server shutting down; resubscribe");
-    const absl::Duration since = absl::Now() - last_read;
-    if (since < options_.min_poll_interval) absl::SleepFor(options_.min_poll_interval - since);
-    last_read = absl::Now();
-    db::Result rows;
-    int64_t pruned_through = 0;
-    {
-      // The connection goes back to the pool before we write to a possibly slow client.
-      ASSIGN_OR_RETURN(db::Transaction tx,
-                       db::Transaction::BeginSystem(pool_, absl::Now() + absl::Seconds(10)));
-      const int read =
-          tx.Queue(read_sql_, {absl::StrCat(cursor), "", types, absl::StrCat(options_.batch_size)});
-      const int pruned = tx.Queue(pruned_sql_);
-      RETURN_IF_ERROR(tx.Commit());
-      rows = tx.ResultOf(read);
-      pruned_through = tx.ResultOf(pruned).rows() > 0 ? tx.ResultOf(pruned).Int(0, 0) : 0;
+  if (request->event_types_size() > kMaxEventTypes) {
+    return Stream::Refuse(
+        api::InvalidField("event_types", absl::StrCat("at most ", kMaxEventTypes)));
+  }
+  absl::StatusOr<server::StreamLimiter::Lease> lease = streams_.Acquire("", caller->user);
+  if (!lease.ok()) return Stream::Refuse(lease.status());
+
+  auto sub = std::make_shared<Subscription>();
+  sub->cursor = request->after_position();
+  sub->types.assign(request->event_types().begin(), request->event_types().end());
+  sub->wait = options_.safety_poll;
+  sub->lease.emplace(*std::move(lease));
+  if (subscribers_ != nullptr) {
+    subscribers_->Increment();
+    sub->subscribers = subscribers_;
+  }
+  auto produce = [this, sub](bool signalled) -> Stream::Step {
+    Stream::Step step;
+    if (shutting_down_) {
+      step.finish = absl::UnavailableError("server shutting down; resubscribe");
+      return step;
+    }
+    const absl::Duration since = absl::Now() - sub->last_read;
+    if (since < options_.min_poll_interval) {
+      // Reads close together: let commits gather (the executor is not held for long).
+      absl::SleepFor(options_.min_poll_interval - since);
+    }
+    sub->last_read = absl::Now();
+    absl::StatusOr<OutboxBatch> batch =
+        reader_.Read(sub->cursor, sub->types, options_.batch_size, absl::Now() + absl::Seconds(10));
+    if (!batch.ok()) {
+      step.finish = batch.status();
+      return step;
     }
     // A subscriber that fell behind while connected is told, never silently skipped ahead.
-    if (cursor < pruned_through) {
-      return absl::OutOfRangeError(absl::StrCat(
-          "events up to position ", pruned_through,
+    if (sub->cursor < batch->pruned_through) {
+      step.finish = absl::OutOfRangeError(absl::StrCat(
+          "events up to position ", batch->pruned_through,
           " were pruned by retention; resubscribe from there after rebuilding your copy"));
+      return step;
     }
-    // One row with no event (position NULL) when nothing matched.
-    const int delivered = rows.rows() > 0 && !rows.IsNull(0, 1) ? rows.rows() : 0;
-    for (int i = 0; i < delivered; ++i) {
-      Event event = EventFromRow(rows, i);
-      // Write blocks while the client's flow-control window is full: a slow client slows only
-      // its own stream, and memory stays bounded by one batch.
-      if (!writer->Write(event)) return absl::OkStatus();  // the client went away
-      cursor = event.position();
-      if (sent_) sent_->Increment();
-    }
-    if (delivered == options_.batch_size) continue;  // more is waiting
-    // Everything below the horizon that we may see was in this (not full) batch: whatever
-    // commits later gets a position at or above it, so skipping ahead loses nothing.
-    if (rows.rows() > 0) cursor = std::max(cursor, rows.Int(0, 0) - 1);
-    const uint64_t now_generation = notifier_.WaitForChange(generation, wait);
-    if (now_generation != generation && delivered == 0) {
-      // Woken but nothing deliverable: the event is held back by an earlier transaction still in
-      // flight. Look again soon, backing off, rather than waiting for the next notification.
-      wait = absl::Milliseconds(10);
-    } else if (now_generation == generation && wait < options_.safety_poll) {
-      wait = std::min(wait * 2, options_.safety_poll);
+    const bool full = static_cast<int>(batch->events.size()) == options_.batch_size;
+    const bool empty = batch->events.empty();
+    sub->cursor = full ? batch->events.back().position() : batch->NextCursor(sub->cursor);
+    if (sent_ != nullptr) sent_->Increment(static_cast<double>(batch->events.size()));
+    step.messages = std::move(batch->events);
+    if (full) return step;  // more is waiting: read again at once
+    if (empty && signalled) {
+      // Woken but nothing deliverable: the event is held back by an earlier transaction still
+      // in flight. Look again soon, rather than waiting for the next notification.
+      sub->wait = absl::Milliseconds(10);
+    } else if (empty && sub->wait < options_.safety_poll) {
+      sub->wait = std::min(sub->wait * 2, options_.safety_poll);  // backing off
     } else {
-      wait = options_.safety_poll;
+      sub->wait = options_.safety_poll;
     }
-    generation = now_generation;
-  }
-  return absl::CancelledError("client cancelled");
+    step.wait = sub->wait;
+    return step;
+  };
+  return Stream::Start(executor_, &wakeups_, std::move(produce));
 }
 
 }  // namespace crm::events

@@ -1,4 +1,6 @@
-// crm.common.v1.EventStream, served by every service over its own outbox.
+// crm.common.v1.EventStream, served by every service over its own outbox, to the service
+// identity only (it reads every tenant's events). Each subscription is a reactor (write_stream.h):
+// reads run on the executor, and an idle subscription is a pending wake-up, not a thread.
 #pragma once
 
 #include <atomic>
@@ -6,7 +8,10 @@
 
 #include "common/auth/authenticator.h"
 #include "common/db/pool.h"
-#include "common/events/notifier.h"
+#include "common/events/outbox_reader.h"
+#include "common/server/executor.h"
+#include "common/server/stream_limiter.h"
+#include "common/server/wakeups.h"
 #include "crm/common/v1/event_stream_service.grpc.pb.h"
 
 namespace prometheus {
@@ -25,33 +30,30 @@ struct EventStreamOptions {
   // Shortest time between two reads of one stream: under a burst of commits, one read picks up
   // many events instead of one read per commit (a few ms of latency for far fewer queries).
   absl::Duration min_poll_interval = absl::Milliseconds(5);
+  server::StreamLimits limits;
 };
 
-class EventStreamService final : public crm::common::v1::EventStream::Service {
+class EventStreamService final : public crm::common::v1::EventStream::CallbackService {
  public:
+  // `wakeups` must be signalled when the outbox changes (the notifier's listener).
   EventStreamService(db::Pool& pool, std::string schema, const auth::Authenticator& authenticator,
-                     const Notifier& notifier, prometheus::Registry* registry,
-                     EventStreamOptions options = {});
+                     server::Executor& executor, server::Wakeups& wakeups,
+                     prometheus::Registry* registry, EventStreamOptions options = {});
 
-  grpc::Status Subscribe(grpc::ServerContext* context,
-                         const crm::common::v1::SubscribeRequest* request,
-                         grpc::ServerWriter<crm::common::v1::Event>* writer) override;
+  grpc::ServerWriteReactor<crm::common::v1::Event>* Subscribe(
+      grpc::CallbackServerContext* context,
+      const crm::common::v1::SubscribeRequest* request) override;
 
   // Ends every open stream with UNAVAILABLE so a graceful shutdown need not wait for them.
   void Shutdown() { shutting_down_ = true; }
 
  private:
-  absl::Status Stream(grpc::ServerContext* context,
-                      const crm::common::v1::SubscribeRequest& request,
-                      grpc::ServerWriter<crm::common::v1::Event>* writer);
-
-  db::Pool& pool_;
-  const std::string schema_;
+  OutboxReader reader_;
   const auth::Authenticator& authenticator_;
-  const Notifier& notifier_;
+  server::Executor& executor_;
+  server::Wakeups& wakeups_;
   const EventStreamOptions options_;
-  std::string read_sql_;
-  std::string pruned_sql_;
+  server::StreamLimiter streams_;
   std::atomic<bool> shutting_down_{false};
   prometheus::Gauge* subscribers_ = nullptr;
   prometheus::Counter* sent_ = nullptr;

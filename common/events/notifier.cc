@@ -21,9 +21,19 @@ void Notifier::Start() {
 }
 
 void Notifier::Announce() {
-  absl::MutexLock lock(&mu_);
-  ++generation_;
-  announce_pending_ = true;
+  {
+    absl::MutexLock lock(&mu_);
+    announce_pending_ = true;
+  }
+  Changed();
+}
+
+void Notifier::Changed() {
+  {
+    absl::MutexLock lock(&mu_);
+    ++generation_;
+  }
+  for (const auto& listener : listeners_) listener();
 }
 
 void Notifier::RunAnnouncer() {
@@ -53,11 +63,7 @@ void Notifier::RunAnnouncer() {
 }
 
 void Notifier::Stop() {
-  stopping_ = true;
-  {
-    absl::MutexLock lock(&mu_);
-    ++generation_;  // release waiters
-  }
+  if (!stopping_.exchange(true)) Changed();  // release waiters, once
   if (thread_.joinable()) thread_.join();
   if (announcer_.joinable()) announcer_.join();
 }
@@ -80,11 +86,8 @@ void Notifier::Run() {
     auto conn = db::Connection::Open(conninfo_, absl::Seconds(5));
     if (conn.ok() && (*conn)->Exec(absl::StrCat("LISTEN ", channel_)).ok()) {
       backoff = absl::Milliseconds(100);
-      {
-        // Events may have committed while we were not listening: wake readers once.
-        absl::MutexLock lock(&mu_);
-        ++generation_;
-      }
+      // Events may have committed while we were not listening: wake readers once.
+      Changed();
       PGconn* raw = (*conn)->raw();
       while (!stopping_) {
         pollfd pfd{PQsocket(raw), POLLIN, 0};
@@ -97,10 +100,7 @@ void Notifier::Run() {
           notified = true;
           PQfreemem(n);
         }
-        if (notified) {
-          absl::MutexLock lock(&mu_);
-          ++generation_;
-        }
+        if (notified) Changed();
       }
       if (!stopping_) spdlog::warn("event notifier lost its connection; reconnecting");
     }

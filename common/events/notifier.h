@@ -10,8 +10,10 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
@@ -30,6 +32,10 @@ class Notifier final {
   // After a commit that wrote events: wakes local readers and schedules a NOTIFY.
   void Announce();
 
+  // Runs `listener` after every change of generation() (on the thread that saw it: keep it
+  // short). Call before Start().
+  void OnChange(std::function<void()> listener) { listeners_.push_back(std::move(listener)); }
+
   // A counter that grows with every notification received.
   uint64_t generation() const;
   // Waits until generation() differs from `seen`, `timeout` passes, or Stop(); returns the
@@ -39,6 +45,8 @@ class Notifier final {
  private:
   void Run();
   void RunAnnouncer();
+  // Moves the generation on and tells the listeners.
+  void Changed();
 
   const std::string conninfo_;
   const std::string channel_;
@@ -48,6 +56,7 @@ class Notifier final {
   mutable absl::Mutex mu_;
   uint64_t generation_ ABSL_GUARDED_BY(mu_) = 0;
   bool announce_pending_ ABSL_GUARDED_BY(mu_) = false;
+  std::vector<std::function<void()>> listeners_;
 };
 
 }  // namespace crm::events

@@ -73,6 +73,10 @@ void BlockTerminationSignals();
 // Blocks until SIGTERM or SIGINT arrives; returns the signal number.
 int WaitForTerminationSignal();
 
+// Raises the soft limit on open files to the hard limit: every idle client connection holds a
+// descriptor, and thousands of them are normal for a server that holds no thread per connection.
+void RaiseOpenFileLimit();
+
 // The caller's gRPC deadline as absl::Time; `fallback` from now when the caller set none.
 absl::Time DeadlineOf(const grpc::ServerContextBase& context,
                       absl::Duration fallback = absl::Seconds(30));

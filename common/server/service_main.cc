@@ -33,17 +33,24 @@ int RunService(const std::string& schema, std::vector<EmbeddedFile> migrations,
   }
   spdlog::info("migrations applied={}", applied);
 
+  RaiseOpenFileLimit();
   Server server(config::ServerOptionsFromFlags(schema));
   db::Pool pool(pool_options, &server.registry());
+  Executor executor(config::StreamWorkersFromFlags());
+  Wakeups wakeups(executor);
   events::Notifier notifier(pool_options.conninfo, events::OutboxChannel(schema));
+  notifier.OnChange([&wakeups] { wakeups.Signal(); });
   events::Outbox outbox(schema, &server.registry(), &notifier);
-  ServiceContext context{**authenticator, *auth_options, pool_options, pool, outbox, server};
+  ServiceContext context{
+      **authenticator, *auth_options, pool_options, pool,    outbox,
+      notifier,        server,        executor,     wakeups, config::StreamLimitsFromFlags()};
   absl::StatusOr<std::unique_ptr<ServiceParts>> parts = wire(context);
   if (!parts.ok()) {
     spdlog::critical("cannot set up: {}", parts.status().ToString());
     return 1;
   }
-  events::EventStreamService events(pool, schema, **authenticator, notifier, &server.registry());
+  events::EventStreamService events(pool, schema, **authenticator, executor, wakeups,
+                                    &server.registry(), {.limits = context.stream_limits});
   events::OutboxMaintenance maintenance(pool, schema, &server.registry(),
                                         {.retention = config::OutboxRetentionFromFlags()});
   server.AddService(&events);
@@ -61,7 +68,7 @@ int RunService(const std::string& schema, std::vector<EmbeddedFile> migrations,
   (*parts)->Stop();
   maintenance.Stop();
   notifier.Stop();
-  return 0;
+  return 0;  // then the wake-ups end, then the executor finishes what is left
 }
 
 }  // namespace crm::server

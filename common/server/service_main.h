@@ -15,7 +15,10 @@
 #include "common/db/pool.h"
 #include "common/events/notifier.h"
 #include "common/events/outbox.h"
+#include "common/server/executor.h"
 #include "common/server/server.h"
+#include "common/server/stream_limiter.h"
+#include "common/server/wakeups.h"
 
 namespace crm::server {
 
@@ -26,7 +29,13 @@ struct ServiceContext {
   const db::PoolOptions& pool_options;
   db::Pool& pool;
   events::Outbox& outbox;
+  events::Notifier& notifier;
   Server& server;
+  // For streaming RPCs served as reactors: where their blocking steps run, and what wakes the
+  // ones that wait for the outbox to change.
+  Executor& executor;
+  Wakeups& wakeups;
+  StreamLimits stream_limits;
 };
 
 // A service's own objects, kept alive while it serves. Start() runs once the server is up,

@@ -14,12 +14,14 @@ namespace crm::contacts {
 
 ContactsService::ContactsService(ContactsStore& store, ActivityStore& activities,
                                  SegmentStore& segments, const auth::Authenticator& authenticator,
-                                 ContactsServiceOptions options)
+                                 server::Executor& executor, ContactsServiceOptions options)
     : store_(store),
       activities_(activities),
       segments_(segments),
       authenticator_(authenticator),
-      options_(std::move(options)) {}
+      executor_(executor),
+      options_(std::move(options)),
+      streams_(options_.streams) {}
 
 absl::StatusOr<v1::TenantSettings> ContactsService::Settings(const std::string& tenant,
                                                              absl::Time deadline) {

@@ -9,6 +9,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
 #include "common/auth/authenticator.h"
+#include "common/server/executor.h"
 #include "common/server/stream_limiter.h"
 #include "crm/contacts/v1/contacts_service.grpc.pb.h"
 #include "services/contacts/activity_store.h"
@@ -24,12 +25,19 @@ struct ContactsServiceOptions {
   v1::TenantSettings default_settings;
   // How long a tenant's settings are cached (phone region is read on every create).
   absl::Duration settings_cache_ttl = absl::Seconds(10);
+  // Open imports and exports per user, per tenant and in all on one replica.
+  server::StreamLimits streams;
 };
 
-class ContactsService final : public v1::ContactsService::Service {
+// The streaming RPCs (ImportContacts, ExportSegment) are reactors whose database work runs on
+// the executor; the others are synchronous.
+class ContactsService final
+    : public v1::ContactsService::WithCallbackMethod_ImportContacts<
+          v1::ContactsService::WithCallbackMethod_ExportSegment<v1::ContactsService::Service>> {
  public:
   ContactsService(ContactsStore& store, ActivityStore& activities, SegmentStore& segments,
-                  const auth::Authenticator& authenticator, ContactsServiceOptions options);
+                  const auth::Authenticator& authenticator, server::Executor& executor,
+                  ContactsServiceOptions options);
 
   grpc::Status CreateContact(grpc::ServerContext* context, const v1::CreateContactRequest* request,
                              v1::Contact* response) override;
@@ -64,9 +72,8 @@ class ContactsService final : public v1::ContactsService::Service {
                               v1::FindDuplicatesResponse* response) override;
   grpc::Status MergeContacts(grpc::ServerContext* context, const v1::MergeContactsRequest* request,
                              v1::Contact* response) override;
-  grpc::Status ImportContacts(grpc::ServerContext* context,
-                              grpc::ServerReader<v1::ImportContactsRequest>* reader,
-                              v1::ImportContactsResponse* response) override;
+  grpc::ServerReadReactor<v1::ImportContactsRequest>* ImportContacts(
+      grpc::CallbackServerContext* context, v1::ImportContactsResponse* response) override;
   grpc::Status ImportContactsFile(grpc::ServerContext* context,
                                   const v1::ImportContactsFileRequest* request,
                                   v1::ImportContactsResponse* response) override;
@@ -85,8 +92,8 @@ class ContactsService final : public v1::ContactsService::Service {
   grpc::Status ListSegmentMembers(grpc::ServerContext* context,
                                   const v1::ListSegmentMembersRequest* request,
                                   v1::ListContactsResponse* response) override;
-  grpc::Status ExportSegment(grpc::ServerContext* context, const v1::ExportSegmentRequest* request,
-                             grpc::ServerWriter<v1::ExportChunk>* writer) override;
+  grpc::ServerWriteReactor<v1::ExportChunk>* ExportSegment(
+      grpc::CallbackServerContext* context, const v1::ExportSegmentRequest* request) override;
   grpc::Status PreviewSegmentMessages(grpc::ServerContext* context,
                                       const v1::PreviewSegmentMessagesRequest* request,
                                       v1::PreviewSegmentMessagesResponse* response) override;
@@ -98,11 +105,8 @@ class ContactsService final : public v1::ContactsService::Service {
                                     v1::TenantSettings* response) override;
 
  private:
-  // An import from its options to its report: `feed_next` feeds the next part of the file and
-  // says whether there was one.
-  absl::Status RunImport(grpc::ServerContext& context, const v1::ImportOptions& options,
-                         const std::function<absl::StatusOr<bool>(ContactImporter&)>& feed_next,
-                         v1::ImportContactsResponse* response);
+  // One import, from its options to its report, fed a part of the file at a time.
+  class Import;
   // A segment and its filter compiled with placeholders from $first_param.
   absl::StatusOr<std::pair<v1::Segment, api::SqlFilter>> LoadSegment(const std::string& tenant,
                                                                      const std::string& name,
@@ -115,9 +119,10 @@ class ContactsService final : public v1::ContactsService::Service {
   ActivityStore& activities_;
   SegmentStore& segments_;
   const auth::Authenticator& authenticator_;
-  // Open watches, exports and imports per user (RESOURCE_EXHAUSTED above the bound).
-  server::StreamLimiter streams_{server::kMaxStreamsPerUser, server::kMaxStreamsInAll};
+  server::Executor& executor_;
   const ContactsServiceOptions options_;
+  // Open exports and imports per user and tenant (RESOURCE_EXHAUSTED above the bounds).
+  server::StreamLimiter streams_;
 
   struct CachedSettings {
     v1::TenantSettings settings;

@@ -1,7 +1,12 @@
-// ContactsService: CSV import (client streaming).
+// ContactsService: CSV import, streamed (a reactor, database work on the executor) or in one
+// request (ImportContactsFile, for HTTP clients).
+#include <memory>
+#include <optional>
+
 #include "absl/strings/str_cat.h"
 #include "common/api/errors.h"
 #include "common/base/status_macros.h"
+#include "common/server/read_stream.h"
 #include "common/server/server.h"
 #include "services/contacts/contact_importer.h"
 #include "services/contacts/contact_rules.h"
@@ -12,81 +17,122 @@ namespace {
 
 constexpr size_t kMaxChunkBytes = 1 << 20;
 
+// Imports can take minutes: every database step gets its own deadline.
+absl::Time StepDeadline() { return absl::Now() + absl::Seconds(30); }
+
 }  // namespace
 
-absl::Status ContactsService::RunImport(
-    grpc::ServerContext& context, const v1::ImportOptions& options,
-    const std::function<absl::StatusOr<bool>(ContactImporter&)>& feed_next,
-    v1::ImportContactsResponse* response) {
-  ASSIGN_OR_RETURN(auth::Principal caller, authenticator_.Authenticate(context));
-  if (options.import_id().empty()) return api::InvalidField("options.import_id", "required");
-  RETURN_IF_ERROR(ValidateRequestId(options.import_id()));
-  // Imports can take minutes: every database step gets its own deadline.
-  auto step_deadline = [] { return absl::Now() + absl::Seconds(30); };
-  ASSIGN_OR_RETURN(std::optional<std::string> earlier,
-                   store_.FindImport(caller.tenant, options.import_id(), step_deadline()));
-  if (earlier.has_value()) {
-    // A retry of a finished import answers with its first report and writes nothing.
-    if (!response->ParseFromString(*earlier)) return absl::InternalError("corrupt import report");
+class ContactsService::Import final {
+ public:
+  Import(ContactsService& service, auth::Principal caller)
+      : service_(service), caller_(std::move(caller)) {}
+
+  // Checks the options; a retry of a finished import (same import_id) gets the first report.
+  absl::Status Begin(const v1::ImportOptions& options) {
+    if (options.import_id().empty()) return api::InvalidField("options.import_id", "required");
+    RETURN_IF_ERROR(ValidateRequestId(options.import_id()));
+    options_ = options;
+    ASSIGN_OR_RETURN(
+        std::optional<std::string> earlier,
+        service_.store_.FindImport(caller_.tenant, options.import_id(), StepDeadline()));
+    if (earlier.has_value()) {
+      if (!earlier_.ParseFromString(*earlier)) return absl::InternalError("corrupt import report");
+      repeated_ = true;
+      return absl::OkStatus();
+    }
+    ASSIGN_OR_RETURN(v1::TenantSettings settings,
+                     service_.Settings(caller_.tenant, StepDeadline()));
+    importer_ = std::make_unique<ContactImporter>(service_.store_, caller_,
+                                                  settings.default_phone_region(), options);
     return absl::OkStatus();
   }
-  ASSIGN_OR_RETURN(v1::TenantSettings settings, Settings(caller.tenant, step_deadline()));
-  ContactImporter importer(store_, caller, settings.default_phone_region(), options);
-  for (;;) {
-    if (context.IsCancelled()) return absl::CancelledError("client cancelled the import");
-    ASSIGN_OR_RETURN(bool more, feed_next(importer));
-    if (!more) break;
-  }
-  ASSIGN_OR_RETURN(*response, importer.Finish());
-  if (!options.dry_run()) {
-    RETURN_IF_ERROR(store_.SaveImport(caller.tenant, options.import_id(), caller.user,
-                                      response->SerializeAsString(), step_deadline()));
-  }
-  return absl::OkStatus();
-}
 
-grpc::Status ContactsService::ImportContacts(grpc::ServerContext* context,
-                                             grpc::ServerReader<v1::ImportContactsRequest>* reader,
-                                             v1::ImportContactsResponse* response) {
-  // Who is calling comes first: nothing of the stream is read for an unauthenticated caller.
-  auto caller = authenticator_.Authenticate(*context);
-  if (!caller.ok()) return api::ToGrpcStatus(caller.status());
-  auto lease = streams_.Acquire(caller->tenant, caller->user);
-  if (!lease.ok()) return api::ToGrpcStatus(lease.status());
-  v1::ImportContactsRequest message;
-  if (!reader->Read(&message) || !message.has_options()) {
-    return api::ToGrpcStatus(
-        api::InvalidField("options", "the first message must carry the import options"));
+  absl::Status Feed(const std::string& chunk) {
+    if (!repeated_ && importer_ == nullptr) return absl::InternalError("import fed before Begin");
+    if (chunk.size() > kMaxChunkBytes)
+      return api::InvalidField("chunk", "chunks are at most 1 MiB");
+    if (repeated_) return absl::OkStatus();  // the first run's report stands
+    return importer_->Feed(chunk);
   }
-  const v1::ImportOptions options = message.options();
-  auto feed_next = [&](ContactImporter& importer) -> absl::StatusOr<bool> {
-    if (!reader->Read(&message)) return false;
+
+  absl::Status Finish(v1::ImportContactsResponse* response) {
+    if (!repeated_ && importer_ == nullptr) {  // the stream ended before its first message
+      return api::InvalidField("options", "the first message must carry the import options");
+    }
+    if (repeated_) {
+      *response = earlier_;
+      return absl::OkStatus();
+    }
+    ASSIGN_OR_RETURN(*response, importer_->Finish());
+    if (!options_.dry_run()) {
+      RETURN_IF_ERROR(service_.store_.SaveImport(caller_.tenant, options_.import_id(), caller_.user,
+                                                 response->SerializeAsString(), StepDeadline()));
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  ContactsService& service_;
+  const auth::Principal caller_;
+  v1::ImportOptions options_;
+  std::unique_ptr<ContactImporter> importer_;
+  v1::ImportContactsResponse earlier_;
+  bool repeated_ = false;
+};
+
+grpc::ServerReadReactor<v1::ImportContactsRequest>* ContactsService::ImportContacts(
+    grpc::CallbackServerContext* context, v1::ImportContactsResponse* response) {
+  using Stream = server::ReadStream<v1::ImportContactsRequest, v1::ImportContactsResponse>;
+  // Who is calling comes first: nothing of the stream is read for an unauthenticated caller.
+  absl::StatusOr<auth::Principal> caller = authenticator_.Authenticate(*context);
+  if (!caller.ok()) return Stream::Refuse(caller.status());
+  absl::StatusOr<server::StreamLimiter::Lease> lease =
+      streams_.Acquire(caller->tenant, caller->user);
+  if (!lease.ok()) return Stream::Refuse(lease.status());
+  struct State {
+    std::optional<server::StreamLimiter::Lease> lease;
+    std::unique_ptr<Import> import;
+  };
+  auto state = std::make_shared<State>();
+  state->lease.emplace(*std::move(lease));
+  state->import = std::make_unique<Import>(*this, *std::move(caller));
+  Stream::Handlers handlers;
+  handlers.each = [state, first = true](const v1::ImportContactsRequest& message) mutable {
+    if (first) {
+      first = false;
+      if (!message.has_options()) {
+        return api::InvalidField("options", "the first message must carry the import options");
+      }
+      return state->import->Begin(message.options());
+    }
     if (message.has_options()) {
       return api::InvalidField("options", "only the first message may carry options");
     }
-    if (message.chunk().size() > kMaxChunkBytes) {
-      return api::InvalidField("chunk", "chunks are at most 1 MiB");
-    }
-    RETURN_IF_ERROR(importer.Feed(message.chunk()));
-    return true;
+    return state->import->Feed(message.chunk());
   };
-  return api::ToGrpcStatus(RunImport(*context, options, feed_next, response));
+  handlers.end = [state](v1::ImportContactsResponse* out) -> absl::Status {
+    if (state->import == nullptr) return absl::InternalError("import ended twice");
+    absl::Status finished = state->import->Finish(out);
+    state->import.reset();
+    return finished;
+  };
+  return Stream::Start(executor_, response, std::move(handlers));
 }
 
 grpc::Status ContactsService::ImportContactsFile(grpc::ServerContext* context,
                                                  const v1::ImportContactsFileRequest* request,
                                                  v1::ImportContactsResponse* response) {
-  if (request->csv().size() > kMaxChunkBytes) {
-    return api::ToGrpcStatus(api::InvalidField("csv", "at most 1 MiB; use ImportContacts"));
-  }
-  bool fed = false;
-  auto feed_next = [&](ContactImporter& importer) -> absl::StatusOr<bool> {
-    if (fed) return false;
-    fed = true;
-    RETURN_IF_ERROR(importer.Feed(request->csv()));
-    return true;
+  auto run = [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(auth::Principal caller, authenticator_.Authenticate(*context));
+    if (request->csv().size() > kMaxChunkBytes) {
+      return api::InvalidField("csv", "at most 1 MiB; use ImportContacts");
+    }
+    Import import(*this, std::move(caller));
+    RETURN_IF_ERROR(import.Begin(request->options()));
+    RETURN_IF_ERROR(import.Feed(request->csv()));
+    return import.Finish(response);
   };
-  return api::ToGrpcStatus(RunImport(*context, request->options(), feed_next, response));
+  return api::ToGrpcStatus(run());
 }
 
 }  // namespace crm::contacts

@@ -5,6 +5,7 @@
 #include "common/api/page_token.h"
 #include "common/base/status_macros.h"
 #include "common/server/server.h"
+#include "common/server/write_stream.h"
 #include "services/contacts/contact_filters.h"
 #include "services/contacts/contact_rules.h"
 #include "services/contacts/contacts_service.h"
@@ -205,56 +206,84 @@ grpc::Status ContactsService::ListSegmentMembers(grpc::ServerContext* context,
   return api::ToGrpcStatus(run());
 }
 
-grpc::Status ContactsService::ExportSegment(grpc::ServerContext* context,
-                                            const v1::ExportSegmentRequest* request,
-                                            grpc::ServerWriter<v1::ExportChunk>* writer) {
-  auto run = [&]() -> absl::Status {
-    ASSIGN_OR_RETURN(auth::Principal caller, authenticator_.Authenticate(*context));
-    ASSIGN_OR_RETURN(server::StreamLimiter::Lease lease,
-                     streams_.Acquire(caller.tenant, caller.user));
-    // Exports may be long: each page gets its own deadline, the stream lives until done.
-    auto page_deadline = [] { return absl::Now() + absl::Seconds(30); };
-    ASSIGN_OR_RETURN(auto loaded, LoadSegment(caller.tenant, request->name(), 4, page_deadline()));
+grpc::ServerWriteReactor<v1::ExportChunk>* ContactsService::ExportSegment(
+    grpc::CallbackServerContext* context, const v1::ExportSegmentRequest* request) {
+  using Stream = server::WriteStream<v1::ExportChunk>;
+  absl::StatusOr<auth::Principal> caller = authenticator_.Authenticate(*context);
+  if (!caller.ok()) return Stream::Refuse(caller.status());
+  absl::StatusOr<server::StreamLimiter::Lease> lease =
+      streams_.Acquire(caller->tenant, caller->user);
+  if (!lease.ok()) return Stream::Refuse(lease.status());
+  // The export's progress between pages: each page is one step on the executor, with its own
+  // deadline (exports may be long, the stream lives until done).
+  struct Export {
+    std::optional<server::StreamLimiter::Lease> lease;
+    auth::Principal caller;
+    v1::ExportSegmentRequest request;
+    bool started = false;
+    api::SqlFilter filter;
     std::optional<MessageTemplate> message;
-    if (!request->message_template().empty()) {
-      ASSIGN_OR_RETURN(message, MessageTemplate::Compile(request->message_template()));
+    int64_t total = 0;
+    int64_t done = 0;
+    Page page;
+  };
+  auto state = std::make_shared<Export>();
+  state->lease.emplace(*std::move(lease));
+  state->caller = *std::move(caller);
+  state->request = *request;
+  auto page_deadline = [] { return absl::Now() + absl::Seconds(30); };
+  auto begin = [this, state, page_deadline]() -> absl::Status {
+    ASSIGN_OR_RETURN(auto loaded,
+                     LoadSegment(state->caller.tenant, state->request.name(), 4, page_deadline()));
+    if (!state->request.message_template().empty()) {
+      ASSIGN_OR_RETURN(state->message, MessageTemplate::Compile(state->request.message_template()));
     }
     api::SqlFilter count_filter;
     ASSIGN_OR_RETURN(count_filter,
                      api::CompileFilter(loaded.first.filter(), ContactFilterSchema(), 2));
-    ASSIGN_OR_RETURN(int64_t total,
-                     store_.CountContacts(caller.tenant, count_filter, page_deadline()));
-    v1::ExportChunk chunk;
-    chunk.set_rows_total(total);
-    std::string data;
-    AppendCsvRow(ExportHeader(message.has_value()), data);
-    Page page;
-    page.size = kExportPage;
-    int64_t done = 0;
-    for (;;) {
-      if (context->IsCancelled()) return absl::CancelledError("client cancelled the export");
-      ASSIGN_OR_RETURN(auto result,
-                       store_.ListContacts(caller.tenant, page, loaded.second, page_deadline()));
-      std::vector<std::string> companies;
-      for (const auto& c : result.items) {
-        if (!c.company().empty()) companies.push_back(c.company());
-      }
-      ASSIGN_OR_RETURN(auto names,
-                       segments_.CompanyNames(caller.tenant, companies, page_deadline()));
-      for (const auto& c : result.items) {
-        AppendCsvRow(ExportRow(c, names[c.company()], message ? &*message : nullptr), data);
-      }
-      done += static_cast<int64_t>(result.items.size());
-      chunk.set_data(std::move(data));
-      data.clear();
-      chunk.set_rows_done(done);
-      if (!writer->Write(chunk)) return absl::CancelledError("client went away");
-      if (!result.more) break;
-      page.after_id = result.items.back().name().substr(kContactPrefix.size());
-    }
+    ASSIGN_OR_RETURN(state->total,
+                     store_.CountContacts(state->caller.tenant, count_filter, page_deadline()));
+    state->filter = std::move(loaded.second);
+    state->page.size = kExportPage;
     return absl::OkStatus();
   };
-  return api::ToGrpcStatus(run());
+  auto next_page = [this, state, page_deadline](std::string data) -> absl::StatusOr<Stream::Step> {
+    const std::string& tenant = state->caller.tenant;
+    ASSIGN_OR_RETURN(auto result,
+                     store_.ListContacts(tenant, state->page, state->filter, page_deadline()));
+    std::vector<std::string> companies;
+    for (const auto& c : result.items) {
+      if (!c.company().empty()) companies.push_back(c.company());
+    }
+    ASSIGN_OR_RETURN(auto names, segments_.CompanyNames(tenant, companies, page_deadline()));
+    const MessageTemplate* message = state->message ? &*state->message : nullptr;
+    for (const auto& c : result.items)
+      AppendCsvRow(ExportRow(c, names[c.company()], message), data);
+    state->done += static_cast<int64_t>(result.items.size());
+    Stream::Step step;
+    v1::ExportChunk& chunk = step.messages.emplace_back();
+    chunk.set_rows_total(state->total);
+    chunk.set_rows_done(state->done);
+    chunk.set_data(std::move(data));
+    if (result.more) {
+      state->page.after_id = result.items.back().name().substr(kContactPrefix.size());
+    } else {
+      step.finish = absl::OkStatus();
+    }
+    return step;
+  };
+  auto produce = [state, begin, next_page](bool) -> Stream::Step {
+    std::string data;
+    if (!state->started) {
+      state->started = true;
+      if (absl::Status begun = begin(); !begun.ok()) return Stream::Step::Ending(begun);
+      AppendCsvRow(ExportHeader(state->message.has_value()), data);
+    }
+    absl::StatusOr<Stream::Step> step = next_page(std::move(data));
+    if (!step.ok()) return Stream::Step::Ending(step.status());
+    return *std::move(step);
+  };
+  return Stream::Start(executor_, nullptr, std::move(produce));
 }
 
 grpc::Status ContactsService::PreviewSegmentMessages(

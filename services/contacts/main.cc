@@ -22,10 +22,11 @@ struct ContactsParts final : crm::server::ServiceParts {
       : store(c.pool, c.outbox),
         activities(c.pool, c.outbox),
         segments(c.pool, c.outbox),
-        service(store, activities, segments, c.authenticator, Options()) {}
+        service(store, activities, segments, c.authenticator, c.executor, Options(c)) {}
 
-  static crm::contacts::ContactsServiceOptions Options() {
+  static crm::contacts::ContactsServiceOptions Options(const crm::server::ServiceContext& c) {
     crm::contacts::ContactsServiceOptions options;
+    options.streams = c.stream_limits;
     auto& defaults = options.default_settings;
     defaults.set_default_phone_region(absl::GetFlag(FLAGS_default_phone_region));
     defaults.set_time_zone(absl::GetFlag(FLAGS_default_time_zone));

@@ -1,23 +1,27 @@
-// The HTTP side of the gateway (civetweb, which prometheus-cpp already brings: a bounded worker
-// pool, keep-alive, request size limits, no extra dependency). Serves the API routes, server-sent
+// The gateway's HTTP side, on the event-driven server of http_server.h: the API routes (HTTP/JSON
+// transcoded to gRPC, answered when the backend replies, with no thread waiting), server-sent
 // events for streaming RPCs, /openapi.json, /docs (Swagger UI from the npm package), /healthz,
-// /readyz and /metrics; enforces body, URL and header limits, CORS, per-token rate limits and
-// back-pressure; writes one access-log line per request.
+// /readyz and /metrics. Before anything reaches a backend the caller's token is verified (public
+// keys only, in production), so that invalid tokens are refused here, rate limits apply to the
+// verified (tenant, user), and no byte a client sends becomes gRPC metadata unchecked. Writes one
+// JSON access-log line per request.
 #pragma once
 
 #include <atomic>
+#include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "common/auth/authenticator.h"
+#include "common/server/stream_limiter.h"
 #include "services/gateway/backend.h"
+#include "services/gateway/http_server.h"
 #include "services/gateway/rate_limiter.h"
 #include "services/gateway/routes.h"
-
-struct mg_context;
-struct mg_connection;
 
 namespace prometheus {
 class Collectable;
@@ -32,20 +36,24 @@ class Family;
 namespace crm::gateway {
 
 struct GatewayOptions {
-  std::string listen = "127.0.0.1:8080";  // host:port; port 0 picks a free one
-  int threads = 32;
-  size_t max_body_bytes = 1 << 20;
+  HttpServerOptions http;
   size_t max_url_bytes = 8192;
   // Allowed browser origins ("*" for any); empty: no CORS headers.
   std::vector<std::string> cors_origins;
+  // Per verified (tenant, user).
   double rate_per_second = 100;
   int rate_burst = 200;
-  // Open event streams at most (each holds a worker); the rest get 503.
-  int max_streams = 8;
-  // Calls being answered at most before new ones get 503 (back-pressure, not queues).
-  int max_in_flight = 24;
+  // Per client address, for requests without a valid token (they are refused with 401 until
+  // this runs out, then with 429).
+  double refusal_rate_per_second = 10;
+  int refusal_burst = 50;
+  server::StreamLimits streams;
+  // Unary calls being answered at most before new ones get 503 (back-pressure, not queues).
+  int max_in_flight = 1024;
   absl::Duration default_timeout = absl::Seconds(30);
   absl::Duration max_timeout = absl::Minutes(5);
+  // Between two writes to an event stream, a comment line keeps proxies from closing it.
+  absl::Duration stream_heartbeat = absl::Seconds(15);
   // The swagger-ui-dist folder served at /docs ("" to not serve docs).
   std::string docs_dir;
 };
@@ -53,44 +61,54 @@ struct GatewayOptions {
 class GatewayServer final {
  public:
   GatewayServer(const RouteTable& routes, Backends& backends,
+                const auth::Authenticator& authenticator,
                 std::shared_ptr<prometheus::Registry> registry, GatewayOptions options);
   ~GatewayServer();
 
   absl::Status Start();
   void Stop();
-  int port() const { return port_; }
+  int port() const { return http_ != nullptr ? http_->port() : 0; }
+
+  struct Call;
 
  private:
-  struct Exchange;
-  static int Handle(mg_connection* conn, void* self);
-  void Serve(Exchange& ex);
-  void ServeApi(Exchange& ex);
-  void ServeStream(Exchange& ex, const RouteMatch& match, const std::string& request,
-                   const std::string& authorization, absl::Time deadline);
-  void ServeDocs(Exchange& ex);
-  void Reply(Exchange& ex, int status, const std::string& content_type, const std::string& body,
-             const std::vector<std::pair<std::string, std::string>>& headers = {});
-  void ReplyError(Exchange& ex, int status, int grpc_code, const std::string& message,
-                  const std::vector<std::pair<std::string, std::string>>& headers = {});
+  void Handle(std::shared_ptr<HttpExchange> exchange);
+  void ServeApi(const std::shared_ptr<Call>& call);
+  void ServeStream(const std::shared_ptr<Call>& call, const RouteMatch& match, std::string request,
+                   const std::string& authorization, const auth::Principal& caller);
+  void ServeDocs(const std::shared_ptr<Call>& call);
+  void ServeReady(const std::shared_ptr<Call>& call);
+  void ServeMetrics(const std::shared_ptr<Call>& call);
+  void AnswerBackend(const std::shared_ptr<Call>& call, const RouteMatch& match,
+                     const grpc::Status& status, const std::string& reply);
+  HttpResponse ServerError(int status, const std::string& message, const HttpRequest& request);
   std::string CorsOrigin(const std::string& origin) const;
+  // Counts and logs the answer to `call` (status, body bytes).
+  std::function<void(int, size_t)> RecordFor(const std::shared_ptr<Call>& call);
+  void Record(const std::string& route, int status, size_t bytes, absl::Duration took,
+              const HttpRequest& request);
 
   const RouteTable& routes_;
   Backends& backends_;
+  const auth::Authenticator& authenticator_;
   std::shared_ptr<prometheus::Registry> registry_;
   std::shared_ptr<prometheus::Collectable> process_metrics_;
   const GatewayOptions options_;
   RateLimiter limiter_;
-  mg_context* context_ = nullptr;
-  int port_ = 0;
+  RateLimiter refusals_;
+  server::StreamLimiter streams_;
+  std::unique_ptr<HttpServer> http_;
   std::string openapi_;
+  std::map<std::string, std::string> docs_;  // file name -> content, read at start
   std::atomic<int> in_flight_{0};
-  std::atomic<int> streams_{0};
   std::atomic<bool> stopping_{false};
   prometheus::Family<prometheus::Counter>* requests_ = nullptr;
   prometheus::Family<prometheus::Histogram>* latency_ = nullptr;
   prometheus::Counter* rate_limited_ = nullptr;
+  prometheus::Counter* refused_tokens_ = nullptr;
   prometheus::Gauge* in_flight_gauge_ = nullptr;
   prometheus::Gauge* streams_gauge_ = nullptr;
+  prometheus::Gauge* connections_gauge_ = nullptr;
 };
 
 }  // namespace crm::gateway

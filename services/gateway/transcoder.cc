@@ -3,6 +3,7 @@
 #include <google/protobuf/field_mask.pb.h>
 #include <google/protobuf/util/json_util.h>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/str_cat.h"
@@ -280,6 +281,11 @@ absl::StatusOr<std::unique_ptr<google::protobuf::Message>> Build(const RouteMatc
     etag = std::string(absl::StripPrefix(etag, "W/"));
     if (etag.size() >= 2 && etag.front() == '"' && etag.back() == '"') {
       etag = etag.substr(1, etag.size() - 2);
+    }
+    // RFC 9110 entity-tag characters (printable ASCII but the quote), and not empty.
+    if (etag.empty() || std::any_of(etag.begin(), etag.end(),
+                                    [](char c) { return c <= 0x20 || c >= 0x7f || c == '"'; })) {
+      return Bad("If-Match is not an entity tag (\"...\" of printable ASCII)");
     }
     const FieldDescriptor* top = type->FindFieldByName("etag");
     if (top != nullptr && top->type() == FieldDescriptor::TYPE_STRING) {

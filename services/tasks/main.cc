@@ -73,7 +73,8 @@ struct TasksParts final : crm::server::ServiceParts {
       : notifier(c.pool_options.conninfo, "crm_notifications_tasks"),
         store(c.pool, c.outbox, [this](absl::Time at) { scheduler.WakeAt(at); }),
         notifications(c.pool),
-        service(store, notifications, notifier, c.authenticator),
+        hub(c.pool, notifier),
+        service(store, notifications, hub, c.authenticator, {.streams = c.stream_limits}),
         webhooks(c.pool, &c.server.registry(), DispatcherOptions()),
         scheduler(
             c.pool, c.outbox, &notifier, [this] { webhooks.Wake(); }, &c.server.registry(),
@@ -98,6 +99,7 @@ struct TasksParts final : crm::server::ServiceParts {
 
   void Start() override {
     notifier.Start();
+    hub.Start();
     webhooks.Start();
     scheduler.Start();
     for (auto& follower : followers) follower->Start();
@@ -107,11 +109,13 @@ struct TasksParts final : crm::server::ServiceParts {
     scheduler.Stop();
     webhooks.Stop();
     notifier.Stop();
+    hub.Stop();
   }
 
   crm::events::Notifier notifier;  // wakes watchers when a reminder fired on any replica
   tasks::TaskStore store;
   tasks::NotificationStore notifications;
+  tasks::NotificationHub hub;  // hands fired reminders to this replica's watches
   tasks::TasksService service;
   tasks::WebhookDispatcher webhooks;
   tasks::ReminderScheduler scheduler;

@@ -32,14 +32,14 @@ v1::Task WritableFields(const v1::Task& in) {
 
 }  // namespace
 
-TasksService::TasksService(TaskStore& tasks, NotificationStore& notifications,
-                           const events::Notifier& notifier,
+TasksService::TasksService(TaskStore& tasks, NotificationStore& notifications, NotificationHub& hub,
                            const auth::Authenticator& authenticator, TasksServiceOptions options)
     : tasks_(tasks),
       notifications_(notifications),
-      notifier_(notifier),
+      hub_(hub),
       authenticator_(authenticator),
-      options_(options) {}
+      options_(options),
+      streams_(options_.streams) {}
 
 grpc::Status TasksService::CreateTask(grpc::ServerContext* context,
                                       const v1::CreateTaskRequest* request, v1::Task* response) {

@@ -5,27 +5,32 @@
 #include <atomic>
 #include <string>
 
+#include "absl/container/flat_hash_set.h"
+#include "absl/synchronization/mutex.h"
 #include "common/auth/authenticator.h"
-#include "common/events/notifier.h"
 #include "common/server/stream_limiter.h"
 #include "crm/tasks/v1/tasks_service.grpc.pb.h"
+#include "services/tasks/notification_hub.h"
 #include "services/tasks/notification_store.h"
 #include "services/tasks/task_store.h"
 
 namespace crm::tasks {
 
 struct TasksServiceOptions {
-  // How far back a watcher looks for notifications committed after it last looked; longer than
-  // the scheduler's transaction deadline, so a slow commit is still seen.
-  absl::Duration watch_window = absl::Seconds(30);
-  // Longest a watcher waits without a wake-up before looking again (the safety net).
-  absl::Duration watch_poll = absl::Seconds(1);
+  // Open watches per user, per tenant and in all on one replica.
+  server::StreamLimits streams;
+  // Notifications a watch may have queued for a client that does not read; past it the watch
+  // ends (RESOURCE_EXHAUSTED) and the client watches again (the inbox has them all).
+  size_t max_queued_per_watch = 1000;
 };
 
-class TasksService final : public v1::TasksService::Service {
+// WatchNotifications is served by a reactor fed by the NotificationHub (no thread per watch);
+// the other RPCs are synchronous.
+class TasksService final
+    : public v1::TasksService::WithCallbackMethod_WatchNotifications<v1::TasksService::Service> {
  public:
-  // `notifications` wakes watchers when a reminder fired on any replica.
-  TasksService(TaskStore& tasks, NotificationStore& notifications, const events::Notifier& notifier,
+  // `hub` delivers fired reminders to the watches.
+  TasksService(TaskStore& tasks, NotificationStore& notifications, NotificationHub& hub,
                const auth::Authenticator& authenticator, TasksServiceOptions options = {});
 
   grpc::Status CreateTask(grpc::ServerContext* context, const v1::CreateTaskRequest* request,
@@ -44,9 +49,8 @@ class TasksService final : public v1::TasksService::Service {
   grpc::Status MarkNotificationRead(grpc::ServerContext* context,
                                     const v1::MarkNotificationReadRequest* request,
                                     v1::Notification* response) override;
-  grpc::Status WatchNotifications(grpc::ServerContext* context,
-                                  const v1::WatchNotificationsRequest* request,
-                                  grpc::ServerWriter<v1::Notification>* writer) override;
+  grpc::ServerWriteReactor<v1::Notification>* WatchNotifications(
+      grpc::CallbackServerContext* context, const v1::WatchNotificationsRequest* request) override;
   grpc::Status CreateWebhook(grpc::ServerContext* context, const v1::CreateWebhookRequest* request,
                              v1::Webhook* response) override;
   grpc::Status ListWebhooks(grpc::ServerContext* context, const v1::ListWebhooksRequest* request,
@@ -58,19 +62,21 @@ class TasksService final : public v1::TasksService::Service {
                                      v1::ListWebhookDeliveriesResponse* response) override;
 
   // Ends every open watch with UNAVAILABLE so a graceful shutdown need not wait for them.
-  void Shutdown() { shutting_down_ = true; }
+  void Shutdown();
+
+  class Watch;
 
  private:
-  absl::Status Watch(grpc::ServerContext& context, grpc::ServerWriter<v1::Notification>& writer);
-
   TaskStore& tasks_;
   NotificationStore& notifications_;
-  const events::Notifier& notifier_;
+  NotificationHub& hub_;
   const auth::Authenticator& authenticator_;
-  // Open watches, exports and imports per user (RESOURCE_EXHAUSTED above the bound).
-  server::StreamLimiter streams_{server::kMaxStreamsPerUser, server::kMaxStreamsInAll};
   const TasksServiceOptions options_;
-  std::atomic<bool> shutting_down_{false};
+  // Open watches per user and tenant (RESOURCE_EXHAUSTED above the bounds).
+  server::StreamLimiter streams_;
+  absl::Mutex watches_mu_;
+  absl::flat_hash_set<Watch*> watches_ ABSL_GUARDED_BY(watches_mu_);
+  bool shutting_down_ ABSL_GUARDED_BY(watches_mu_) = false;
 };
 
 }  // namespace crm::tasks

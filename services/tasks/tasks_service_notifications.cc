@@ -1,4 +1,5 @@
 // The notification and webhook RPCs of TasksService, and the live watch.
+#include <deque>
 #include <map>
 
 #include "absl/strings/match.h"
@@ -80,49 +81,134 @@ grpc::Status TasksService::MarkNotificationRead(grpc::ServerContext* context,
   return api::ToGrpcStatus(run());
 }
 
-grpc::Status TasksService::WatchNotifications(grpc::ServerContext* context,
-                                              const v1::WatchNotificationsRequest*,
-                                              grpc::ServerWriter<v1::Notification>* writer) {
-  return api::ToGrpcStatus(Watch(*context, *writer));
+// One live watch: a reactor that writes the notifications the hub hands it, one at a time.
+// Nothing of it runs while it waits: no thread, no query.
+class TasksService::Watch final : public grpc::ServerWriteReactor<v1::Notification> {
+ public:
+  Watch(TasksService& service, server::StreamLimiter::Lease lease)
+      : service_(service), lease_(std::move(lease)) {}
+
+  // After construction: registers with the hub, then tells the client the watch is live
+  // (response headers), so it knows that notifications fired from now on will come. What the
+  // hub hands over in between waits for the headers.
+  void Begin(const auth::Principal& caller) {
+    registration_ = service_.hub_.Add(caller.tenant, caller.user,
+                                      [this](const v1::Notification& n) { Push(n); });
+    absl::MutexLock lock(&mu_);
+    started_ = true;
+    StartSendInitialMetadata();
+    if (!queue_.empty() && !finishing_) WriteFrontLocked();
+  }
+
+  // From the hub's thread.
+  void Push(const v1::Notification& notification) {
+    absl::MutexLock lock(&mu_);
+    if (finishing_) return;
+    if (queue_.size() >= service_.options_.max_queued_per_watch) {
+      FinishLocked(
+          grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                       "the watch fell too far behind; watch again (the inbox has them all)"));
+      return;
+    }
+    queue_.push_back(notification);
+    if (started_ && !writing_) WriteFrontLocked();
+  }
+
+  // Shutdown.
+  void End(const grpc::Status& status) {
+    absl::MutexLock lock(&mu_);
+    FinishLocked(status);
+  }
+
+  void OnWriteDone(bool ok) override {
+    absl::MutexLock lock(&mu_);
+    writing_ = false;
+    queue_.pop_front();
+    if (!ok) return FinishLocked(grpc::Status::CANCELLED);
+    if (!queue_.empty() && !finishing_) return WriteFrontLocked();
+    if (finishing_) FinishLocked(status_);
+  }
+
+  void OnCancel() override {
+    absl::MutexLock lock(&mu_);
+    FinishLocked(grpc::Status::CANCELLED);
+  }
+
+  void OnDone() override {
+    registration_.reset();  // no delivery in progress once this returns
+    {
+      absl::MutexLock lock(&service_.watches_mu_);
+      service_.watches_.erase(this);
+    }
+    delete this;
+  }
+
+ private:
+  void WriteFrontLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    writing_ = true;
+    StartWrite(&queue_.front());
+  }
+  // Finishes once no write is in progress (now, or when the current one is done).
+  void FinishLocked(const grpc::Status& status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (!finishing_) {
+      finishing_ = true;
+      status_ = status;
+    }
+    if (!writing_ && !finished_) {
+      finished_ = true;
+      Finish(status_);
+    }
+  }
+
+  TasksService& service_;
+  server::StreamLimiter::Lease lease_;
+  std::unique_ptr<NotificationHub::Registration> registration_;
+  absl::Mutex mu_;
+  std::deque<v1::Notification> queue_ ABSL_GUARDED_BY(mu_);
+  bool started_ ABSL_GUARDED_BY(mu_) = false;
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  bool finishing_ ABSL_GUARDED_BY(mu_) = false;
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
+  grpc::Status status_ ABSL_GUARDED_BY(mu_);
+};
+
+namespace {
+
+class RefusedWatch final : public grpc::ServerWriteReactor<v1::Notification> {
+ public:
+  explicit RefusedWatch(const absl::Status& status) { Finish(api::ToGrpcStatus(status)); }
+  void OnDone() override { delete this; }
+};
+
+}  // namespace
+
+// Sends the caller's notifications fired after the watch began (only the caller's own).
+grpc::ServerWriteReactor<v1::Notification>* TasksService::WatchNotifications(
+    grpc::CallbackServerContext* context, const v1::WatchNotificationsRequest*) {
+  absl::StatusOr<auth::Principal> caller = authenticator_.Authenticate(*context);
+  if (!caller.ok()) return new RefusedWatch(caller.status());
+  absl::StatusOr<server::StreamLimiter::Lease> lease =
+      streams_.Acquire(caller->tenant, caller->user);
+  if (!lease.ok()) return new RefusedWatch(lease.status());
+  auto* watch = new Watch(*this, *std::move(lease));
+  {
+    absl::MutexLock lock(&watches_mu_);
+    if (shutting_down_) {
+      delete watch;
+      return new RefusedWatch(absl::UnavailableError("server shutting down; watch again"));
+    }
+    watches_.insert(watch);
+  }
+  watch->Begin(*caller);
+  return watch;
 }
 
-// Sends the caller's notifications committed after the watch began. Each look reads the last
-// `watch_window` of them and skips those already known, so a notification whose transaction
-// commits late is still sent, and none is sent twice.
-absl::Status TasksService::Watch(grpc::ServerContext& context,
-                                 grpc::ServerWriter<v1::Notification>& writer) {
-  ASSIGN_OR_RETURN(auth::Principal caller, authenticator_.Authenticate(context));
-  ASSIGN_OR_RETURN(server::StreamLimiter::Lease lease,
-                   streams_.Acquire(caller.tenant, caller.user));
-  auto query_deadline = [] { return absl::Now() + absl::Seconds(10); };
-  std::map<std::string, absl::Time> known;  // name -> create time, within the window
-  auto look = [&](bool send) -> absl::Status {
-    const absl::Time now = absl::Now();
-    ASSIGN_OR_RETURN(auto recent,
-                     notifications_.CreatedWithin(caller.tenant, caller.user, options_.watch_window,
-                                                  query_deadline()));
-    for (const v1::Notification& n : recent) {
-      if (!known.emplace(n.name(), absl::FromUnixSeconds(n.create_time().seconds())).second) {
-        continue;
-      }
-      if (send && !writer.Write(n)) return absl::CancelledError("the watcher went away");
-    }
-    for (auto it = known.begin(); it != known.end();) {
-      it = it->second < now - 2 * options_.watch_window ? known.erase(it) : std::next(it);
-    }
-    return absl::OkStatus();
-  };
-  uint64_t generation = notifier_.generation();
-  RETURN_IF_ERROR(look(/*send=*/false));  // what exists now is the inbox's, not the watch's
-  // Tell the client the watch is live (headers), so it knows later notifications will come.
-  writer.SendInitialMetadata();
-  while (!context.IsCancelled()) {
-    if (shutting_down_) return absl::UnavailableError("server shutting down; watch again");
-    generation = notifier_.WaitForChange(generation, options_.watch_poll);
-    if (context.IsCancelled()) break;
-    RETURN_IF_ERROR(look(/*send=*/true));
+void TasksService::Shutdown() {
+  absl::MutexLock lock(&watches_mu_);
+  shutting_down_ = true;
+  for (Watch* watch : watches_) {
+    watch->End(grpc::Status(grpc::StatusCode::UNAVAILABLE, "server shutting down; watch again"));
   }
-  return absl::OkStatus();
 }
 
 grpc::Status TasksService::CreateWebhook(grpc::ServerContext* context,

@@ -36,7 +36,11 @@ std::unique_ptr<ContactsTestEnv> ContactsTestEnv::Start() {
   auth_options.hs256_secret = crm::testing::kTestJwtSecret;
   auth_options.service_secret = crm::testing::kTestServiceSecret;
   env->authenticator_ = *auth::Authenticator::Create(auth_options);
+  env->executor_ = std::make_unique<server::Executor>(4);
+  env->wakeups_ = std::make_unique<server::Wakeups>(*env->executor_);
   env->notifier_ = std::make_unique<events::Notifier>(conninfo, events::OutboxChannel("contacts"));
+  server::Wakeups* wakeups = env->wakeups_.get();
+  env->notifier_->OnChange([wakeups] { wakeups->Signal(); });
   env->outbox_ =
       std::make_unique<events::Outbox>("contacts", &env->server_->registry(), env->notifier_.get());
   env->store_ = std::make_unique<ContactsStore>(*env->pool_, *env->outbox_);
@@ -49,11 +53,13 @@ std::unique_ptr<ContactsTestEnv> ContactsTestEnv::Start() {
   options.settings_cache_ttl = absl::ZeroDuration();  // tests change settings and expect them
   env->activities_ = std::make_unique<ActivityStore>(*env->pool_, *env->outbox_);
   env->segments_ = std::make_unique<SegmentStore>(*env->pool_, *env->outbox_);
-  env->service_ = std::make_unique<ContactsService>(*env->store_, *env->activities_,
-                                                    *env->segments_, *env->authenticator_, options);
+  env->service_ =
+      std::make_unique<ContactsService>(*env->store_, *env->activities_, *env->segments_,
+                                        *env->authenticator_, *env->executor_, options);
   env->notifier_->Start();
   env->events_ = std::make_unique<events::EventStreamService>(
-      *env->pool_, "contacts", *env->authenticator_, *env->notifier_, &env->server_->registry());
+      *env->pool_, "contacts", *env->authenticator_, *env->executor_, *env->wakeups_,
+      &env->server_->registry());
   env->server_->AddService(env->service_.get());
   env->server_->AddService(env->events_.get());
   events::EventStreamService* events_service = env->events_.get();

@@ -9,7 +9,9 @@
 #include "common/events/event_stream_service.h"
 #include "common/events/notifier.h"
 #include "common/events/outbox.h"
+#include "common/server/executor.h"
 #include "common/server/server.h"
+#include "common/server/wakeups.h"
 #include "common/testing/pg_test_db.h"
 #include "crm/contacts/v1/contacts_service.grpc.pb.h"
 #include "services/contacts/contacts_service.h"
@@ -32,6 +34,8 @@ class ContactsTestEnv {
  private:
   std::unique_ptr<crm::testing::TestDatabase> database_;
   std::unique_ptr<db::Pool> pool_;
+  std::unique_ptr<server::Executor> executor_;
+  std::unique_ptr<server::Wakeups> wakeups_;
   std::unique_ptr<auth::Authenticator> authenticator_;
   std::unique_ptr<events::Outbox> outbox_;
   std::unique_ptr<ContactsStore> store_;

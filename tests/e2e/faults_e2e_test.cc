@@ -373,7 +373,7 @@ TEST_F(FaultsE2eTest, HungBackendAnswersWithinTheCallersDeadlineAtTheGateway) {
   const std::string contacts_address = absl::StrCat("127.0.0.1:", contacts_process->grpc_port());
   auto gateway = ServiceProcess::Start(
       CRM_GATEWAY_BIN,
-      {"--http_address=127.0.0.1:0", "--contacts_address=" + contacts_address,
+      {"--http_address=127.0.0.1:0", kSecret, "--contacts_address=" + contacts_address,
        "--pipeline_address=" + contacts_address, "--tasks_address=" + contacts_address,
        "--reporting_address=" + contacts_address},
       absl::Seconds(30));

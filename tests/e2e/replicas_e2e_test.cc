@@ -61,7 +61,7 @@ TEST(ReplicasE2eTest, KillingOneReplicaOfEachLosesNothingAndFiresEverythingOnce)
          "--tasks_address=" + Targets(replicas["tasks"])});
   auto gateway = ServiceProcess::Start(
       CRM_GATEWAY_BIN,
-      {"--http_address=127.0.0.1:0", "--rate_burst=100000", "--rate_per_second=100000",
+      {"--http_address=127.0.0.1:0", kSecret, "--rate_burst=100000", "--rate_per_second=100000",
        "--contacts_address=" + Targets(replicas["contacts"]),
        "--pipeline_address=" + Targets(replicas["pipeline"]),
        "--tasks_address=" + Targets(replicas["tasks"]),

@@ -26,6 +26,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 #include "common/auth/jwt.h"
 #include "common/ids/uuid.h"
 #include "common/testing/http_receiver.h"
@@ -175,8 +177,14 @@ class SecuritySweepTest : public ::testing::Test {
     const std::string path = absl::StrCat("/", d->service()->full_name(), "/", d->name());
     Reply reply;
     if (!d->client_streaming() && !d->server_streaming()) {
-      reply.status = backends_->Unary(method.backend, path, request->SerializeAsString(), options,
-                                      &reply.bytes);
+      absl::Notification done;
+      backends_->Unary(method.backend, path, request->SerializeAsString(), options,
+                       [&](grpc::Status status, std::string bytes) {
+                         reply.status = status;
+                         reply.bytes = std::move(bytes);
+                         done.Notify();
+                       });
+      done.WaitForNotification();
       if (reply.status.ok()) {
         std::unique_ptr<pb::Message> response(
             pb::MessageFactory::generated_factory()->GetPrototype(d->output_type())->New());
@@ -185,14 +193,30 @@ class SecuritySweepTest : public ::testing::Test {
       }
       return reply;
     }
-    const absl::Time stop = absl::Now() + stream_time;
-    reply.status = backends_->Stream(
-        method.backend, path, request->SerializeAsString(), options,
-        [&](const std::string& message) {
-          reply.bytes += message;
-          return true;
-        },
-        [&] { return absl::Now() < stop; });
+    // Read for `stream_time`, then cancel (a watch never ends by itself).
+    absl::Mutex mu;
+    absl::Notification done;
+    gateway::StreamCallbacks callbacks;
+    std::shared_ptr<gateway::BackendStream> stream;
+    callbacks.on_message = [&](std::string message) {
+      absl::MutexLock lock(&mu);
+      reply.bytes += message;
+      stream->Next();
+    };
+    callbacks.on_done = [&](grpc::Status status) {
+      reply.status = status;
+      done.Notify();
+    };
+    {
+      absl::MutexLock lock(&mu);
+      stream = backends_->Stream(method.backend, path, request->SerializeAsString(), options,
+                                 std::move(callbacks));
+      stream->Start();
+    }
+    if (!done.WaitForNotificationWithTimeout(stream_time)) {
+      stream->Cancel();
+      done.WaitForNotification();
+    }
     return reply;
   }
   static Reply Call(const std::string& full_name, const std::string& json,

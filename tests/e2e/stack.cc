@@ -56,10 +56,12 @@ absl::StatusOr<std::unique_ptr<Stack>> Stack::Start(StackOptions options) {
        Address("pipeline_address", *stack->pipeline_), Address("tasks_address", *stack->tasks_)},
       stack->reporting_);
   if (!s.ok()) return s;
-  std::vector<std::string> gateway = {
-      "--http_address=127.0.0.1:0", Address("contacts_address", *stack->contacts_),
-      Address("pipeline_address", *stack->pipeline_), Address("tasks_address", *stack->tasks_),
-      Address("reporting_address", *stack->reporting_)};
+  std::vector<std::string> gateway = {"--http_address=127.0.0.1:0",
+                                      kSecret,
+                                      Address("contacts_address", *stack->contacts_),
+                                      Address("pipeline_address", *stack->pipeline_),
+                                      Address("tasks_address", *stack->tasks_),
+                                      Address("reporting_address", *stack->reporting_)};
   gateway.insert(gateway.end(), options.gateway_flags.begin(), options.gateway_flags.end());
   s = start(CRM_GATEWAY_BIN, gateway, stack->gateway_);
   if (!s.ok()) return s;

@@ -16,7 +16,9 @@
 #include "common/events/notifier.h"
 #include "common/events/outbox.h"
 #include "common/events/outbox_maintenance.h"
+#include "common/server/executor.h"
 #include "common/server/server.h"
+#include "common/server/wakeups.h"
 #include "common/testing/grpc_testing.h"
 #include "common/testing/pg_test_db.h"
 #include "common/testing/status_matchers.h"
@@ -97,15 +99,18 @@ class EventStreamTest : public ::testing::Test {
     pool_options.conninfo = conninfo;
     pool_options.size = 12;
     pool_ = std::make_unique<db::Pool>(pool_options, &server_->registry());
+    executor_ = std::make_unique<server::Executor>(4);
+    wakeups_ = std::make_unique<server::Wakeups>(*executor_);
     notifier_ = std::make_unique<Notifier>(conninfo, OutboxChannel(kSchema));
+    notifier_->OnChange([this] { wakeups_->Signal(); });
     outbox_ = std::make_unique<Outbox>(kSchema, &server_->registry(), notifier_.get());
     auth::AuthOptions auth_options;
     auth_options.hs256_secret = crm::testing::kTestJwtSecret;
     auth_options.service_secret = crm::testing::kTestServiceSecret;
     authenticator_ = *auth::Authenticator::Create(auth_options);
     notifier_->Start();
-    service_ = std::make_unique<EventStreamService>(*pool_, kSchema, *authenticator_, *notifier_,
-                                                    &server_->registry());
+    service_ = std::make_unique<EventStreamService>(*pool_, kSchema, *authenticator_, *executor_,
+                                                    *wakeups_, &server_->registry());
     server_->AddService(service_.get());
     server_->OnShutdown([this] { service_->Shutdown(); });
     ASSERT_OK(server_->Start());
@@ -148,6 +153,8 @@ class EventStreamTest : public ::testing::Test {
   std::unique_ptr<crm::testing::TestDatabase> database_;
   std::unique_ptr<server::Server> server_;
   std::unique_ptr<db::Pool> pool_;
+  std::unique_ptr<server::Executor> executor_;
+  std::unique_ptr<server::Wakeups> wakeups_;
   std::unique_ptr<Outbox> outbox_;
   std::unique_ptr<auth::Authenticator> authenticator_;
   std::unique_ptr<Notifier> notifier_;

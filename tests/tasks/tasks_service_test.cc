@@ -73,7 +73,8 @@ class TasksServiceTest : public ::testing::Test {
     auth_options.hs256_secret = crm::testing::kTestJwtSecret;
     auth_options.service_secret = crm::testing::kTestServiceSecret;
     authenticator_ = auth::Authenticator::Create(auth_options)->release();
-    service_ = new TasksService(*store_, *notifications_, *notifier_, *authenticator_);
+    hub_ = new NotificationHub(*pool_, *notifier_);
+    service_ = new TasksService(*store_, *notifications_, *hub_, *authenticator_);
     WebhookDispatcherOptions webhook_options;
     webhook_options.initial_backoff = absl::Milliseconds(100);
     webhook_options.timeout = absl::Seconds(2);
@@ -87,6 +88,8 @@ class TasksServiceTest : public ::testing::Test {
     server_->AddService(service_);
     ASSERT_OK(server_->Start());
     notifier_->Start();
+    hub_->Start();
+    ASSERT_TRUE(WaitUntil([] { return hub_->live(); }, absl::Seconds(10)));
     dispatcher_->Start();
     scheduler_->Start();
     stub_ = v1::TasksService::NewStub(crm::testing::LocalChannel(server_->grpc_port())).release();
@@ -97,11 +100,13 @@ class TasksServiceTest : public ::testing::Test {
     scheduler_->Stop();
     dispatcher_->Stop();
     notifier_->Stop();
+    hub_->Stop();
     delete stub_;
     delete scheduler_;
     delete dispatcher_;
     delete server_;
     delete service_;
+    delete hub_;
     delete authenticator_;
     delete notifications_;
     delete store_;
@@ -185,6 +190,7 @@ class TasksServiceTest : public ::testing::Test {
   static TaskStore* store_;
   static NotificationStore* notifications_;
   static auth::Authenticator* authenticator_;
+  static NotificationHub* hub_;
   static TasksService* service_;
   static WebhookDispatcher* dispatcher_;
   static ReminderScheduler* scheduler_;
@@ -198,6 +204,7 @@ db::Pool* TasksServiceTest::pool_ = nullptr;
 events::Notifier* TasksServiceTest::outbox_notifier_ = nullptr;
 events::Outbox* TasksServiceTest::outbox_ = nullptr;
 events::Notifier* TasksServiceTest::notifier_ = nullptr;
+NotificationHub* TasksServiceTest::hub_ = nullptr;
 TaskStore* TasksServiceTest::store_ = nullptr;
 NotificationStore* TasksServiceTest::notifications_ = nullptr;
 auth::Authenticator* TasksServiceTest::authenticator_ = nullptr;

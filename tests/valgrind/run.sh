@@ -48,7 +48,7 @@ contacts=$!
 await_ready $contacts "$work/contacts.ready" contacts
 port=$(sed -n 's/^grpc_port=//p' "$work/contacts.ready")
 "${memcheck[@]}" --log-file="$work/gateway.vg" "$BUILD/services/gateway/gateway" \
-  --http_address=127.0.0.1:0 --metrics_address=127.0.0.1:0 --ready_file="$work/gateway.ready" \
+  --http_address=127.0.0.1:0 --jwt_secret="$secret" --ready_file="$work/gateway.ready" \
   --contacts_address=127.0.0.1:$port --pipeline_address=127.0.0.1:$port \
   --tasks_address=127.0.0.1:$port --reporting_address=127.0.0.1:$port >"$work/gateway.log" 2>&1 &
 gateway=$!
