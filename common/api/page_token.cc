@@ -6,6 +6,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "common/api/errors.h"
+#include "common/base/status_macros.h"
 #include "common/ids/uuid.h"
 
 namespace crm::api {
@@ -71,6 +72,15 @@ absl::StatusOr<ListPosition> DecodeListPosition(absl::string_view token,
 std::string NextListPageToken(bool keyset, const std::string& last_id, const ListPosition& at,
                               int page_size, const std::string& fingerprint) {
   return EncodePageToken({keyset ? last_id : absl::StrCat(at.offset + page_size), fingerprint});
+}
+
+absl::StatusOr<OffsetPage> StartOffsetPage(int page_size, absl::string_view page_token,
+                                           absl::string_view fingerprint) {
+  OffsetPage page;
+  ASSIGN_OR_RETURN(page.size, PageSize(page_size));
+  ASSIGN_OR_RETURN(ListPosition at, DecodeListPosition(page_token, fingerprint, /*keyset=*/false));
+  page.offset = at.offset;
+  return page;
 }
 
 }  // namespace crm::api

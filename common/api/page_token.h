@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -40,6 +41,26 @@ absl::StatusOr<ListPosition> DecodeListPosition(absl::string_view token,
 // The token of the page after one that started at `at` and ended with id `last_id`.
 std::string NextListPageToken(bool keyset, const std::string& last_id, const ListPosition& at,
                               int page_size, const std::string& fingerprint);
+
+// A page of a list read by offset (lists ordered by something other than creation): where it
+// starts, and how many rows to read (one more than the page, to learn whether another follows).
+struct OffsetPage {
+  int64_t offset = 0;
+  int size = 50;
+  int read_limit() const { return size + 1; }
+};
+// From a request's page_size and page_token; INVALID_ARGUMENT naming the field at fault.
+absl::StatusOr<OffsetPage> StartOffsetPage(int page_size, absl::string_view page_token,
+                                           absl::string_view fingerprint);
+// Trims `rows` (read with read_limit()) to the page; returns the next page's token, or "" when
+// this page is the last.
+template <typename T>
+std::string FinishOffsetPage(std::vector<T>& rows, const OffsetPage& page,
+                             const std::string& fingerprint) {
+  if (static_cast<int>(rows.size()) <= page.size) return "";
+  rows.resize(page.size);
+  return EncodePageToken({std::to_string(page.offset + page.size), fingerprint});
+}
 
 // Clamps a requested page size: 0 -> default, above max -> INVALID_ARGUMENT, negative -> error.
 absl::StatusOr<int> PageSize(int requested, int default_size = 50, int max_size = 1000);

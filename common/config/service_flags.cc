@@ -1,5 +1,6 @@
 #include "common/config/service_flags.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/flags/flag.h"
@@ -15,6 +16,9 @@ ABSL_FLAG(std::string, db_url, "", "libpq connection string or URI of this servi
 ABSL_FLAG(int, db_pool_size, 8, "Connections in the database pool");
 ABSL_FLAG(int, db_acquire_timeout_ms, 2000, "How long a request waits for a free connection");
 ABSL_FLAG(int, db_statement_timeout_ms, 30000, "Upper bound on any SQL statement");
+ABSL_FLAG(double, db_tenant_share, 0.5,
+          "Fraction of the pool one tenant may hold at once (its other requests wait or are "
+          "refused), so that one tenant's heavy work leaves room for the others");
 ABSL_FLAG(std::string, jwt_secret, "",
           "HS256 secret (32+ bytes) for user tokens, inline or @/path/to/file (local runs)");
 ABSL_FLAG(std::string, jwt_public_key, "",
@@ -55,6 +59,7 @@ db::PoolOptions PoolOptionsFromFlags() {
   options.size = absl::GetFlag(FLAGS_db_pool_size);
   options.acquire_timeout = absl::Milliseconds(absl::GetFlag(FLAGS_db_acquire_timeout_ms));
   options.statement_timeout = absl::Milliseconds(absl::GetFlag(FLAGS_db_statement_timeout_ms));
+  options.tenant_share = std::clamp(absl::GetFlag(FLAGS_db_tenant_share), 0.0, 1.0);
   return options;
 }
 

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/db/sqlstate.h"
+#include "common/log/log.h"
 
 namespace crm::db {
 
@@ -17,10 +18,10 @@ absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(const std::string& 
   PGconn* conn = PQconnectdbParams(keys, values, /*expand_dbname=*/1);
   if (conn == nullptr) return absl::ResourceExhaustedError("database: out of memory");
   if (PQstatus(conn) != CONNECTION_OK) {
-    absl::Status status =
-        absl::UnavailableError(absl::StrCat("database unavailable: ", PQerrorMessage(conn)));
+    // The detail (host, port, what refused) is for the operator's log, never for a client.
+    spdlog::error("database connection failed: {}", PQerrorMessage(conn));
     PQfinish(conn);
-    return status;
+    return absl::UnavailableError("database unavailable; retry shortly");
   }
   // Notices (e.g. "there is no transaction in progress") are expected and not worth a log line.
   PQsetNoticeProcessor(

@@ -5,6 +5,8 @@
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
+#include <algorithm>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 
@@ -13,9 +15,11 @@ namespace crm::db {
 PooledConnection::~PooledConnection() { Release(); }
 
 void PooledConnection::Release() {
-  if (pool_ != nullptr && conn_ != nullptr) pool_->Release(std::move(conn_));
+  if (pool_ != nullptr && conn_ != nullptr) pool_->Release(std::move(conn_), tenant_);
   conn_.reset();
 }
+
+int PoolOptions::MaxPerTenant() const { return std::max(1, static_cast<int>(size * tenant_share)); }
 
 Pool::Pool(PoolOptions options, prometheus::Registry* registry) : options_(std::move(options)) {
   if (registry == nullptr) return;
@@ -64,6 +68,11 @@ Pool::Pool(PoolOptions options, prometheus::Registry* registry) : options_(std::
            .Register(*registry)
            .Add(labels, prometheus::Histogram::BucketBoundaries{0.0005, 0.001, 0.0025, 0.005, 0.01,
                                                                 0.025, 0.05, 0.1, 0.25, 1, 5});
+  share_refusals_ = &prometheus::BuildCounter()
+                         .Name("crm_db_pool_tenant_share_refusals_total")
+                         .Help("Requests refused because their tenant held its share of the pool")
+                         .Register(*registry)
+                         .Add(labels);
   reconnects_ = &prometheus::BuildCounter()
                      .Name("crm_db_pool_connects_total")
                      .Help("Connections opened (initial and after failures)")
@@ -83,35 +92,57 @@ void Pool::UpdateGaugesLocked() {
   waiting_gauge_->Set(waiting_);
 }
 
-absl::StatusOr<PooledConnection> Pool::Acquire(absl::Time deadline) {
+absl::StatusOr<PooledConnection> Pool::Acquire(absl::Time deadline, const std::string& tenant) {
   const absl::Time start = absl::Now();
   deadline = std::min(deadline, start + options_.acquire_timeout);
+  const int max_per_tenant = options_.MaxPerTenant();
   std::unique_ptr<Connection> conn;
   bool must_open = false;
   {
     absl::MutexLock lock(&mu_);
+    TenantUse* use = tenant.empty() ? nullptr : &tenants_[tenant];
+    if (use != nullptr && use->in_use >= max_per_tenant &&
+        use->waiting >= options_.tenant_waiting) {
+      if (share_refusals_) share_refusals_->Increment();
+      if (use->in_use == 0 && use->waiting == 0) tenants_.erase(tenant);
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "your organisation is using its share of the database (", max_per_tenant, " of ",
+          options_.size, " connections) with more requests waiting; retry shortly"));
+    }
     ++waiting_;
+    if (use != nullptr) ++use->waiting;
     UpdateGaugesLocked();
-    auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-      return !idle_.empty() || open_ < options_.size;
+    auto ready = [this, use, max_per_tenant]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return (!idle_.empty() || open_ < options_.size) &&
+             (use == nullptr || use->in_use < max_per_tenant);
     };
-    mu_.AwaitWithDeadline(absl::Condition(&ready), deadline);
+    const bool got = mu_.AwaitWithDeadline(absl::Condition(&ready), deadline);
     --waiting_;
-    if (!idle_.empty()) {
-      conn = std::move(idle_.front());
-      idle_.pop_front();
-      ++in_use_;
-    } else if (open_ < options_.size) {
-      ++open_;
-      ++in_use_;
-      must_open = true;
-    } else {
+    if (use != nullptr) --use->waiting;
+    if (!got) {
+      const bool at_share = use != nullptr && use->in_use >= max_per_tenant;
+      if (use != nullptr && use->in_use == 0 && use->waiting == 0) tenants_.erase(tenant);
       UpdateGaugesLocked();
+      if (at_share) {
+        if (share_refusals_) share_refusals_->Increment();
+        return absl::ResourceExhaustedError(
+            absl::StrCat("your organisation is using its share of the database (", max_per_tenant,
+                         " of ", options_.size, " connections); retry shortly"));
+      }
       if (acquire_timeouts_) acquire_timeouts_->Increment();
       return absl::UnavailableError(absl::StrCat("database pool '", options_.name,
                                                  "' exhausted: all ", options_.size,
                                                  " connections busy"));
     }
+    if (!idle_.empty()) {
+      conn = std::move(idle_.front());
+      idle_.pop_front();
+    } else {
+      ++open_;
+      must_open = true;
+    }
+    ++in_use_;
+    if (use != nullptr) ++use->in_use;
     UpdateGaugesLocked();
   }
   // A connection that died while idle is replaced here, so requests after a server restart
@@ -126,22 +157,35 @@ absl::StatusOr<PooledConnection> Pool::Acquire(absl::Time deadline) {
     if (!opened.ok()) {
       absl::MutexLock lock(&mu_);
       --open_;
-      --in_use_;
+      ReleaseTenantLocked(tenant);
       UpdateGaugesLocked();
       return opened.status();
     }
     conn = std::move(opened).value();
   }
   if (acquire_seconds_) acquire_seconds_->Observe(absl::ToDoubleSeconds(absl::Now() - start));
-  return PooledConnection(this, std::move(conn));
+  return PooledConnection(this, std::move(conn), tenant);
 }
 
-void Pool::Release(std::unique_ptr<Connection> conn) {
+int Pool::waiting() const {
+  absl::MutexLock lock(&mu_);
+  return waiting_;
+}
+
+void Pool::ReleaseTenantLocked(const std::string& tenant) {
+  --in_use_;
+  if (tenant.empty()) return;
+  auto it = tenants_.find(tenant);
+  if (it == tenants_.end()) return;
+  if (--it->second.in_use <= 0 && it->second.waiting == 0) tenants_.erase(it);
+}
+
+void Pool::Release(std::unique_ptr<Connection> conn, const std::string& tenant) {
   const bool keep = conn->IsUsable() && PQtransactionStatus(conn->raw()) == PQTRANS_IDLE &&
                     PQpipelineStatus(conn->raw()) == PQ_PIPELINE_OFF;
   if (!keep) conn.reset();  // closed before locking: PQfinish may wait on the socket
   absl::MutexLock lock(&mu_);
-  --in_use_;
+  ReleaseTenantLocked(tenant);
   if (keep) {
     idle_.push_back(std::move(conn));
   } else {

@@ -4,6 +4,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/log/log.h"
 
 namespace crm::db {
 
@@ -28,9 +29,10 @@ absl::Status StatusFromResult(const PGresult* result, const PGconn* conn) {
   if (result == nullptr || PQresultStatus(result) == PGRES_FATAL_ERROR) {
     const char* sqlstate = result ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
     if (sqlstate == nullptr) {
-      // No SQLSTATE: the client lost the connection (or never had it).
-      const char* message = conn ? PQerrorMessage(conn) : "no connection";
-      return absl::UnavailableError(absl::StrCat("database unavailable: ", message));
+      // No SQLSTATE: the client lost the connection (or never had it). libpq's message may name
+      // the database's host and port: it goes to the log, the caller gets the code.
+      spdlog::warn("database connection lost: {}", conn ? PQerrorMessage(conn) : "no connection");
+      return absl::UnavailableError("database unavailable; retry shortly");
     }
     const char* primary = PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY);
     const char* constraint = PQresultErrorField(result, PG_DIAG_CONSTRAINT_NAME);

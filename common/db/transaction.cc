@@ -4,6 +4,7 @@
 #include "absl/time/clock.h"
 #include "common/base/status_macros.h"
 #include "common/db/sqlstate.h"
+#include "common/log/log.h"
 
 namespace crm::db {
 namespace {
@@ -25,13 +26,14 @@ absl::StatusOr<Transaction> Transaction::BeginSystem(Pool& pool, absl::Time dead
 
 absl::StatusOr<Transaction> Transaction::Start(Pool& pool, absl::string_view tenant,
                                                bool all_tenants, absl::Time deadline) {
-  ASSIGN_OR_RETURN(PooledConnection conn, pool.Acquire(deadline));
+  ASSIGN_OR_RETURN(PooledConnection conn, pool.Acquire(deadline, std::string(tenant)));
   const absl::Duration left =
       std::clamp(deadline - absl::Now(), absl::Milliseconds(1), pool.options().statement_timeout);
   PGconn* raw = conn->raw();
   if (PQenterPipelineMode(raw) != 1) {
     conn->MarkBroken();
-    return absl::UnavailableError(absl::StrCat("database: ", PQerrorMessage(raw)));
+    spdlog::warn("database pipeline mode refused: {}", PQerrorMessage(raw));
+    return absl::UnavailableError("database unavailable; retry shortly");
   }
   Transaction tx(std::move(conn));
   tx.Queue(kSetup, {std::string(tenant), absl::StrCat(absl::ToInt64Milliseconds(left)),

@@ -72,7 +72,7 @@ absl::StatusOr<v1::Activity> ActivityStore::Log(const std::string& tenant,
               ", $8, $9, $10, $11, "
               "$14, ",
               TimeParam(15),
-              " FROM c ON CONFLICT (tenant_id, create_request_id) "
+              " FROM c ON CONFLICT (tenant_id, author, create_request_id) "
               "WHERE create_request_id IS NOT NULL DO NOTHING RETURNING ",
               kActivityColumns),
           {tenant, id, contact_id,
@@ -90,8 +90,8 @@ absl::StatusOr<v1::Activity> ActivityStore::Log(const std::string& tenant,
       ASSIGN_OR_RETURN(Result first,
                        tx.Exec(absl::StrCat("SELECT ", kActivityColumns,
                                             " FROM contacts.activities WHERE tenant_id = $1 AND "
-                                            "create_request_id = $2"),
-                               {tenant, request_id}));
+                                            "author = $3 AND create_request_id = $2"),
+                               {tenant, request_id, author}));
       if (first.rows() == 1) {
         RETURN_IF_ERROR(tx.Commit());
         return ActivityFromRow(first, 0);

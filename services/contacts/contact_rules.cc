@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/api/errors.h"
 #include "common/base/status_macros.h"
+#include "common/base/time_zone_name.h"
 #include "common/ids/uuid.h"
 #include "services/contacts/normalize.h"
 
@@ -295,8 +296,7 @@ absl::Status ValidateTenantSettings(const TenantSettings& s) {
     return api::InvalidField("settings.default_phone_region",
                              "must be an ISO 3166-1 alpha-2 region such as AM or US");
   }
-  absl::TimeZone zone;
-  if (s.time_zone().empty() || !absl::LoadTimeZone(s.time_zone(), &zone)) {
+  if (!IsIanaZoneName(s.time_zone())) {
     return api::InvalidField("settings.time_zone",
                              "must be an IANA time zone such as Asia/Yerevan");
   }

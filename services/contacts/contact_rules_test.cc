@@ -713,7 +713,10 @@ TEST(ValidateTenantSettingsTest, RejectsBadRegion) {
 }
 
 TEST(ValidateTenantSettingsTest, RejectsBadZone) {
-  for (const char* zone : {"Mars/Olympus_Mons", "", "Asia/Yerevan "}) {
+  // File paths too: absl would read /etc/localtime or any other file as a zone.
+  for (const char* zone :
+       {"Mars/Olympus_Mons", "", "Asia/Yerevan ", "/etc/localtime", "../../../../etc/localtime",
+        "Europe/../../../etc/localtime", "/usr/share/zoneinfo/UTC", "Asia//Yerevan", "UTC\n"}) {
     SCOPED_TRACE(zone);
     TenantSettings settings = GoodSettings();
     settings.set_time_zone(zone);

@@ -138,6 +138,10 @@ TEST(CsvWriterTest, QuotesEveryFieldAndDefusesFormulas) {
   EXPECT_EQ(out,
             "\"plain\",\"has \"\"quotes\"\", commas\nand lines\",\"'=SUM(A1)\",\"+374\","
             "\"'-1\",\"'@x\",\"\"\r\n");
+  // Spreadsheets skip a leading TAB or CR, then run the formula behind it.
+  std::string hidden;
+  AppendCsvRow({{"\t=cmd|' /C calc'!A0"}, {"\r+1"}}, hidden);
+  EXPECT_EQ(hidden, "\"'\t=cmd|' /C calc'!A0\",\"'\r+1\"\r\n");
 }
 
 }  // namespace

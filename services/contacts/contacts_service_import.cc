@@ -32,9 +32,9 @@ class ContactsService::Import final {
     if (options.import_id().empty()) return api::InvalidField("options.import_id", "required");
     RETURN_IF_ERROR(ValidateRequestId(options.import_id()));
     options_ = options;
-    ASSIGN_OR_RETURN(
-        std::optional<std::string> earlier,
-        service_.store_.FindImport(caller_.tenant, options.import_id(), StepDeadline()));
+    ASSIGN_OR_RETURN(std::optional<std::string> earlier,
+                     service_.store_.FindImport(caller_.tenant, caller_.user, options.import_id(),
+                                                StepDeadline()));
     if (earlier.has_value()) {
       if (!earlier_.ParseFromString(*earlier)) return absl::InternalError("corrupt import report");
       repeated_ = true;

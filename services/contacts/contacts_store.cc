@@ -120,7 +120,7 @@ absl::StatusOr<Contact> ContactsStore::CreateContact(const std::string& tenant,
       "$14::text[], $15::jsonb, $16, ",
       TimeParam(18), ", ", TimeParam(18), ", ", kSearchTextOfParams,
       ") "
-      "ON CONFLICT (tenant_id, create_request_id) WHERE create_request_id IS NOT NULL "
+      "ON CONFLICT (tenant_id, creator, create_request_id) WHERE create_request_id IS NOT NULL "
       "DO NOTHING RETURNING *), "
       "k AS (INSERT INTO contacts.contact_keys (tenant_id, kind, value, contact_id) "
       "SELECT c.tenant_id, 'email', e, c.id FROM c, unnest($17::text[]) e UNION ALL "
@@ -173,8 +173,9 @@ absl::StatusOr<Contact> ContactsStore::CreateContact(const std::string& tenant,
                    RunOnce(pool_, tenant,
                            absl::StrCat("SELECT ", kContactColumns,
                                         " FROM contacts.contacts WHERE tenant_id = $1 AND "
-                                        "create_request_id = $2 AND delete_time IS NULL"),
-                           {tenant, request_id}, deadline));
+                                        "creator = $3 AND create_request_id = $2 AND "
+                                        "delete_time IS NULL"),
+                           {tenant, request_id, creator}, deadline));
   if (first.rows() == 0) {
     return absl::NotFoundError("the contact created with this request_id was deleted since");
   }
@@ -366,12 +367,13 @@ void ContactsStore::QueueCreateMany(Transaction& tx, const std::string& tenant,
 }
 
 absl::StatusOr<std::optional<std::string>> ContactsStore::FindImport(const std::string& tenant,
+                                                                     const std::string& author,
                                                                      const std::string& import_id,
                                                                      absl::Time deadline) {
   ASSIGN_OR_RETURN(Result r, RunOnce(pool_, tenant,
                                      "SELECT encode(report, 'hex') FROM contacts.imports WHERE "
-                                     "tenant_id = $1 AND import_id = $2",
-                                     {tenant, import_id}, deadline));
+                                     "tenant_id = $1 AND author = $3 AND import_id = $2",
+                                     {tenant, import_id, author}, deadline));
   if (r.rows() == 0) return std::nullopt;
   return absl::HexStringToBytes(r.Text(0, 0));
 }
@@ -671,7 +673,7 @@ absl::StatusOr<Company> ContactsStore::CreateCompany(const std::string& tenant,
                    "create_request_id, create_time, update_time) VALUES ($1, $2, $3, $4, $5, $6, "
                    "$7, $8, $9, $10, $11::text[], $12::jsonb, $13, ",
                    TimeParam(14), ", ", TimeParam(14),
-                   ") ON CONFLICT (tenant_id, create_request_id) "
+                   ") ON CONFLICT (tenant_id, creator, create_request_id) "
                    "WHERE create_request_id IS NOT NULL DO NOTHING RETURNING id"),
       {tenant, id, company.display_name(),
        company.domain().empty() ? Param() : Param(company.domain()), company.industry(),
@@ -689,8 +691,9 @@ absl::StatusOr<Company> ContactsStore::CreateCompany(const std::string& tenant,
     ASSIGN_OR_RETURN(Result first,
                      tx.Exec(absl::StrCat("SELECT ", kCompanyColumns,
                                           " FROM contacts.companies WHERE tenant_id = $1 AND "
-                                          "create_request_id = $2 AND delete_time IS NULL"),
-                             {tenant, request_id}));
+                                          "creator = $3 AND create_request_id = $2 AND "
+                                          "delete_time IS NULL"),
+                             {tenant, request_id, creator}));
     RETURN_IF_ERROR(tx.Commit());
     if (first.rows() == 0) {
       return absl::NotFoundError("the company created with this request_id was deleted since");

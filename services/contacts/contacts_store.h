@@ -91,6 +91,7 @@ class ContactsStore final {
       db::Transaction& tx, const std::string& tenant, const std::vector<std::string>& ids);
   // The stored report of a finished import, if any.
   absl::StatusOr<std::optional<std::string>> FindImport(const std::string& tenant,
+                                                        const std::string& author,
                                                         const std::string& import_id,
                                                         absl::Time deadline);
   // Records a finished import's report; the first report of an id wins.

@@ -46,19 +46,19 @@ absl::StatusOr<v1::Segment> SegmentStore::Create(const std::string& tenant,
   ASSIGN_OR_RETURN(
       Result rows,
       tx.Exec(absl::StrCat("INSERT INTO contacts.segments (tenant_id, id, display_name, filter, "
-                           "owner, create_request_id) VALUES ($1, $2, $3, $4, $5, $6) "
-                           "ON CONFLICT (tenant_id, create_request_id) WHERE create_request_id "
-                           "IS NOT NULL DO NOTHING RETURNING ",
+                           "owner, create_request_id, creator) VALUES ($1, $2, $3, $4, $5, $6, $7) "
+                           "ON CONFLICT (tenant_id, creator, create_request_id) WHERE "
+                           "create_request_id IS NOT NULL DO NOTHING RETURNING ",
                            kSegmentColumns),
               {tenant, ids::NewUuidV7(), segment.display_name(), segment.filter(), segment.owner(),
-               request_id.empty() ? Param() : Param(request_id)}));
+               request_id.empty() ? Param() : Param(request_id), actor}));
   if (rows.rows() == 0) {
     ASSIGN_OR_RETURN(Result first,
                      tx.Exec(absl::StrCat("SELECT ", kSegmentColumns,
                                           " FROM contacts.segments "
-                                          "WHERE tenant_id = $1 AND create_request_id = $2 "
-                                          "AND delete_time IS NULL"),
-                             {tenant, request_id}));
+                                          "WHERE tenant_id = $1 AND creator = $3 AND "
+                                          "create_request_id = $2 AND delete_time IS NULL"),
+                             {tenant, request_id, actor}));
     RETURN_IF_ERROR(tx.Commit());
     if (first.rows() == 0) return absl::NotFoundError("the segment of this request_id was deleted");
     return SegmentFromRow(first, 0);

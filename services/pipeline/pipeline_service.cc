@@ -36,12 +36,18 @@ absl::Status PipelineService::CheckReferences(grpc::ServerContext& context, cons
 }
 
 grpc::Status PipelineService::ListPipelines(grpc::ServerContext* context,
-                                            const v1::ListPipelinesRequest*,
+                                            const v1::ListPipelinesRequest* request,
                                             v1::ListPipelinesResponse* response) {
   auto run = [&]() -> absl::Status {
     ASSIGN_OR_RETURN(auth::Principal caller, authenticator_.Authenticate(*context));
+    const std::string fingerprint = api::QueryFingerprint("pipelines");
+    ASSIGN_OR_RETURN(
+        api::OffsetPage page,
+        api::StartOffsetPage(request->page_size(), request->page_token(), fingerprint));
     ASSIGN_OR_RETURN(auto pipelines,
-                     store_.ListPipelines(caller.tenant, server::DeadlineOf(*context)));
+                     store_.ListPipelines(caller.tenant, page.offset, page.read_limit(),
+                                          server::DeadlineOf(*context)));
+    response->set_next_page_token(api::FinishOffsetPage(pipelines, page, fingerprint));
     for (auto& p : pipelines) *response->add_pipelines() = std::move(p);
     return absl::OkStatus();
   };
@@ -254,8 +260,14 @@ grpc::Status PipelineService::ListStageHistory(grpc::ServerContext* context,
   auto run = [&]() -> absl::Status {
     ASSIGN_OR_RETURN(auth::Principal caller, authenticator_.Authenticate(*context));
     ASSIGN_OR_RETURN(std::string id, ParseId(request->name(), kDealPrefix, "name"));
+    const std::string fingerprint = api::QueryFingerprint(absl::StrCat("history\x1f", id));
+    ASSIGN_OR_RETURN(
+        api::OffsetPage page,
+        api::StartOffsetPage(request->page_size(), request->page_token(), fingerprint));
     ASSIGN_OR_RETURN(auto changes,
-                     store_.ListStageHistory(caller.tenant, id, server::DeadlineOf(*context)));
+                     store_.ListStageHistory(caller.tenant, id, page.offset, page.read_limit(),
+                                             server::DeadlineOf(*context)));
+    response->set_next_page_token(api::FinishOffsetPage(changes, page, fingerprint));
     for (auto& change : changes) *response->add_changes() = std::move(change);
     return absl::OkStatus();
   };

@@ -2,6 +2,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/api/errors.h"
+#include "common/api/page_token.h"
 #include "common/base/status_macros.h"
 #include "common/server/server.h"
 #include "services/pipeline/pipeline_rules.h"
@@ -104,12 +105,18 @@ grpc::Status PipelineService::CreateProduct(grpc::ServerContext* context,
 }
 
 grpc::Status PipelineService::ListProducts(grpc::ServerContext* context,
-                                           const v1::ListProductsRequest*,
+                                           const v1::ListProductsRequest* request,
                                            v1::ListProductsResponse* response) {
   auto run = [&]() -> absl::Status {
     ASSIGN_OR_RETURN(auth::Principal caller, authenticator_.Authenticate(*context));
+    const std::string fingerprint = api::QueryFingerprint("products");
+    ASSIGN_OR_RETURN(
+        api::OffsetPage page,
+        api::StartOffsetPage(request->page_size(), request->page_token(), fingerprint));
     ASSIGN_OR_RETURN(auto products,
-                     products_.ListProducts(caller.tenant, server::DeadlineOf(*context)));
+                     products_.ListProducts(caller.tenant, page.offset, page.read_limit(),
+                                            server::DeadlineOf(*context)));
+    response->set_next_page_token(api::FinishOffsetPage(products, page, fingerprint));
     for (auto& p : products) *response->add_products() = std::move(p);
     return absl::OkStatus();
   };
@@ -168,8 +175,15 @@ grpc::Status PipelineService::ListPurchases(grpc::ServerContext* context,
       column = "company_id";
       ASSIGN_OR_RETURN(id, ParseId(request->parent(), "companies/", "parent"));
     }
-    ASSIGN_OR_RETURN(auto purchases, products_.ListPurchases(caller.tenant, column, id,
-                                                             server::DeadlineOf(*context)));
+    const std::string fingerprint =
+        api::QueryFingerprint(absl::StrCat("purchases\x1f", request->parent()));
+    ASSIGN_OR_RETURN(
+        api::OffsetPage page,
+        api::StartOffsetPage(request->page_size(), request->page_token(), fingerprint));
+    ASSIGN_OR_RETURN(auto purchases,
+                     products_.ListPurchases(caller.tenant, column, id, page.offset,
+                                             page.read_limit(), server::DeadlineOf(*context)));
+    response->set_next_page_token(api::FinishOffsetPage(purchases, page, fingerprint));
     for (auto& p : purchases) *response->add_purchases() = std::move(p);
     return absl::OkStatus();
   };

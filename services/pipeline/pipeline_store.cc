@@ -154,12 +154,14 @@ absl::StatusOr<v1::Pipeline> PipelineStore::LoadPipeline(Transaction& tx, const 
 }
 
 absl::StatusOr<std::vector<v1::Pipeline>> PipelineStore::ListPipelines(const std::string& tenant,
+                                                                       int64_t offset, int limit,
                                                                        absl::Time deadline) {
   ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(pool_, tenant, deadline));
   RETURN_IF_ERROR(EnsureDefaultPipeline(tx, tenant));
   ASSIGN_OR_RETURN(Result ids, tx.Exec("SELECT id FROM pipeline.pipelines WHERE tenant_id = $1 "
-                                       "ORDER BY is_default DESC, create_time, id",
-                                       {tenant}));
+                                       "ORDER BY is_default DESC, create_time, id "
+                                       "LIMIT $2 OFFSET $3",
+                                       {tenant, absl::StrCat(limit), absl::StrCat(offset)}));
   std::vector<v1::Pipeline> out;
   for (int i = 0; i < ids.rows(); ++i) {
     ASSIGN_OR_RETURN(v1::Pipeline p, LoadPipeline(tx, tenant, ids.String(i, 0), false));
@@ -188,15 +190,15 @@ absl::StatusOr<v1::Pipeline> PipelineStore::CreatePipeline(const std::string& te
   RETURN_IF_ERROR(EnsureDefaultPipeline(tx, tenant));
   ASSIGN_OR_RETURN(Result inserted,
                    tx.Exec("INSERT INTO pipeline.pipelines (tenant_id, id, display_name, "
-                           "create_request_id) VALUES ($1, $2, $3, $4) ON CONFLICT (tenant_id, "
-                           "create_request_id) WHERE create_request_id IS NOT NULL DO NOTHING "
-                           "RETURNING id",
+                           "create_request_id, creator) VALUES ($1, $2, $3, $4, $5) ON CONFLICT "
+                           "(tenant_id, creator, create_request_id) WHERE create_request_id IS "
+                           "NOT NULL DO NOTHING RETURNING id",
                            {tenant, id, pipeline.display_name(),
-                            request_id.empty() ? Param() : Param(request_id)}));
+                            request_id.empty() ? Param() : Param(request_id), actor}));
   if (inserted.rows() == 0) {
     ASSIGN_OR_RETURN(Result first, tx.Exec("SELECT id FROM pipeline.pipelines WHERE tenant_id = "
-                                           "$1 AND create_request_id = $2",
-                                           {tenant, request_id}));
+                                           "$1 AND creator = $3 AND create_request_id = $2",
+                                           {tenant, request_id, actor}));
     ASSIGN_OR_RETURN(v1::Pipeline existing, LoadPipeline(tx, tenant, first.String(0, 0), false));
     RETURN_IF_ERROR(tx.Commit());
     return existing;
@@ -371,8 +373,8 @@ absl::StatusOr<v1::Deal> PipelineStore::CreateDealIn(Transaction& tx, const std:
                   "($1, $2, $3, $4::uuid, $5::uuid, $6, $7, $8, $9, $10::date, $11::uuid, "
                   "$12::uuid, $13, $14, $15, $16, CASE WHEN $17 THEN ",
                   db::TimeParam(19), " END, $18, ", db::TimeParam(19), ", ", db::TimeParam(19),
-                  ") ON CONFLICT "
-                  "(tenant_id, create_request_id) WHERE create_request_id IS NOT NULL DO NOTHING "
+                  ") ON CONFLICT (tenant_id, creator, create_request_id) WHERE "
+                  "create_request_id IS NOT NULL DO NOTHING "
                   "RETURNING ",
                   DealColumns()),
               {tenant, id, deal.display_name(), OptionalId(deal.contact(), "contacts/"),
@@ -386,8 +388,9 @@ absl::StatusOr<v1::Deal> PipelineStore::CreateDealIn(Transaction& tx, const std:
   if (rows.rows() == 0) {
     ASSIGN_OR_RETURN(Result first, tx.Exec(absl::StrCat("SELECT ", DealColumns(),
                                                         " FROM pipeline.deals WHERE tenant_id = "
-                                                        "$1 AND create_request_id = $2"),
-                                           {tenant, request_id}));
+                                                        "$1 AND creator = $3 AND "
+                                                        "create_request_id = $2"),
+                                           {tenant, request_id, creator}));
     return DealFromRow(first, 0);
   }
   v1::Deal created = DealFromRow(rows, 0);
@@ -653,7 +656,8 @@ void PipelineStore::AppendEvent(Transaction& tx, const std::string& tenant,
 }
 
 absl::StatusOr<std::vector<v1::StageChange>> PipelineStore::ListStageHistory(
-    const std::string& tenant, const std::string& id, absl::Time deadline) {
+    const std::string& tenant, const std::string& id, int64_t offset, int limit,
+    absl::Time deadline) {
   ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(pool_, tenant, deadline));
   ASSIGN_OR_RETURN(Result exists, tx.Exec("SELECT 1 FROM pipeline.deals WHERE tenant_id = $1 AND "
                                           "id = $2::uuid AND delete_time IS NULL",
@@ -663,8 +667,9 @@ absl::StatusOr<std::vector<v1::StageChange>> PipelineStore::ListStageHistory(
       tx.Queue(absl::StrCat("SELECT coalesce(from_stage::text, ''), to_stage, actor, ",
                             db::MicrosOf("change_time"),
                             " FROM pipeline.stage_history WHERE tenant_id = "
-                            "$1 AND deal_id = $2::uuid ORDER BY change_time, id"),
-               {tenant, id});
+                            "$1 AND deal_id = $2::uuid ORDER BY change_time, id "
+                            "LIMIT $3 OFFSET $4"),
+               {tenant, id, absl::StrCat(limit), absl::StrCat(offset)});
   RETURN_IF_ERROR(tx.Commit());
   const Result& r = tx.ResultOf(history);
   std::vector<v1::StageChange> out;

@@ -30,8 +30,9 @@ class PipelineStore final {
       : pool_(pool), outbox_(outbox), products_(products) {}
 
   // All pipelines of the tenant, the default first; creates the default one on first use.
-  absl::StatusOr<std::vector<v1::Pipeline>> ListPipelines(const std::string& tenant,
-                                                          absl::Time deadline);
+  // Up to `limit` pipelines from `offset`, the default pipeline first.
+  absl::StatusOr<std::vector<v1::Pipeline>> ListPipelines(const std::string& tenant, int64_t offset,
+                                                          int limit, absl::Time deadline);
   absl::StatusOr<v1::Pipeline> GetPipeline(const std::string& tenant, const std::string& id,
                                            absl::Time deadline);
   absl::StatusOr<v1::Pipeline> CreatePipeline(const std::string& tenant,
@@ -101,6 +102,7 @@ class PipelineStore final {
                    const google::protobuf::Message& payload);
   absl::StatusOr<std::vector<v1::StageChange>> ListStageHistory(const std::string& tenant,
                                                                 const std::string& id,
+                                                                int64_t offset, int limit,
                                                                 absl::Time deadline);
 
  private:

@@ -129,12 +129,14 @@ absl::StatusOr<v1::Product> ProductStore::CreateProduct(const std::string& tenan
 }
 
 absl::StatusOr<std::vector<v1::Product>> ProductStore::ListProducts(const std::string& tenant,
+                                                                    int64_t offset, int limit,
                                                                     absl::Time deadline) {
-  ASSIGN_OR_RETURN(Result r, db::RunOnce(pool_, tenant,
-                                         absl::StrCat("SELECT ", kProductColumns,
-                                                      " FROM pipeline.products WHERE tenant_id = "
-                                                      "$1 ORDER BY sku LIMIT 1000"),
-                                         {tenant}, deadline));
+  ASSIGN_OR_RETURN(Result r,
+                   db::RunOnce(pool_, tenant,
+                               absl::StrCat("SELECT ", kProductColumns,
+                                            " FROM pipeline.products WHERE tenant_id = "
+                                            "$1 ORDER BY sku, id LIMIT $2 OFFSET $3"),
+                               {tenant, absl::StrCat(limit), absl::StrCat(offset)}, deadline));
   std::vector<v1::Product> out;
   for (int i = 0; i < r.rows(); ++i) out.push_back(ProductFromRow(r, i));
   return out;
@@ -274,15 +276,14 @@ absl::StatusOr<std::vector<v1::Purchase>> ProductStore::RecordPurchases(
 
 absl::StatusOr<std::vector<v1::Purchase>> ProductStore::ListPurchases(
     const std::string& tenant, const std::string& parent_column, const std::string& parent_id,
-    absl::Time deadline) {
-  ASSIGN_OR_RETURN(Result r, db::RunOnce(pool_, tenant,
-                                         absl::StrCat("SELECT ", kPurchaseColumns,
-                                                      " FROM pipeline.purchases WHERE tenant_id "
-                                                      "= $1 AND ",
-                                                      parent_column,
-                                                      " = $2::uuid ORDER BY start_date, id "
-                                                      "LIMIT 1000"),
-                                         {tenant, parent_id}, deadline));
+    int64_t offset, int limit, absl::Time deadline) {
+  ASSIGN_OR_RETURN(
+      Result r,
+      db::RunOnce(pool_, tenant,
+                  absl::StrCat("SELECT ", kPurchaseColumns,
+                               " FROM pipeline.purchases WHERE tenant_id = $1 AND ", parent_column,
+                               " = $2::uuid ORDER BY start_date, id LIMIT $3 OFFSET $4"),
+                  {tenant, parent_id, absl::StrCat(limit), absl::StrCat(offset)}, deadline));
   std::vector<v1::Purchase> out;
   for (int i = 0; i < r.rows(); ++i) out.push_back(PurchaseFromRow(r, i));
   return out;

@@ -31,8 +31,8 @@ class ProductStore final {
   // not in the tenant.
   absl::StatusOr<v1::Product> CreateProduct(const std::string& tenant, const v1::Product& product,
                                             const std::string& actor, absl::Time deadline);
-  absl::StatusOr<std::vector<v1::Product>> ListProducts(const std::string& tenant,
-                                                        absl::Time deadline);
+  absl::StatusOr<std::vector<v1::Product>> ListProducts(const std::string& tenant, int64_t offset,
+                                                        int limit, absl::Time deadline);
   absl::StatusOr<v1::Product> UpdateProduct(
       const std::string& tenant, const std::string& id, const std::string& actor,
       const std::function<absl::StatusOr<v1::Product>(const v1::Product&)>& mutate,
@@ -58,6 +58,7 @@ class ProductStore final {
   absl::StatusOr<std::vector<v1::Purchase>> ListPurchases(const std::string& tenant,
                                                           const std::string& parent_column,
                                                           const std::string& parent_id,
+                                                          int64_t offset, int limit,
                                                           absl::Time deadline);
   absl::StatusOr<std::vector<v1::CrossSellSuggestion>> SuggestCrossSell(
       const std::string& tenant, const std::string& customer_column, const std::string& customer_id,

@@ -11,23 +11,26 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_replace.h"
 #include "common/api/errors.h"
+#include "common/base/spreadsheet.h"
 
 namespace crm::reporting {
 namespace {
 
 std::string CsvCell(const std::string& cell, bool text) {
-  std::string value = cell;
-  if (text && !value.empty() &&
-      (value[0] == '=' || value[0] == '+' || value[0] == '-' || value[0] == '@')) {
-    value = "'" + value;
-  }
+  const std::string value = text ? DefuseFormula(cell) : cell;
   if (value.find_first_of(",\"\r\n") == std::string::npos) return value;
   return absl::StrCat("\"", absl::StrReplaceAll(value, {{"\"", "\"\""}}), "\"");
 }
 
+// Text and attribute values of the SVG. Control characters are not allowed in XML 1.0 (a parser
+// refuses the whole document), so they become spaces.
 std::string Xml(const std::string& text) {
+  std::string printable = text;
+  for (char& c : printable) {
+    if (static_cast<unsigned char>(c) < 0x20) c = ' ';
+  }
   return absl::StrReplaceAll(
-      text, {{"&", "&amp;"}, {"<", "&lt;"}, {">", "&gt;"}, {"\"", "&quot;"}, {"'", "&apos;"}});
+      printable, {{"&", "&amp;"}, {"<", "&lt;"}, {">", "&gt;"}, {"\"", "&quot;"}, {"'", "&apos;"}});
 }
 
 // What a chart draws: categories along x, one or more series, values per (category, series).

@@ -59,5 +59,31 @@ TEST(ReportFilesTest, SvgHasTitleAxesLegendAndExactBars) {
   EXPECT_EQ(ReportFileName(SampleReport(), "csv"), "won-lost-2026-11-01.csv");
 }
 
+TEST(ReportFilesTest, ATabOrCrBeforeAFormulaIsDefusedToo) {
+  // Spreadsheets skip a leading TAB or CR and then run what follows.
+  v1::Report report = SampleReport();
+  report.mutable_rows(0)->set_cells(0, "\t=HYPERLINK(\"http://evil\")");
+  report.mutable_rows(1)->set_cells(0, "\r=1+1");
+  const std::string csv = ReportCsv(report);
+  EXPECT_TRUE(absl::StrContains(csv, "\"'\t=HYPERLINK(\"\"http://evil\"\")\",USD")) << csv;
+  EXPECT_TRUE(absl::StrContains(csv, "\"'\r=1+1\",USD")) << csv;
+}
+
+TEST(ReportFilesTest, SvgTextHasNoControlCharacters) {
+  // XML 1.0 forbids them: one in a rep's name would make the whole chart unreadable.
+  v1::Report report = SampleReport();
+  report.mutable_rows(0)->set_cells(0, std::string("al\x01ice\x1b[31m\x00!", 14));
+  report.set_title("Title\twith\ncontrols\x7f");
+  for (v1::ChartKind chart : {v1::CHART_KIND_BAR, v1::CHART_KIND_FUNNEL}) {
+    auto svg = ReportSvg(report, chart);
+    ASSERT_TRUE(svg.ok());
+    for (char c : *svg) {
+      const auto byte = static_cast<unsigned char>(c);
+      EXPECT_TRUE(byte >= 0x20 || c == '\n') << "control character " << static_cast<int>(byte);
+    }
+    EXPECT_TRUE(absl::StrContains(*svg, "al ice [31m !")) << *svg;
+  }
+}
+
 }  // namespace
 }  // namespace crm::reporting

@@ -70,11 +70,17 @@ grpc::Status ReportingService::CreateReportSchedule(grpc::ServerContext* context
 }
 
 grpc::Status ReportingService::ListReportSchedules(grpc::ServerContext* context,
-                                                   const v1::ListReportSchedulesRequest*,
+                                                   const v1::ListReportSchedulesRequest* request,
                                                    v1::ListReportSchedulesResponse* response) {
   auto run = [&]() -> absl::Status {
     ASSIGN_OR_RETURN(auth::Principal caller, authenticator_.Authenticate(*context));
-    ASSIGN_OR_RETURN(auto schedules, schedules_.List(caller.tenant, server::DeadlineOf(*context)));
+    const std::string fingerprint = api::QueryFingerprint("schedules");
+    ASSIGN_OR_RETURN(
+        api::OffsetPage page,
+        api::StartOffsetPage(request->page_size(), request->page_token(), fingerprint));
+    ASSIGN_OR_RETURN(auto schedules, schedules_.List(caller.tenant, page.offset, page.read_limit(),
+                                                     server::DeadlineOf(*context)));
+    response->set_next_page_token(api::FinishOffsetPage(schedules, page, fingerprint));
     for (auto& s : schedules) *response->add_schedules() = std::move(s);
     return absl::OkStatus();
   };

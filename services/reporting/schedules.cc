@@ -16,6 +16,8 @@
 namespace crm::reporting {
 namespace {
 
+constexpr int kMaxSchedulesPerTenant = 100;
+
 using db::Result;
 
 // When the period containing `day` ends, as an instant in `zone`.
@@ -62,21 +64,30 @@ absl::StatusOr<v1::ReportSchedule> ScheduleStore::Create(const std::string& tena
       EndOfPeriod(schedule.spec().period(), today, calendar.fiscal_year_start_month, zone);
   db::SetTime(created.mutable_next_run_time(), next);
   db::SetTime(created.mutable_create_time(), db::NowMicros());
-  RETURN_IF_ERROR(
-      db::RunOnce(pool_, tenant,
-                  absl::StrCat("INSERT INTO reporting.report_schedules (tenant_id, id, "
-                               "display_name, spec, next_run_time, create_time) "
-                               "VALUES ($1, $2, $3, decode($4, 'hex'), ",
-                               db::TimeParam(5), ", ", db::TimeParam(6), ")"),
-                  {tenant, id, created.display_name(),
-                   absl::BytesToHexString(created.spec().SerializeAsString()),
-                   db::MicrosParam(next), absl::StrCat(absl::ToUnixMicros(db::NowMicros()))},
-                  deadline)
-          .status());
+  ASSIGN_OR_RETURN(db::Transaction tx, db::Transaction::Begin(pool_, tenant, deadline));
+  // Every schedule runs a report each period: a tenant's number of them is bounded (counted
+  // under a per-tenant lock, so concurrent creates cannot pass the bound together).
+  tx.Queue("SELECT pg_advisory_xact_lock(hashtext('reporting.schedules:' || $1))", {tenant});
+  ASSIGN_OR_RETURN(db::Result live, tx.Exec("SELECT count(*) FROM reporting.report_schedules "
+                                            "WHERE tenant_id = $1 AND delete_time IS NULL",
+                                            {tenant}));
+  if (live.Int(0, 0) >= kMaxSchedulesPerTenant) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "a tenant has at most ", kMaxSchedulesPerTenant, " report schedules; delete one first"));
+  }
+  tx.Queue(absl::StrCat("INSERT INTO reporting.report_schedules (tenant_id, id, "
+                        "display_name, spec, next_run_time, create_time) "
+                        "VALUES ($1, $2, $3, decode($4, 'hex'), ",
+                        db::TimeParam(5), ", ", db::TimeParam(6), ")"),
+           {tenant, id, created.display_name(),
+            absl::BytesToHexString(created.spec().SerializeAsString()), db::MicrosParam(next),
+            absl::StrCat(absl::ToUnixMicros(db::NowMicros()))});
+  RETURN_IF_ERROR(tx.Commit());
   return created;
 }
 
 absl::StatusOr<std::vector<v1::ReportSchedule>> ScheduleStore::List(const std::string& tenant,
+                                                                    int64_t offset, int limit,
                                                                     absl::Time deadline) {
   ASSIGN_OR_RETURN(
       Result r,
@@ -84,8 +95,8 @@ absl::StatusOr<std::vector<v1::ReportSchedule>> ScheduleStore::List(const std::s
                   absl::StrCat("SELECT id, display_name, encode(spec, 'hex'), ",
                                db::MicrosOf("next_run_time"), ", ", db::MicrosOf("create_time"),
                                " FROM reporting.report_schedules WHERE tenant_id = $1 AND "
-                               "delete_time IS NULL ORDER BY id"),
-                  {tenant}, deadline));
+                               "delete_time IS NULL ORDER BY id LIMIT $2 OFFSET $3"),
+                  {tenant, absl::StrCat(limit), absl::StrCat(offset)}, deadline));
   std::vector<v1::ReportSchedule> out;
   for (int i = 0; i < r.rows(); ++i) out.push_back(ScheduleFromRow(r, i));
   return out;

@@ -29,8 +29,8 @@ class ScheduleStore final {
   absl::StatusOr<v1::ReportSchedule> Create(const std::string& tenant,
                                             const v1::ReportSchedule& schedule, absl::Time now,
                                             absl::Time deadline);
-  absl::StatusOr<std::vector<v1::ReportSchedule>> List(const std::string& tenant,
-                                                       absl::Time deadline);
+  absl::StatusOr<std::vector<v1::ReportSchedule>> List(const std::string& tenant, int64_t offset,
+                                                       int limit, absl::Time deadline);
   absl::Status Delete(const std::string& tenant, const std::string& id, absl::Time deadline);
   // Newest first, before `before_id` when set.
   absl::StatusOr<std::pair<std::vector<v1::ReportRun>, bool>> ListRuns(

@@ -143,14 +143,15 @@ absl::StatusOr<v1::Webhook> NotificationStore::CreateWebhook(const std::string& 
 }
 
 absl::StatusOr<std::vector<v1::Webhook>> NotificationStore::ListWebhooks(const std::string& tenant,
+                                                                         int64_t offset, int limit,
                                                                          absl::Time deadline) {
   ASSIGN_OR_RETURN(
       Result r,
       db::RunOnce(pool_, tenant,
                   absl::StrCat("SELECT id, url, description, ", db::MicrosOf("create_time"),
                                " FROM tasks.webhooks WHERE tenant_id = $1 AND "
-                               "delete_time IS NULL ORDER BY id"),
-                  {tenant}, deadline));
+                               "delete_time IS NULL ORDER BY id LIMIT $2 OFFSET $3"),
+                  {tenant, absl::StrCat(limit), absl::StrCat(offset)}, deadline));
   std::vector<v1::Webhook> out;
   for (int i = 0; i < r.rows(); ++i) {
     v1::Webhook& w = out.emplace_back();

@@ -39,8 +39,8 @@ class NotificationStore final {
 
   absl::StatusOr<v1::Webhook> CreateWebhook(const std::string& tenant, const v1::Webhook& webhook,
                                             absl::Time deadline);
-  absl::StatusOr<std::vector<v1::Webhook>> ListWebhooks(const std::string& tenant,
-                                                        absl::Time deadline);
+  absl::StatusOr<std::vector<v1::Webhook>> ListWebhooks(const std::string& tenant, int64_t offset,
+                                                        int limit, absl::Time deadline);
   // Also gives up the webhook's pending deliveries.
   absl::Status DeleteWebhook(const std::string& tenant, const std::string& id, absl::Time deadline);
   // Newest first, before `before_id` when set, each with its attempts.

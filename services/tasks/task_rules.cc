@@ -10,6 +10,7 @@
 #include "absl/time/time.h"
 #include "common/api/errors.h"
 #include "common/api/resource_name.h"
+#include "common/base/time_zone_name.h"
 #include "common/ids/uuid.h"
 
 namespace crm::tasks {
@@ -87,19 +88,7 @@ std::string StatusLiteral(absl::string_view literal) {
   return Literal(literal, "task_status_", *known);
 }
 
-bool IsZoneName(const std::string& zone) {
-  if (zone.empty() || zone.size() > 64 || zone[0] == '/' || absl::StrContains(zone, "..")) {
-    return false;
-  }
-  for (char c : zone) {
-    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '/' && c != '_' && c != '-' &&
-        c != '+') {
-      return false;
-    }
-  }
-  absl::TimeZone loaded;
-  return absl::LoadTimeZone(zone, &loaded);
-}
+bool IsZoneName(const std::string& zone) { return IsIanaZoneName(zone); }
 
 bool IsActive(v1::TaskStatus status) {
   return status == v1::TASK_STATUS_OPEN || status == v1::TASK_STATUS_IN_PROGRESS;

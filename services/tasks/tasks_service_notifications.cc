@@ -232,13 +232,19 @@ grpc::Status TasksService::CreateWebhook(grpc::ServerContext* context,
 }
 
 grpc::Status TasksService::ListWebhooks(grpc::ServerContext* context,
-                                        const v1::ListWebhooksRequest*,
+                                        const v1::ListWebhooksRequest* request,
                                         v1::ListWebhooksResponse* response) {
   auto run = [&]() -> absl::Status {
     ASSIGN_OR_RETURN(auth::Principal caller, authenticator_.Authenticate(*context));
     RETURN_IF_ERROR(RequireAdmin(caller));
+    const std::string fingerprint = api::QueryFingerprint("webhooks");
+    ASSIGN_OR_RETURN(
+        api::OffsetPage page,
+        api::StartOffsetPage(request->page_size(), request->page_token(), fingerprint));
     ASSIGN_OR_RETURN(auto webhooks,
-                     notifications_.ListWebhooks(caller.tenant, server::DeadlineOf(*context)));
+                     notifications_.ListWebhooks(caller.tenant, page.offset, page.read_limit(),
+                                                 server::DeadlineOf(*context)));
+    response->set_next_page_token(api::FinishOffsetPage(webhooks, page, fingerprint));
     for (auto& w : webhooks) *response->add_webhooks() = std::move(w);
     return absl::OkStatus();
   };

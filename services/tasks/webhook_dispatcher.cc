@@ -10,6 +10,7 @@
 #include <cstring>
 #include <mutex>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/base/status_macros.h"
 #include "common/db/result.h"
@@ -42,27 +43,97 @@ size_t DiscardBody(char*, size_t size, size_t count, void*) { return size * coun
 // webhook must not reach into the network the service runs in.
 }  // namespace
 
+namespace {
+
+// Whether the IPv4 address embedded at `bytes` (4 bytes, network order) is internal.
+bool IsInternalV4(const uint8_t* bytes) {
+  sockaddr_in v4{};
+  v4.sin_family = AF_INET;
+  std::memcpy(&v4.sin_addr, bytes, 4);
+  return IsInternalAddress(reinterpret_cast<const sockaddr*>(&v4));
+}
+
+}  // namespace
+
 bool IsInternalAddress(const sockaddr* address) {
   if (address->sa_family == AF_INET) {
     const uint32_t ip = ntohl(reinterpret_cast<const sockaddr_in*>(address)->sin_addr.s_addr);
-    const uint32_t a = ip >> 24, b = (ip >> 16) & 0xff;
+    const uint32_t a = ip >> 24, b = (ip >> 16) & 0xff, c = (ip >> 8) & 0xff;
     return a == 0 || a == 10 || a == 127 || (a == 169 && b == 254) ||
            (a == 172 && b >= 16 && b <= 31) || (a == 192 && b == 168) ||
-           (a == 100 && b >= 64 && b <= 127) || a >= 224;
+           (a == 100 && b >= 64 && b <= 127) ||   // shared address space (carrier NAT)
+           (a == 192 && b == 0 && c == 0) ||      // IETF protocol assignments
+           (a == 198 && (b == 18 || b == 19)) ||  // benchmarking
+           a >= 224;                              // multicast, reserved, broadcast
   }
   if (address->sa_family == AF_INET6) {
-    const in6_addr& ip = reinterpret_cast<const sockaddr_in6*>(address)->sin6_addr;
-    if (IN6_IS_ADDR_V4MAPPED(&ip)) {
-      sockaddr_in v4{};
-      v4.sin_family = AF_INET;
-      std::memcpy(&v4.sin_addr, ip.s6_addr + 12, 4);
-      return IsInternalAddress(reinterpret_cast<const sockaddr*>(&v4));
+    const uint8_t* ip = reinterpret_cast<const sockaddr_in6*>(address)->sin6_addr.s6_addr;
+    const in6_addr& in6 = reinterpret_cast<const sockaddr_in6*>(address)->sin6_addr;
+    auto zero = [ip](int from, int to) {
+      for (int i = from; i < to; ++i) {
+        if (ip[i] != 0) return false;
+      }
+      return true;
+    };
+    // Forms that carry an IPv4 address: judged by it. Mapped ::ffff:a.b.c.d, the deprecated
+    // IPv4-compatible ::a.b.c.d, NAT64 64:ff9b::a.b.c.d, and 6to4 2002:a.b.c.d::.
+    if (IN6_IS_ADDR_V4MAPPED(&in6)) return IsInternalV4(ip + 12);
+    if (zero(0, 12) && !IN6_IS_ADDR_LOOPBACK(&in6) && !IN6_IS_ADDR_UNSPECIFIED(&in6)) {
+      return IsInternalV4(ip + 12);
     }
-    return IN6_IS_ADDR_LOOPBACK(&ip) || IN6_IS_ADDR_UNSPECIFIED(&ip) ||
-           IN6_IS_ADDR_LINKLOCAL(&ip) || IN6_IS_ADDR_MULTICAST(&ip) ||
-           (ip.s6_addr[0] & 0xfe) == 0xfc;
+    if (ip[0] == 0x00 && ip[1] == 0x64 && ip[2] == 0xff && ip[3] == 0x9b) {
+      return zero(4, 12) ? IsInternalV4(ip + 12) : true;  // 64:ff9b:1::/48 is local NAT64
+    }
+    if (ip[0] == 0x20 && ip[1] == 0x02) return IsInternalV4(ip + 2);
+    return IN6_IS_ADDR_LOOPBACK(&in6) || IN6_IS_ADDR_UNSPECIFIED(&in6) ||
+           IN6_IS_ADDR_LINKLOCAL(&in6) || IN6_IS_ADDR_SITELOCAL(&in6) ||
+           IN6_IS_ADDR_MULTICAST(&in6) || (ip[0] & 0xfe) == 0xfc ||         // unique local
+           (ip[0] == 0x20 && ip[1] == 0x01 && ip[2] == 0 && ip[3] == 0) ||  // Teredo
+           (ip[0] == 0x01 && zero(1, 8));                                   // discard-only
   }
   return true;
+}
+
+namespace {
+
+// Whether the URL's host is an IP address written out (not a name).
+bool HostIsAddress(const std::string& url) {
+  absl::string_view rest = url;
+  rest = rest.substr(rest.find("://") == absl::string_view::npos ? 0 : rest.find("://") + 3);
+  rest = rest.substr(0, rest.find_first_of("/?#"));
+  std::string host;
+  if (absl::StartsWith(rest, "[")) {
+    host = std::string(rest.substr(1, rest.find(']') - 1));
+  } else {
+    host = std::string(rest.substr(0, rest.rfind(':')));
+  }
+  in6_addr v6{};
+  in_addr v4{};
+  return inet_pton(AF_INET, host.c_str(), &v4) == 1 || inet_pton(AF_INET6, host.c_str(), &v6) == 1;
+}
+
+}  // namespace
+
+// What an attempt that got no HTTP answer records. The tenant's admin reads it, so for a URL
+// naming a host it says only that no answer came: "could not resolve" against "internal
+// address" would let them map the names of the network the service runs in. curl's own detail
+// goes to the log.
+std::string WebhookDispatcher::AttemptError(const Transfer& transfer, int curl_code) const {
+  spdlog::info("webhook attempt failed tenant={} webhook={} delivery={} detail={}", transfer.tenant,
+               transfer.webhook_id, transfer.delivery_id,
+               transfer.refused_internal ? "internal address refused"
+               : transfer.error[0] != '\0'
+                   ? std::string(transfer.error)
+                   : std::string(curl_easy_strerror(static_cast<CURLcode>(curl_code))));
+  if (!HostIsAddress(transfer.url)) {
+    return "no HTTP answer: the host did not resolve to a reachable public address, or did not "
+           "answer in time";
+  }
+  if (transfer.refused_internal) {
+    return "refused: the address is internal (loopback, private, link-local or metadata); not "
+           "connected";
+  }
+  return absl::StrCat("no HTTP answer: ", curl_easy_strerror(static_cast<CURLcode>(curl_code)));
 }
 
 namespace {
@@ -141,13 +212,8 @@ void WebhookDispatcher::Run() {
       long status = 0;
       curl_easy_getinfo(message->easy_handle, CURLINFO_RESPONSE_CODE, &status);
       std::string error;
-      if (message->data.result != CURLE_OK && it->second->refused_internal) {
-        error =
-            "refused: the URL resolves to an internal address (loopback, private, link-local or "
-            "metadata); not connected";
-      } else if (message->data.result != CURLE_OK) {
-        error = it->second->error[0] != '\0' ? it->second->error
-                                             : curl_easy_strerror(message->data.result);
+      if (message->data.result != CURLE_OK) {
+        error = AttemptError(*it->second, message->data.result);
       } else if (status < 200 || status > 299) {
         error = absl::StrCat("HTTP ", status);
       }

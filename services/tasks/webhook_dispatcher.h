@@ -65,6 +65,8 @@ class WebhookDispatcher final {
   // Records the attempt; returns when the delivery should be tried again (InfiniteFuture when
   // it is done).
   absl::Time Finish(Transfer& transfer, long http_status, const std::string& error);
+  // The reason an attempt without an HTTP answer records (see the .cc).
+  std::string AttemptError(const Transfer& transfer, int curl_code) const;
 
   db::Pool& pool_;
   const WebhookDispatcherOptions options_;

@@ -12,6 +12,7 @@
 #include "common/db/pool.h"
 #include "common/testing/pg_test_db.h"
 #include "common/testing/status_matchers.h"
+#include "common/testing/wait.h"
 
 namespace crm::db {
 namespace {
@@ -123,26 +124,70 @@ TEST_F(TransactionTest, TheCallersDeadlineBoundsEveryStatement) {
 }
 
 TEST_F(TransactionTest, AnExhaustedPoolAnswersUnavailableAfterTheAcquireTimeout) {
+  // Three tenants, so that no tenant's share is what stops the third.
   auto a = Transaction::Begin(*pool_, "x", Soon());
-  auto b = Transaction::Begin(*pool_, "x", Soon());
+  auto b = Transaction::Begin(*pool_, "y", Soon());
   ASSERT_OK(a);
   ASSERT_OK(b);
-  auto c = Transaction::Begin(*pool_, "x", Soon());
+  auto c = Transaction::Begin(*pool_, "z", Soon());
   EXPECT_THAT(c, StatusIs(absl::StatusCode::kUnavailable));
   ASSERT_OK(a->Commit());
   ASSERT_OK(b->Commit());
+}
+
+TEST_F(TransactionTest, OneTenantHoldsAtMostItsShareAndTheOthersAreServed) {
+  PoolOptions options;
+  options.conninfo = database_->ConnInfo("pipeline") + " options='-c search_path=pipeline'";
+  options.size = 4;
+  options.tenant_share = 0.5;  // two connections per tenant
+  options.tenant_waiting = 1;
+  options.acquire_timeout = absl::Milliseconds(300);
+  Pool pool(options, nullptr);
+  auto heavy1 = Transaction::Begin(pool, "heavy", Soon());
+  auto heavy2 = Transaction::Begin(pool, "heavy", Soon());
+  ASSERT_OK(heavy1);
+  ASSERT_OK(heavy2);
+  // The heavy tenant's next request waits for one of its own connections, and gets it once one
+  // is given back...
+  std::thread waiter([&] {
+    auto heavy3 = Transaction::Begin(pool, "heavy", absl::Now() + absl::Seconds(5));
+    EXPECT_OK(heavy3);
+    if (heavy3.ok()) {
+      EXPECT_OK(heavy3->Commit());
+    }
+  });
+  ASSERT_TRUE(crm::testing::WaitUntil([&] { return pool.waiting() == 1; }, absl::Seconds(5)));
+  // ... while another tenant is served from the connections left.
+  auto light = Transaction::Begin(pool, "light", Soon());
+  ASSERT_OK(light);
+  // With one request of the heavy tenant already waiting, more are refused without waiting.
+  auto heavy4 = Transaction::Begin(pool, "heavy", Soon());
+  EXPECT_THAT(heavy4, StatusIs(absl::StatusCode::kResourceExhausted));
+  EXPECT_THAT(std::string(heavy4.status().message()),
+              ::testing::HasSubstr("more requests waiting"));
+  ASSERT_OK(heavy1->Commit());
+  waiter.join();
+  ASSERT_OK(heavy2->Commit());
+  ASSERT_OK(light->Commit());
+  // System work (no tenant) is not held to a share.
+  auto system1 = Transaction::BeginSystem(pool, Soon());
+  auto system2 = Transaction::BeginSystem(pool, Soon());
+  auto system3 = Transaction::BeginSystem(pool, Soon());
+  EXPECT_OK(system1);
+  EXPECT_OK(system2);
+  EXPECT_OK(system3);
 }
 
 TEST_F(TransactionTest, AFinishedTransactionGivesItsConnectionBackAtOnce) {
   // Both connections of the pool are used by transactions that are finished but still alive
   // (results being read, an error being looked up): a third must still get a connection.
   auto a = Transaction::Begin(*pool_, "x", Soon());
-  auto b = Transaction::Begin(*pool_, "x", Soon());
+  auto b = Transaction::Begin(*pool_, "y", Soon());
   ASSERT_OK(a);
   ASSERT_OK(b);
   const int read = a->Queue("SELECT 42");
   ASSERT_OK(a->Commit());
-  b->Queue("INSERT INTO items VALUES ('x', 1, 'a'), ('x', 1, 'dup')");
+  b->Queue("INSERT INTO items VALUES ('y', 1, 'a'), ('y', 1, 'dup')");
   EXPECT_THAT(b->Commit(), StatusIs(absl::StatusCode::kAlreadyExists));
   auto c = Transaction::Begin(*pool_, "x", Soon());
   ASSERT_OK(c);

@@ -278,6 +278,75 @@ TEST_F(ContactsServiceTest, RetryWithSameRequestIdReturnsTheFirstResult) {
             grpc::StatusCode::ALREADY_EXISTS);
 }
 
+TEST_F(ContactsServiceTest, ARequestIdIsTheCallersOwnNotTheTenants) {
+  // Rep B reusing rep A's idempotency key gets a record of her own, never A's.
+  const std::string tenant = NewTenant();
+  const std::string alice = MintToken(tenant, "alice", {"rep"});
+  const std::string bob = MintToken(tenant, "bob", {"rep"});
+  Contact a, b;
+  ASSERT_TRUE(Create(alice, Person("A", "a@key.example"), &a, "shared-key").ok());
+  ASSERT_TRUE(Create(bob, Person("B", "b@key.example"), &b, "shared-key").ok());
+  EXPECT_NE(b.name(), a.name());
+  EXPECT_EQ(b.given_name(), "B");
+  EXPECT_EQ(b.creator(), "bob");
+
+  auto company = [&](const std::string& token, const std::string& name, v1::Company* out) {
+    v1::CreateCompanyRequest request;
+    request.mutable_company()->set_display_name(name);
+    request.set_request_id("shared-key");
+    return env_->stub().CreateCompany(AuthedContext(token).get(), request, out);
+  };
+  v1::Company ca, cb;
+  ASSERT_TRUE(company(alice, "Alice Inc", &ca).ok());
+  ASSERT_TRUE(company(bob, "Bob Ltd", &cb).ok());
+  EXPECT_NE(cb.name(), ca.name());
+  EXPECT_EQ(cb.display_name(), "Bob Ltd");
+
+  auto segment = [&](const std::string& token, const std::string& name, v1::Segment* out) {
+    v1::CreateSegmentRequest request;
+    request.mutable_segment()->set_display_name(name);
+    request.mutable_segment()->set_filter("lifecycle_stage = LEAD");
+    request.set_request_id("shared-key");
+    return env_->stub().CreateSegment(AuthedContext(token).get(), request, out);
+  };
+  v1::Segment sa, sb;
+  ASSERT_TRUE(segment(alice, "Alice's leads", &sa).ok());
+  ASSERT_TRUE(segment(bob, "Bob's leads", &sb).ok());
+  EXPECT_NE(sb.name(), sa.name());
+  EXPECT_EQ(sb.display_name(), "Bob's leads");
+
+  auto log = [&](const std::string& token, const std::string& subject, v1::Activity* out) {
+    v1::LogActivityRequest request;
+    request.mutable_activity()->set_kind(v1::ACTIVITY_KIND_CALL);
+    request.mutable_activity()->set_contact(a.name());
+    request.mutable_activity()->set_subject(subject);
+    request.set_request_id("shared-key");
+    return env_->stub().LogActivity(AuthedContext(token).get(), request, out);
+  };
+  v1::Activity la, lb;
+  ASSERT_TRUE(log(alice, "Alice called", &la).ok());
+  ASSERT_TRUE(log(bob, "Bob called", &lb).ok());
+  EXPECT_NE(lb.name(), la.name());
+  EXPECT_EQ(lb.subject(), "Bob called");
+
+  auto import = [&](const std::string& token, const std::string& csv,
+                    v1::ImportContactsResponse* out) {
+    v1::ImportContactsFileRequest request;
+    request.mutable_options()->set_import_id("shared-key");
+    request.set_csv(csv);
+    return env_->stub().ImportContactsFile(AuthedContext(token).get(), request, out);
+  };
+  v1::ImportContactsResponse ia, ib;
+  ASSERT_TRUE(import(alice, "email\nia@key.example\n", &ia).ok());
+  ASSERT_TRUE(import(bob, "email\nib1@key.example\nib2@key.example\n", &ib).ok());
+  EXPECT_EQ(ia.rows_size(), 1);
+  EXPECT_EQ(ib.rows_size(), 2);  // bob's own file, not alice's report
+  // And each caller's own retry still answers as the first call did.
+  Contact again;
+  ASSERT_TRUE(Create(bob, Person("B", "b@key.example"), &again, "shared-key").ok());
+  EXPECT_EQ(again.name(), b.name());
+}
+
 TEST_F(ContactsServiceTest, AnotherTenantCannotGetListUpdateOrDeleteEvenKnowingTheId) {
   const std::string a = MintToken(NewTenant(), "alice", {"admin"});
   const std::string b = MintToken(NewTenant(), "bob", {"admin"});

@@ -248,6 +248,12 @@ TEST_F(FaultsE2eTest, DatabaseCrashMidLoadIsUnavailableThenRecoversWithNothingLo
   }
   EXPECT_GT(failed, 0) << "the outage went unnoticed";
   EXPECT_FALSE(while_down.empty());
+  // Clients are told the database is unavailable; where it lives (socket, host, port) is for
+  // the operator's log only.
+  for (const std::string& message : load.failure_messages()) {
+    EXPECT_FALSE(absl::StrContains(message, cluster_->dir())) << message;
+    EXPECT_FALSE(absl::StrContains(message, "port")) << message;
+  }
   const std::vector<std::string> acknowledged = load.acknowledged();
   ExpectEveryAcknowledgedContactExists(*stub, token, acknowledged);
   // Each stored contact has exactly one creation event: none lost with the crash, none doubled.

@@ -289,6 +289,48 @@ TEST_F(PipelineServiceTest, AdminsEditStagesAndRemovingAStageMovesItsDeals) {
             grpc::StatusCode::INVALID_ARGUMENT);
 }
 
+TEST_F(PipelineServiceTest, ARequestIdIsTheCallersOwnNotTheTenants) {
+  const std::string bob = MintToken(tenant_, "bob", {"rep"});
+  auto create = [&](const std::string& token, const std::string& name, v1::Deal* out) {
+    v1::CreateDealRequest request;
+    *request.mutable_deal() = NewDeal(name, 1000);
+    request.set_request_id("shared-key");
+    return stub_->CreateDeal(AuthedContext(token).get(), request, out);
+  };
+  v1::Deal alices, bobs, bobs_retry;
+  ASSERT_TRUE(create(rep_, "Alice's deal", &alices).ok());
+  ASSERT_TRUE(create(bob, "Bob's deal", &bobs).ok());
+  EXPECT_NE(bobs.name(), alices.name());
+  EXPECT_EQ(bobs.display_name(), "Bob's deal");
+  ASSERT_TRUE(create(bob, "Bob's deal", &bobs_retry).ok());
+  EXPECT_EQ(bobs_retry.name(), bobs.name());
+
+  const std::string other_admin = MintToken(tenant_, "root2", {"admin"});
+  auto pipeline = [&](const std::string& token, const std::string& name, v1::Pipeline* out) {
+    v1::CreatePipelineRequest request;
+    request.mutable_pipeline()->set_display_name(name);
+    for (const auto& [stage, kind] :
+         std::vector<std::pair<std::string, v1::StageKind>>{{"Open", v1::STAGE_KIND_OPEN},
+                                                            {"Won", v1::STAGE_KIND_WON},
+                                                            {"Lost", v1::STAGE_KIND_LOST}}) {
+      v1::Stage* s = request.mutable_pipeline()->add_stages();
+      s->set_display_name(stage);
+      s->set_kind(kind);
+      s->set_forecast_category(kind == v1::STAGE_KIND_OPEN  ? v1::FORECAST_CATEGORY_PIPELINE
+                               : kind == v1::STAGE_KIND_WON ? v1::FORECAST_CATEGORY_CLOSED
+                                                            : v1::FORECAST_CATEGORY_OMITTED);
+    }
+    request.set_request_id("shared-key");
+    return stub_->CreatePipeline(AuthedContext(token).get(), request, out);
+  };
+  v1::Pipeline first, second;
+  const grpc::Status made = pipeline(admin_, "Root's", &first);
+  ASSERT_TRUE(made.ok()) << made.error_message();
+  ASSERT_TRUE(pipeline(other_admin, "Root2's", &second).ok());
+  EXPECT_NE(second.name(), first.name());
+  EXPECT_EQ(second.display_name(), "Root2's");
+}
+
 TEST_F(PipelineServiceTest, AnotherTenantSeesNoneOfItAndCannotTouchIt) {
   v1::Deal deal;
   ASSERT_TRUE(CreateDeal(rep_, NewDeal("Secret", 42), &deal).ok());
@@ -471,6 +513,45 @@ TEST_F(PipelineProductsTest, RenewalsAreCreatedExactlyOnceAcrossReplicasAndResta
     EXPECT_TRUE(names.insert(d.display_name()).second) << d.display_name();
     EXPECT_EQ(d.owner(), "alice");
   }
+}
+
+TEST_F(PipelineProductsTest, ProductsAndPipelinesComeInPagesNeitherSkippedNorRepeated) {
+  for (const char* sku : {"PG-C", "PG-A", "PG-E", "PG-B", "PG-D"}) {
+    MakeProduct(*stub_, admin_, sku, v1::BILLING_TYPE_ONE_TIME, 100);
+  }
+  std::vector<std::string> skus;
+  std::string token;
+  int pages = 0;
+  do {
+    v1::ListProductsRequest request;
+    request.set_page_size(2);
+    request.set_page_token(token);
+    v1::ListProductsResponse page;
+    ASSERT_TRUE(stub_->ListProducts(AuthedContext(rep_).get(), request, &page).ok());
+    EXPECT_LE(page.products_size(), 2);
+    for (const auto& p : page.products()) skus.push_back(p.sku());
+    token = page.next_page_token();
+    ++pages;
+  } while (!token.empty() && pages < 10);
+  EXPECT_EQ(pages, 3);
+  EXPECT_EQ(skus, (std::vector<std::string>{"PG-A", "PG-B", "PG-C", "PG-D", "PG-E"}));
+  // A token is for the query it came from, and sizes are bounded.
+  v1::ListProductsRequest first;
+  first.set_page_size(2);
+  v1::ListProductsResponse page;
+  ASSERT_TRUE(stub_->ListProducts(AuthedContext(rep_).get(), first, &page).ok());
+  v1::ListPipelinesRequest wrong;
+  wrong.set_page_token(page.next_page_token());
+  v1::ListPipelinesResponse pipelines;
+  EXPECT_EQ(stub_->ListPipelines(AuthedContext(rep_).get(), wrong, &pipelines).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  first.set_page_size(1001);
+  EXPECT_EQ(stub_->ListProducts(AuthedContext(rep_).get(), first, &page).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  // Pipelines: the default one is on the first page, alone here, with no next page.
+  ASSERT_TRUE(stub_->ListPipelines(AuthedContext(rep_).get(), {}, &pipelines).ok());
+  EXPECT_EQ(pipelines.pipelines_size(), 1);
+  EXPECT_TRUE(pipelines.next_page_token().empty());
 }
 
 TEST_F(PipelineProductsTest, CrossSellSuggestsComplementaryProductsNotYetBought) {

@@ -555,6 +555,35 @@ TEST_F(ReportingTest, CsvAndSvgCarryTheReport) {
   }
 }
 
+TEST_F(ReportingTest, ATenantHasAtMostAHundredSchedulesListedInPages) {
+  ScheduleStore schedules(*pool_, *engine_);
+  const std::string tenant = "capped-" + ids::NewUuidV7().substr(24);
+  v1::ReportSchedule schedule;
+  schedule.mutable_spec()->set_kind(v1::REPORT_KIND_LEADS_BY_SOURCE);
+  schedule.mutable_spec()->set_period(v1::PERIOD_KIND_WEEK);
+  for (int i = 0; i < 100; ++i) {
+    ASSERT_OK(schedules.Create(tenant, schedule, Now(), absl::Now() + absl::Seconds(10)).status());
+  }
+  EXPECT_THAT(schedules.Create(tenant, schedule, Now(), absl::Now() + absl::Seconds(10)),
+              crm::testing::StatusIs(absl::StatusCode::kFailedPrecondition));
+  auto first = schedules.List(tenant, 0, 60, absl::Now() + absl::Seconds(10));
+  auto second = schedules.List(tenant, 60, 60, absl::Now() + absl::Seconds(10));
+  ASSERT_OK(first.status());
+  ASSERT_OK(second.status());
+  EXPECT_EQ(first->size(), 60u);
+  EXPECT_EQ(second->size(), 40u);
+  std::set<std::string> names;
+  for (const auto* page : {&*first, &*second}) {
+    for (const auto& s : *page) names.insert(s.name());
+  }
+  EXPECT_EQ(names.size(), 100u);
+  // Gone again, so the other tests' schedulers find only their own schedules due.
+  for (const std::string& name : names) {
+    ASSERT_OK(schedules.Delete(tenant, name.substr(name.rfind('/') + 1),
+                               absl::Now() + absl::Seconds(10)));
+  }
+}
+
 TEST_F(ReportingTest, SchedulesRunOncePerPeriodWithSeveralReplicas) {
   ScheduleStore schedules(*pool_, *engine_);
   v1::ReportSchedule schedule;
