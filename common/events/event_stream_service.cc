@@ -125,7 +125,8 @@ grpc::ServerWriteReactor<Event>* EventStreamService::Subscribe(
     step.wait = sub->wait;
     return step;
   };
-  return Stream::Start(executor_, &wakeups_, std::move(produce));
+  // Headers first: a subscriber knows its subscription holds a slot before any event comes.
+  return Stream::Start(executor_, &wakeups_, std::move(produce), /*headers_first=*/true);
 }
 
 }  // namespace crm::events

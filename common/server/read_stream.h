@@ -28,6 +28,8 @@ class ReadStream final : public grpc::ServerReadReactor<Request> {
   static grpc::ServerReadReactor<Request>* Start(Executor& executor, Response* response,
                                                  Handlers handlers) {
     auto* stream = new ReadStream(executor, response, std::move(handlers));
+    // The client learns at once that the call holds its slot (it may wait for the headers).
+    stream->StartSendInitialMetadata();
     stream->StartRead(&stream->message_);
     return stream;
   }

@@ -24,6 +24,9 @@ absl::StatusOr<std::unique_ptr<Stack>> Stack::Start(StackOptions options) {
   const TestDatabase& db = *stack->database_;
   auto start = [&options](const std::string& binary, std::vector<std::string> args,
                           std::unique_ptr<ServiceProcess>& out) -> absl::Status {
+    if (binary != CRM_GATEWAY_BIN) {
+      args.insert(args.end(), options.service_flags.begin(), options.service_flags.end());
+    }
     const std::string log_file =
         options.log_dir.empty()
             ? ""

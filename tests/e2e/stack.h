@@ -13,6 +13,8 @@ namespace crm::testing {
 
 struct StackOptions {
   std::vector<std::string> gateway_flags;
+  // Added to each of the four services' flags.
+  std::vector<std::string> service_flags;
   // When set, each process logs to <log_dir>/<name>.log (tests that read the logs).
   std::string log_dir;
 };
