@@ -2,24 +2,50 @@
 
 #include <poll.h>
 
+#include <algorithm>
+#include <cerrno>
+#include <cstdint>
+
 #include "absl/strings/str_cat.h"
 #include "common/db/sqlstate.h"
 #include "common/log/log.h"
 
 namespace crm::db {
 
+namespace {
+
+// Drives a non-blocking connect to its end or to `deadline`.
+bool FinishConnecting(PGconn* conn, absl::Time deadline) {
+  // After PQconnectStartParams libpq wants the socket writable first.
+  PostgresPollingStatusType state = PGRES_POLLING_WRITING;
+  while (state != PGRES_POLLING_OK) {
+    if (state == PGRES_POLLING_FAILED) return false;
+    const int64_t wait_ms = absl::ToInt64Milliseconds(deadline - absl::Now()) + 1;
+    if (wait_ms <= 0) return false;
+    // The socket can change between calls (libpq tries each address in turn).
+    pollfd fd{PQsocket(conn), static_cast<short>(state == PGRES_POLLING_READING ? POLLIN : POLLOUT),
+              0};
+    const int ready = poll(&fd, 1, static_cast<int>(std::min<int64_t>(wait_ms, 60000)));
+    if (ready < 0 && errno != EINTR) return false;
+    if (ready > 0) state = PQconnectPoll(conn);
+  }
+  return true;
+}
+
+}  // namespace
+
 absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(const std::string& conninfo,
-                                                             absl::Duration connect_timeout) {
-  const std::string timeout =
-      absl::StrCat(std::max<int64_t>(1, absl::ToInt64Seconds(connect_timeout)));
-  const char* keys[] = {"dbname", "connect_timeout", "keepalives", "keepalives_idle", nullptr};
-  const char* values[] = {conninfo.c_str(), timeout.c_str(), "1", "30", nullptr};
+                                                             absl::Time deadline) {
+  const char* keys[] = {"dbname", "keepalives", "keepalives_idle", nullptr};
+  const char* values[] = {conninfo.c_str(), "1", "30", nullptr};
   // expand_dbname=1: `dbname` may hold a full conninfo string or URI.
-  PGconn* conn = PQconnectdbParams(keys, values, /*expand_dbname=*/1);
+  PGconn* conn = PQconnectStartParams(keys, values, /*expand_dbname=*/1);
   if (conn == nullptr) return absl::ResourceExhaustedError("database: out of memory");
-  if (PQstatus(conn) != CONNECTION_OK) {
+  const bool started = PQstatus(conn) != CONNECTION_BAD;
+  if (!started || !FinishConnecting(conn, deadline)) {
     // The detail (host, port, what refused) is for the operator's log, never for a client.
-    spdlog::error("database connection failed: {}", PQerrorMessage(conn));
+    spdlog::error("database connection failed: {}",
+                  PQstatus(conn) == CONNECTION_BAD ? PQerrorMessage(conn) : "timed out");
     PQfinish(conn);
     return absl::UnavailableError("database unavailable; retry shortly");
   }

@@ -23,9 +23,14 @@ using Params = std::vector<Param>;
 
 class Connection final {
  public:
-  // Connects with `conninfo` (a libpq URI or key=value string).
+  // Connects with `conninfo` (a libpq URI or key=value string), giving up at `deadline` (to the
+  // millisecond: libpq's own connect_timeout counts whole seconds, at least two).
   static absl::StatusOr<std::unique_ptr<Connection>> Open(const std::string& conninfo,
-                                                          absl::Duration connect_timeout);
+                                                          absl::Time deadline);
+  static absl::StatusOr<std::unique_ptr<Connection>> Open(const std::string& conninfo,
+                                                          absl::Duration connect_timeout) {
+    return Open(conninfo, absl::Now() + connect_timeout);
+  }
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;

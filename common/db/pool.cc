@@ -94,6 +94,11 @@ void Pool::UpdateGaugesLocked() {
 
 absl::StatusOr<PooledConnection> Pool::Acquire(absl::Time deadline, const std::string& tenant) {
   const absl::Time start = absl::Now();
+  // Connecting may take up to connect_timeout, but gives up a little before the caller's own
+  // deadline, so that the caller learns the database is unavailable rather than only that time ran
+  // out.
+  const absl::Time connect_deadline =
+      std::min(deadline - absl::Milliseconds(50), start + options_.connect_timeout);
   deadline = std::min(deadline, start + options_.acquire_timeout);
   const int max_per_tenant = options_.MaxPerTenant();
   std::unique_ptr<Connection> conn;
@@ -153,7 +158,7 @@ absl::StatusOr<PooledConnection> Pool::Acquire(absl::Time deadline, const std::s
   }
   if (must_open) {
     if (reconnects_) reconnects_->Increment();
-    auto opened = Connection::Open(options_.conninfo, options_.connect_timeout);
+    auto opened = Connection::Open(options_.conninfo, connect_deadline);
     if (!opened.ok()) {
       absl::MutexLock lock(&mu_);
       --open_;

@@ -35,6 +35,8 @@ class RawHttp final {
   // Whether the server closed the connection within `timeout` (reading and dropping bytes).
   bool ClosedWithin(absl::Duration timeout);
   int fd() const { return fd_; }
+  // What was read but not yet returned as (part of) an answer.
+  const std::string& pending() const { return buffer_; }
 
  private:
   explicit RawHttp(int fd) : fd_(fd) {}

@@ -68,6 +68,7 @@ class GatewayServer final {
   absl::Status Start();
   void Stop();
   int port() const { return http_ != nullptr ? http_->port() : 0; }
+  int open_connections() const { return http_ != nullptr ? http_->open_connections() : 0; }
 
   struct Call;
 

@@ -225,14 +225,17 @@ void Connection::WaitForRequest() {
   state_ = State::kIdle;
   if (server_.stopping || close_after_answer_) return Close();
   if (buffer_.size() > 0) return ReadHeader();  // the next request is already here
-  // Idle between requests: wait for the first byte without a parser, under the idle timeout;
-  // an idle connection that times out is closed without an answer.
+  // Idle between requests: wait for the first bytes without a parser, under the idle timeout;
+  // an idle connection that times out is closed without an answer. (A read, not a readiness
+  // wait: asio does not look at a socket that became readable before a wait was queued.)
   Arm(server_.options.idle_timeout);
-  socket_.async_wait(tcp::socket::wait_read, [self = shared_from_this()](beast::error_code ec) {
-    self->Disarm();
-    if (ec || self->timed_out_) return self->Close();
-    self->ReadHeader();
-  });
+  socket_.async_read_some(buffer_.prepare(4096),
+                          [self = shared_from_this()](beast::error_code ec, size_t n) {
+                            self->Disarm();
+                            self->buffer_.commit(n);
+                            if (ec || self->timed_out_) return self->Close();
+                            self->ReadHeader();
+                          });
 }
 
 void Connection::ReadHeader() {

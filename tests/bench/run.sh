@@ -152,6 +152,10 @@ if [ "${BENCH_SCALE:-1}" = 1 ]; then
   echo
   "$ROOT/tests/bench/contacts_at_scale.sh" "$BUILD" "$dir/pg" "$grpc_port" "$secret"
 fi
+if [ "${BENCH_ATTACK:-1}" = 1 ]; then
+  echo
+  "$ROOT/tests/bench/under_attack.sh" "$BUILD" "$dir/pg" "$secret"
+fi
 if [ "${BENCH_REPORTING:-1}" = 1 ]; then
   echo
   "$ROOT/tests/bench/reporting_at_scale.sh" "$BUILD" "$dir/pg" "$grpc_port" "$pipeline_port" "$secret"
