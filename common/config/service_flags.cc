@@ -34,8 +34,9 @@ ABSL_FLAG(std::string, service_secret, "",
           "services use to follow each other's event streams, inline or @file");
 ABSL_FLAG(int, outbox_retention_hours, 24 * 7, "Events older than this are pruned from the outbox");
 ABSL_FLAG(std::string, log_level, "info", "trace, debug, info, warn, error");
-ABSL_FLAG(int, stream_workers, 4,
-          "Threads for the database work of streaming RPCs (streams that wait hold none)");
+ABSL_FLAG(int, workers, 32,
+          "Threads for the work of RPCs that may wait on the database (a stream that waits for "
+          "its next message or event holds none)");
 ABSL_FLAG(int, max_streams_per_user, 8, "Open streams (watches, exports, imports) per user");
 ABSL_FLAG(int, max_streams_per_tenant, 5000, "Open streams per tenant on one replica");
 ABSL_FLAG(int, max_streams, 20000, "Open streams on one replica in all");
@@ -87,7 +88,7 @@ absl::Duration OutboxRetentionFromFlags() {
 
 std::string LogLevelFromFlags() { return absl::GetFlag(FLAGS_log_level); }
 
-int StreamWorkersFromFlags() { return absl::GetFlag(FLAGS_stream_workers); }
+int WorkersFromFlags() { return absl::GetFlag(FLAGS_workers); }
 
 server::StreamLimits StreamLimitsFromFlags() {
   return {.per_user = absl::GetFlag(FLAGS_max_streams_per_user),

@@ -17,8 +17,9 @@ db::PoolOptions PoolOptionsFromFlags();
 // Reads the JWT secret or public key (inline or "@file").
 absl::StatusOr<auth::AuthOptions> AuthOptionsFromFlags();
 std::string LogLevelFromFlags();
-// Threads for the blocking steps of streaming RPCs, and the bounds on open streams.
-int StreamWorkersFromFlags();
+// Threads for the work of RPCs that may block (common/server/executor.h), and the bounds on
+// open streams.
+int WorkersFromFlags();
 server::StreamLimits StreamLimitsFromFlags();
 absl::Duration OutboxRetentionFromFlags();
 

@@ -39,7 +39,7 @@ EventStreamService::EventStreamService(db::Pool& pool, std::string schema,
                                        server::Executor& executor, server::Wakeups& wakeups,
                                        prometheus::Registry* registry, EventStreamOptions options)
     : reader_(pool, std::move(schema)),
-      authenticator_(authenticator),
+      rpcs_(authenticator, executor, crm::common::v1::EventStream::service_full_name()),
       executor_(executor),
       wakeups_(wakeups),
       options_(options),
@@ -61,7 +61,8 @@ EventStreamService::EventStreamService(db::Pool& pool, std::string schema,
 grpc::ServerWriteReactor<Event>* EventStreamService::Subscribe(
     grpc::CallbackServerContext* context, const crm::common::v1::SubscribeRequest* request) {
   // Every tenant's events: only the service identity (its own credential) may read them.
-  absl::StatusOr<auth::Principal> caller = authenticator_.AuthenticateService(*context);
+  absl::StatusOr<auth::Principal> caller =
+      rpcs_.Authorize<crm::common::v1::SubscribeRequest>(*context);
   if (!caller.ok()) return Stream::Refuse(caller.status());
   if (request->after_position() < 0) {
     return Stream::Refuse(api::InvalidField("after_position", "must be >= 0"));

@@ -10,6 +10,7 @@
 #include "common/db/pool.h"
 #include "common/events/outbox_reader.h"
 #include "common/server/executor.h"
+#include "common/server/rpc.h"
 #include "common/server/stream_limiter.h"
 #include "common/server/wakeups.h"
 #include "crm/common/v1/event_stream_service.grpc.pb.h"
@@ -49,7 +50,7 @@ class EventStreamService final : public crm::common::v1::EventStream::CallbackSe
 
  private:
   OutboxReader reader_;
-  const auth::Authenticator& authenticator_;
+  const server::Rpcs rpcs_;
   server::Executor& executor_;
   server::Wakeups& wakeups_;
   const EventStreamOptions options_;

@@ -4,7 +4,7 @@
 
 namespace crm::server {
 
-Executor::Executor(int threads) {
+Executor::Executor(int threads, size_t max_queued) : max_queued_(max_queued) {
   for (int i = 0; i < std::max(1, threads); ++i) threads_.emplace_back([this] { Run(); });
 }
 
@@ -19,6 +19,13 @@ Executor::~Executor() {
 void Executor::Post(std::function<void()> task) {
   absl::MutexLock lock(&mu_);
   tasks_.push_back(std::move(task));
+}
+
+bool Executor::TryPost(std::function<void()> task) {
+  absl::MutexLock lock(&mu_);
+  if (tasks_.size() >= max_queued_) return false;
+  tasks_.push_back(std::move(task));
+  return true;
 }
 
 void Executor::Run() {

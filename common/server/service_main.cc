@@ -36,7 +36,7 @@ int RunService(const std::string& schema, std::vector<EmbeddedFile> migrations,
   RaiseOpenFileLimit();
   Server server(config::ServerOptionsFromFlags(schema));
   db::Pool pool(pool_options, &server.registry());
-  Executor executor(config::StreamWorkersFromFlags());
+  Executor executor(config::WorkersFromFlags());
   Wakeups wakeups(executor);
   events::Notifier notifier(pool_options.conninfo, events::OutboxChannel(schema));
   notifier.OnChange([&wakeups] { wakeups.Signal(); });

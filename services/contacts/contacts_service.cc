@@ -18,7 +18,7 @@ ContactsService::ContactsService(ContactsStore& store, ActivityStore& activities
     : store_(store),
       activities_(activities),
       segments_(segments),
-      authenticator_(authenticator),
+      rpcs_(authenticator, executor, v1::ContactsService::service_full_name()),
       executor_(executor),
       options_(std::move(options)),
       streams_(options_.streams) {}
@@ -40,12 +40,12 @@ absl::StatusOr<v1::TenantSettings> ContactsService::Settings(const std::string& 
   return settings;
 }
 
-grpc::Status ContactsService::CreateContact(grpc::ServerContext* context,
-                                            const v1::CreateContactRequest* request,
-                                            v1::Contact* response) {
-  auto run = [&]() -> absl::Status {
-    ASSIGN_OR_RETURN(auth::Principal caller, authenticator_.Authenticate(*context));
-    const absl::Time deadline = server::DeadlineOf(*context);
+grpc::ServerUnaryReactor* ContactsService::CreateContact(grpc::CallbackServerContext* context,
+                                                         const v1::CreateContactRequest* request,
+                                                         v1::Contact* response) {
+  return rpcs_.Serve(context, request, [=, this](const server::Call& call) -> absl::Status {
+    const auth::Principal& caller = call.caller;
+    const absl::Time deadline = call.deadline;
     RETURN_IF_ERROR(ValidateRequestId(request->request_id()));
     v1::Contact contact = request->contact();
     if (contact.owner().empty()) contact.set_owner(caller.user);
@@ -55,47 +55,43 @@ grpc::Status ContactsService::CreateContact(grpc::ServerContext* context,
     ASSIGN_OR_RETURN(*response, store_.CreateContact(caller.tenant, contact, caller.user,
                                                      request->request_id(), deadline));
     return absl::OkStatus();
-  };
-  return api::ToGrpcStatus(run());
+  });
 }
 
-grpc::Status ContactsService::GetContact(grpc::ServerContext* context,
-                                         const v1::GetContactRequest* request,
-                                         v1::Contact* response) {
-  auto run = [&]() -> absl::Status {
-    ASSIGN_OR_RETURN(auth::Principal caller, authenticator_.Authenticate(*context));
+grpc::ServerUnaryReactor* ContactsService::GetContact(grpc::CallbackServerContext* context,
+                                                      const v1::GetContactRequest* request,
+                                                      v1::Contact* response) {
+  return rpcs_.Serve(context, request, [=, this](const server::Call& call) -> absl::Status {
+    const auth::Principal& caller = call.caller;
     ASSIGN_OR_RETURN(std::string id, ParseResourceId(request->name(), kContactPrefix, "name"));
-    ASSIGN_OR_RETURN(*response, store_.GetContact(caller.tenant, id, server::DeadlineOf(*context)));
+    ASSIGN_OR_RETURN(*response, store_.GetContact(caller.tenant, id, call.deadline));
     return absl::OkStatus();
-  };
-  return api::ToGrpcStatus(run());
+  });
 }
 
-grpc::Status ContactsService::ListContacts(grpc::ServerContext* context,
-                                           const v1::ListContactsRequest* request,
-                                           v1::ListContactsResponse* response) {
-  auto run = [&]() -> absl::Status {
-    ASSIGN_OR_RETURN(auth::Principal caller, authenticator_.Authenticate(*context));
+grpc::ServerUnaryReactor* ContactsService::ListContacts(grpc::CallbackServerContext* context,
+                                                        const v1::ListContactsRequest* request,
+                                                        v1::ListContactsResponse* response) {
+  return rpcs_.Serve(context, request, [=, this](const server::Call& call) -> absl::Status {
+    const auth::Principal& caller = call.caller;
     const std::string fingerprint = api::QueryFingerprint(request->filter());
     ASSIGN_OR_RETURN(Page page, PageFrom(request->page_size(), request->page_token(), fingerprint));
     ASSIGN_OR_RETURN(api::SqlFilter filter,
                      api::CompileFilter(request->filter(), ContactFilterSchema(), 4));
-    ASSIGN_OR_RETURN(auto result, store_.ListContacts(caller.tenant, page, filter,
-                                                      server::DeadlineOf(*context)));
+    ASSIGN_OR_RETURN(auto result, store_.ListContacts(caller.tenant, page, filter, call.deadline));
     // Before the items are moved out.
     response->set_next_page_token(NextPageToken(result, fingerprint));
     for (auto& contact : result.items) *response->add_contacts() = std::move(contact);
     return absl::OkStatus();
-  };
-  return api::ToGrpcStatus(run());
+  });
 }
 
-grpc::Status ContactsService::UpdateContact(grpc::ServerContext* context,
-                                            const v1::UpdateContactRequest* request,
-                                            v1::Contact* response) {
-  auto run = [&]() -> absl::Status {
-    ASSIGN_OR_RETURN(auth::Principal caller, authenticator_.Authenticate(*context));
-    const absl::Time deadline = server::DeadlineOf(*context);
+grpc::ServerUnaryReactor* ContactsService::UpdateContact(grpc::CallbackServerContext* context,
+                                                         const v1::UpdateContactRequest* request,
+                                                         v1::Contact* response) {
+  return rpcs_.Serve(context, request, [=, this](const server::Call& call) -> absl::Status {
+    const auth::Principal& caller = call.caller;
+    const absl::Time deadline = call.deadline;
     ASSIGN_OR_RETURN(std::string id,
                      ParseResourceId(request->contact().name(), kContactPrefix, "contact.name"));
     ASSIGN_OR_RETURN(v1::TenantSettings settings, Settings(caller.tenant, deadline));
@@ -110,80 +106,72 @@ grpc::Status ContactsService::UpdateContact(grpc::ServerContext* context,
     ASSIGN_OR_RETURN(*response,
                      store_.UpdateContact(caller.tenant, id, caller.user, mutate, deadline));
     return absl::OkStatus();
-  };
-  return api::ToGrpcStatus(run());
+  });
 }
 
-grpc::Status ContactsService::DeleteContact(grpc::ServerContext* context,
-                                            const v1::DeleteContactRequest* request,
-                                            google::protobuf::Empty*) {
-  auto run = [&]() -> absl::Status {
-    ASSIGN_OR_RETURN(auth::Principal caller, authenticator_.Authenticate(*context));
+grpc::ServerUnaryReactor* ContactsService::DeleteContact(grpc::CallbackServerContext* context,
+                                                         const v1::DeleteContactRequest* request,
+                                                         google::protobuf::Empty*) {
+  return rpcs_.Serve(context, request, [=, this](const server::Call& call) -> absl::Status {
+    const auth::Principal& caller = call.caller;
     ASSIGN_OR_RETURN(std::string id, ParseResourceId(request->name(), kContactPrefix, "name"));
     auto check = [&](const v1::Contact& current) -> absl::Status {
       RETURN_IF_ERROR(CheckEtag(request->etag(), current.etag()));
       return CheckCanChange(caller, current.owner(), current.owner());
     };
-    return store_.DeleteContact(caller.tenant, id, caller.user, check,
-                                server::DeadlineOf(*context));
-  };
-  return api::ToGrpcStatus(run());
+    return store_.DeleteContact(caller.tenant, id, caller.user, check, call.deadline);
+  });
 }
 
-grpc::Status ContactsService::CreateCompany(grpc::ServerContext* context,
-                                            const v1::CreateCompanyRequest* request,
-                                            v1::Company* response) {
-  auto run = [&]() -> absl::Status {
-    ASSIGN_OR_RETURN(auth::Principal caller, authenticator_.Authenticate(*context));
+grpc::ServerUnaryReactor* ContactsService::CreateCompany(grpc::CallbackServerContext* context,
+                                                         const v1::CreateCompanyRequest* request,
+                                                         v1::Company* response) {
+  return rpcs_.Serve(context, request, [=, this](const server::Call& call) -> absl::Status {
+    const auth::Principal& caller = call.caller;
     RETURN_IF_ERROR(ValidateRequestId(request->request_id()));
     v1::Company company = request->company();
     if (company.owner().empty()) company.set_owner(caller.user);
     RETURN_IF_ERROR(NormalizeCompany(company, "company"));
     RETURN_IF_ERROR(CheckCanCreateFor(caller, company.owner()));
-    ASSIGN_OR_RETURN(
-        *response, store_.CreateCompany(caller.tenant, company, caller.user, request->request_id(),
-                                        server::DeadlineOf(*context)));
+    ASSIGN_OR_RETURN(*response, store_.CreateCompany(caller.tenant, company, caller.user,
+                                                     request->request_id(), call.deadline));
     return absl::OkStatus();
-  };
-  return api::ToGrpcStatus(run());
+  });
 }
 
-grpc::Status ContactsService::GetCompany(grpc::ServerContext* context,
-                                         const v1::GetCompanyRequest* request,
-                                         v1::Company* response) {
-  auto run = [&]() -> absl::Status {
-    ASSIGN_OR_RETURN(auth::Principal caller, authenticator_.Authenticate(*context));
+grpc::ServerUnaryReactor* ContactsService::GetCompany(grpc::CallbackServerContext* context,
+                                                      const v1::GetCompanyRequest* request,
+                                                      v1::Company* response) {
+  return rpcs_.Serve(context, request, [=, this](const server::Call& call) -> absl::Status {
+    const auth::Principal& caller = call.caller;
     ASSIGN_OR_RETURN(std::string id, ParseResourceId(request->name(), kCompanyPrefix, "name"));
-    ASSIGN_OR_RETURN(*response, store_.GetCompany(caller.tenant, id, server::DeadlineOf(*context)));
+    ASSIGN_OR_RETURN(*response, store_.GetCompany(caller.tenant, id, call.deadline));
     return absl::OkStatus();
-  };
-  return api::ToGrpcStatus(run());
+  });
 }
 
-grpc::Status ContactsService::ListCompanies(grpc::ServerContext* context,
-                                            const v1::ListCompaniesRequest* request,
-                                            v1::ListCompaniesResponse* response) {
-  auto run = [&]() -> absl::Status {
-    ASSIGN_OR_RETURN(auth::Principal caller, authenticator_.Authenticate(*context));
+grpc::ServerUnaryReactor* ContactsService::ListCompanies(grpc::CallbackServerContext* context,
+                                                         const v1::ListCompaniesRequest* request,
+                                                         v1::ListCompaniesResponse* response) {
+  return rpcs_.Serve(context, request, [=, this](const server::Call& call) -> absl::Status {
+    const auth::Principal& caller = call.caller;
     const std::string fingerprint = api::QueryFingerprint(request->filter());
     ASSIGN_OR_RETURN(Page page, PageFrom(request->page_size(), request->page_token(), fingerprint));
     ASSIGN_OR_RETURN(api::SqlFilter filter,
                      api::CompileFilter(request->filter(), CompanyFilterSchema(), 4));
-    ASSIGN_OR_RETURN(auto result, store_.ListCompanies(caller.tenant, page, filter,
-                                                       server::DeadlineOf(*context)));
+    ASSIGN_OR_RETURN(auto result, store_.ListCompanies(caller.tenant, page, filter, call.deadline));
     // Before the items are moved out.
     response->set_next_page_token(NextPageToken(result, fingerprint));
     for (auto& company : result.items) *response->add_companies() = std::move(company);
     return absl::OkStatus();
-  };
-  return api::ToGrpcStatus(run());
+  });
 }
 
-grpc::Status ContactsService::UpdateCompany(grpc::ServerContext* context,
-                                            const v1::UpdateCompanyRequest* request,
-                                            v1::Company* response) {
-  auto run = [&]() -> absl::Status {
-    ASSIGN_OR_RETURN(auth::Principal caller, authenticator_.Authenticate(*context));
+grpc::ServerUnaryReactor* ContactsService::UpdateCompany(grpc::CallbackServerContext* context,
+                                                         const v1::UpdateCompanyRequest* request,
+                                                         v1::Company* response) {
+  return rpcs_.Serve(context, request, [=, this](const server::Call& call) -> absl::Status {
+    const auth::Principal& caller = call.caller;
     ASSIGN_OR_RETURN(std::string id,
                      ParseResourceId(request->company().name(), kCompanyPrefix, "company.name"));
     auto mutate = [&](const v1::Company& current) -> absl::StatusOr<v1::Company> {
@@ -194,50 +182,45 @@ grpc::Status ContactsService::UpdateCompany(grpc::ServerContext* context,
       RETURN_IF_ERROR(CheckCanChange(caller, current.owner(), next.owner()));
       return next;
     };
-    ASSIGN_OR_RETURN(*response, store_.UpdateCompany(caller.tenant, id, caller.user, mutate,
-                                                     server::DeadlineOf(*context)));
+    ASSIGN_OR_RETURN(*response,
+                     store_.UpdateCompany(caller.tenant, id, caller.user, mutate, call.deadline));
     return absl::OkStatus();
-  };
-  return api::ToGrpcStatus(run());
+  });
 }
 
-grpc::Status ContactsService::DeleteCompany(grpc::ServerContext* context,
-                                            const v1::DeleteCompanyRequest* request,
-                                            google::protobuf::Empty*) {
-  auto run = [&]() -> absl::Status {
-    ASSIGN_OR_RETURN(auth::Principal caller, authenticator_.Authenticate(*context));
+grpc::ServerUnaryReactor* ContactsService::DeleteCompany(grpc::CallbackServerContext* context,
+                                                         const v1::DeleteCompanyRequest* request,
+                                                         google::protobuf::Empty*) {
+  return rpcs_.Serve(context, request, [=, this](const server::Call& call) -> absl::Status {
+    const auth::Principal& caller = call.caller;
     ASSIGN_OR_RETURN(std::string id, ParseResourceId(request->name(), kCompanyPrefix, "name"));
     auto check = [&](const v1::Company& current) -> absl::Status {
       RETURN_IF_ERROR(CheckEtag(request->etag(), current.etag()));
       return CheckCanChange(caller, current.owner(), current.owner());
     };
-    return store_.DeleteCompany(caller.tenant, id, caller.user, check,
-                                server::DeadlineOf(*context));
-  };
-  return api::ToGrpcStatus(run());
+    return store_.DeleteCompany(caller.tenant, id, caller.user, check, call.deadline);
+  });
 }
 
-grpc::Status ContactsService::GetTenantSettings(grpc::ServerContext* context,
-                                                const v1::GetTenantSettingsRequest*,
-                                                v1::TenantSettings* response) {
-  auto run = [&]() -> absl::Status {
-    ASSIGN_OR_RETURN(auth::Principal caller, authenticator_.Authenticate(*context));
+grpc::ServerUnaryReactor* ContactsService::GetTenantSettings(
+    grpc::CallbackServerContext* context, const v1::GetTenantSettingsRequest* request,
+    v1::TenantSettings* response) {
+  return rpcs_.Serve(context, request, [=, this](const server::Call& call) -> absl::Status {
+    const auth::Principal& caller = call.caller;
     ASSIGN_OR_RETURN(std::optional<v1::TenantSettings> stored,
-                     store_.GetTenantSettings(caller.tenant, server::DeadlineOf(*context)));
+                     store_.GetTenantSettings(caller.tenant, call.deadline));
     *response = stored ? *stored : options_.default_settings;
     response->set_name("tenantSettings");
     return absl::OkStatus();
-  };
-  return api::ToGrpcStatus(run());
+  });
 }
 
-grpc::Status ContactsService::UpdateTenantSettings(grpc::ServerContext* context,
-                                                   const v1::UpdateTenantSettingsRequest* request,
-                                                   v1::TenantSettings* response) {
-  auto run = [&]() -> absl::Status {
-    ASSIGN_OR_RETURN(auth::Principal caller, authenticator_.Authenticate(*context));
-    if (!caller.IsAdmin()) return absl::PermissionDeniedError("only admins change tenant settings");
-    const absl::Time deadline = server::DeadlineOf(*context);
+grpc::ServerUnaryReactor* ContactsService::UpdateTenantSettings(
+    grpc::CallbackServerContext* context, const v1::UpdateTenantSettingsRequest* request,
+    v1::TenantSettings* response) {
+  return rpcs_.Serve(context, request, [=, this](const server::Call& call) -> absl::Status {
+    const auth::Principal& caller = call.caller;
+    const absl::Time deadline = call.deadline;
     ASSIGN_OR_RETURN(std::optional<v1::TenantSettings> stored,
                      store_.GetTenantSettings(caller.tenant, deadline));
     v1::TenantSettings next = stored ? *stored : options_.default_settings;
@@ -253,8 +236,7 @@ grpc::Status ContactsService::UpdateTenantSettings(grpc::ServerContext* context,
     absl::MutexLock lock(&cache_mu_);
     settings_cache_.erase(caller.tenant);
     return absl::OkStatus();
-  };
-  return api::ToGrpcStatus(run());
+  });
 }
 
 }  // namespace crm::contacts

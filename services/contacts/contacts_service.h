@@ -10,6 +10,7 @@
 #include "absl/synchronization/mutex.h"
 #include "common/auth/authenticator.h"
 #include "common/server/executor.h"
+#include "common/server/rpc.h"
 #include "common/server/stream_limiter.h"
 #include "crm/contacts/v1/contacts_service.grpc.pb.h"
 #include "services/contacts/activity_store.h"
@@ -29,80 +30,96 @@ struct ContactsServiceOptions {
   server::StreamLimits streams;
 };
 
-// The streaming RPCs (ImportContacts, ExportSegment) are reactors whose database work runs on
-// the executor; the others are synchronous.
-class ContactsService final
-    : public v1::ContactsService::WithCallbackMethod_ImportContacts<
-          v1::ContactsService::WithCallbackMethod_ExportSegment<v1::ContactsService::Service>> {
+// Every RPC goes through rpcs_ (common/server/rpc.h): unary ones through Serve, the streams
+// (ImportContacts, ExportSegment, reactors whose database work runs on the executor) Authorize.
+class ContactsService final : public v1::ContactsService::CallbackService {
  public:
   ContactsService(ContactsStore& store, ActivityStore& activities, SegmentStore& segments,
                   const auth::Authenticator& authenticator, server::Executor& executor,
                   ContactsServiceOptions options);
 
-  grpc::Status CreateContact(grpc::ServerContext* context, const v1::CreateContactRequest* request,
-                             v1::Contact* response) override;
-  grpc::Status GetContact(grpc::ServerContext* context, const v1::GetContactRequest* request,
-                          v1::Contact* response) override;
-  grpc::Status ListContacts(grpc::ServerContext* context, const v1::ListContactsRequest* request,
-                            v1::ListContactsResponse* response) override;
-  grpc::Status UpdateContact(grpc::ServerContext* context, const v1::UpdateContactRequest* request,
-                             v1::Contact* response) override;
-  grpc::Status DeleteContact(grpc::ServerContext* context, const v1::DeleteContactRequest* request,
-                             google::protobuf::Empty* response) override;
-  grpc::Status CreateCompany(grpc::ServerContext* context, const v1::CreateCompanyRequest* request,
-                             v1::Company* response) override;
-  grpc::Status GetCompany(grpc::ServerContext* context, const v1::GetCompanyRequest* request,
-                          v1::Company* response) override;
-  grpc::Status ListCompanies(grpc::ServerContext* context, const v1::ListCompaniesRequest* request,
-                             v1::ListCompaniesResponse* response) override;
-  grpc::Status UpdateCompany(grpc::ServerContext* context, const v1::UpdateCompanyRequest* request,
-                             v1::Company* response) override;
-  grpc::Status DeleteCompany(grpc::ServerContext* context, const v1::DeleteCompanyRequest* request,
-                             google::protobuf::Empty* response) override;
-  grpc::Status LogActivity(grpc::ServerContext* context, const v1::LogActivityRequest* request,
-                           v1::Activity* response) override;
-  grpc::Status ListActivities(grpc::ServerContext* context,
-                              const v1::ListActivitiesRequest* request,
-                              v1::ListActivitiesResponse* response) override;
-  grpc::Status SearchContacts(grpc::ServerContext* context,
-                              const v1::SearchContactsRequest* request,
-                              v1::SearchContactsResponse* response) override;
-  grpc::Status FindDuplicates(grpc::ServerContext* context,
-                              const v1::FindDuplicatesRequest* request,
-                              v1::FindDuplicatesResponse* response) override;
-  grpc::Status MergeContacts(grpc::ServerContext* context, const v1::MergeContactsRequest* request,
-                             v1::Contact* response) override;
+  grpc::ServerUnaryReactor* CreateContact(grpc::CallbackServerContext* context,
+                                          const v1::CreateContactRequest* request,
+                                          v1::Contact* response) override;
+  grpc::ServerUnaryReactor* GetContact(grpc::CallbackServerContext* context,
+                                       const v1::GetContactRequest* request,
+                                       v1::Contact* response) override;
+  grpc::ServerUnaryReactor* ListContacts(grpc::CallbackServerContext* context,
+                                         const v1::ListContactsRequest* request,
+                                         v1::ListContactsResponse* response) override;
+  grpc::ServerUnaryReactor* UpdateContact(grpc::CallbackServerContext* context,
+                                          const v1::UpdateContactRequest* request,
+                                          v1::Contact* response) override;
+  grpc::ServerUnaryReactor* DeleteContact(grpc::CallbackServerContext* context,
+                                          const v1::DeleteContactRequest* request,
+                                          google::protobuf::Empty* response) override;
+  grpc::ServerUnaryReactor* CreateCompany(grpc::CallbackServerContext* context,
+                                          const v1::CreateCompanyRequest* request,
+                                          v1::Company* response) override;
+  grpc::ServerUnaryReactor* GetCompany(grpc::CallbackServerContext* context,
+                                       const v1::GetCompanyRequest* request,
+                                       v1::Company* response) override;
+  grpc::ServerUnaryReactor* ListCompanies(grpc::CallbackServerContext* context,
+                                          const v1::ListCompaniesRequest* request,
+                                          v1::ListCompaniesResponse* response) override;
+  grpc::ServerUnaryReactor* UpdateCompany(grpc::CallbackServerContext* context,
+                                          const v1::UpdateCompanyRequest* request,
+                                          v1::Company* response) override;
+  grpc::ServerUnaryReactor* DeleteCompany(grpc::CallbackServerContext* context,
+                                          const v1::DeleteCompanyRequest* request,
+                                          google::protobuf::Empty* response) override;
+  grpc::ServerUnaryReactor* LogActivity(grpc::CallbackServerContext* context,
+                                        const v1::LogActivityRequest* request,
+                                        v1::Activity* response) override;
+  grpc::ServerUnaryReactor* ListActivities(grpc::CallbackServerContext* context,
+                                           const v1::ListActivitiesRequest* request,
+                                           v1::ListActivitiesResponse* response) override;
+  grpc::ServerUnaryReactor* SearchContacts(grpc::CallbackServerContext* context,
+                                           const v1::SearchContactsRequest* request,
+                                           v1::SearchContactsResponse* response) override;
+  grpc::ServerUnaryReactor* FindDuplicates(grpc::CallbackServerContext* context,
+                                           const v1::FindDuplicatesRequest* request,
+                                           v1::FindDuplicatesResponse* response) override;
+  grpc::ServerUnaryReactor* MergeContacts(grpc::CallbackServerContext* context,
+                                          const v1::MergeContactsRequest* request,
+                                          v1::Contact* response) override;
   grpc::ServerReadReactor<v1::ImportContactsRequest>* ImportContacts(
       grpc::CallbackServerContext* context, v1::ImportContactsResponse* response) override;
-  grpc::Status ImportContactsFile(grpc::ServerContext* context,
-                                  const v1::ImportContactsFileRequest* request,
-                                  v1::ImportContactsResponse* response) override;
-  grpc::Status CreateSegment(grpc::ServerContext* context, const v1::CreateSegmentRequest* request,
-                             v1::Segment* response) override;
-  grpc::Status GetSegment(grpc::ServerContext* context, const v1::GetSegmentRequest* request,
-                          v1::Segment* response) override;
-  grpc::Status ListSegments(grpc::ServerContext* context, const v1::ListSegmentsRequest* request,
-                            v1::ListSegmentsResponse* response) override;
-  grpc::Status UpdateSegment(grpc::ServerContext* context, const v1::UpdateSegmentRequest* request,
-                             v1::Segment* response) override;
-  grpc::Status DeleteSegment(grpc::ServerContext* context, const v1::DeleteSegmentRequest* request,
-                             google::protobuf::Empty* response) override;
-  grpc::Status CountSegment(grpc::ServerContext* context, const v1::CountSegmentRequest* request,
-                            v1::CountSegmentResponse* response) override;
-  grpc::Status ListSegmentMembers(grpc::ServerContext* context,
-                                  const v1::ListSegmentMembersRequest* request,
-                                  v1::ListContactsResponse* response) override;
+  grpc::ServerUnaryReactor* ImportContactsFile(grpc::CallbackServerContext* context,
+                                               const v1::ImportContactsFileRequest* request,
+                                               v1::ImportContactsResponse* response) override;
+  grpc::ServerUnaryReactor* CreateSegment(grpc::CallbackServerContext* context,
+                                          const v1::CreateSegmentRequest* request,
+                                          v1::Segment* response) override;
+  grpc::ServerUnaryReactor* GetSegment(grpc::CallbackServerContext* context,
+                                       const v1::GetSegmentRequest* request,
+                                       v1::Segment* response) override;
+  grpc::ServerUnaryReactor* ListSegments(grpc::CallbackServerContext* context,
+                                         const v1::ListSegmentsRequest* request,
+                                         v1::ListSegmentsResponse* response) override;
+  grpc::ServerUnaryReactor* UpdateSegment(grpc::CallbackServerContext* context,
+                                          const v1::UpdateSegmentRequest* request,
+                                          v1::Segment* response) override;
+  grpc::ServerUnaryReactor* DeleteSegment(grpc::CallbackServerContext* context,
+                                          const v1::DeleteSegmentRequest* request,
+                                          google::protobuf::Empty* response) override;
+  grpc::ServerUnaryReactor* CountSegment(grpc::CallbackServerContext* context,
+                                         const v1::CountSegmentRequest* request,
+                                         v1::CountSegmentResponse* response) override;
+  grpc::ServerUnaryReactor* ListSegmentMembers(grpc::CallbackServerContext* context,
+                                               const v1::ListSegmentMembersRequest* request,
+                                               v1::ListContactsResponse* response) override;
   grpc::ServerWriteReactor<v1::ExportChunk>* ExportSegment(
       grpc::CallbackServerContext* context, const v1::ExportSegmentRequest* request) override;
-  grpc::Status PreviewSegmentMessages(grpc::ServerContext* context,
-                                      const v1::PreviewSegmentMessagesRequest* request,
-                                      v1::PreviewSegmentMessagesResponse* response) override;
-  grpc::Status GetTenantSettings(grpc::ServerContext* context,
-                                 const v1::GetTenantSettingsRequest* request,
-                                 v1::TenantSettings* response) override;
-  grpc::Status UpdateTenantSettings(grpc::ServerContext* context,
-                                    const v1::UpdateTenantSettingsRequest* request,
-                                    v1::TenantSettings* response) override;
+  grpc::ServerUnaryReactor* PreviewSegmentMessages(
+      grpc::CallbackServerContext* context, const v1::PreviewSegmentMessagesRequest* request,
+      v1::PreviewSegmentMessagesResponse* response) override;
+  grpc::ServerUnaryReactor* GetTenantSettings(grpc::CallbackServerContext* context,
+                                              const v1::GetTenantSettingsRequest* request,
+                                              v1::TenantSettings* response) override;
+  grpc::ServerUnaryReactor* UpdateTenantSettings(grpc::CallbackServerContext* context,
+                                                 const v1::UpdateTenantSettingsRequest* request,
+                                                 v1::TenantSettings* response) override;
 
  private:
   // One import, from its options to its report, fed a part of the file at a time.
@@ -118,7 +135,7 @@ class ContactsService final
   ContactsStore& store_;
   ActivityStore& activities_;
   SegmentStore& segments_;
-  const auth::Authenticator& authenticator_;
+  const server::Rpcs rpcs_;
   server::Executor& executor_;
   const ContactsServiceOptions options_;
   // Open exports and imports per user and tenant (RESOURCE_EXHAUSTED above the bounds).

@@ -84,7 +84,7 @@ grpc::ServerReadReactor<v1::ImportContactsRequest>* ContactsService::ImportConta
     grpc::CallbackServerContext* context, v1::ImportContactsResponse* response) {
   using Stream = server::ReadStream<v1::ImportContactsRequest, v1::ImportContactsResponse>;
   // Who is calling comes first: nothing of the stream is read for an unauthenticated caller.
-  absl::StatusOr<auth::Principal> caller = authenticator_.Authenticate(*context);
+  absl::StatusOr<auth::Principal> caller = rpcs_.Authorize<v1::ImportContactsRequest>(*context);
   if (!caller.ok()) return Stream::Refuse(caller.status());
   absl::StatusOr<server::StreamLimiter::Lease> lease =
       streams_.Acquire(caller->tenant, caller->user);
@@ -119,11 +119,11 @@ grpc::ServerReadReactor<v1::ImportContactsRequest>* ContactsService::ImportConta
   return Stream::Start(executor_, response, std::move(handlers));
 }
 
-grpc::Status ContactsService::ImportContactsFile(grpc::ServerContext* context,
-                                                 const v1::ImportContactsFileRequest* request,
-                                                 v1::ImportContactsResponse* response) {
-  auto run = [&]() -> absl::Status {
-    ASSIGN_OR_RETURN(auth::Principal caller, authenticator_.Authenticate(*context));
+grpc::ServerUnaryReactor* ContactsService::ImportContactsFile(
+    grpc::CallbackServerContext* context, const v1::ImportContactsFileRequest* request,
+    v1::ImportContactsResponse* response) {
+  return rpcs_.Serve(context, request, [=, this](const server::Call& call) -> absl::Status {
+    const auth::Principal& caller = call.caller;
     if (request->csv().size() > kMaxChunkBytes) {
       return api::InvalidField("csv", "at most 1 MiB; use ImportContacts");
     }
@@ -131,8 +131,7 @@ grpc::Status ContactsService::ImportContactsFile(grpc::ServerContext* context,
     RETURN_IF_ERROR(import.Begin(request->options()));
     RETURN_IF_ERROR(import.Feed(request->csv()));
     return import.Finish(response);
-  };
-  return api::ToGrpcStatus(run());
+  });
 }
 
 }  // namespace crm::contacts

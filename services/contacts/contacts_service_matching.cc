@@ -19,11 +19,11 @@ constexpr int kMaxSearchOffset = 1000;
 
 }  // namespace
 
-grpc::Status ContactsService::SearchContacts(grpc::ServerContext* context,
-                                             const v1::SearchContactsRequest* request,
-                                             v1::SearchContactsResponse* response) {
-  auto run = [&]() -> absl::Status {
-    ASSIGN_OR_RETURN(auth::Principal caller, authenticator_.Authenticate(*context));
+grpc::ServerUnaryReactor* ContactsService::SearchContacts(grpc::CallbackServerContext* context,
+                                                          const v1::SearchContactsRequest* request,
+                                                          v1::SearchContactsResponse* response) {
+  return rpcs_.Serve(context, request, [=, this](const server::Call& call) -> absl::Status {
+    const auth::Principal& caller = call.caller;
     ASSIGN_OR_RETURN(std::string query, CleanText(request->query(), 200));
     if (query.empty()) return api::InvalidField("query", "required");
     ASSIGN_OR_RETURN(int page_size, api::PageSize(request->page_size(), 20, 100));
@@ -35,9 +35,9 @@ grpc::Status ContactsService::SearchContacts(grpc::ServerContext* context,
         return api::InvalidField("page_token", "malformed page token");
       }
     }
-    ASSIGN_OR_RETURN(std::vector<SearchHit> hits,
-                     store_.SearchContacts(caller.tenant, query, offset, page_size + 1,
-                                           server::DeadlineOf(*context)));
+    ASSIGN_OR_RETURN(
+        std::vector<SearchHit> hits,
+        store_.SearchContacts(caller.tenant, query, offset, page_size + 1, call.deadline));
     const bool more = static_cast<int>(hits.size()) > page_size;
     if (more) hits.pop_back();
     for (SearchHit& hit : hits) {
@@ -50,18 +50,17 @@ grpc::Status ContactsService::SearchContacts(grpc::ServerContext* context,
           api::EncodePageToken({absl::StrCat(offset + page_size), query}));
     }
     return absl::OkStatus();
-  };
-  return api::ToGrpcStatus(run());
+  });
 }
 
-grpc::Status ContactsService::FindDuplicates(grpc::ServerContext* context,
-                                             const v1::FindDuplicatesRequest* request,
-                                             v1::FindDuplicatesResponse* response) {
-  auto run = [&]() -> absl::Status {
-    ASSIGN_OR_RETURN(auth::Principal caller, authenticator_.Authenticate(*context));
+grpc::ServerUnaryReactor* ContactsService::FindDuplicates(grpc::CallbackServerContext* context,
+                                                          const v1::FindDuplicatesRequest* request,
+                                                          v1::FindDuplicatesResponse* response) {
+  return rpcs_.Serve(context, request, [=, this](const server::Call& call) -> absl::Status {
+    const auth::Principal& caller = call.caller;
     ASSIGN_OR_RETURN(std::string id, ParseResourceId(request->name(), kContactPrefix, "name"));
     ASSIGN_OR_RETURN(int limit, api::PageSize(request->page_size(), 10, 50));
-    const absl::Time deadline = server::DeadlineOf(*context);
+    const absl::Time deadline = call.deadline;
     ASSIGN_OR_RETURN(v1::Contact contact, store_.GetContact(caller.tenant, id, deadline));
     if (!contact.merged_into().empty()) {
       return absl::FailedPreconditionError(
@@ -84,15 +83,14 @@ grpc::Status ContactsService::FindDuplicates(grpc::ServerContext* context,
     if (static_cast<int>(candidates.size()) > limit) candidates.resize(limit);
     for (auto& candidate : candidates) *response->add_candidates() = std::move(candidate);
     return absl::OkStatus();
-  };
-  return api::ToGrpcStatus(run());
+  });
 }
 
-grpc::Status ContactsService::MergeContacts(grpc::ServerContext* context,
-                                            const v1::MergeContactsRequest* request,
-                                            v1::Contact* response) {
-  auto run = [&]() -> absl::Status {
-    ASSIGN_OR_RETURN(auth::Principal caller, authenticator_.Authenticate(*context));
+grpc::ServerUnaryReactor* ContactsService::MergeContacts(grpc::CallbackServerContext* context,
+                                                         const v1::MergeContactsRequest* request,
+                                                         v1::Contact* response) {
+  return rpcs_.Serve(context, request, [=, this](const server::Call& call) -> absl::Status {
+    const auth::Principal& caller = call.caller;
     ASSIGN_OR_RETURN(std::string winner,
                      ParseResourceId(request->winner(), kContactPrefix, "winner"));
     ASSIGN_OR_RETURN(std::string loser, ParseResourceId(request->loser(), kContactPrefix, "loser"));
@@ -102,10 +100,9 @@ grpc::Status ContactsService::MergeContacts(grpc::ServerContext* context,
       return CheckCanChange(caller, l.owner(), l.owner());
     };
     ASSIGN_OR_RETURN(*response, store_.MergeContacts(caller.tenant, winner, loser, caller.user,
-                                                     check, server::DeadlineOf(*context)));
+                                                     check, call.deadline));
     return absl::OkStatus();
-  };
-  return api::ToGrpcStatus(run());
+  });
 }
 
 }  // namespace crm::contacts

@@ -92,56 +92,51 @@ absl::StatusOr<std::pair<v1::Segment, api::SqlFilter>> ContactsService::LoadSegm
   return std::make_pair(std::move(segment), std::move(filter));
 }
 
-grpc::Status ContactsService::CreateSegment(grpc::ServerContext* context,
-                                            const v1::CreateSegmentRequest* request,
-                                            v1::Segment* response) {
-  auto run = [&]() -> absl::Status {
-    ASSIGN_OR_RETURN(auth::Principal caller, authenticator_.Authenticate(*context));
+grpc::ServerUnaryReactor* ContactsService::CreateSegment(grpc::CallbackServerContext* context,
+                                                         const v1::CreateSegmentRequest* request,
+                                                         v1::Segment* response) {
+  return rpcs_.Serve(context, request, [=, this](const server::Call& call) -> absl::Status {
+    const auth::Principal& caller = call.caller;
     RETURN_IF_ERROR(ValidateRequestId(request->request_id()));
     v1::Segment segment = request->segment();
     if (segment.owner().empty()) segment.set_owner(caller.user);
     RETURN_IF_ERROR(NormalizeSegment(segment));
     RETURN_IF_ERROR(CheckCanCreateFor(caller, segment.owner()));
-    ASSIGN_OR_RETURN(*response,
-                     segments_.Create(caller.tenant, segment, caller.user, request->request_id(),
-                                      server::DeadlineOf(*context)));
+    ASSIGN_OR_RETURN(*response, segments_.Create(caller.tenant, segment, caller.user,
+                                                 request->request_id(), call.deadline));
     return absl::OkStatus();
-  };
-  return api::ToGrpcStatus(run());
+  });
 }
 
-grpc::Status ContactsService::GetSegment(grpc::ServerContext* context,
-                                         const v1::GetSegmentRequest* request,
-                                         v1::Segment* response) {
-  auto run = [&]() -> absl::Status {
-    ASSIGN_OR_RETURN(auth::Principal caller, authenticator_.Authenticate(*context));
+grpc::ServerUnaryReactor* ContactsService::GetSegment(grpc::CallbackServerContext* context,
+                                                      const v1::GetSegmentRequest* request,
+                                                      v1::Segment* response) {
+  return rpcs_.Serve(context, request, [=, this](const server::Call& call) -> absl::Status {
+    const auth::Principal& caller = call.caller;
     ASSIGN_OR_RETURN(std::string id, ParseResourceId(request->name(), kSegmentPrefix, "name"));
-    ASSIGN_OR_RETURN(*response, segments_.Get(caller.tenant, id, server::DeadlineOf(*context)));
+    ASSIGN_OR_RETURN(*response, segments_.Get(caller.tenant, id, call.deadline));
     return absl::OkStatus();
-  };
-  return api::ToGrpcStatus(run());
+  });
 }
 
-grpc::Status ContactsService::ListSegments(grpc::ServerContext* context,
-                                           const v1::ListSegmentsRequest* request,
-                                           v1::ListSegmentsResponse* response) {
-  auto run = [&]() -> absl::Status {
-    ASSIGN_OR_RETURN(auth::Principal caller, authenticator_.Authenticate(*context));
+grpc::ServerUnaryReactor* ContactsService::ListSegments(grpc::CallbackServerContext* context,
+                                                        const v1::ListSegmentsRequest* request,
+                                                        v1::ListSegmentsResponse* response) {
+  return rpcs_.Serve(context, request, [=, this](const server::Call& call) -> absl::Status {
+    const auth::Principal& caller = call.caller;
     ASSIGN_OR_RETURN(Page page, PageFrom(request->page_size(), request->page_token(), "segments"));
-    ASSIGN_OR_RETURN(auto result,
-                     segments_.List(caller.tenant, page, server::DeadlineOf(*context)));
+    ASSIGN_OR_RETURN(auto result, segments_.List(caller.tenant, page, call.deadline));
     response->set_next_page_token(NextPageToken(result, "segments"));
     for (auto& segment : result.items) *response->add_segments() = std::move(segment);
     return absl::OkStatus();
-  };
-  return api::ToGrpcStatus(run());
+  });
 }
 
-grpc::Status ContactsService::UpdateSegment(grpc::ServerContext* context,
-                                            const v1::UpdateSegmentRequest* request,
-                                            v1::Segment* response) {
-  auto run = [&]() -> absl::Status {
-    ASSIGN_OR_RETURN(auth::Principal caller, authenticator_.Authenticate(*context));
+grpc::ServerUnaryReactor* ContactsService::UpdateSegment(grpc::CallbackServerContext* context,
+                                                         const v1::UpdateSegmentRequest* request,
+                                                         v1::Segment* response) {
+  return rpcs_.Serve(context, request, [=, this](const server::Call& call) -> absl::Status {
+    const auth::Principal& caller = call.caller;
     ASSIGN_OR_RETURN(std::string id,
                      ParseResourceId(request->segment().name(), kSegmentPrefix, "segment.name"));
     auto mutate = [&](const v1::Segment& current) -> absl::StatusOr<v1::Segment> {
@@ -152,48 +147,45 @@ grpc::Status ContactsService::UpdateSegment(grpc::ServerContext* context,
       RETURN_IF_ERROR(CheckCanChange(caller, current.owner(), next.owner()));
       return next;
     };
-    ASSIGN_OR_RETURN(*response, segments_.Update(caller.tenant, id, caller.user, mutate,
-                                                 server::DeadlineOf(*context)));
+    ASSIGN_OR_RETURN(*response,
+                     segments_.Update(caller.tenant, id, caller.user, mutate, call.deadline));
     return absl::OkStatus();
-  };
-  return api::ToGrpcStatus(run());
+  });
 }
 
-grpc::Status ContactsService::DeleteSegment(grpc::ServerContext* context,
-                                            const v1::DeleteSegmentRequest* request,
-                                            google::protobuf::Empty*) {
-  auto run = [&]() -> absl::Status {
-    ASSIGN_OR_RETURN(auth::Principal caller, authenticator_.Authenticate(*context));
+grpc::ServerUnaryReactor* ContactsService::DeleteSegment(grpc::CallbackServerContext* context,
+                                                         const v1::DeleteSegmentRequest* request,
+                                                         google::protobuf::Empty*) {
+  return rpcs_.Serve(context, request, [=, this](const server::Call& call) -> absl::Status {
+    const auth::Principal& caller = call.caller;
     ASSIGN_OR_RETURN(std::string id, ParseResourceId(request->name(), kSegmentPrefix, "name"));
     auto check = [&](const v1::Segment& current) -> absl::Status {
       RETURN_IF_ERROR(CheckEtag(request->etag(), current.etag()));
       return CheckCanChange(caller, current.owner(), current.owner());
     };
-    return segments_.Delete(caller.tenant, id, caller.user, check, server::DeadlineOf(*context));
-  };
-  return api::ToGrpcStatus(run());
+    return segments_.Delete(caller.tenant, id, caller.user, check, call.deadline);
+  });
 }
 
-grpc::Status ContactsService::CountSegment(grpc::ServerContext* context,
-                                           const v1::CountSegmentRequest* request,
-                                           v1::CountSegmentResponse* response) {
-  auto run = [&]() -> absl::Status {
-    ASSIGN_OR_RETURN(auth::Principal caller, authenticator_.Authenticate(*context));
-    const absl::Time deadline = server::DeadlineOf(*context);
+grpc::ServerUnaryReactor* ContactsService::CountSegment(grpc::CallbackServerContext* context,
+                                                        const v1::CountSegmentRequest* request,
+                                                        v1::CountSegmentResponse* response) {
+  return rpcs_.Serve(context, request, [=, this](const server::Call& call) -> absl::Status {
+    const auth::Principal& caller = call.caller;
+    const absl::Time deadline = call.deadline;
     ASSIGN_OR_RETURN(auto loaded, LoadSegment(caller.tenant, request->name(), 2, deadline));
     ASSIGN_OR_RETURN(int64_t count, store_.CountContacts(caller.tenant, loaded.second, deadline));
     response->set_count(count);
     return absl::OkStatus();
-  };
-  return api::ToGrpcStatus(run());
+  });
 }
 
-grpc::Status ContactsService::ListSegmentMembers(grpc::ServerContext* context,
-                                                 const v1::ListSegmentMembersRequest* request,
-                                                 v1::ListContactsResponse* response) {
-  auto run = [&]() -> absl::Status {
-    ASSIGN_OR_RETURN(auth::Principal caller, authenticator_.Authenticate(*context));
-    const absl::Time deadline = server::DeadlineOf(*context);
+grpc::ServerUnaryReactor* ContactsService::ListSegmentMembers(
+    grpc::CallbackServerContext* context, const v1::ListSegmentMembersRequest* request,
+    v1::ListContactsResponse* response) {
+  return rpcs_.Serve(context, request, [=, this](const server::Call& call) -> absl::Status {
+    const auth::Principal& caller = call.caller;
+    const absl::Time deadline = call.deadline;
     ASSIGN_OR_RETURN(auto loaded, LoadSegment(caller.tenant, request->name(), 4, deadline));
     const std::string fingerprint = api::QueryFingerprint(loaded.first.filter());
     ASSIGN_OR_RETURN(Page page, PageFrom(request->page_size(), request->page_token(), fingerprint));
@@ -202,14 +194,13 @@ grpc::Status ContactsService::ListSegmentMembers(grpc::ServerContext* context,
     response->set_next_page_token(NextPageToken(result, fingerprint));
     for (auto& contact : result.items) *response->add_contacts() = std::move(contact);
     return absl::OkStatus();
-  };
-  return api::ToGrpcStatus(run());
+  });
 }
 
 grpc::ServerWriteReactor<v1::ExportChunk>* ContactsService::ExportSegment(
     grpc::CallbackServerContext* context, const v1::ExportSegmentRequest* request) {
   using Stream = server::WriteStream<v1::ExportChunk>;
-  absl::StatusOr<auth::Principal> caller = authenticator_.Authenticate(*context);
+  absl::StatusOr<auth::Principal> caller = rpcs_.Authorize<v1::ExportSegmentRequest>(*context);
   if (!caller.ok()) return Stream::Refuse(caller.status());
   absl::StatusOr<server::StreamLimiter::Lease> lease =
       streams_.Acquire(caller->tenant, caller->user);
@@ -286,12 +277,12 @@ grpc::ServerWriteReactor<v1::ExportChunk>* ContactsService::ExportSegment(
   return Stream::Start(executor_, nullptr, std::move(produce));
 }
 
-grpc::Status ContactsService::PreviewSegmentMessages(
-    grpc::ServerContext* context, const v1::PreviewSegmentMessagesRequest* request,
+grpc::ServerUnaryReactor* ContactsService::PreviewSegmentMessages(
+    grpc::CallbackServerContext* context, const v1::PreviewSegmentMessagesRequest* request,
     v1::PreviewSegmentMessagesResponse* response) {
-  auto run = [&]() -> absl::Status {
-    ASSIGN_OR_RETURN(auth::Principal caller, authenticator_.Authenticate(*context));
-    const absl::Time deadline = server::DeadlineOf(*context);
+  return rpcs_.Serve(context, request, [=, this](const server::Call& call) -> absl::Status {
+    const auth::Principal& caller = call.caller;
+    const absl::Time deadline = call.deadline;
     ASSIGN_OR_RETURN(MessageTemplate message, MessageTemplate::Compile(request->template_()));
     ASSIGN_OR_RETURN(auto loaded, LoadSegment(caller.tenant, request->name(), 4, deadline));
     const std::string fingerprint = api::QueryFingerprint(loaded.first.filter());
@@ -311,8 +302,7 @@ grpc::Status ContactsService::PreviewSegmentMessages(
     }
     response->set_next_page_token(NextPageToken(result, fingerprint));
     return absl::OkStatus();
-  };
-  return api::ToGrpcStatus(run());
+  });
 }
 
 }  // namespace crm::contacts

@@ -10,29 +10,27 @@
 
 namespace crm::contacts {
 
-grpc::Status ContactsService::LogActivity(grpc::ServerContext* context,
-                                          const v1::LogActivityRequest* request,
-                                          v1::Activity* response) {
-  auto run = [&]() -> absl::Status {
-    ASSIGN_OR_RETURN(auth::Principal caller, authenticator_.Authenticate(*context));
+grpc::ServerUnaryReactor* ContactsService::LogActivity(grpc::CallbackServerContext* context,
+                                                       const v1::LogActivityRequest* request,
+                                                       v1::Activity* response) {
+  return rpcs_.Serve(context, request, [=, this](const server::Call& call) -> absl::Status {
+    const auth::Principal& caller = call.caller;
     RETURN_IF_ERROR(ValidateRequestId(request->request_id()));
     v1::Activity activity = request->activity();
     RETURN_IF_ERROR(NormalizeActivity(activity, absl::Now()));
     // Anyone in the tenant may log a touch on any contact: that is how the second rep learns
     // the lead was already called.
-    ASSIGN_OR_RETURN(*response,
-                     activities_.Log(caller.tenant, activity, caller.user, request->request_id(),
-                                     server::DeadlineOf(*context)));
+    ASSIGN_OR_RETURN(*response, activities_.Log(caller.tenant, activity, caller.user,
+                                                request->request_id(), call.deadline));
     return absl::OkStatus();
-  };
-  return api::ToGrpcStatus(run());
+  });
 }
 
-grpc::Status ContactsService::ListActivities(grpc::ServerContext* context,
-                                             const v1::ListActivitiesRequest* request,
-                                             v1::ListActivitiesResponse* response) {
-  auto run = [&]() -> absl::Status {
-    ASSIGN_OR_RETURN(auth::Principal caller, authenticator_.Authenticate(*context));
+grpc::ServerUnaryReactor* ContactsService::ListActivities(grpc::CallbackServerContext* context,
+                                                          const v1::ListActivitiesRequest* request,
+                                                          v1::ListActivitiesResponse* response) {
+  return rpcs_.Serve(context, request, [=, this](const server::Call& call) -> absl::Status {
+    const auth::Principal& caller = call.caller;
     const bool by_company = absl::StartsWith(request->parent(), kCompanyPrefix);
     ASSIGN_OR_RETURN(
         std::string parent_id,
@@ -45,13 +43,12 @@ grpc::Status ContactsService::ListActivities(grpc::ServerContext* context,
       ASSIGN_OR_RETURN(after, DecodeTimelineCursor(cursor.last_key));
     }
     ASSIGN_OR_RETURN(auto page, activities_.List(caller.tenant, by_company, parent_id, after,
-                                                 page_size, server::DeadlineOf(*context)));
+                                                 page_size, call.deadline));
     // An empty timeline of a record that is not the caller's is NOT_FOUND, as the record is.
     if (page.items.empty() && request->page_token().empty()) {
       const absl::Status exists =
-          by_company
-              ? store_.GetCompany(caller.tenant, parent_id, server::DeadlineOf(*context)).status()
-              : store_.GetContact(caller.tenant, parent_id, server::DeadlineOf(*context)).status();
+          by_company ? store_.GetCompany(caller.tenant, parent_id, call.deadline).status()
+                     : store_.GetContact(caller.tenant, parent_id, call.deadline).status();
       RETURN_IF_ERROR(exists);
     }
     if (page.more && !page.items.empty()) {
@@ -63,8 +60,7 @@ grpc::Status ContactsService::ListActivities(grpc::ServerContext* context,
     }
     for (auto& activity : page.items) *response->add_activities() = std::move(activity);
     return absl::OkStatus();
-  };
-  return api::ToGrpcStatus(run());
+  });
 }
 
 }  // namespace crm::contacts

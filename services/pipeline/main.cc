@@ -40,7 +40,7 @@ struct PipelineParts final : crm::server::ServiceParts {
       : products(c.pool, c.outbox),
         store(c.pool, c.outbox, products),
         contacts(absl::GetFlag(FLAGS_contacts_address)),
-        service(store, products, contacts, c.authenticator,
+        service(store, products, contacts, c.authenticator, c.executor,
                 {.default_currency = absl::GetFlag(FLAGS_default_currency)}),
         renewals(c.pool, store, products, &c.server.registry(),
                  {.interval = absl::Seconds(absl::GetFlag(FLAGS_renewal_interval_seconds)),

@@ -16,16 +16,17 @@ namespace crm::pipeline {
 
 PipelineService::PipelineService(PipelineStore& store, ProductStore& products,
                                  ContactsClient& contacts, const auth::Authenticator& authenticator,
-                                 PipelineServiceOptions options)
+                                 server::Executor& executor, PipelineServiceOptions options)
     : store_(store),
       products_(products),
       contacts_(contacts),
-      authenticator_(authenticator),
+      rpcs_(authenticator, executor, v1::PipelineService::service_full_name()),
       options_(std::move(options)) {}
 
-absl::Status PipelineService::CheckReferences(grpc::ServerContext& context, const v1::Deal& deal,
-                                              const v1::Deal* before, absl::Time deadline) {
-  const std::string authorization = Authorization(context);
+absl::Status PipelineService::CheckReferences(const server::Call& call, const v1::Deal& deal,
+                                              const v1::Deal* before) {
+  const std::string& authorization = call.authorization;
+  const absl::Time deadline = call.deadline;
   if (!deal.contact().empty() && (before == nullptr || before->contact() != deal.contact())) {
     RETURN_IF_ERROR(contacts_.CheckExists(deal.contact(), "deal.contact", authorization, deadline));
   }
@@ -35,61 +36,54 @@ absl::Status PipelineService::CheckReferences(grpc::ServerContext& context, cons
   return absl::OkStatus();
 }
 
-grpc::Status PipelineService::ListPipelines(grpc::ServerContext* context,
-                                            const v1::ListPipelinesRequest* request,
-                                            v1::ListPipelinesResponse* response) {
-  auto run = [&]() -> absl::Status {
-    ASSIGN_OR_RETURN(auth::Principal caller, authenticator_.Authenticate(*context));
+grpc::ServerUnaryReactor* PipelineService::ListPipelines(grpc::CallbackServerContext* context,
+                                                         const v1::ListPipelinesRequest* request,
+                                                         v1::ListPipelinesResponse* response) {
+  return rpcs_.Serve(context, request, [=, this](const server::Call& call) -> absl::Status {
+    const auth::Principal& caller = call.caller;
     const std::string fingerprint = api::QueryFingerprint("pipelines");
     ASSIGN_OR_RETURN(
         api::OffsetPage page,
         api::StartOffsetPage(request->page_size(), request->page_token(), fingerprint));
-    ASSIGN_OR_RETURN(auto pipelines,
-                     store_.ListPipelines(caller.tenant, page.offset, page.read_limit(),
-                                          server::DeadlineOf(*context)));
+    ASSIGN_OR_RETURN(auto pipelines, store_.ListPipelines(caller.tenant, page.offset,
+                                                          page.read_limit(), call.deadline));
     response->set_next_page_token(api::FinishOffsetPage(pipelines, page, fingerprint));
     for (auto& p : pipelines) *response->add_pipelines() = std::move(p);
     return absl::OkStatus();
-  };
-  return api::ToGrpcStatus(run());
+  });
 }
 
-grpc::Status PipelineService::GetPipeline(grpc::ServerContext* context,
-                                          const v1::GetPipelineRequest* request,
-                                          v1::Pipeline* response) {
-  auto run = [&]() -> absl::Status {
-    ASSIGN_OR_RETURN(auth::Principal caller, authenticator_.Authenticate(*context));
+grpc::ServerUnaryReactor* PipelineService::GetPipeline(grpc::CallbackServerContext* context,
+                                                       const v1::GetPipelineRequest* request,
+                                                       v1::Pipeline* response) {
+  return rpcs_.Serve(context, request, [=, this](const server::Call& call) -> absl::Status {
+    const auth::Principal& caller = call.caller;
     ASSIGN_OR_RETURN(std::string id, ParseId(request->name(), kPipelinePrefix, "name"));
-    ASSIGN_OR_RETURN(*response,
-                     store_.GetPipeline(caller.tenant, id, server::DeadlineOf(*context)));
+    ASSIGN_OR_RETURN(*response, store_.GetPipeline(caller.tenant, id, call.deadline));
     return absl::OkStatus();
-  };
-  return api::ToGrpcStatus(run());
+  });
 }
 
-grpc::Status PipelineService::CreatePipeline(grpc::ServerContext* context,
-                                             const v1::CreatePipelineRequest* request,
-                                             v1::Pipeline* response) {
-  auto run = [&]() -> absl::Status {
-    ASSIGN_OR_RETURN(auth::Principal caller, authenticator_.Authenticate(*context));
-    RETURN_IF_ERROR(RequireAdmin(caller));
+grpc::ServerUnaryReactor* PipelineService::CreatePipeline(grpc::CallbackServerContext* context,
+                                                          const v1::CreatePipelineRequest* request,
+                                                          v1::Pipeline* response) {
+  return rpcs_.Serve(context, request, [=, this](const server::Call& call) -> absl::Status {
+    const auth::Principal& caller = call.caller;
     v1::Pipeline pipeline = request->pipeline();
     for (v1::Stage& stage : *pipeline.mutable_stages()) stage.clear_id();
     RETURN_IF_ERROR(ValidatePipeline(pipeline));
     ASSIGN_OR_RETURN(*response,
                      store_.CreatePipeline(caller.tenant, pipeline, request->request_id(),
-                                           caller.user, server::DeadlineOf(*context)));
+                                           caller.user, call.deadline));
     return absl::OkStatus();
-  };
-  return api::ToGrpcStatus(run());
+  });
 }
 
-grpc::Status PipelineService::UpdatePipeline(grpc::ServerContext* context,
-                                             const v1::UpdatePipelineRequest* request,
-                                             v1::Pipeline* response) {
-  auto run = [&]() -> absl::Status {
-    ASSIGN_OR_RETURN(auth::Principal caller, authenticator_.Authenticate(*context));
-    RETURN_IF_ERROR(RequireAdmin(caller));
+grpc::ServerUnaryReactor* PipelineService::UpdatePipeline(grpc::CallbackServerContext* context,
+                                                          const v1::UpdatePipelineRequest* request,
+                                                          v1::Pipeline* response) {
+  return rpcs_.Serve(context, request, [=, this](const server::Call& call) -> absl::Status {
+    const auth::Principal& caller = call.caller;
     ASSIGN_OR_RETURN(std::string id,
                      ParseId(request->pipeline().name(), kPipelinePrefix, "pipeline.name"));
     const std::map<std::string, std::string> moves(request->stage_moves().begin(),
@@ -102,18 +96,18 @@ grpc::Status PipelineService::UpdatePipeline(grpc::ServerContext* context,
       ASSIGN_OR_RETURN(auto removals, PlanStageRemovals(current, next, moves));
       return std::make_pair(std::move(next), std::move(removals));
     };
-    ASSIGN_OR_RETURN(*response, store_.UpdatePipeline(caller.tenant, id, caller.user, plan,
-                                                      server::DeadlineOf(*context)));
+    ASSIGN_OR_RETURN(*response,
+                     store_.UpdatePipeline(caller.tenant, id, caller.user, plan, call.deadline));
     return absl::OkStatus();
-  };
-  return api::ToGrpcStatus(run());
+  });
 }
 
-grpc::Status PipelineService::CreateDeal(grpc::ServerContext* context,
-                                         const v1::CreateDealRequest* request, v1::Deal* response) {
-  auto run = [&]() -> absl::Status {
-    ASSIGN_OR_RETURN(auth::Principal caller, authenticator_.Authenticate(*context));
-    const absl::Time deadline = server::DeadlineOf(*context);
+grpc::ServerUnaryReactor* PipelineService::CreateDeal(grpc::CallbackServerContext* context,
+                                                      const v1::CreateDealRequest* request,
+                                                      v1::Deal* response) {
+  return rpcs_.Serve(context, request, [=, this](const server::Call& call) -> absl::Status {
+    const auth::Principal& caller = call.caller;
+    const absl::Time deadline = call.deadline;
     v1::Deal deal = request->deal();
     if (deal.owner().empty()) deal.set_owner(caller.user);
     deal.set_probability_overridden(deal.probability_percent() != 0);
@@ -128,31 +122,30 @@ grpc::Status PipelineService::CreateDeal(grpc::ServerContext* context,
     if (request->request_id().size() > 64) {
       return api::InvalidField("request_id", "up to 64 characters");
     }
-    RETURN_IF_ERROR(CheckReferences(*context, deal, nullptr, deadline));
+    RETURN_IF_ERROR(CheckReferences(call, deal, nullptr));
     ASSIGN_OR_RETURN(*response,
                      store_.CreateDeal(caller.tenant, deal, pipeline_id, request->stage(),
                                        caller.user, request->request_id(), deadline));
     return absl::OkStatus();
-  };
-  return api::ToGrpcStatus(run());
+  });
 }
 
-grpc::Status PipelineService::GetDeal(grpc::ServerContext* context,
-                                      const v1::GetDealRequest* request, v1::Deal* response) {
-  auto run = [&]() -> absl::Status {
-    ASSIGN_OR_RETURN(auth::Principal caller, authenticator_.Authenticate(*context));
+grpc::ServerUnaryReactor* PipelineService::GetDeal(grpc::CallbackServerContext* context,
+                                                   const v1::GetDealRequest* request,
+                                                   v1::Deal* response) {
+  return rpcs_.Serve(context, request, [=, this](const server::Call& call) -> absl::Status {
+    const auth::Principal& caller = call.caller;
     ASSIGN_OR_RETURN(std::string id, ParseId(request->name(), kDealPrefix, "name"));
-    ASSIGN_OR_RETURN(*response, store_.GetDeal(caller.tenant, id, server::DeadlineOf(*context)));
+    ASSIGN_OR_RETURN(*response, store_.GetDeal(caller.tenant, id, call.deadline));
     return absl::OkStatus();
-  };
-  return api::ToGrpcStatus(run());
+  });
 }
 
-grpc::Status PipelineService::ListDeals(grpc::ServerContext* context,
-                                        const v1::ListDealsRequest* request,
-                                        v1::ListDealsResponse* response) {
-  auto run = [&]() -> absl::Status {
-    ASSIGN_OR_RETURN(auth::Principal caller, authenticator_.Authenticate(*context));
+grpc::ServerUnaryReactor* PipelineService::ListDeals(grpc::CallbackServerContext* context,
+                                                     const v1::ListDealsRequest* request,
+                                                     v1::ListDealsResponse* response) {
+  return rpcs_.Serve(context, request, [=, this](const server::Call& call) -> absl::Status {
+    const auth::Principal& caller = call.caller;
     ASSIGN_OR_RETURN(int page_size, api::PageSize(request->page_size()));
     const std::string fingerprint = api::QueryFingerprint(
         absl::StrCat("deals\x1f", request->filter(), "\x1f", request->order_by()));
@@ -166,22 +159,22 @@ grpc::Status PipelineService::ListDeals(grpc::ServerContext* context,
     ASSIGN_OR_RETURN(api::SqlFilter filter,
                      api::CompileFilter(request->filter(), DealFilterSchema(), 4));
     ASSIGN_OR_RETURN(auto page, store_.ListDeals(caller.tenant, at.after_id, at.offset, page_size,
-                                                 filter, order_sql, server::DeadlineOf(*context)));
+                                                 filter, order_sql, call.deadline));
     if (page.more && !page.items.empty()) {
       response->set_next_page_token(api::NextListPageToken(
           keyset, page.items.back().name().substr(kDealPrefix.size()), at, page_size, fingerprint));
     }
     for (auto& deal : page.items) *response->add_deals() = std::move(deal);
     return absl::OkStatus();
-  };
-  return api::ToGrpcStatus(run());
+  });
 }
 
-grpc::Status PipelineService::UpdateDeal(grpc::ServerContext* context,
-                                         const v1::UpdateDealRequest* request, v1::Deal* response) {
-  auto run = [&]() -> absl::Status {
-    ASSIGN_OR_RETURN(auth::Principal caller, authenticator_.Authenticate(*context));
-    const absl::Time deadline = server::DeadlineOf(*context);
+grpc::ServerUnaryReactor* PipelineService::UpdateDeal(grpc::CallbackServerContext* context,
+                                                      const v1::UpdateDealRequest* request,
+                                                      v1::Deal* response) {
+  return rpcs_.Serve(context, request, [=, this](const server::Call& call) -> absl::Status {
+    const auth::Principal& caller = call.caller;
+    const absl::Time deadline = call.deadline;
     ASSIGN_OR_RETURN(std::string id, ParseId(request->deal().name(), kDealPrefix, "deal.name"));
     auto mutate = [&](const v1::Deal& current, const v1::Pipeline&) -> absl::StatusOr<v1::Deal> {
       RETURN_IF_ERROR(CheckEtag(request->deal().etag(), current.etag()));
@@ -190,35 +183,34 @@ grpc::Status PipelineService::UpdateDeal(grpc::ServerContext* context,
       RETURN_IF_ERROR(ApplyDealMask(request->deal(), request->update_mask(), next));
       RETURN_IF_ERROR(NormalizeDeal(next, options_.default_currency));
       RETURN_IF_ERROR(CheckCanChange(caller, next.owner()));
-      RETURN_IF_ERROR(CheckReferences(*context, next, &current, deadline));
+      RETURN_IF_ERROR(CheckReferences(call, next, &current));
       return next;
     };
     ASSIGN_OR_RETURN(*response,
                      store_.UpdateDeal(caller.tenant, id, caller.user, mutate, deadline));
     return absl::OkStatus();
-  };
-  return api::ToGrpcStatus(run());
+  });
 }
 
-grpc::Status PipelineService::DeleteDeal(grpc::ServerContext* context,
-                                         const v1::DeleteDealRequest* request,
-                                         google::protobuf::Empty*) {
-  auto run = [&]() -> absl::Status {
-    ASSIGN_OR_RETURN(auth::Principal caller, authenticator_.Authenticate(*context));
+grpc::ServerUnaryReactor* PipelineService::DeleteDeal(grpc::CallbackServerContext* context,
+                                                      const v1::DeleteDealRequest* request,
+                                                      google::protobuf::Empty*) {
+  return rpcs_.Serve(context, request, [=, this](const server::Call& call) -> absl::Status {
+    const auth::Principal& caller = call.caller;
     ASSIGN_OR_RETURN(std::string id, ParseId(request->name(), kDealPrefix, "name"));
     auto check = [&](const v1::Deal& current) -> absl::Status {
       RETURN_IF_ERROR(CheckEtag(request->etag(), current.etag()));
       return CheckCanChange(caller, current.owner());
     };
-    return store_.DeleteDeal(caller.tenant, id, caller.user, check, server::DeadlineOf(*context));
-  };
-  return api::ToGrpcStatus(run());
+    return store_.DeleteDeal(caller.tenant, id, caller.user, check, call.deadline);
+  });
 }
 
-grpc::Status PipelineService::MoveDeal(grpc::ServerContext* context,
-                                       const v1::MoveDealRequest* request, v1::Deal* response) {
-  auto run = [&]() -> absl::Status {
-    ASSIGN_OR_RETURN(auth::Principal caller, authenticator_.Authenticate(*context));
+grpc::ServerUnaryReactor* PipelineService::MoveDeal(grpc::CallbackServerContext* context,
+                                                    const v1::MoveDealRequest* request,
+                                                    v1::Deal* response) {
+  return rpcs_.Serve(context, request, [=, this](const server::Call& call) -> absl::Status {
+    const auth::Principal& caller = call.caller;
     ASSIGN_OR_RETURN(std::string id, ParseId(request->name(), kDealPrefix, "name"));
     if (request->etag().empty()) {
       return api::InvalidField("etag", "required: moves are checked against the deal you read");
@@ -248,30 +240,27 @@ grpc::Status PipelineService::MoveDeal(grpc::ServerContext* context,
     }
     ASSIGN_OR_RETURN(*response,
                      store_.MoveDeal(caller.tenant, id, request->stage(), request->lost_reason(),
-                                     contracts, caller.user, check, server::DeadlineOf(*context)));
+                                     contracts, caller.user, check, call.deadline));
     return absl::OkStatus();
-  };
-  return api::ToGrpcStatus(run());
+  });
 }
 
-grpc::Status PipelineService::ListStageHistory(grpc::ServerContext* context,
-                                               const v1::ListStageHistoryRequest* request,
-                                               v1::ListStageHistoryResponse* response) {
-  auto run = [&]() -> absl::Status {
-    ASSIGN_OR_RETURN(auth::Principal caller, authenticator_.Authenticate(*context));
+grpc::ServerUnaryReactor* PipelineService::ListStageHistory(
+    grpc::CallbackServerContext* context, const v1::ListStageHistoryRequest* request,
+    v1::ListStageHistoryResponse* response) {
+  return rpcs_.Serve(context, request, [=, this](const server::Call& call) -> absl::Status {
+    const auth::Principal& caller = call.caller;
     ASSIGN_OR_RETURN(std::string id, ParseId(request->name(), kDealPrefix, "name"));
     const std::string fingerprint = api::QueryFingerprint(absl::StrCat("history\x1f", id));
     ASSIGN_OR_RETURN(
         api::OffsetPage page,
         api::StartOffsetPage(request->page_size(), request->page_token(), fingerprint));
-    ASSIGN_OR_RETURN(auto changes,
-                     store_.ListStageHistory(caller.tenant, id, page.offset, page.read_limit(),
-                                             server::DeadlineOf(*context)));
+    ASSIGN_OR_RETURN(auto changes, store_.ListStageHistory(caller.tenant, id, page.offset,
+                                                           page.read_limit(), call.deadline));
     response->set_next_page_token(api::FinishOffsetPage(changes, page, fingerprint));
     for (auto& change : changes) *response->add_changes() = std::move(change);
     return absl::OkStatus();
-  };
-  return api::ToGrpcStatus(run());
+  });
 }
 
 }  // namespace crm::pipeline

@@ -5,6 +5,8 @@
 #include <string>
 
 #include "common/auth/authenticator.h"
+#include "common/server/executor.h"
+#include "common/server/rpc.h"
 #include "crm/pipeline/v1/pipeline_service.grpc.pb.h"
 #include "services/pipeline/contacts_client.h"
 #include "services/pipeline/pipeline_store.h"
@@ -17,59 +19,72 @@ struct PipelineServiceOptions {
   std::string default_currency = "USD";
 };
 
-class PipelineService final : public v1::PipelineService::Service {
+class PipelineService final : public v1::PipelineService::CallbackService {
  public:
   PipelineService(PipelineStore& store, ProductStore& products, ContactsClient& contacts,
-                  const auth::Authenticator& authenticator, PipelineServiceOptions options);
+                  const auth::Authenticator& authenticator, server::Executor& executor,
+                  PipelineServiceOptions options);
 
-  grpc::Status ListPipelines(grpc::ServerContext* context, const v1::ListPipelinesRequest* request,
-                             v1::ListPipelinesResponse* response) override;
-  grpc::Status GetPipeline(grpc::ServerContext* context, const v1::GetPipelineRequest* request,
-                           v1::Pipeline* response) override;
-  grpc::Status CreatePipeline(grpc::ServerContext* context,
-                              const v1::CreatePipelineRequest* request,
-                              v1::Pipeline* response) override;
-  grpc::Status UpdatePipeline(grpc::ServerContext* context,
-                              const v1::UpdatePipelineRequest* request,
-                              v1::Pipeline* response) override;
-  grpc::Status CreateDeal(grpc::ServerContext* context, const v1::CreateDealRequest* request,
-                          v1::Deal* response) override;
-  grpc::Status GetDeal(grpc::ServerContext* context, const v1::GetDealRequest* request,
-                       v1::Deal* response) override;
-  grpc::Status ListDeals(grpc::ServerContext* context, const v1::ListDealsRequest* request,
-                         v1::ListDealsResponse* response) override;
-  grpc::Status UpdateDeal(grpc::ServerContext* context, const v1::UpdateDealRequest* request,
-                          v1::Deal* response) override;
-  grpc::Status DeleteDeal(grpc::ServerContext* context, const v1::DeleteDealRequest* request,
-                          google::protobuf::Empty* response) override;
-  grpc::Status MoveDeal(grpc::ServerContext* context, const v1::MoveDealRequest* request,
-                        v1::Deal* response) override;
-  grpc::Status SetLineItems(grpc::ServerContext* context, const v1::SetLineItemsRequest* request,
-                            v1::Deal* response) override;
-  grpc::Status CreateProduct(grpc::ServerContext* context, const v1::CreateProductRequest* request,
-                             v1::Product* response) override;
-  grpc::Status ListProducts(grpc::ServerContext* context, const v1::ListProductsRequest* request,
-                            v1::ListProductsResponse* response) override;
-  grpc::Status UpdateProduct(grpc::ServerContext* context, const v1::UpdateProductRequest* request,
-                             v1::Product* response) override;
-  grpc::Status ListPurchases(grpc::ServerContext* context, const v1::ListPurchasesRequest* request,
-                             v1::ListPurchasesResponse* response) override;
-  grpc::Status SuggestCrossSell(grpc::ServerContext* context,
-                                const v1::SuggestCrossSellRequest* request,
-                                v1::SuggestCrossSellResponse* response) override;
-  grpc::Status ListStageHistory(grpc::ServerContext* context,
-                                const v1::ListStageHistoryRequest* request,
-                                v1::ListStageHistoryResponse* response) override;
+  grpc::ServerUnaryReactor* ListPipelines(grpc::CallbackServerContext* context,
+                                          const v1::ListPipelinesRequest* request,
+                                          v1::ListPipelinesResponse* response) override;
+  grpc::ServerUnaryReactor* GetPipeline(grpc::CallbackServerContext* context,
+                                        const v1::GetPipelineRequest* request,
+                                        v1::Pipeline* response) override;
+  grpc::ServerUnaryReactor* CreatePipeline(grpc::CallbackServerContext* context,
+                                           const v1::CreatePipelineRequest* request,
+                                           v1::Pipeline* response) override;
+  grpc::ServerUnaryReactor* UpdatePipeline(grpc::CallbackServerContext* context,
+                                           const v1::UpdatePipelineRequest* request,
+                                           v1::Pipeline* response) override;
+  grpc::ServerUnaryReactor* CreateDeal(grpc::CallbackServerContext* context,
+                                       const v1::CreateDealRequest* request,
+                                       v1::Deal* response) override;
+  grpc::ServerUnaryReactor* GetDeal(grpc::CallbackServerContext* context,
+                                    const v1::GetDealRequest* request, v1::Deal* response) override;
+  grpc::ServerUnaryReactor* ListDeals(grpc::CallbackServerContext* context,
+                                      const v1::ListDealsRequest* request,
+                                      v1::ListDealsResponse* response) override;
+  grpc::ServerUnaryReactor* UpdateDeal(grpc::CallbackServerContext* context,
+                                       const v1::UpdateDealRequest* request,
+                                       v1::Deal* response) override;
+  grpc::ServerUnaryReactor* DeleteDeal(grpc::CallbackServerContext* context,
+                                       const v1::DeleteDealRequest* request,
+                                       google::protobuf::Empty* response) override;
+  grpc::ServerUnaryReactor* MoveDeal(grpc::CallbackServerContext* context,
+                                     const v1::MoveDealRequest* request,
+                                     v1::Deal* response) override;
+  grpc::ServerUnaryReactor* SetLineItems(grpc::CallbackServerContext* context,
+                                         const v1::SetLineItemsRequest* request,
+                                         v1::Deal* response) override;
+  grpc::ServerUnaryReactor* CreateProduct(grpc::CallbackServerContext* context,
+                                          const v1::CreateProductRequest* request,
+                                          v1::Product* response) override;
+  grpc::ServerUnaryReactor* ListProducts(grpc::CallbackServerContext* context,
+                                         const v1::ListProductsRequest* request,
+                                         v1::ListProductsResponse* response) override;
+  grpc::ServerUnaryReactor* UpdateProduct(grpc::CallbackServerContext* context,
+                                          const v1::UpdateProductRequest* request,
+                                          v1::Product* response) override;
+  grpc::ServerUnaryReactor* ListPurchases(grpc::CallbackServerContext* context,
+                                          const v1::ListPurchasesRequest* request,
+                                          v1::ListPurchasesResponse* response) override;
+  grpc::ServerUnaryReactor* SuggestCrossSell(grpc::CallbackServerContext* context,
+                                             const v1::SuggestCrossSellRequest* request,
+                                             v1::SuggestCrossSellResponse* response) override;
+  grpc::ServerUnaryReactor* ListStageHistory(grpc::CallbackServerContext* context,
+                                             const v1::ListStageHistoryRequest* request,
+                                             v1::ListStageHistoryResponse* response) override;
 
  private:
   // Checks the deal's contact and company in the contacts service with the caller's token.
-  absl::Status CheckReferences(grpc::ServerContext& context, const v1::Deal& deal,
-                               const v1::Deal* before, absl::Time deadline);
+  absl::Status CheckReferences(const server::Call& call, const v1::Deal& deal,
+                               const v1::Deal* before);
 
   PipelineStore& store_;
   ProductStore& products_;
   ContactsClient& contacts_;
-  const auth::Authenticator& authenticator_;
+  const server::Rpcs rpcs_;
   const PipelineServiceOptions options_;
 };
 

@@ -50,18 +50,13 @@ absl::Status ValidateProduct(v1::Product& p) {
   return absl::OkStatus();
 }
 
-absl::Status RequireManager(const auth::Principal& caller) {
-  if (caller.manager || caller.admin) return absl::OkStatus();
-  return absl::PermissionDeniedError("only managers and admins change the product catalog");
-}
-
 }  // namespace
 
-grpc::Status PipelineService::SetLineItems(grpc::ServerContext* context,
-                                           const v1::SetLineItemsRequest* request,
-                                           v1::Deal* response) {
-  auto run = [&]() -> absl::Status {
-    ASSIGN_OR_RETURN(auth::Principal caller, authenticator_.Authenticate(*context));
+grpc::ServerUnaryReactor* PipelineService::SetLineItems(grpc::CallbackServerContext* context,
+                                                        const v1::SetLineItemsRequest* request,
+                                                        v1::Deal* response) {
+  return rpcs_.Serve(context, request, [=, this](const server::Call& call) -> absl::Status {
+    const auth::Principal& caller = call.caller;
     ASSIGN_OR_RETURN(std::string id, ParseId(request->name(), kDealPrefix, "name"));
     if (request->line_items_size() > 100) return api::InvalidField("line_items", "at most 100");
     std::vector<v1::LineItem> items(request->line_items().begin(), request->line_items().end());
@@ -81,54 +76,47 @@ grpc::Status PipelineService::SetLineItems(grpc::ServerContext* context,
       RETURN_IF_ERROR(CheckEtag(request->etag(), current.etag()));
       return CheckCanChange(caller, current.owner());
     };
-    ASSIGN_OR_RETURN(*response,
-                     store_.SetLineItems(caller.tenant, id, std::move(items), caller.user, check,
-                                         server::DeadlineOf(*context)));
+    ASSIGN_OR_RETURN(*response, store_.SetLineItems(caller.tenant, id, std::move(items),
+                                                    caller.user, check, call.deadline));
     return absl::OkStatus();
-  };
-  return api::ToGrpcStatus(run());
+  });
 }
 
-grpc::Status PipelineService::CreateProduct(grpc::ServerContext* context,
-                                            const v1::CreateProductRequest* request,
-                                            v1::Product* response) {
-  auto run = [&]() -> absl::Status {
-    ASSIGN_OR_RETURN(auth::Principal caller, authenticator_.Authenticate(*context));
-    RETURN_IF_ERROR(RequireManager(caller));
+grpc::ServerUnaryReactor* PipelineService::CreateProduct(grpc::CallbackServerContext* context,
+                                                         const v1::CreateProductRequest* request,
+                                                         v1::Product* response) {
+  return rpcs_.Serve(context, request, [=, this](const server::Call& call) -> absl::Status {
+    const auth::Principal& caller = call.caller;
     v1::Product product = request->product();
     RETURN_IF_ERROR(ValidateProduct(product));
-    ASSIGN_OR_RETURN(*response, products_.CreateProduct(caller.tenant, product, caller.user,
-                                                        server::DeadlineOf(*context)));
+    ASSIGN_OR_RETURN(*response,
+                     products_.CreateProduct(caller.tenant, product, caller.user, call.deadline));
     return absl::OkStatus();
-  };
-  return api::ToGrpcStatus(run());
+  });
 }
 
-grpc::Status PipelineService::ListProducts(grpc::ServerContext* context,
-                                           const v1::ListProductsRequest* request,
-                                           v1::ListProductsResponse* response) {
-  auto run = [&]() -> absl::Status {
-    ASSIGN_OR_RETURN(auth::Principal caller, authenticator_.Authenticate(*context));
+grpc::ServerUnaryReactor* PipelineService::ListProducts(grpc::CallbackServerContext* context,
+                                                        const v1::ListProductsRequest* request,
+                                                        v1::ListProductsResponse* response) {
+  return rpcs_.Serve(context, request, [=, this](const server::Call& call) -> absl::Status {
+    const auth::Principal& caller = call.caller;
     const std::string fingerprint = api::QueryFingerprint("products");
     ASSIGN_OR_RETURN(
         api::OffsetPage page,
         api::StartOffsetPage(request->page_size(), request->page_token(), fingerprint));
-    ASSIGN_OR_RETURN(auto products,
-                     products_.ListProducts(caller.tenant, page.offset, page.read_limit(),
-                                            server::DeadlineOf(*context)));
+    ASSIGN_OR_RETURN(auto products, products_.ListProducts(caller.tenant, page.offset,
+                                                           page.read_limit(), call.deadline));
     response->set_next_page_token(api::FinishOffsetPage(products, page, fingerprint));
     for (auto& p : products) *response->add_products() = std::move(p);
     return absl::OkStatus();
-  };
-  return api::ToGrpcStatus(run());
+  });
 }
 
-grpc::Status PipelineService::UpdateProduct(grpc::ServerContext* context,
-                                            const v1::UpdateProductRequest* request,
-                                            v1::Product* response) {
-  auto run = [&]() -> absl::Status {
-    ASSIGN_OR_RETURN(auth::Principal caller, authenticator_.Authenticate(*context));
-    RETURN_IF_ERROR(RequireManager(caller));
+grpc::ServerUnaryReactor* PipelineService::UpdateProduct(grpc::CallbackServerContext* context,
+                                                         const v1::UpdateProductRequest* request,
+                                                         v1::Product* response) {
+  return rpcs_.Serve(context, request, [=, this](const server::Call& call) -> absl::Status {
+    const auth::Principal& caller = call.caller;
     ASSIGN_OR_RETURN(std::string id,
                      ParseId(request->product().name(), kProductPrefix, "product.name"));
     auto mutate = [&](const v1::Product& current) -> absl::StatusOr<v1::Product> {
@@ -151,18 +139,17 @@ grpc::Status PipelineService::UpdateProduct(grpc::ServerContext* context,
       RETURN_IF_ERROR(ValidateProduct(next));
       return next;
     };
-    ASSIGN_OR_RETURN(*response, products_.UpdateProduct(caller.tenant, id, caller.user, mutate,
-                                                        server::DeadlineOf(*context)));
+    ASSIGN_OR_RETURN(
+        *response, products_.UpdateProduct(caller.tenant, id, caller.user, mutate, call.deadline));
     return absl::OkStatus();
-  };
-  return api::ToGrpcStatus(run());
+  });
 }
 
-grpc::Status PipelineService::ListPurchases(grpc::ServerContext* context,
-                                            const v1::ListPurchasesRequest* request,
-                                            v1::ListPurchasesResponse* response) {
-  auto run = [&]() -> absl::Status {
-    ASSIGN_OR_RETURN(auth::Principal caller, authenticator_.Authenticate(*context));
+grpc::ServerUnaryReactor* PipelineService::ListPurchases(grpc::CallbackServerContext* context,
+                                                         const v1::ListPurchasesRequest* request,
+                                                         v1::ListPurchasesResponse* response) {
+  return rpcs_.Serve(context, request, [=, this](const server::Call& call) -> absl::Status {
+    const auth::Principal& caller = call.caller;
     std::string column;
     std::string id;
     if (absl::StartsWith(request->parent(), kDealPrefix)) {
@@ -180,36 +167,33 @@ grpc::Status PipelineService::ListPurchases(grpc::ServerContext* context,
     ASSIGN_OR_RETURN(
         api::OffsetPage page,
         api::StartOffsetPage(request->page_size(), request->page_token(), fingerprint));
-    ASSIGN_OR_RETURN(auto purchases,
-                     products_.ListPurchases(caller.tenant, column, id, page.offset,
-                                             page.read_limit(), server::DeadlineOf(*context)));
+    ASSIGN_OR_RETURN(auto purchases, products_.ListPurchases(caller.tenant, column, id, page.offset,
+                                                             page.read_limit(), call.deadline));
     response->set_next_page_token(api::FinishOffsetPage(purchases, page, fingerprint));
     for (auto& p : purchases) *response->add_purchases() = std::move(p);
     return absl::OkStatus();
-  };
-  return api::ToGrpcStatus(run());
+  });
 }
 
-grpc::Status PipelineService::SuggestCrossSell(grpc::ServerContext* context,
-                                               const v1::SuggestCrossSellRequest* request,
-                                               v1::SuggestCrossSellResponse* response) {
-  auto run = [&]() -> absl::Status {
-    ASSIGN_OR_RETURN(auth::Principal caller, authenticator_.Authenticate(*context));
+grpc::ServerUnaryReactor* PipelineService::SuggestCrossSell(
+    grpc::CallbackServerContext* context, const v1::SuggestCrossSellRequest* request,
+    v1::SuggestCrossSellResponse* response) {
+  return rpcs_.Serve(context, request, [=, this](const server::Call& call) -> absl::Status {
+    const auth::Principal& caller = call.caller;
     const bool contact = absl::StartsWith(request->customer(), "contacts/");
     ASSIGN_OR_RETURN(std::string id, ParseId(request->customer(),
                                              contact ? "contacts/" : "companies/", "customer"));
-    ASSIGN_OR_RETURN(auto suggestions, products_.SuggestCrossSell(
-                                           caller.tenant, contact ? "contact_id" : "company_id", id,
-                                           server::DeadlineOf(*context)));
+    ASSIGN_OR_RETURN(auto suggestions,
+                     products_.SuggestCrossSell(
+                         caller.tenant, contact ? "contact_id" : "company_id", id, call.deadline));
     // No suggestions for a customer that is not the caller's: NOT_FOUND, as the customer is.
     if (suggestions.empty()) {
-      RETURN_IF_ERROR(contacts_.CheckExists(request->customer(), "customer",
-                                            Authorization(*context), server::DeadlineOf(*context)));
+      RETURN_IF_ERROR(contacts_.CheckExists(request->customer(), "customer", call.authorization,
+                                            call.deadline));
     }
     for (auto& s : suggestions) *response->add_suggestions() = std::move(s);
     return absl::OkStatus();
-  };
-  return api::ToGrpcStatus(run());
+  });
 }
 
 }  // namespace crm::pipeline

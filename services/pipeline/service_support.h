@@ -20,11 +20,6 @@ inline absl::StatusOr<std::string> ParseId(const std::string& name, absl::string
   return api::ParseResourceId(name, prefix, field);
 }
 
-inline absl::Status RequireAdmin(const auth::Principal& caller) {
-  if (caller.IsAdmin()) return absl::OkStatus();
-  return absl::PermissionDeniedError("only admins change pipelines and stages");
-}
-
 inline absl::Status CheckCanChange(const auth::Principal& caller, const std::string& owner) {
   if (caller.CanChangeOwnedBy(owner)) return absl::OkStatus();
   return absl::PermissionDeniedError("reps change only the deals they own");
@@ -33,12 +28,6 @@ inline absl::Status CheckCanChange(const auth::Principal& caller, const std::str
 inline absl::Status CheckEtag(const std::string& client, const std::string& current) {
   if (client.empty() || client == current) return absl::OkStatus();
   return absl::AbortedError("etag mismatch: the record changed since you read it; read it again");
-}
-
-inline std::string Authorization(const grpc::ServerContext& context) {
-  auto it = context.client_metadata().find("authorization");
-  return it == context.client_metadata().end() ? ""
-                                               : std::string(it->second.data(), it->second.size());
 }
 
 }  // namespace crm::pipeline

@@ -41,7 +41,7 @@ struct ReportingParts final : crm::server::ServiceParts {
       : pool(c.pool),
         engine(c.pool),
         schedules(c.pool, engine),
-        service(engine, schedules, c.authenticator),
+        service(engine, schedules, c.authenticator, c.executor),
         scheduler(c.pool, engine, c.outbox, &c.server.registry(),
                   {.interval = absl::Seconds(absl::GetFlag(FLAGS_schedule_interval_seconds))}) {
     const std::vector<Source> sources = {

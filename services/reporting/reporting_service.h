@@ -3,39 +3,44 @@
 #pragma once
 
 #include "common/auth/authenticator.h"
+#include "common/server/rpc.h"
 #include "crm/reporting/v1/reporting_service.grpc.pb.h"
 #include "services/reporting/report_engine.h"
 #include "services/reporting/schedules.h"
 
 namespace crm::reporting {
 
-class ReportingService final : public v1::ReportingService::Service {
+class ReportingService final : public v1::ReportingService::CallbackService {
  public:
   ReportingService(ReportEngine& engine, ScheduleStore& schedules,
-                   const auth::Authenticator& authenticator)
-      : engine_(engine), schedules_(schedules), authenticator_(authenticator) {}
+                   const auth::Authenticator& authenticator, server::Executor& executor)
+      : engine_(engine),
+        schedules_(schedules),
+        rpcs_(authenticator, executor, v1::ReportingService::service_full_name()) {}
 
-  grpc::Status RunReport(grpc::ServerContext* context, const v1::RunReportRequest* request,
-                         v1::Report* response) override;
-  grpc::Status ExportReport(grpc::ServerContext* context, const v1::ExportReportRequest* request,
-                            v1::ReportFile* response) override;
-  grpc::Status CreateReportSchedule(grpc::ServerContext* context,
-                                    const v1::CreateReportScheduleRequest* request,
-                                    v1::ReportSchedule* response) override;
-  grpc::Status ListReportSchedules(grpc::ServerContext* context,
-                                   const v1::ListReportSchedulesRequest* request,
-                                   v1::ListReportSchedulesResponse* response) override;
-  grpc::Status DeleteReportSchedule(grpc::ServerContext* context,
-                                    const v1::DeleteReportScheduleRequest* request,
-                                    google::protobuf::Empty* response) override;
-  grpc::Status ListReportRuns(grpc::ServerContext* context,
-                              const v1::ListReportRunsRequest* request,
-                              v1::ListReportRunsResponse* response) override;
+  grpc::ServerUnaryReactor* RunReport(grpc::CallbackServerContext* context,
+                                      const v1::RunReportRequest* request,
+                                      v1::Report* response) override;
+  grpc::ServerUnaryReactor* ExportReport(grpc::CallbackServerContext* context,
+                                         const v1::ExportReportRequest* request,
+                                         v1::ReportFile* response) override;
+  grpc::ServerUnaryReactor* CreateReportSchedule(grpc::CallbackServerContext* context,
+                                                 const v1::CreateReportScheduleRequest* request,
+                                                 v1::ReportSchedule* response) override;
+  grpc::ServerUnaryReactor* ListReportSchedules(grpc::CallbackServerContext* context,
+                                                const v1::ListReportSchedulesRequest* request,
+                                                v1::ListReportSchedulesResponse* response) override;
+  grpc::ServerUnaryReactor* DeleteReportSchedule(grpc::CallbackServerContext* context,
+                                                 const v1::DeleteReportScheduleRequest* request,
+                                                 google::protobuf::Empty* response) override;
+  grpc::ServerUnaryReactor* ListReportRuns(grpc::CallbackServerContext* context,
+                                           const v1::ListReportRunsRequest* request,
+                                           v1::ListReportRunsResponse* response) override;
 
  private:
   ReportEngine& engine_;
   ScheduleStore& schedules_;
-  const auth::Authenticator& authenticator_;
+  const server::Rpcs rpcs_;
 };
 
 }  // namespace crm::reporting

@@ -74,7 +74,8 @@ struct TasksParts final : crm::server::ServiceParts {
         store(c.pool, c.outbox, [this](absl::Time at) { scheduler.WakeAt(at); }),
         notifications(c.pool),
         hub(c.pool, notifier),
-        service(store, notifications, hub, c.authenticator, {.streams = c.stream_limits}),
+        service(store, notifications, hub, c.authenticator, c.executor,
+                {.streams = c.stream_limits}),
         webhooks(c.pool, &c.server.registry(), DispatcherOptions()),
         scheduler(
             c.pool, c.outbox, &notifier, [this] { webhooks.Wake(); }, &c.server.registry(),

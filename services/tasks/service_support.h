@@ -32,9 +32,4 @@ inline absl::Status CheckEtag(const std::string& client, const std::string& curr
   return absl::AbortedError("etag mismatch: the task changed since you read it; read it again");
 }
 
-inline absl::Status RequireAdmin(const auth::Principal& caller) {
-  if (caller.IsAdmin()) return absl::OkStatus();
-  return absl::PermissionDeniedError("only admins manage webhooks");
-}
-
 }  // namespace crm::tasks

@@ -33,18 +33,20 @@ v1::Task WritableFields(const v1::Task& in) {
 }  // namespace
 
 TasksService::TasksService(TaskStore& tasks, NotificationStore& notifications, NotificationHub& hub,
-                           const auth::Authenticator& authenticator, TasksServiceOptions options)
+                           const auth::Authenticator& authenticator, server::Executor& executor,
+                           TasksServiceOptions options)
     : tasks_(tasks),
       notifications_(notifications),
       hub_(hub),
-      authenticator_(authenticator),
+      rpcs_(authenticator, executor, v1::TasksService::service_full_name()),
       options_(options),
       streams_(options_.streams) {}
 
-grpc::Status TasksService::CreateTask(grpc::ServerContext* context,
-                                      const v1::CreateTaskRequest* request, v1::Task* response) {
-  auto run = [&]() -> absl::Status {
-    ASSIGN_OR_RETURN(auth::Principal caller, authenticator_.Authenticate(*context));
+grpc::ServerUnaryReactor* TasksService::CreateTask(grpc::CallbackServerContext* context,
+                                                   const v1::CreateTaskRequest* request,
+                                                   v1::Task* response) {
+  return rpcs_.Serve(context, request, [=, this](const server::Call& call) -> absl::Status {
+    const auth::Principal& caller = call.caller;
     v1::Task task = WritableFields(request->task());
     if (task.assignee().empty()) task.set_assignee(caller.user);
     RETURN_IF_ERROR(NormalizeTask(task));
@@ -54,30 +56,28 @@ grpc::Status TasksService::CreateTask(grpc::ServerContext* context,
     if (request->request_id().size() > 64) {
       return api::InvalidField("request_id", "up to 64 characters");
     }
-    ASSIGN_OR_RETURN(*response,
-                     tasks_.CreateTask(caller.tenant, task, caller.user, request->request_id(),
-                                       server::DeadlineOf(*context)));
+    ASSIGN_OR_RETURN(*response, tasks_.CreateTask(caller.tenant, task, caller.user,
+                                                  request->request_id(), call.deadline));
     return absl::OkStatus();
-  };
-  return api::ToGrpcStatus(run());
+  });
 }
 
-grpc::Status TasksService::GetTask(grpc::ServerContext* context, const v1::GetTaskRequest* request,
-                                   v1::Task* response) {
-  auto run = [&]() -> absl::Status {
-    ASSIGN_OR_RETURN(auth::Principal caller, authenticator_.Authenticate(*context));
+grpc::ServerUnaryReactor* TasksService::GetTask(grpc::CallbackServerContext* context,
+                                                const v1::GetTaskRequest* request,
+                                                v1::Task* response) {
+  return rpcs_.Serve(context, request, [=, this](const server::Call& call) -> absl::Status {
+    const auth::Principal& caller = call.caller;
     ASSIGN_OR_RETURN(std::string id, ParseId(request->name(), kTaskPrefix, "name"));
-    ASSIGN_OR_RETURN(*response, tasks_.GetTask(caller.tenant, id, server::DeadlineOf(*context)));
+    ASSIGN_OR_RETURN(*response, tasks_.GetTask(caller.tenant, id, call.deadline));
     return absl::OkStatus();
-  };
-  return api::ToGrpcStatus(run());
+  });
 }
 
-grpc::Status TasksService::ListTasks(grpc::ServerContext* context,
-                                     const v1::ListTasksRequest* request,
-                                     v1::ListTasksResponse* response) {
-  auto run = [&]() -> absl::Status {
-    ASSIGN_OR_RETURN(auth::Principal caller, authenticator_.Authenticate(*context));
+grpc::ServerUnaryReactor* TasksService::ListTasks(grpc::CallbackServerContext* context,
+                                                  const v1::ListTasksRequest* request,
+                                                  v1::ListTasksResponse* response) {
+  return rpcs_.Serve(context, request, [=, this](const server::Call& call) -> absl::Status {
+    const auth::Principal& caller = call.caller;
     ASSIGN_OR_RETURN(int page_size, api::PageSize(request->page_size()));
     // "me" and the time zone change what a filter means, so they are part of the fingerprint.
     const std::string fingerprint = api::QueryFingerprint(
@@ -92,23 +92,22 @@ grpc::Status TasksService::ListTasks(grpc::ServerContext* context,
                      api::DecodeListPosition(request->page_token(), fingerprint, keyset));
     ASSIGN_OR_RETURN(api::FilterSchema schema, TaskFilterSchema(caller.user, request->time_zone()));
     ASSIGN_OR_RETURN(api::SqlFilter filter, api::CompileFilter(request->filter(), schema, 4));
-    ASSIGN_OR_RETURN(TaskPage page,
-                     tasks_.ListTasks(caller.tenant, at.after_id, at.offset, page_size, filter,
-                                      order_sql, server::DeadlineOf(*context)));
+    ASSIGN_OR_RETURN(TaskPage page, tasks_.ListTasks(caller.tenant, at.after_id, at.offset,
+                                                     page_size, filter, order_sql, call.deadline));
     if (page.more && !page.items.empty()) {
       response->set_next_page_token(api::NextListPageToken(
           keyset, page.items.back().name().substr(kTaskPrefix.size()), at, page_size, fingerprint));
     }
     for (auto& task : page.items) *response->add_tasks() = std::move(task);
     return absl::OkStatus();
-  };
-  return api::ToGrpcStatus(run());
+  });
 }
 
-grpc::Status TasksService::UpdateTask(grpc::ServerContext* context,
-                                      const v1::UpdateTaskRequest* request, v1::Task* response) {
-  auto run = [&]() -> absl::Status {
-    ASSIGN_OR_RETURN(auth::Principal caller, authenticator_.Authenticate(*context));
+grpc::ServerUnaryReactor* TasksService::UpdateTask(grpc::CallbackServerContext* context,
+                                                   const v1::UpdateTaskRequest* request,
+                                                   v1::Task* response) {
+  return rpcs_.Serve(context, request, [=, this](const server::Call& call) -> absl::Status {
+    const auth::Principal& caller = call.caller;
     ASSIGN_OR_RETURN(std::string id, ParseId(request->task().name(), kTaskPrefix, "task.name"));
     auto mutate = [&](const v1::Task& current)
         -> absl::StatusOr<std::pair<v1::Task, std::vector<std::string>>> {
@@ -123,18 +122,17 @@ grpc::Status TasksService::UpdateTask(grpc::ServerContext* context,
       }
       return std::make_pair(std::move(next), std::move(changed));
     };
-    ASSIGN_OR_RETURN(*response, tasks_.UpdateTask(caller.tenant, id, caller.user, mutate,
-                                                  server::DeadlineOf(*context)));
+    ASSIGN_OR_RETURN(*response,
+                     tasks_.UpdateTask(caller.tenant, id, caller.user, mutate, call.deadline));
     return absl::OkStatus();
-  };
-  return api::ToGrpcStatus(run());
+  });
 }
 
-grpc::Status TasksService::DeleteTask(grpc::ServerContext* context,
-                                      const v1::DeleteTaskRequest* request,
-                                      google::protobuf::Empty*) {
-  auto run = [&]() -> absl::Status {
-    ASSIGN_OR_RETURN(auth::Principal caller, authenticator_.Authenticate(*context));
+grpc::ServerUnaryReactor* TasksService::DeleteTask(grpc::CallbackServerContext* context,
+                                                   const v1::DeleteTaskRequest* request,
+                                                   google::protobuf::Empty*) {
+  return rpcs_.Serve(context, request, [=, this](const server::Call& call) -> absl::Status {
+    const auth::Principal& caller = call.caller;
     ASSIGN_OR_RETURN(std::string id, ParseId(request->name(), kTaskPrefix, "name"));
     return tasks_.DeleteTask(
         caller.tenant, id, caller.user,
@@ -142,9 +140,8 @@ grpc::Status TasksService::DeleteTask(grpc::ServerContext* context,
           RETURN_IF_ERROR(CheckEtag(request->etag(), current.etag()));
           return CheckCanChange(caller, current);
         },
-        server::DeadlineOf(*context));
-  };
-  return api::ToGrpcStatus(run());
+        call.deadline);
+  });
 }
 
 }  // namespace crm::tasks

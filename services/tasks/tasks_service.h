@@ -8,6 +8,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/synchronization/mutex.h"
 #include "common/auth/authenticator.h"
+#include "common/server/rpc.h"
 #include "common/server/stream_limiter.h"
 #include "crm/tasks/v1/tasks_service.grpc.pb.h"
 #include "services/tasks/notification_hub.h"
@@ -25,41 +26,48 @@ struct TasksServiceOptions {
 };
 
 // WatchNotifications is served by a reactor fed by the NotificationHub (no thread per watch);
-// the other RPCs are synchronous.
-class TasksService final
-    : public v1::TasksService::WithCallbackMethod_WatchNotifications<v1::TasksService::Service> {
+// every RPC goes through rpcs_ (common/server/rpc.h).
+class TasksService final : public v1::TasksService::CallbackService {
  public:
   // `hub` delivers fired reminders to the watches.
   TasksService(TaskStore& tasks, NotificationStore& notifications, NotificationHub& hub,
-               const auth::Authenticator& authenticator, TasksServiceOptions options = {});
+               const auth::Authenticator& authenticator, server::Executor& executor,
+               TasksServiceOptions options = {});
 
-  grpc::Status CreateTask(grpc::ServerContext* context, const v1::CreateTaskRequest* request,
-                          v1::Task* response) override;
-  grpc::Status GetTask(grpc::ServerContext* context, const v1::GetTaskRequest* request,
-                       v1::Task* response) override;
-  grpc::Status ListTasks(grpc::ServerContext* context, const v1::ListTasksRequest* request,
-                         v1::ListTasksResponse* response) override;
-  grpc::Status UpdateTask(grpc::ServerContext* context, const v1::UpdateTaskRequest* request,
-                          v1::Task* response) override;
-  grpc::Status DeleteTask(grpc::ServerContext* context, const v1::DeleteTaskRequest* request,
-                          google::protobuf::Empty* response) override;
-  grpc::Status ListNotifications(grpc::ServerContext* context,
-                                 const v1::ListNotificationsRequest* request,
-                                 v1::ListNotificationsResponse* response) override;
-  grpc::Status MarkNotificationRead(grpc::ServerContext* context,
-                                    const v1::MarkNotificationReadRequest* request,
-                                    v1::Notification* response) override;
+  grpc::ServerUnaryReactor* CreateTask(grpc::CallbackServerContext* context,
+                                       const v1::CreateTaskRequest* request,
+                                       v1::Task* response) override;
+  grpc::ServerUnaryReactor* GetTask(grpc::CallbackServerContext* context,
+                                    const v1::GetTaskRequest* request, v1::Task* response) override;
+  grpc::ServerUnaryReactor* ListTasks(grpc::CallbackServerContext* context,
+                                      const v1::ListTasksRequest* request,
+                                      v1::ListTasksResponse* response) override;
+  grpc::ServerUnaryReactor* UpdateTask(grpc::CallbackServerContext* context,
+                                       const v1::UpdateTaskRequest* request,
+                                       v1::Task* response) override;
+  grpc::ServerUnaryReactor* DeleteTask(grpc::CallbackServerContext* context,
+                                       const v1::DeleteTaskRequest* request,
+                                       google::protobuf::Empty* response) override;
+  grpc::ServerUnaryReactor* ListNotifications(grpc::CallbackServerContext* context,
+                                              const v1::ListNotificationsRequest* request,
+                                              v1::ListNotificationsResponse* response) override;
+  grpc::ServerUnaryReactor* MarkNotificationRead(grpc::CallbackServerContext* context,
+                                                 const v1::MarkNotificationReadRequest* request,
+                                                 v1::Notification* response) override;
   grpc::ServerWriteReactor<v1::Notification>* WatchNotifications(
       grpc::CallbackServerContext* context, const v1::WatchNotificationsRequest* request) override;
-  grpc::Status CreateWebhook(grpc::ServerContext* context, const v1::CreateWebhookRequest* request,
-                             v1::Webhook* response) override;
-  grpc::Status ListWebhooks(grpc::ServerContext* context, const v1::ListWebhooksRequest* request,
-                            v1::ListWebhooksResponse* response) override;
-  grpc::Status DeleteWebhook(grpc::ServerContext* context, const v1::DeleteWebhookRequest* request,
-                             google::protobuf::Empty* response) override;
-  grpc::Status ListWebhookDeliveries(grpc::ServerContext* context,
-                                     const v1::ListWebhookDeliveriesRequest* request,
-                                     v1::ListWebhookDeliveriesResponse* response) override;
+  grpc::ServerUnaryReactor* CreateWebhook(grpc::CallbackServerContext* context,
+                                          const v1::CreateWebhookRequest* request,
+                                          v1::Webhook* response) override;
+  grpc::ServerUnaryReactor* ListWebhooks(grpc::CallbackServerContext* context,
+                                         const v1::ListWebhooksRequest* request,
+                                         v1::ListWebhooksResponse* response) override;
+  grpc::ServerUnaryReactor* DeleteWebhook(grpc::CallbackServerContext* context,
+                                          const v1::DeleteWebhookRequest* request,
+                                          google::protobuf::Empty* response) override;
+  grpc::ServerUnaryReactor* ListWebhookDeliveries(
+      grpc::CallbackServerContext* context, const v1::ListWebhookDeliveriesRequest* request,
+      v1::ListWebhookDeliveriesResponse* response) override;
 
   // Ends every open watch with UNAVAILABLE so a graceful shutdown need not wait for them.
   void Shutdown();
@@ -70,7 +78,7 @@ class TasksService final
   TaskStore& tasks_;
   NotificationStore& notifications_;
   NotificationHub& hub_;
-  const auth::Authenticator& authenticator_;
+  const server::Rpcs rpcs_;
   const TasksServiceOptions options_;
   // Open watches per user and tenant (RESOURCE_EXHAUSTED above the bounds).
   server::StreamLimiter streams_;

@@ -46,39 +46,37 @@ absl::Status ValidateWebhookUrl(const std::string& url) {
 
 }  // namespace
 
-grpc::Status TasksService::ListNotifications(grpc::ServerContext* context,
-                                             const v1::ListNotificationsRequest* request,
-                                             v1::ListNotificationsResponse* response) {
-  auto run = [&]() -> absl::Status {
-    ASSIGN_OR_RETURN(auth::Principal caller, authenticator_.Authenticate(*context));
+grpc::ServerUnaryReactor* TasksService::ListNotifications(
+    grpc::CallbackServerContext* context, const v1::ListNotificationsRequest* request,
+    v1::ListNotificationsResponse* response) {
+  return rpcs_.Serve(context, request, [=, this](const server::Call& call) -> absl::Status {
+    const auth::Principal& caller = call.caller;
     ASSIGN_OR_RETURN(int page_size, api::PageSize(request->page_size()));
     const std::string fingerprint = api::QueryFingerprint(
         absl::StrCat("notifications\x1f", caller.user, "\x1f", request->unread_only()));
     ASSIGN_OR_RETURN(std::string before, BeforeId(request->page_token(), fingerprint));
     ASSIGN_OR_RETURN(auto page,
                      notifications_.List(caller.tenant, caller.user, request->unread_only(), before,
-                                         page_size, server::DeadlineOf(*context)));
+                                         page_size, call.deadline));
     if (page.more && !page.items.empty()) {
       response->set_next_page_token(api::EncodePageToken(
           {page.items.back().name().substr(std::string("notifications/").size()), fingerprint}));
     }
     for (auto& n : page.items) *response->add_notifications() = std::move(n);
     return absl::OkStatus();
-  };
-  return api::ToGrpcStatus(run());
+  });
 }
 
-grpc::Status TasksService::MarkNotificationRead(grpc::ServerContext* context,
-                                                const v1::MarkNotificationReadRequest* request,
-                                                v1::Notification* response) {
-  auto run = [&]() -> absl::Status {
-    ASSIGN_OR_RETURN(auth::Principal caller, authenticator_.Authenticate(*context));
+grpc::ServerUnaryReactor* TasksService::MarkNotificationRead(
+    grpc::CallbackServerContext* context, const v1::MarkNotificationReadRequest* request,
+    v1::Notification* response) {
+  return rpcs_.Serve(context, request, [=, this](const server::Call& call) -> absl::Status {
+    const auth::Principal& caller = call.caller;
     ASSIGN_OR_RETURN(std::string id, ParseId(request->name(), "notifications/", "name"));
-    ASSIGN_OR_RETURN(*response, notifications_.MarkRead(caller.tenant, caller.user, id,
-                                                        server::DeadlineOf(*context)));
+    ASSIGN_OR_RETURN(*response,
+                     notifications_.MarkRead(caller.tenant, caller.user, id, call.deadline));
     return absl::OkStatus();
-  };
-  return api::ToGrpcStatus(run());
+  });
 }
 
 // One live watch: a reactor that writes the notifications the hub hands it, one at a time.
@@ -185,7 +183,7 @@ class RefusedWatch final : public grpc::ServerWriteReactor<v1::Notification> {
 // Sends the caller's notifications fired after the watch began (only the caller's own).
 grpc::ServerWriteReactor<v1::Notification>* TasksService::WatchNotifications(
     grpc::CallbackServerContext* context, const v1::WatchNotificationsRequest*) {
-  absl::StatusOr<auth::Principal> caller = authenticator_.Authenticate(*context);
+  absl::StatusOr<auth::Principal> caller = rpcs_.Authorize<v1::WatchNotificationsRequest>(*context);
   if (!caller.ok()) return new RefusedWatch(caller.status());
   absl::StatusOr<server::StreamLimiter::Lease> lease =
       streams_.Acquire(caller->tenant, caller->user);
@@ -211,12 +209,11 @@ void TasksService::Shutdown() {
   }
 }
 
-grpc::Status TasksService::CreateWebhook(grpc::ServerContext* context,
-                                         const v1::CreateWebhookRequest* request,
-                                         v1::Webhook* response) {
-  auto run = [&]() -> absl::Status {
-    ASSIGN_OR_RETURN(auth::Principal caller, authenticator_.Authenticate(*context));
-    RETURN_IF_ERROR(RequireAdmin(caller));
+grpc::ServerUnaryReactor* TasksService::CreateWebhook(grpc::CallbackServerContext* context,
+                                                      const v1::CreateWebhookRequest* request,
+                                                      v1::Webhook* response) {
+  return rpcs_.Serve(context, request, [=, this](const server::Call& call) -> absl::Status {
+    const auth::Principal& caller = call.caller;
     RETURN_IF_ERROR(ValidateWebhookUrl(request->webhook().url()));
     if (request->webhook().description().size() > 500) {
       return api::InvalidField("webhook.description", "up to 500 characters");
@@ -224,59 +221,51 @@ grpc::Status TasksService::CreateWebhook(grpc::ServerContext* context,
     v1::Webhook webhook;
     webhook.set_url(request->webhook().url());
     webhook.set_description(request->webhook().description());
-    ASSIGN_OR_RETURN(*response, notifications_.CreateWebhook(caller.tenant, webhook,
-                                                             server::DeadlineOf(*context)));
+    ASSIGN_OR_RETURN(*response,
+                     notifications_.CreateWebhook(caller.tenant, webhook, call.deadline));
     return absl::OkStatus();
-  };
-  return api::ToGrpcStatus(run());
+  });
 }
 
-grpc::Status TasksService::ListWebhooks(grpc::ServerContext* context,
-                                        const v1::ListWebhooksRequest* request,
-                                        v1::ListWebhooksResponse* response) {
-  auto run = [&]() -> absl::Status {
-    ASSIGN_OR_RETURN(auth::Principal caller, authenticator_.Authenticate(*context));
-    RETURN_IF_ERROR(RequireAdmin(caller));
+grpc::ServerUnaryReactor* TasksService::ListWebhooks(grpc::CallbackServerContext* context,
+                                                     const v1::ListWebhooksRequest* request,
+                                                     v1::ListWebhooksResponse* response) {
+  return rpcs_.Serve(context, request, [=, this](const server::Call& call) -> absl::Status {
+    const auth::Principal& caller = call.caller;
     const std::string fingerprint = api::QueryFingerprint("webhooks");
     ASSIGN_OR_RETURN(
         api::OffsetPage page,
         api::StartOffsetPage(request->page_size(), request->page_token(), fingerprint));
-    ASSIGN_OR_RETURN(auto webhooks,
-                     notifications_.ListWebhooks(caller.tenant, page.offset, page.read_limit(),
-                                                 server::DeadlineOf(*context)));
+    ASSIGN_OR_RETURN(auto webhooks, notifications_.ListWebhooks(caller.tenant, page.offset,
+                                                                page.read_limit(), call.deadline));
     response->set_next_page_token(api::FinishOffsetPage(webhooks, page, fingerprint));
     for (auto& w : webhooks) *response->add_webhooks() = std::move(w);
     return absl::OkStatus();
-  };
-  return api::ToGrpcStatus(run());
+  });
 }
 
-grpc::Status TasksService::DeleteWebhook(grpc::ServerContext* context,
-                                         const v1::DeleteWebhookRequest* request,
-                                         google::protobuf::Empty*) {
-  auto run = [&]() -> absl::Status {
-    ASSIGN_OR_RETURN(auth::Principal caller, authenticator_.Authenticate(*context));
-    RETURN_IF_ERROR(RequireAdmin(caller));
+grpc::ServerUnaryReactor* TasksService::DeleteWebhook(grpc::CallbackServerContext* context,
+                                                      const v1::DeleteWebhookRequest* request,
+                                                      google::protobuf::Empty*) {
+  return rpcs_.Serve(context, request, [=, this](const server::Call& call) -> absl::Status {
+    const auth::Principal& caller = call.caller;
     ASSIGN_OR_RETURN(std::string id, ParseId(request->name(), "webhooks/", "name"));
-    return notifications_.DeleteWebhook(caller.tenant, id, server::DeadlineOf(*context));
-  };
-  return api::ToGrpcStatus(run());
+    return notifications_.DeleteWebhook(caller.tenant, id, call.deadline);
+  });
 }
 
-grpc::Status TasksService::ListWebhookDeliveries(grpc::ServerContext* context,
-                                                 const v1::ListWebhookDeliveriesRequest* request,
-                                                 v1::ListWebhookDeliveriesResponse* response) {
-  auto run = [&]() -> absl::Status {
-    ASSIGN_OR_RETURN(auth::Principal caller, authenticator_.Authenticate(*context));
-    RETURN_IF_ERROR(RequireAdmin(caller));
+grpc::ServerUnaryReactor* TasksService::ListWebhookDeliveries(
+    grpc::CallbackServerContext* context, const v1::ListWebhookDeliveriesRequest* request,
+    v1::ListWebhookDeliveriesResponse* response) {
+  return rpcs_.Serve(context, request, [=, this](const server::Call& call) -> absl::Status {
+    const auth::Principal& caller = call.caller;
     ASSIGN_OR_RETURN(std::string webhook, ParseId(request->parent(), "webhooks/", "parent"));
     ASSIGN_OR_RETURN(int page_size, api::PageSize(request->page_size()));
     const std::string fingerprint =
         api::QueryFingerprint(absl::StrCat("deliveries\x1f", request->parent()));
     ASSIGN_OR_RETURN(std::string before, BeforeId(request->page_token(), fingerprint));
-    ASSIGN_OR_RETURN(auto page,
-                     notifications_.ListDeliveries(caller.tenant, webhook, before, page_size,
-                                                   server::DeadlineOf(*context)));
+    ASSIGN_OR_RETURN(auto page, notifications_.ListDeliveries(caller.tenant, webhook, before,
+                                                              page_size, call.deadline));
     if (page.more && !page.items.empty()) {
       const std::string& last = page.items.back().name();
       response->set_next_page_token(
@@ -284,8 +273,7 @@ grpc::Status TasksService::ListWebhookDeliveries(grpc::ServerContext* context,
     }
     for (auto& d : page.items) *response->add_deliveries() = std::move(d);
     return absl::OkStatus();
-  };
-  return api::ToGrpcStatus(run());
+  });
 }
 
 }  // namespace crm::tasks

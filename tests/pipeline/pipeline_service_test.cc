@@ -53,7 +53,9 @@ class PipelineServiceTest : public ::testing::Test {
     auth_options.hs256_secret = crm::testing::kTestJwtSecret;
     auth_options.service_secret = crm::testing::kTestServiceSecret;
     authenticator_ = auth::Authenticator::Create(auth_options)->release();
-    service_ = new PipelineService(*store_, *products_, *contacts_client_, *authenticator_, {});
+    executor_ = new server::Executor(8);
+    service_ = new PipelineService(*store_, *products_, *contacts_client_, *authenticator_,
+                                   *executor_, {});
     server_->AddService(service_);
     ASSERT_OK(server_->Start());
     stub_ =
@@ -65,6 +67,7 @@ class PipelineServiceTest : public ::testing::Test {
     delete server_;
     delete service_;
     delete authenticator_;
+    delete executor_;
     delete contacts_client_;
     delete store_;
     delete products_;
@@ -132,6 +135,7 @@ class PipelineServiceTest : public ::testing::Test {
   static PipelineStore* store_;
   static ContactsClient* contacts_client_;
   static auth::Authenticator* authenticator_;
+  static server::Executor* executor_;
   static PipelineService* service_;
   static v1::PipelineService::Stub* stub_;
   std::string tenant_, rep_, admin_;
@@ -146,6 +150,7 @@ ProductStore* PipelineServiceTest::products_ = nullptr;
 PipelineStore* PipelineServiceTest::store_ = nullptr;
 ContactsClient* PipelineServiceTest::contacts_client_ = nullptr;
 auth::Authenticator* PipelineServiceTest::authenticator_ = nullptr;
+server::Executor* PipelineServiceTest::executor_ = nullptr;
 PipelineService* PipelineServiceTest::service_ = nullptr;
 v1::PipelineService::Stub* PipelineServiceTest::stub_ = nullptr;
 

@@ -73,8 +73,9 @@ class TasksServiceTest : public ::testing::Test {
     auth_options.hs256_secret = crm::testing::kTestJwtSecret;
     auth_options.service_secret = crm::testing::kTestServiceSecret;
     authenticator_ = auth::Authenticator::Create(auth_options)->release();
+    executor_ = new server::Executor(8);
     hub_ = new NotificationHub(*pool_, *notifier_);
-    service_ = new TasksService(*store_, *notifications_, *hub_, *authenticator_);
+    service_ = new TasksService(*store_, *notifications_, *hub_, *authenticator_, *executor_);
     WebhookDispatcherOptions webhook_options;
     webhook_options.initial_backoff = absl::Milliseconds(100);
     webhook_options.timeout = absl::Seconds(2);
@@ -108,6 +109,7 @@ class TasksServiceTest : public ::testing::Test {
     delete service_;
     delete hub_;
     delete authenticator_;
+    delete executor_;
     delete notifications_;
     delete store_;
     delete notifier_;
@@ -190,6 +192,7 @@ class TasksServiceTest : public ::testing::Test {
   static TaskStore* store_;
   static NotificationStore* notifications_;
   static auth::Authenticator* authenticator_;
+  static server::Executor* executor_;
   static NotificationHub* hub_;
   static TasksService* service_;
   static WebhookDispatcher* dispatcher_;
@@ -208,6 +211,7 @@ NotificationHub* TasksServiceTest::hub_ = nullptr;
 TaskStore* TasksServiceTest::store_ = nullptr;
 NotificationStore* TasksServiceTest::notifications_ = nullptr;
 auth::Authenticator* TasksServiceTest::authenticator_ = nullptr;
+server::Executor* TasksServiceTest::executor_ = nullptr;
 TasksService* TasksServiceTest::service_ = nullptr;
 WebhookDispatcher* TasksServiceTest::dispatcher_ = nullptr;
 ReminderScheduler* TasksServiceTest::scheduler_ = nullptr;
