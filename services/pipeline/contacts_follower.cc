@@ -5,36 +5,30 @@
 
 namespace crm::pipeline {
 
-std::vector<std::string> ContactsEventTypes() {
-  return {"crm.contacts.v1.ContactsMerged", "crm.contacts.v1.ContactDeleted",
-          "crm.contacts.v1.TenantSettingsChanged"};
-}
-
-events::EventHandler ContactsEventHandler(PipelineStore& store) {
-  return [&store](db::Transaction& tx, const crm::common::v1::Event& event) -> absl::Status {
-    if (event.event_type() == "crm.contacts.v1.ContactsMerged") {
-      crm::contacts::v1::ContactsMerged merged;
-      if (!event.payload().UnpackTo(&merged)) return absl::InvalidArgumentError("bad payload");
-      return store.RepointContact(tx, event.tenant(), merged.loser(), merged.winner());
-    }
-    if (event.event_type() == "crm.contacts.v1.ContactDeleted") {
-      crm::contacts::v1::ContactDeleted deleted;
-      if (!event.payload().UnpackTo(&deleted)) return absl::InvalidArgumentError("bad payload");
-      return store.FlagMissingContact(tx, event.tenant(), deleted.name());
-    }
-    if (event.event_type() == "crm.contacts.v1.TenantSettingsChanged") {
-      crm::contacts::v1::TenantSettingsChanged changed;
-      if (!event.payload().UnpackTo(&changed)) return absl::InvalidArgumentError("bad payload");
-      tx.Queue(
-          "INSERT INTO pipeline.tenant_settings (tenant_id, renewal_lead_days, "
-          "default_currency, time_zone) VALUES ($1, $2, $3, $4) ON CONFLICT (tenant_id) DO "
-          "UPDATE SET renewal_lead_days = EXCLUDED.renewal_lead_days, default_currency = "
-          "EXCLUDED.default_currency, time_zone = EXCLUDED.time_zone",
-          {event.tenant(), absl::StrCat(changed.settings().renewal_lead_days()),
-           changed.settings().default_currency(), changed.settings().time_zone()});
-    }
-    return absl::OkStatus();  // other events are not ours
-  };
+events::EventRouter ContactsEvents(PipelineStore& store) {
+  namespace cv1 = crm::contacts::v1;
+  using crm::common::v1::Event;
+  events::EventRouter router;
+  router.On<cv1::ContactsMerged>(
+      [&store](db::Transaction& tx, const Event& event, const cv1::ContactsMerged& merged) {
+        return store.RepointContact(tx, event.tenant(), merged.loser(), merged.winner());
+      });
+  router.On<cv1::ContactDeleted>(
+      [&store](db::Transaction& tx, const Event& event, const cv1::ContactDeleted& deleted) {
+        return store.FlagMissingContact(tx, event.tenant(), deleted.name());
+      });
+  router.On<cv1::TenantSettingsChanged>(
+      [](db::Transaction& tx, const Event& event, const cv1::TenantSettingsChanged& changed) {
+        tx.Queue(
+            "INSERT INTO pipeline.tenant_settings (tenant_id, renewal_lead_days, "
+            "default_currency, time_zone) VALUES ($1, $2, $3, $4) ON CONFLICT (tenant_id) DO "
+            "UPDATE SET renewal_lead_days = EXCLUDED.renewal_lead_days, default_currency = "
+            "EXCLUDED.default_currency, time_zone = EXCLUDED.time_zone",
+            {event.tenant(), absl::StrCat(changed.settings().renewal_lead_days()),
+             changed.settings().default_currency(), changed.settings().time_zone()});
+        return absl::OkStatus();
+      });
+  return router;
 }
 
 }  // namespace crm::pipeline

@@ -4,14 +4,12 @@
 #pragma once
 
 #include "common/events/consumer.h"
+#include "common/events/event_router.h"
 #include "services/pipeline/pipeline_store.h"
 
 namespace crm::pipeline {
 
-// The consumer's handler: applies one contacts event inside `tx` (the event's tenant).
-events::EventHandler ContactsEventHandler(PipelineStore& store);
-
-// The event types it needs from the contacts service.
-std::vector<std::string> ContactsEventTypes();
+// The handlers of the contacts events it follows, each applied inside the event's transaction.
+events::EventRouter ContactsEvents(PipelineStore& store);
 
 }  // namespace crm::pipeline

@@ -25,12 +25,13 @@ ABSL_FLAG(int, default_renewal_lead_days, 30,
 
 namespace {
 
-crm::events::ConsumerOptions FollowContacts(const std::string& secret) {
+crm::events::ConsumerOptions FollowContacts(const std::string& secret,
+                                            const crm::events::EventRouter& events) {
   crm::events::ConsumerOptions follow;
   follow.name = "pipeline.contacts";
   follow.schema = "pipeline";
   follow.source_address = absl::GetFlag(FLAGS_contacts_address);
-  follow.event_types = crm::pipeline::ContactsEventTypes();
+  follow.event_types = events.types();
   follow.token = [secret] { return crm::auth::MintServiceToken("pipeline", secret); };
   return follow;
 }
@@ -45,8 +46,9 @@ struct PipelineParts final : crm::server::ServiceParts {
         renewals(c.pool, store, products, &c.server.registry(),
                  {.interval = absl::Seconds(absl::GetFlag(FLAGS_renewal_interval_seconds)),
                   .default_lead_days = absl::GetFlag(FLAGS_default_renewal_lead_days)}),
-        contacts_events(FollowContacts(c.auth_options.service_secret), c.pool,
-                        crm::pipeline::ContactsEventHandler(store), &c.server.registry()) {}
+        contacts_routes(crm::pipeline::ContactsEvents(store)),
+        contacts_events(FollowContacts(c.auth_options.service_secret, contacts_routes), c.pool,
+                        contacts_routes.handler(), &c.server.registry()) {}
 
   void Start() override {
     renewals.Start();
@@ -62,6 +64,7 @@ struct PipelineParts final : crm::server::ServiceParts {
   crm::pipeline::ContactsClient contacts;
   crm::pipeline::PipelineService service;
   crm::pipeline::RenewalJob renewals;
+  crm::events::EventRouter contacts_routes;
   crm::events::EventConsumer contacts_events;
 };
 

@@ -32,8 +32,7 @@ namespace reporting = crm::reporting;
 struct Source {
   std::string name;  // the consumer's (and checkpoint's) name
   std::string address;
-  std::vector<std::string> types;
-  crm::events::EventHandler handler;
+  crm::events::EventRouter events;
 };
 
 struct ReportingParts final : crm::server::ServiceParts {
@@ -45,12 +44,9 @@ struct ReportingParts final : crm::server::ServiceParts {
         scheduler(c.pool, engine, c.outbox, &c.server.registry(),
                   {.interval = absl::Seconds(absl::GetFlag(FLAGS_schedule_interval_seconds))}) {
     const std::vector<Source> sources = {
-        {"reporting.contacts", absl::GetFlag(FLAGS_contacts_address),
-         reporting::ContactsEventTypes(), reporting::ContactsEventHandler()},
-        {"reporting.pipeline", absl::GetFlag(FLAGS_pipeline_address),
-         reporting::PipelineEventTypes(), reporting::PipelineEventHandler()},
-        {"reporting.tasks", absl::GetFlag(FLAGS_tasks_address), reporting::TasksEventTypes(),
-         reporting::TasksEventHandler()}};
+        {"reporting.contacts", absl::GetFlag(FLAGS_contacts_address), reporting::ContactsEvents()},
+        {"reporting.pipeline", absl::GetFlag(FLAGS_pipeline_address), reporting::PipelineEvents()},
+        {"reporting.tasks", absl::GetFlag(FLAGS_tasks_address), reporting::TasksEvents()}};
     for (const Source& source : sources) {
       consumer_names.push_back(source.name);
       if (source.address.empty()) continue;
@@ -58,12 +54,12 @@ struct ReportingParts final : crm::server::ServiceParts {
       options.name = source.name;
       options.schema = "reporting";
       options.source_address = source.address;
-      options.event_types = source.types;
+      options.event_types = source.events.types();
       options.token = [secret = c.auth_options.service_secret] {
         return crm::auth::MintServiceToken("reporting", secret);
       };
       consumers.push_back(std::make_unique<crm::events::EventConsumer>(
-          options, c.pool, source.handler, &c.server.registry()));
+          options, c.pool, source.events.handler(), &c.server.registry()));
     }
   }
 

@@ -173,12 +173,13 @@ void QueueRebucket(Transaction& tx, const std::string& tenant) {
            {tenant});
 }
 
-absl::Status ApplyPipelineEvent(Transaction& tx, const crm::common::v1::Event& event) {
-  const std::string& tenant = event.tenant();
-  const std::string& type = event.event_type();
-  if (type == "crm.pipeline.v1.PipelineChanged") {
-    pv1::PipelineChanged changed;
-    RETURN_IF_ERROR(Unpack(event, changed));
+}  // namespace
+
+events::EventRouter PipelineEvents() {
+  events::EventRouter router;
+  router.On<pv1::PipelineChanged>([](Transaction& tx, const crm::common::v1::Event& event,
+                                     const pv1::PipelineChanged& changed) -> absl::Status {
+    [[maybe_unused]] const std::string& tenant = event.tenant();
     const auto& p = changed.pipeline();
     for (int i = 0; i < p.stages_size(); ++i) {
       const pv1::Stage& s = p.stages(i);
@@ -194,27 +195,35 @@ absl::Status ApplyPipelineEvent(Transaction& tx, const crm::common::v1::Event& e
            EnumText(pv1::ForecastCategory_Name(s.forecast_category()), "FORECAST_CATEGORY_"),
            absl::StrCat(s.probability_percent())});
     }
-  } else if (type == "crm.pipeline.v1.DealCreated") {
-    pv1::DealCreated created;
-    RETURN_IF_ERROR(Unpack(event, created));
+    return absl::OkStatus();
+  });
+  router.On<pv1::DealCreated>([](Transaction& tx, const crm::common::v1::Event& event,
+                                 const pv1::DealCreated& created) -> absl::Status {
+    [[maybe_unused]] const std::string& tenant = event.tenant();
     RETURN_IF_ERROR(ApplyDeal(tx, tenant, created.deal()));
     EnterStage(tx, tenant, IdOf(created.deal().name()), "", created.deal().stage(),
                created.deal().create_time());
-  } else if (type == "crm.pipeline.v1.DealUpdated") {
-    pv1::DealUpdated updated;
-    RETURN_IF_ERROR(Unpack(event, updated));
+    return absl::OkStatus();
+  });
+  router.On<pv1::DealUpdated>([](Transaction& tx, const crm::common::v1::Event& event,
+                                 const pv1::DealUpdated& updated) -> absl::Status {
+    [[maybe_unused]] const std::string& tenant = event.tenant();
     RETURN_IF_ERROR(ApplyDeal(tx, tenant, updated.deal()));
-  } else if (type == "crm.pipeline.v1.DealMoved") {
-    pv1::DealMoved moved;
-    RETURN_IF_ERROR(Unpack(event, moved));
+    return absl::OkStatus();
+  });
+  router.On<pv1::DealMoved>([](Transaction& tx, const crm::common::v1::Event& event,
+                               const pv1::DealMoved& moved) -> absl::Status {
+    [[maybe_unused]] const std::string& tenant = event.tenant();
     // The move says which kind of stage the deal reached, even one this model has not seen.
     RETURN_IF_ERROR(ApplyDeal(tx, tenant, moved.deal(),
                               EnumText(pv1::StageKind_Name(moved.to_kind()), "STAGE_KIND_")));
     EnterStage(tx, tenant, IdOf(moved.deal().name()), moved.change().from_stage(),
                moved.change().to_stage(), moved.change().change_time());
-  } else if (type == "crm.pipeline.v1.DealDeleted") {
-    pv1::DealDeleted deleted;
-    RETURN_IF_ERROR(Unpack(event, deleted));
+    return absl::OkStatus();
+  });
+  router.On<pv1::DealDeleted>([](Transaction& tx, const crm::common::v1::Event& event,
+                                 const pv1::DealDeleted& deleted) -> absl::Status {
+    [[maybe_unused]] const std::string& tenant = event.tenant();
     const std::string id = IdOf(deleted.name());
     LockTenantRollups(tx, tenant);
     QueueRollup(tx, tenant, id, -1);
@@ -224,10 +233,16 @@ absl::Status ApplyPipelineEvent(Transaction& tx, const crm::common::v1::Event& e
         {tenant, id});
     tx.Queue("DELETE FROM reporting.closed_deals_daily WHERE tenant_id = $1 AND deals = 0",
              {tenant});
-  }
-  RecordProgress(tx, "pipeline", event);
-  return absl::OkStatus();
+    return absl::OkStatus();
+  });
+  router.After([](Transaction& tx, const crm::common::v1::Event& event) {
+    RecordProgress(tx, "pipeline", event);
+    return absl::OkStatus();
+  });
+  return router;
 }
+
+namespace {
 
 void UpsertContact(Transaction& tx, const std::string& tenant, const cv1::Contact& c) {
   tx.Queue(absl::StrCat("INSERT INTO reporting.contacts AS c (tenant_id, contact_id, version, "
@@ -244,36 +259,45 @@ void UpsertContact(Transaction& tx, const std::string& tenant, const cv1::Contac
             *Micros(c.create_time(), true)});
 }
 
-absl::Status ApplyContactsEvent(Transaction& tx, const crm::common::v1::Event& event) {
-  const std::string& tenant = event.tenant();
-  const std::string& type = event.event_type();
-  if (type == "crm.contacts.v1.ContactCreated") {
-    cv1::ContactCreated created;
-    RETURN_IF_ERROR(Unpack(event, created));
+}  // namespace
+
+events::EventRouter ContactsEvents() {
+  events::EventRouter router;
+  router.On<cv1::ContactCreated>([](Transaction& tx, const crm::common::v1::Event& event,
+                                    const cv1::ContactCreated& created) -> absl::Status {
+    [[maybe_unused]] const std::string& tenant = event.tenant();
     UpsertContact(tx, tenant, created.contact());
-  } else if (type == "crm.contacts.v1.ContactUpdated") {
-    cv1::ContactUpdated updated;
-    RETURN_IF_ERROR(Unpack(event, updated));
+    return absl::OkStatus();
+  });
+  router.On<cv1::ContactUpdated>([](Transaction& tx, const crm::common::v1::Event& event,
+                                    const cv1::ContactUpdated& updated) -> absl::Status {
+    [[maybe_unused]] const std::string& tenant = event.tenant();
     UpsertContact(tx, tenant, updated.contact());
-  } else if (type == "crm.contacts.v1.ContactDeleted") {
-    cv1::ContactDeleted deleted;
-    RETURN_IF_ERROR(Unpack(event, deleted));
+    return absl::OkStatus();
+  });
+  router.On<cv1::ContactDeleted>([](Transaction& tx, const crm::common::v1::Event& event,
+                                    const cv1::ContactDeleted& deleted) -> absl::Status {
+    [[maybe_unused]] const std::string& tenant = event.tenant();
     tx.Queue(
         "UPDATE reporting.contacts SET deleted = true WHERE tenant_id = $1 AND contact_id = "
         "$2::uuid",
         {tenant, IdOf(deleted.name())});
-  } else if (type == "crm.contacts.v1.ContactsMerged") {
-    cv1::ContactsMerged merged;
-    RETURN_IF_ERROR(Unpack(event, merged));
+    return absl::OkStatus();
+  });
+  router.On<cv1::ContactsMerged>([](Transaction& tx, const crm::common::v1::Event& event,
+                                    const cv1::ContactsMerged& merged) -> absl::Status {
+    [[maybe_unused]] const std::string& tenant = event.tenant();
     // One person: the loser stops counting as a lead of its own.
     tx.Queue(
         "UPDATE reporting.contacts SET deleted = true WHERE tenant_id = $1 AND contact_id = "
         "$2::uuid",
         {tenant, IdOf(merged.loser())});
     if (merged.has_contact()) UpsertContact(tx, tenant, merged.contact());
-  } else if (type == "crm.contacts.v1.ActivityLogged") {
-    cv1::ActivityLogged logged;
-    RETURN_IF_ERROR(Unpack(event, logged));
+    return absl::OkStatus();
+  });
+  router.On<cv1::ActivityLogged>([](Transaction& tx, const crm::common::v1::Event& event,
+                                    const cv1::ActivityLogged& logged) -> absl::Status {
+    [[maybe_unused]] const std::string& tenant = event.tenant();
     const cv1::Activity& a = logged.activity();
     // The rollup counts the activity only when the fact is new (a repeated event adds nothing).
     tx.Queue(absl::StrCat("WITH added AS (INSERT INTO reporting.activities (tenant_id, "
@@ -287,31 +311,41 @@ absl::Status ApplyContactsEvent(Transaction& tx, const crm::common::v1::Event& e
                           "author, kind) DO UPDATE SET activities = r.activities + 1"),
              {tenant, IdOf(a.name()), EnumText(cv1::ActivityKind_Name(a.kind()), "ACTIVITY_KIND_"),
               a.author(), *Micros(a.occur_time(), true)});
-  } else if (type == "crm.contacts.v1.TenantSettingsChanged") {
-    cv1::TenantSettingsChanged changed;
-    RETURN_IF_ERROR(Unpack(event, changed));
-    const auto& s = changed.settings();
-    ASSIGN_OR_RETURN(
-        db::Result before,
-        tx.Exec("SELECT time_zone FROM reporting.tenant_settings WHERE tenant_id = $1", {tenant}));
-    const std::string zone = s.time_zone().empty() ? "UTC" : s.time_zone();
-    tx.Queue(
-        "INSERT INTO reporting.tenant_settings (tenant_id, time_zone, fiscal_year_start_month) "
-        "VALUES ($1, $2, $3) ON CONFLICT (tenant_id) DO UPDATE SET time_zone = "
-        "EXCLUDED.time_zone, fiscal_year_start_month = EXCLUDED.fiscal_year_start_month",
-        {tenant, zone,
-         absl::StrCat(s.fiscal_year_start_month() >= 1 && s.fiscal_year_start_month() <= 12
-                          ? s.fiscal_year_start_month()
-                          : 1)});
-    const std::string old_zone = before.rows() > 0 ? before.String(0, 0) : "UTC";
-    if (old_zone != zone) {
-      LockTenantRollups(tx, tenant);
-      QueueRebucket(tx, tenant);
-    }
-  }
-  RecordProgress(tx, "contacts", event);
-  return absl::OkStatus();
+    return absl::OkStatus();
+  });
+  router.On<cv1::TenantSettingsChanged>(
+      [](Transaction& tx, const crm::common::v1::Event& event,
+         const cv1::TenantSettingsChanged& changed) -> absl::Status {
+        [[maybe_unused]] const std::string& tenant = event.tenant();
+        const auto& s = changed.settings();
+        ASSIGN_OR_RETURN(
+            db::Result before,
+            tx.Exec("SELECT time_zone FROM reporting.tenant_settings WHERE tenant_id = $1",
+                    {tenant}));
+        const std::string zone = s.time_zone().empty() ? "UTC" : s.time_zone();
+        tx.Queue(
+            "INSERT INTO reporting.tenant_settings (tenant_id, time_zone, fiscal_year_start_month) "
+            "VALUES ($1, $2, $3) ON CONFLICT (tenant_id) DO UPDATE SET time_zone = "
+            "EXCLUDED.time_zone, fiscal_year_start_month = EXCLUDED.fiscal_year_start_month",
+            {tenant, zone,
+             absl::StrCat(s.fiscal_year_start_month() >= 1 && s.fiscal_year_start_month() <= 12
+                              ? s.fiscal_year_start_month()
+                              : 1)});
+        const std::string old_zone = before.rows() > 0 ? before.String(0, 0) : "UTC";
+        if (old_zone != zone) {
+          LockTenantRollups(tx, tenant);
+          QueueRebucket(tx, tenant);
+        }
+        return absl::OkStatus();
+      });
+  router.After([](Transaction& tx, const crm::common::v1::Event& event) {
+    RecordProgress(tx, "contacts", event);
+    return absl::OkStatus();
+  });
+  return router;
 }
+
+namespace {
 
 void UpsertTask(Transaction& tx, const std::string& tenant, const tv1::Task& t, bool deleted) {
   tx.Queue(absl::StrCat("INSERT INTO reporting.tasks AS t (tenant_id, task_id, version, "
@@ -330,44 +364,33 @@ void UpsertTask(Transaction& tx, const std::string& tenant, const tv1::Task& t, 
             Micros(t.complete_time(), t.has_complete_time()), deleted ? "true" : "false"});
 }
 
-absl::Status ApplyTasksEvent(Transaction& tx, const crm::common::v1::Event& event) {
-  const std::string& type = event.event_type();
-  if (type == "crm.tasks.v1.TaskCreated") {
-    tv1::TaskCreated created;
-    RETURN_IF_ERROR(Unpack(event, created));
-    UpsertTask(tx, event.tenant(), created.task(), false);
-  } else if (type == "crm.tasks.v1.TaskUpdated") {
-    tv1::TaskUpdated updated;
-    RETURN_IF_ERROR(Unpack(event, updated));
-    UpsertTask(tx, event.tenant(), updated.task(), false);
-  } else if (type == "crm.tasks.v1.TaskDeleted") {
-    tv1::TaskDeleted deleted;
-    RETURN_IF_ERROR(Unpack(event, deleted));
-    UpsertTask(tx, event.tenant(), deleted.task(), true);
-  }
-  RecordProgress(tx, "tasks", event);
-  return absl::OkStatus();
-}
-
 }  // namespace
 
-events::EventHandler PipelineEventHandler() { return ApplyPipelineEvent; }
-std::vector<std::string> PipelineEventTypes() {
-  return {"crm.pipeline.v1.PipelineChanged", "crm.pipeline.v1.DealCreated",
-          "crm.pipeline.v1.DealUpdated", "crm.pipeline.v1.DealMoved",
-          "crm.pipeline.v1.DealDeleted"};
-}
-
-events::EventHandler ContactsEventHandler() { return ApplyContactsEvent; }
-std::vector<std::string> ContactsEventTypes() {
-  return {"crm.contacts.v1.ContactCreated", "crm.contacts.v1.ContactUpdated",
-          "crm.contacts.v1.ContactDeleted", "crm.contacts.v1.ContactsMerged",
-          "crm.contacts.v1.ActivityLogged", "crm.contacts.v1.TenantSettingsChanged"};
-}
-
-events::EventHandler TasksEventHandler() { return ApplyTasksEvent; }
-std::vector<std::string> TasksEventTypes() {
-  return {"crm.tasks.v1.TaskCreated", "crm.tasks.v1.TaskUpdated", "crm.tasks.v1.TaskDeleted"};
+events::EventRouter TasksEvents() {
+  events::EventRouter router;
+  router.On<tv1::TaskCreated>([](Transaction& tx, const crm::common::v1::Event& event,
+                                 const tv1::TaskCreated& created) -> absl::Status {
+    [[maybe_unused]] const std::string& tenant = event.tenant();
+    UpsertTask(tx, event.tenant(), created.task(), false);
+    return absl::OkStatus();
+  });
+  router.On<tv1::TaskUpdated>([](Transaction& tx, const crm::common::v1::Event& event,
+                                 const tv1::TaskUpdated& updated) -> absl::Status {
+    [[maybe_unused]] const std::string& tenant = event.tenant();
+    UpsertTask(tx, event.tenant(), updated.task(), false);
+    return absl::OkStatus();
+  });
+  router.On<tv1::TaskDeleted>([](Transaction& tx, const crm::common::v1::Event& event,
+                                 const tv1::TaskDeleted& deleted) -> absl::Status {
+    [[maybe_unused]] const std::string& tenant = event.tenant();
+    UpsertTask(tx, event.tenant(), deleted.task(), true);
+    return absl::OkStatus();
+  });
+  router.After([](Transaction& tx, const crm::common::v1::Event& event) {
+    RecordProgress(tx, "tasks", event);
+    return absl::OkStatus();
+  });
+  return router;
 }
 
 absl::Status ResetReadModels(db::Pool& pool, const std::vector<std::string>& consumers) {

@@ -8,16 +8,14 @@
 
 #include "common/db/transaction.h"
 #include "common/events/consumer.h"
+#include "common/events/event_router.h"
 
 namespace crm::reporting {
 
-// Handlers for each source's events, and the event types each needs.
-events::EventHandler PipelineEventHandler();
-std::vector<std::string> PipelineEventTypes();
-events::EventHandler ContactsEventHandler();
-std::vector<std::string> ContactsEventTypes();
-events::EventHandler TasksEventHandler();
-std::vector<std::string> TasksEventTypes();
+// The handlers of each source's events, by payload type (each marks the source's progress too).
+events::EventRouter PipelineEvents();
+events::EventRouter ContactsEvents();
+events::EventRouter TasksEvents();
 
 // Empties every read model and resets the consumers' checkpoints, so they replay from position 0
 // (run with no reporting replica consuming). `consumers` are the checkpoint names.

@@ -39,65 +39,52 @@ std::string Utf8Prefix(const std::string& text, size_t max_bytes) {
   return text.substr(0, end);
 }
 
-template <typename T>
-absl::Status Unpack(const crm::common::v1::Event& event, T& payload) {
-  if (event.payload().UnpackTo(&payload)) return absl::OkStatus();
-  return absl::InvalidArgumentError(absl::StrCat("bad payload for ", event.event_type()));
-}
-
 }  // namespace
 
-std::vector<std::string> ContactsEventTypes() {
-  return {"crm.contacts.v1.ContactCreated", "crm.contacts.v1.ContactUpdated",
-          "crm.contacts.v1.ContactsMerged", "crm.contacts.v1.CompanyCreated",
-          "crm.contacts.v1.CompanyUpdated"};
-}
-
-events::EventHandler ContactsEventHandler(TaskStore& store) {
+events::EventRouter ContactsEvents(TaskStore& store) {
   namespace cv1 = crm::contacts::v1;
-  return [&store](db::Transaction& tx, const crm::common::v1::Event& event) -> absl::Status {
-    const std::string& type = event.event_type();
-    if (type == "crm.contacts.v1.ContactCreated") {
-      cv1::ContactCreated created;
-      if (absl::Status s = Unpack(event, created); !s.ok()) return s;
-      KeepContactName(store, tx, event.tenant(), created.contact());
-    } else if (type == "crm.contacts.v1.ContactUpdated") {
-      cv1::ContactUpdated updated;
-      if (absl::Status s = Unpack(event, updated); !s.ok()) return s;
-      KeepContactName(store, tx, event.tenant(), updated.contact());
-    } else if (type == "crm.contacts.v1.ContactsMerged") {
-      cv1::ContactsMerged merged;
-      if (absl::Status s = Unpack(event, merged); !s.ok()) return s;
-      if (absl::Status s =
-              store.RepointContact(tx, event.tenant(), IdOf(merged.loser(), "contacts/"),
-                                   IdOf(merged.winner(), "contacts/"));
-          !s.ok()) {
-        return s;
-      }
-      if (merged.has_contact()) KeepContactName(store, tx, event.tenant(), merged.contact());
-    } else if (type == "crm.contacts.v1.CompanyCreated") {
-      cv1::CompanyCreated created;
-      if (absl::Status s = Unpack(event, created); !s.ok()) return s;
-      store.QueueCompanyName(tx, event.tenant(), IdOf(created.company().name(), "companies/"),
-                             created.company().display_name());
-    } else if (type == "crm.contacts.v1.CompanyUpdated") {
-      cv1::CompanyUpdated updated;
-      if (absl::Status s = Unpack(event, updated); !s.ok()) return s;
-      store.QueueCompanyName(tx, event.tenant(), IdOf(updated.company().name(), "companies/"),
-                             updated.company().display_name());
+  using crm::common::v1::Event;
+  events::EventRouter router;
+  router.On<cv1::ContactCreated>(
+      [&store](db::Transaction& tx, const Event& event, const cv1::ContactCreated& created) {
+        KeepContactName(store, tx, event.tenant(), created.contact());
+        return absl::OkStatus();
+      });
+  router.On<cv1::ContactUpdated>(
+      [&store](db::Transaction& tx, const Event& event, const cv1::ContactUpdated& updated) {
+        KeepContactName(store, tx, event.tenant(), updated.contact());
+        return absl::OkStatus();
+      });
+  router.On<cv1::ContactsMerged>([&store](db::Transaction& tx, const Event& event,
+                                          const cv1::ContactsMerged& merged) {
+    if (absl::Status s = store.RepointContact(tx, event.tenant(), IdOf(merged.loser(), "contacts/"),
+                                              IdOf(merged.winner(), "contacts/"));
+        !s.ok()) {
+      return s;
     }
-    return absl::OkStatus();  // other events are not ours
-  };
+    if (merged.has_contact()) KeepContactName(store, tx, event.tenant(), merged.contact());
+    return absl::OkStatus();
+  });
+  router.On<cv1::CompanyCreated>(
+      [&store](db::Transaction& tx, const Event& event, const cv1::CompanyCreated& created) {
+        store.QueueCompanyName(tx, event.tenant(), IdOf(created.company().name(), "companies/"),
+                               created.company().display_name());
+        return absl::OkStatus();
+      });
+  router.On<cv1::CompanyUpdated>(
+      [&store](db::Transaction& tx, const Event& event, const cv1::CompanyUpdated& updated) {
+        store.QueueCompanyName(tx, event.tenant(), IdOf(updated.company().name(), "companies/"),
+                               updated.company().display_name());
+        return absl::OkStatus();
+      });
+  return router;
 }
 
-std::vector<std::string> PipelineEventTypes() { return {"crm.pipeline.v1.RenewalCreated"}; }
-
-events::EventHandler PipelineEventHandler(TaskStore& store, RenewalTaskOptions options) {
-  return
-      [&store, options](db::Transaction& tx, const crm::common::v1::Event& event) -> absl::Status {
-        if (event.event_type() != "crm.pipeline.v1.RenewalCreated") return absl::OkStatus();
-        crm::pipeline::v1::RenewalCreated renewal;
-        if (absl::Status s = Unpack(event, renewal); !s.ok()) return s;
+events::EventRouter PipelineEvents(TaskStore& store, RenewalTaskOptions options) {
+  events::EventRouter router;
+  router.On<crm::pipeline::v1::RenewalCreated>(
+      [&store, options](db::Transaction& tx, const crm::common::v1::Event& event,
+                        const crm::pipeline::v1::RenewalCreated& renewal) -> absl::Status {
         const auto& deal = renewal.renewal_deal();
         const auto& purchase = renewal.purchase();
         v1::Task task;
@@ -123,7 +110,8 @@ events::EventHandler PipelineEventHandler(TaskStore& store, RenewalTaskOptions o
         db::SetTime(task.mutable_reminder_time(), due);
         if (absl::Status valid = NormalizeTask(task); !valid.ok()) return valid;  // dead letter
         return store.CreateTaskFromEvent(tx, event.tenant(), task, purchase.name()).status();
-      };
+      });
+  return router;
 }
 
 }  // namespace crm::tasks

@@ -9,19 +9,18 @@
 #include <vector>
 
 #include "common/events/consumer.h"
+#include "common/events/event_router.h"
 #include "services/tasks/task_store.h"
 
 namespace crm::tasks {
 
-events::EventHandler ContactsEventHandler(TaskStore& store);
-std::vector<std::string> ContactsEventTypes();
+events::EventRouter ContactsEvents(TaskStore& store);
 
 struct RenewalTaskOptions {
   // The follow-up is due this long after the renewal appears (or on the contract's end date if
   // that is sooner), and its reminder fires then.
   absl::Duration follow_up_after = absl::Hours(72);
 };
-events::EventHandler PipelineEventHandler(TaskStore& store, RenewalTaskOptions options = {});
-std::vector<std::string> PipelineEventTypes();
+events::EventRouter PipelineEvents(TaskStore& store, RenewalTaskOptions options = {});
 
 }  // namespace crm::tasks

@@ -82,18 +82,18 @@ struct TasksParts final : crm::server::ServiceParts {
             SchedulerOptions()) {
     const std::string& secret = c.auth_options.service_secret;
     if (!absl::GetFlag(FLAGS_contacts_address).empty()) {
+      const crm::events::EventRouter events = tasks::ContactsEvents(store);
       followers.push_back(std::make_unique<crm::events::EventConsumer>(
-          Follow("tasks.contacts", absl::GetFlag(FLAGS_contacts_address),
-                 tasks::ContactsEventTypes(), secret),
-          c.pool, tasks::ContactsEventHandler(store), &c.server.registry()));
+          Follow("tasks.contacts", absl::GetFlag(FLAGS_contacts_address), events.types(), secret),
+          c.pool, events.handler(), &c.server.registry()));
     }
     if (!absl::GetFlag(FLAGS_pipeline_address).empty()) {
       tasks::RenewalTaskOptions renewal;
       renewal.follow_up_after = absl::Hours(absl::GetFlag(FLAGS_renewal_follow_up_hours));
+      const crm::events::EventRouter events = tasks::PipelineEvents(store, renewal);
       followers.push_back(std::make_unique<crm::events::EventConsumer>(
-          Follow("tasks.pipeline", absl::GetFlag(FLAGS_pipeline_address),
-                 tasks::PipelineEventTypes(), secret),
-          c.pool, tasks::PipelineEventHandler(store, renewal), &c.server.registry()));
+          Follow("tasks.pipeline", absl::GetFlag(FLAGS_pipeline_address), events.types(), secret),
+          c.pool, events.handler(), &c.server.registry()));
     }
     c.server.OnShutdown([this] { service.Shutdown(); });
   }

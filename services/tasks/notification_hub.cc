@@ -9,8 +9,6 @@
 namespace crm::tasks {
 namespace {
 
-constexpr char kReminderFired[] = "crm.tasks.v1.ReminderFired";
-
 // Both parts come from a verified token: the length prefix keeps ("a:b", "c") and ("a", "b:c")
 // apart.
 std::string KeyOf(const std::string& tenant, const std::string& user) {
@@ -55,7 +53,7 @@ void NotificationHub::Remove(const std::string& key, const Registration* registr
 }
 
 void NotificationHub::Run() {
-  const std::vector<std::string> types = {kReminderFired};
+  const std::vector<std::string> types = {v1::ReminderFired::descriptor()->full_name()};
   // Start at the present: what fired before the hub started is the inbox's, not a watch's.
   int64_t cursor = -1;
   uint64_t generation = fired_.generation();

@@ -637,9 +637,10 @@ TEST_F(PipelineProductsTest, AContactsMergeRepointsItsDeals) {
   options.name = "pipeline.contacts." + tenant_;
   options.schema = "pipeline";
   options.source_address = absl::StrCat("127.0.0.1:", contacts_env_->grpc_port());
-  options.event_types = ContactsEventTypes();
+  const events::EventRouter routes = ContactsEvents(*store_);
+  options.event_types = routes.types();
   options.token = [] { return crm::testing::MintServiceToken("pipeline"); };
-  events::EventConsumer follower(options, *pool_, ContactsEventHandler(*store_), nullptr);
+  events::EventConsumer follower(options, *pool_, routes.handler(), nullptr);
   follower.Start();
 
   const contacts::v1::Contact winner = CreateContact("winner-" + tenant_ + "@x.example");

@@ -98,9 +98,9 @@ class ReportingTest : public ::testing::Test {
   // Applies every event as the consumers would: one transaction each, in the event's tenant.
   static void Feed(const Dataset& data) {
     const std::vector<std::pair<const std::vector<common::v1::Event>*, events::EventHandler>>
-        streams = {{&data.contacts_events, ContactsEventHandler()},
-                   {&data.pipeline_events, PipelineEventHandler()},
-                   {&data.tasks_events, TasksEventHandler()}};
+        streams = {{&data.contacts_events, ContactsEvents().handler()},
+                   {&data.pipeline_events, PipelineEvents().handler()},
+                   {&data.tasks_events, TasksEvents().handler()}};
     for (const auto& [events, handler] : streams) {
       for (const common::v1::Event& event : *events) {
         auto tx = db::Transaction::Begin(*pool_, event.tenant(), absl::Now() + absl::Seconds(30));
@@ -451,7 +451,7 @@ TEST_F(ReportingTest, ADealEventArrivingTwiceCountsOnce) {
   for (int i = 0; i < 2; ++i) {
     auto tx = db::Transaction::Begin(*pool_, data_->tenant, absl::Now() + absl::Seconds(10));
     ASSERT_OK(tx.status());
-    ASSERT_OK(PipelineEventHandler()(*tx, *last_won));
+    ASSERT_OK(PipelineEvents().handler()(*tx, *last_won));
     ASSERT_OK(tx->Commit());
   }
   v1::Report again = Run(spec);
@@ -631,7 +631,7 @@ TEST_F(ReportingTest, ATimeZoneChangeRebucketsTheRollupsOfExistingDeals) {
     event.mutable_payload()->PackFrom(changed);
     auto tx = db::Transaction::Begin(*pool_, data_->tenant, absl::Now() + absl::Seconds(30));
     ASSERT_OK(tx.status());
-    ASSERT_OK(ContactsEventHandler()(*tx, event));
+    ASSERT_OK(ContactsEvents().handler()(*tx, event));
     ASSERT_OK(tx->Commit());
   };
   for (const std::string& zone : {std::string("Pacific/Auckland"), data_->time_zone}) {

@@ -601,7 +601,7 @@ TEST_F(TasksServiceTest, RenewalEventCreatesOneFollowUpTask) {
   event.set_tenant(tenant_);
   event.set_event_type("crm.pipeline.v1.RenewalCreated");
   event.mutable_payload()->PackFrom(renewal);
-  events::EventHandler handler = PipelineEventHandler(*store_);
+  events::EventHandler handler = PipelineEvents(*store_).handler();
   for (int delivery = 0; delivery < 2; ++delivery) {  // the same event delivered twice
     auto tx = db::Transaction::Begin(*pool_, tenant_, absl::Now() + absl::Seconds(10));
     ASSERT_OK(tx.status());
@@ -628,7 +628,7 @@ TEST_F(TasksServiceTest, TasksShowContactAndCompanyNamesFromContactsEvents) {
     event.mutable_payload()->PackFrom(payload);
     auto tx = db::Transaction::Begin(*pool_, tenant_, absl::Now() + absl::Seconds(10));
     ASSERT_OK(tx.status());
-    ASSERT_OK(ContactsEventHandler(*store_)(*tx, event));
+    ASSERT_OK(ContactsEvents(*store_).handler()(*tx, event));
     ASSERT_OK(tx->Commit());
   };
   contacts::v1::CompanyCreated acme;
