@@ -19,6 +19,9 @@ ABSL_FLAG(int, db_statement_timeout_ms, 30000, "Upper bound on any SQL statement
 ABSL_FLAG(double, db_tenant_share, 0.5,
           "Fraction of the pool one tenant may hold at once (its other requests wait or are "
           "refused), so that one tenant's heavy work leaves room for the others");
+ABSL_FLAG(int, db_tenant_waiting, 4,
+          "Requests of a tenant at its share that may wait for a connection; the rest are "
+          "refused with RESOURCE_EXHAUSTED");
 ABSL_FLAG(std::string, jwt_secret, "",
           "HS256 secret (32+ bytes) for user tokens, inline or @/path/to/file (local runs)");
 ABSL_FLAG(std::string, jwt_public_key, "",
@@ -61,6 +64,7 @@ db::PoolOptions PoolOptionsFromFlags() {
   options.acquire_timeout = absl::Milliseconds(absl::GetFlag(FLAGS_db_acquire_timeout_ms));
   options.statement_timeout = absl::Milliseconds(absl::GetFlag(FLAGS_db_statement_timeout_ms));
   options.tenant_share = std::clamp(absl::GetFlag(FLAGS_db_tenant_share), 0.0, 1.0);
+  options.tenant_waiting = std::max(0, absl::GetFlag(FLAGS_db_tenant_waiting));
   return options;
 }
 

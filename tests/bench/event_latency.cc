@@ -13,8 +13,8 @@
 #include "absl/flags/parse.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
-#include "common/auth/authenticator.h"
 #include "common/auth/authenticator.h"
 #include "crm/common/v1/event_stream_service.grpc.pb.h"
 #include "crm/contacts/v1/contacts_service.grpc.pb.h"
@@ -27,10 +27,17 @@ ABSL_FLAG(int, rate, 200, "creates per second");
 
 namespace {
 
+// A tenant of this run only, so that no earlier event is counted.
+const std::string& RunTenant() {
+  static const auto* tenant =
+      new std::string(absl::StrCat("bench-events-", absl::ToUnixMicros(absl::Now())));
+  return *tenant;
+}
+
 std::string Token(const std::string& secret, const std::string& role) {
   crm::auth::Claims claims;
   claims.subject = "bench";
-  claims.tenant = "bench-events";
+  claims.tenant = RunTenant();
   claims.roles = {role};
   claims.expires = absl::Now() + absl::Hours(1);
   return crm::auth::SignHs256(claims, secret);
@@ -54,8 +61,10 @@ int main(int argc, char** argv) {
       "Bearer " + crm::auth::MintServiceToken("bench", absl::GetFlag(FLAGS_service_secret)));
   crm::common::v1::SubscribeRequest request;
   request.add_event_types("crm.contacts.v1.ContactCreated");
-  // Start from "now": the newest position is unknown, so read what is there and skip it.
+  // The stream starts with every tenant's retained events: read past them up to a marker of this
+  // run (its first create), then measure.
   auto reader = events->Subscribe(&stream_context, request);
+  absl::Notification caught_up;
   absl::Mutex mu;
   std::vector<double> latencies_ms;
   std::atomic<bool> measuring{false};
@@ -63,7 +72,12 @@ int main(int argc, char** argv) {
     crm::common::v1::Event event;
     while (reader->Read(&event)) {
       const absl::Time arrived = absl::Now();
-      if (!measuring) continue;
+      // The service identity follows every tenant: count only this run's own creates.
+      if (event.tenant() != RunTenant()) continue;
+      if (!measuring) {
+        if (!caught_up.HasBeenNotified()) caught_up.Notify();  // the marker
+        continue;
+      }
       const absl::Time occurred = absl::FromUnixSeconds(event.occurred_time().seconds()) +
                                   absl::Nanoseconds(event.occurred_time().nanos());
       absl::MutexLock lock(&mu);
@@ -71,9 +85,22 @@ int main(int argc, char** argv) {
       if (static_cast<int>(latencies_ms.size()) >= total) break;
     }
   });
-  absl::SleepFor(absl::Seconds(1));  // let the backlog of older events drain
-  measuring = true;
   const std::string token = Token(*secret, "manager");
+  {
+    grpc::ClientContext context;
+    context.AddMetadata("authorization", "Bearer " + token);
+    crm::contacts::v1::CreateContactRequest marker;
+    marker.mutable_contact()->set_given_name("Marker");
+    crm::contacts::v1::Contact contact;
+    if (!contacts->CreateContact(&context, marker, &contact).ok() ||
+        !caught_up.WaitForNotificationWithTimeout(absl::Minutes(2))) {
+      std::fprintf(stderr, "event_latency: the stream did not reach the marker\n");
+      stream_context.TryCancel();
+      receiver.join();
+      return 1;
+    }
+  }
+  measuring = true;
   const absl::Duration gap = absl::Seconds(1) / absl::GetFlag(FLAGS_rate);
   const int64_t run = absl::ToUnixMicros(absl::Now());
   absl::Time next = absl::Now();
@@ -88,6 +115,8 @@ int main(int argc, char** argv) {
     crm::contacts::v1::Contact contact;
     if (!contacts->CreateContact(&context, create, &contact).ok()) {
       std::fprintf(stderr, "event_latency: create failed\n");
+      stream_context.TryCancel();
+      receiver.join();
       return 1;
     }
   }

@@ -9,10 +9,14 @@
 // gateway at --http_target (one keep-alive connection per worker).
 #include <curl/curl.h>
 #include <grpcpp/grpcpp.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <random>
 #include <string>
 #include <thread>
@@ -20,7 +24,9 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "common/auth/authenticator.h"
@@ -38,7 +44,11 @@ ABSL_FLAG(int, channels, 4, "HTTP/2 connections the workers spread over");
 ABSL_FLAG(double, seconds, 10, "measurement time");
 ABSL_FLAG(double, warmup_seconds, 1, "unmeasured warm-up time");
 ABSL_FLAG(std::string, jwt_secret, "", "HS256 secret, inline or @file");
-ABSL_FLAG(std::string, tenant, "bench", "tenant of the generated token");
+ABSL_FLAG(std::string, tenant, "",
+          "tenant of the generated token; empty: a new one per run, so unique keys never collide");
+ABSL_FLAG(std::string, cpu_of, "",
+          "name=pid,...: print the CPU each process spent per call while measuring (a PostgreSQL "
+          "postmaster's count includes its backends')");
 ABSL_FLAG(int, preload, 2000, "get_contact: contacts created before measuring");
 ABSL_FLAG(std::string, queries, "anna,petrosian,ivanov,boris@,smith,garcia,lee,müller",
           "search_contacts: comma-separated queries, used in turn");
@@ -46,6 +56,54 @@ ABSL_FLAG(std::string, queries, "anna,petrosian,ivanov,boris@,smith,garcia,lee,m
 namespace {
 
 namespace v1 = crm::contacts::v1;
+
+// A phone no other create of this run has: US numbers, half in national and half in
+// international form, so the service normalises both as an import would.
+std::string NextPhone() {
+  static std::atomic<int64_t> next{0};
+  static const int kAreas[] = {212, 646, 718, 917, 415, 650, 408, 312};
+  const int64_t n = next++;
+  const int area = kAreas[(n / 7000000) % 8];
+  int exchange = 200 + static_cast<int>((n / 10000) % 700);  // 200-899
+  if (exchange % 100 == 11) exchange += 1;                   // N11 codes are not exchanges
+  const int line = static_cast<int>(n % 10000);
+  return n % 2 == 0 ? absl::StrFormat("(%03d) %03d-%04d", area, exchange, line)
+                    : absl::StrFormat("+1 %03d %03d %04d", area, exchange, line);
+}
+
+// CPU time, in clock ticks, of a process and of its children: the ones it already reaped and the
+// live ones (PostgreSQL's backends are children of the postmaster).
+int64_t CpuTicks(int pid) {
+  auto fields = [](const std::string& path) -> std::vector<std::string> {
+    std::ifstream in(path);
+    std::string line;
+    std::getline(in, line);
+    const size_t close = line.rfind(')');  // the command name may hold spaces
+    if (close == std::string::npos) return {};
+    return absl::StrSplit(line.substr(close + 2), ' ');
+  };
+  auto field = [](const std::vector<std::string>& f, size_t i) {
+    int64_t v = 0;
+    return i < f.size() && absl::SimpleAtoi(f[i], &v) ? v : 0;
+  };
+  // After the name: state(0) ppid(1) ... utime(11) stime(12) cutime(13) cstime(14).
+  const auto self = fields(absl::StrCat("/proc/", pid, "/stat"));
+  int64_t ticks = field(self, 11) + field(self, 12) + field(self, 13) + field(self, 14);
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    int child = 0;
+    if (!absl::SimpleAtoi(entry.path().filename().string(), &child)) continue;
+    const auto f = fields(entry.path().string() + "/stat");
+    if (field(f, 1) == pid) ticks += field(f, 11) + field(f, 12);
+  }
+  return ticks;
+}
+
+int64_t OwnCpuMicros() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return (usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1000000LL + usage.ru_utime.tv_usec +
+         usage.ru_stime.tv_usec;
+}
 
 struct WorkerResult {
   std::vector<double> latencies_ms;
@@ -113,10 +171,10 @@ class Caller {
       return health_->Check(&context, request, &response);
     }
     if (method == "http_create_contact") {
-      return Http(
-          "POST", "/v1/contacts",
-          absl::StrCat(R"({"givenName":"Bench","familyName":"W)", worker_, R"(","emails":["h)",
-                       worker_, "-", counter_++, "-", start_, R"(@bench.example"]})"));
+      return Http("POST", "/v1/contacts",
+                  absl::StrCat(R"({"givenName":"Bench","familyName":"W)", worker_,
+                               R"(","emails":["h)", worker_, "-", counter_++, "-", start_,
+                               R"(@bench.example"],"phones":[")", NextPhone(), R"("]})"));
     }
     if (method == "http_get_contact") {
       return Http("GET", "/v1/" + names[rng_() % names.size()], "");
@@ -127,6 +185,7 @@ class Caller {
       request.mutable_contact()->set_family_name(absl::StrCat("W", worker_));
       request.mutable_contact()->add_emails(
           absl::StrCat("w", worker_, "-", counter_++, "-", start_, "@bench.example"));
+      request.mutable_contact()->add_phones(NextPhone());
       v1::Contact response;
       return contacts_->CreateContact(&context, request, &response);
     }
@@ -199,6 +258,8 @@ int main(int argc, char** argv) {
     crm::auth::Claims claims;
     claims.subject = "bench";
     claims.tenant = absl::GetFlag(FLAGS_tenant);
+    if (claims.tenant.empty())
+      claims.tenant = absl::StrCat("bench-", absl::ToUnixMicros(absl::Now()));
     claims.roles = {"manager"};
     claims.expires = absl::Now() + absl::Hours(2);
     token = crm::auth::SignHs256(claims, *secret);
@@ -258,10 +319,26 @@ int main(int argc, char** argv) {
     });
   }
   absl::SleepFor(absl::Seconds(absl::GetFlag(FLAGS_warmup_seconds)));
+  std::vector<std::pair<std::string, int>> watched;
+  for (absl::string_view item :
+       absl::StrSplit(absl::GetFlag(FLAGS_cpu_of), ',', absl::SkipEmpty())) {
+    std::pair<std::string, std::string> kv = absl::StrSplit(item, '=');
+    int pid = 0;
+    if (absl::SimpleAtoi(kv.second, &pid)) watched.emplace_back(kv.first, pid);
+  }
+  std::vector<int64_t> ticks_before;
+  for (const auto& [name, pid] : watched) ticks_before.push_back(CpuTicks(pid));
+  const int64_t own_before = OwnCpuMicros();
   measuring = true;
   const absl::Time begin = absl::Now();
   absl::SleepFor(absl::Seconds(absl::GetFlag(FLAGS_seconds)));
   measuring = false;
+  const int64_t own_used = OwnCpuMicros() - own_before;
+  std::string cpu;
+  for (size_t i = 0; i < watched.size(); ++i) {
+    absl::StrAppend(&cpu, " ", watched[i].first,
+                    "_ticks=", CpuTicks(watched[i].second) - ticks_before[i]);
+  }
   const double elapsed = absl::ToDoubleSeconds(absl::Now() - begin);
   stop = true;
   for (auto& t : workers) t.join();
@@ -275,9 +352,20 @@ int main(int argc, char** argv) {
     if (!r.last_error.empty()) last_error = r.last_error;
   }
   std::sort(all.begin(), all.end());
-  std::printf("method=%s concurrency=%d calls=%zu errors=%lld qps=%.0f p50_ms=%.3f p99_ms=%.3f\n",
+  // CPU per call in microseconds: the load generator's own, and each watched process's.
+  const double calls = std::max<double>(1, all.size());
+  std::string cpu_per_call = absl::StrFormat(" loadgen_cpu_us=%.0f", own_used / calls);
+  for (absl::string_view part : absl::StrSplit(cpu, ' ', absl::SkipEmpty())) {
+    std::pair<std::string, std::string> kv = absl::StrSplit(part, '=');
+    int64_t ticks = 0;
+    (void)absl::SimpleAtoi(kv.second, &ticks);
+    absl::StrAppendFormat(&cpu_per_call, " %s_cpu_us=%.0f", kv.first.substr(0, kv.first.size() - 6),
+                          ticks * 1e6 / sysconf(_SC_CLK_TCK) / calls);
+  }
+  std::printf("method=%s concurrency=%d calls=%zu errors=%lld qps=%.0f p50_ms=%.3f p99_ms=%.3f%s\n",
               method.c_str(), concurrency, all.size(), static_cast<long long>(errors),
-              all.size() / elapsed, Percentile(all, 0.50), Percentile(all, 0.99));
+              all.size() / elapsed, Percentile(all, 0.50), Percentile(all, 0.99),
+              cpu_per_call.c_str());
   if (errors > 0) std::fprintf(stderr, "loadgen: last error: %s\n", last_error.c_str());
   return 0;
 }

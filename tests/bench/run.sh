@@ -34,8 +34,11 @@ secret="bench-secret-$(openssl rand -hex 16)"
 # The service identity's own secret, for every service started here (read from the environment).
 export CRM_SERVICE_SECRET="bench-service-$(openssl rand -hex 16)"
 
+# One tenant is the whole load here, so it may use the whole pool and queue for it as pgbench's
+# clients would (--db_tenant_share=1, --db_tenant_waiting); as many connections as pgbench gets.
 "$BUILD/services/contacts/contacts" --db_url="host=$sock port=$port dbname=crm user=contacts" \
-  --jwt_secret="$secret" --db_pool_size=$((CONCURRENCY * 2)) --ready_file="$dir/ready" \
+  --jwt_secret="$secret" --db_pool_size=32 --db_tenant_share=1 --db_tenant_waiting=1000 \
+  --ready_file="$dir/ready" \
   --log_level=warn >"$dir/contacts.log" 2>&1 &
 pid=$!
 for _ in $(seq 1 100); do [ -f "$dir/ready" ] && break; sleep 0.1; done
@@ -47,34 +50,103 @@ pipeline_pid=$!
 for _ in $(seq 1 100); do [ -f "$dir/pipeline.ready" ] && break; sleep 0.1; done
 pipeline_port=$(sed -n 's/grpc_port=//p' "$dir/pipeline.ready")
 
-load() {
+postmaster=$(head -1 "$dir/pg/data/postmaster.pid")
+load() { # METHOD [CONCURRENCY]
   "$BUILD/tests/bench/loadgen" --target="127.0.0.1:$grpc_port" --jwt_secret="$secret" \
-    --concurrency="$CONCURRENCY" --seconds="$SECONDS_EACH" --method="$1"
+    --concurrency="${2:-$CONCURRENCY}" --seconds="$SECONDS_EACH" --method="$1" \
+    --cpu_of="service=$pid,postgres=$postmaster"
 }
 field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2"; }
+# median3 FIELD COMMAND...: runs COMMAND three times and prints the run whose FIELD is the median,
+# with the three values' range appended as FIELD_range=min-max.
+median3() {
+  local key=$1 runs=() line
+  shift
+  for _ in 1 2 3; do runs+=("$("$@")"); done
+  line=$(for r in "${runs[@]}"; do echo "$(field "$key" " $r") $r"; done | sort -g | sed -n 2p | cut -d' ' -f2-)
+  echo "$line ${key}_range=$(for r in "${runs[@]}"; do field "$key" " $r"; done | sort -g | sed -n '1p;$p' | paste -sd-)"
+}
 
-echo "machine: $(nproc) cores; concurrency $CONCURRENCY; ${SECONDS_EACH}s per measurement"
-health=$(load health); echo "$health"
-get=$(load get_contact); echo "$get"
-create=$(load create_contact); echo "$create"
-
-# The naive SQL equivalent of CreateContact, as the contacts role (row-level security on):
-# BEGIN, tenant setting, the contact row, its email key, its outbox event, COMMIT - one statement
-# per round trip, as an application without pipelining would send them (bound parameters,
-# prepared statements: the strongest form of the naive transaction).
-cat >"$dir/create.sql" <<'SQL'
-\set n random(1, 9000000000000000)
-BEGIN;
-SELECT set_config('app.tenant', 'pgbench', true);
-INSERT INTO contacts.contacts (tenant_id, id, given_name, emails, owner, creator) VALUES ('pgbench', gen_random_uuid(), 'Bench', ARRAY['e' || :n || '@pgbench.example'], 'bench', 'bench') RETURNING id \gset
-INSERT INTO contacts.contact_keys (tenant_id, kind, value, contact_id) VALUES ('pgbench', 'email', 'e' || :n || '@pgbench.example', :id);
-INSERT INTO contacts.outbox (position, event_id, tenant_id, aggregate_type, aggregate_id, event_type, actor, occurred_at, payload) VALUES (pg_current_xact_id()::text::bigint << 20, gen_random_uuid(), 'pgbench', 'crm.contacts.v1.Contact', 'contacts/' || :id, 'crm.contacts.v1.ContactCreated', 'bench', now(), '\x00');
-COMMIT;
+# The exact statements the service sends for a CreateContact with an email and a phone (copied
+# from PostgreSQL's statement log; see docs/benchmarks.md), as the contacts role with row-level
+# security on: the three settings, the contact with its search text and keys (ON CONFLICT on the
+# request id), the outbox row with its position count and a payload of the size the service
+# writes, and the NOTIFY the announcer sends after about every other commit.
+# `naive` sends one statement per round trip; `pipelined` sends them as the service does.
+uuid_v7="substr(lpad(to_hex((extract(epoch FROM clock_timestamp()) * 1000)::bigint), 12, '0'), 1, 8) || '-' || substr(lpad(to_hex((extract(epoch FROM clock_timestamp()) * 1000)::bigint), 12, '0'), 9, 4) || '-7' || substr(md5(:n::text), 1, 3) || '-8' || substr(md5(:n::text), 4, 3) || '-' || substr(md5(:n::text), 7, 12)"
+create_statements() {
+  cat <<SQL
+SELECT set_config('app.tenant', :tenant, true), set_config('statement_timeout', '10000', true), set_config('app.all_tenants', 'off', true);
+WITH c AS (INSERT INTO contacts.contacts (tenant_id, id, given_name, family_name, emails, phones, company_id, job_title, owner, creator, lifecycle_stage, lead_source, campaign, tags, attributes, create_request_id, create_time, update_time, search_text) VALUES (:tenant, ($uuid_v7)::uuid, 'Bench', 'W1', ARRAY['w' || :n || '@bench.example'], ARRAY['+' || :n], NULL::uuid, '', 'bench', 'bench', '', '', '', '{}'::text[], '{}'::jsonb, NULL, now(), now(), concat_ws(' ', 'Bench'::text, 'W1'::text, array_to_string(ARRAY['w' || :n || '@bench.example'], ' '), array_to_string(ARRAY['+' || :n], ' '))) ON CONFLICT (tenant_id, creator, create_request_id) WHERE create_request_id IS NOT NULL DO NOTHING RETURNING *), k AS (INSERT INTO contacts.contact_keys (tenant_id, kind, value, contact_id) SELECT c.tenant_id, 'email', e, c.id FROM c, unnest(ARRAY['w' || :n || '@bench.example']) e UNION ALL SELECT c.tenant_id, 'phone', p, c.id FROM c, unnest(c.phones) p) SELECT count(*) FROM c;
+WITH base AS (SELECT pg_current_xact_id()::text::bigint << 20 AS p), ins AS (INSERT INTO contacts.outbox (position, event_id, tenant_id, aggregate_type, aggregate_id, event_type, actor, occurred_at, payload) SELECT base.p + (SELECT count(*) FROM contacts.outbox o WHERE o.position >= base.p AND o.position < base.p + 1048576), gen_random_uuid(), :tenant, 'crm.contacts.v1.Contact', 'contacts/' || :n, 'crm.contacts.v1.ContactCreated', 'bench', now(), decode(:payload, 'hex') FROM base RETURNING position) SELECT position FROM ins;
 SQL
-pgbench_out=$("$PG_BIN/pgbench" -h "$sock" -p "$port" -U contacts -n -M prepared -c "$CONCURRENCY" \
-  -j "$CONCURRENCY" -T "$SECONDS_EACH" -f "$dir/create.sql" crm 2>&1)
-tps=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' <<<"$pgbench_out" | head -1)
-echo "pgbench naive create transaction (contact + key + outbox): tps=$tps"
+}
+{
+  echo '\set n random(1, 9000000000000000)'
+  echo 'BEGIN;'
+  create_statements
+  echo 'COMMIT;'
+  echo '\if :n % 2 = 0'
+  echo "SELECT pg_notify('crm_outbox_contacts', '');"
+  echo '\endif'
+} >"$dir/create_naive.sql"
+{
+  echo '\set n random(1, 9000000000000000)'
+  echo '\startpipeline'
+  create_statements
+  echo '\endpipeline'
+  echo '\if :n % 2 = 0'
+  echo "SELECT pg_notify('crm_outbox_contacts', '');"
+  echo '\endif'
+} >"$dir/create_pipelined.sql"
+# The size of a ContactCreated event with one email and one phone (an Any of about 200 bytes).
+payload=$(head -c 200 /dev/urandom | od -An -tx1 | tr -d ' \n')
+pgbench_run() { # SCRIPT CONCURRENCY: prints tps=N and PostgreSQL's CPU per transaction
+  local before after out
+  before=$(postgres_ticks)
+  out=$("$PG_BIN/pgbench" -h "$sock" -p "$port" -U contacts -n -M prepared -c "$2" -j "$2" \
+    -T "$SECONDS_EACH" -D tenant="pgbench-$RANDOM$RANDOM" -D payload="$payload" -f "$1" crm 2>&1)
+  after=$(postgres_ticks)
+  local tps
+  tps=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' <<<"$out" | head -1)
+  awk -v t="$tps" -v d="$((after - before))" -v s="$SECONDS_EACH" -v hz="$(getconf CLK_TCK)" \
+    'BEGIN { printf "script tps=%s postgres_cpu_us=%.0f\n", t, (t > 0 ? d * 1e6 / hz / (t * s) : 0) }'
+}
+# PostgreSQL's CPU in clock ticks: the postmaster, its reaped children and its live ones.
+postgres_ticks() {
+  local total=0 f
+  read -r -a f <<<"$(sed 's/.*) //' "/proc/$postmaster/stat")"
+  total=$((f[11] + f[12] + f[13] + f[14]))
+  for stat in /proc/[0-9]*/stat; do
+    read -r -a f <<<"$(sed 's/.*) //' "$stat" 2>/dev/null)" || continue
+    [ "${f[1]:-}" = "$postmaster" ] && total=$((total + f[11] + f[12]))
+  done
+  echo "$total"
+}
+
+echo "machine: $(nproc) cores; ${SECONDS_EACH}s per run, the median of three (range beside it)"
+declare -A figure
+for c in $CONCURRENCY 32; do
+  figure[health_$c]=$(median3 qps load health "$c"); echo "${figure[health_$c]}"
+  figure[get_$c]=$(median3 qps load get_contact "$c"); echo "${figure[get_$c]}"
+  figure[create_$c]=$(median3 qps load create_contact "$c"); echo "${figure[create_$c]}"
+  figure[naive_$c]=$(median3 tps pgbench_run "$dir/create_naive.sql" "$c")
+  echo "pgbench exact create, naive, concurrency=$c: ${figure[naive_$c]}"
+  figure[pipelined_$c]=$(median3 tps pgbench_run "$dir/create_pipelined.sql" "$c")
+  echo "pgbench exact create, pipelined, concurrency=$c: ${figure[pipelined_$c]}"
+done
+echo
+echo "Latency against load (one run each):"
+for c in 8 32 128; do
+  for m in get_contact create_contact; do
+    out=$(load "$m" "$c")
+    echo "  $m in flight=$c: qps=$(field qps "$out") p50=$(field p50_ms "$out") ms p99=$(field p99_ms "$out") ms; CPU per call: service $(field service_cpu_us "$out") us, postgres $(field postgres_cpu_us "$out") us, load generator $(field loadgen_cpu_us "$out") us"
+  done
+done
+health=${figure[health_$CONCURRENCY]}
+get=${figure[get_$CONCURRENCY]}
+create=${figure[create_$CONCURRENCY]}
+tps=$(field tps "${figure[naive_$CONCURRENCY]}")
 
 move=$("$BUILD/tests/bench/loadgen" --target="127.0.0.1:$pipeline_port" --jwt_secret="$secret" \
   --concurrency="$CONCURRENCY" --seconds="$SECONDS_EACH" --method=move_deal)
@@ -139,8 +211,13 @@ fi
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 echo
-echo "CreateContact / pgbench naive transaction: $(ratio "$(field qps "$create")" "$tps")x (target >= 1.0)"
-echo "GetContact / Health.Check:                 $(ratio "$(field qps "$get")" "$(field qps "$health")")x (target >= 0.5)"
+for c in $CONCURRENCY 32; do
+  echo "CreateContact / pgbench exact naive, $c in flight: $(ratio "$(field qps "${figure[create_$c]}")" "$(field tps "${figure[naive_$c]}")")x (target >= 1.0)"
+  echo "CreateContact / pgbench exact pipelined, $c in flight: $(ratio "$(field qps "${figure[create_$c]}")" "$(field tps "${figure[pipelined_$c]}")")x"
+  echo "GetContact / Health.Check (both callback API), $c in flight: $(ratio "$(field qps "${figure[get_$c]}")" "$(field qps "${figure[health_$c]}")")x (target >= 0.5)"
+done
+echo "GetContact at 32 in flight: p99 $(field p99_ms "${figure[get_32]}") ms (target <= 10 ms)"
+echo "CreateContact at 32 in flight: p99 $(field p99_ms "${figure[create_32]}") ms (target <= 10 ms)"
 echo "MoveDeal / pgbench naive move:              $(ratio "$(field qps "$move")" "$move_tps")x"
 echo "Gateway GET contact / gRPC GetContact:    $(ratio "$(field qps "$http_get")" "$(field qps "$grpc_get")")x (target >= 0.6)"
 echo "Gateway POST contact / gRPC CreateContact: $(ratio "$(field qps "$http_create")" "$(field qps "$grpc_create")")x"
