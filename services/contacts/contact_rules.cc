@@ -10,6 +10,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/api/errors.h"
+#include "common/api/field_mask.h"
 #include "common/base/status_macros.h"
 #include "common/base/time_zone_name.h"
 #include "common/ids/uuid.h"
@@ -81,58 +82,6 @@ absl::Status NormalizeAttributes(google::protobuf::Map<std::string, std::string>
 absl::Status ValidateOwner(const std::string& owner, absl::string_view parent) {
   if (owner.size() > 128 || !CleanText(owner, 128).ok()) {
     return api::InvalidField(Path(parent, "owner"), "must be a user id of up to 128 characters");
-  }
-  return absl::OkStatus();
-}
-
-template <typename Message>
-absl::Status CopyFields(const Message& patch, const google::protobuf::FieldMask& mask,
-                        const std::set<std::string>& writable, Message& target) {
-  const auto* descriptor = Message::descriptor();
-  const auto* reflection = Message::GetReflection();
-  auto is_set = [&](const google::protobuf::FieldDescriptor* field) {
-    return field->is_repeated() ? reflection->FieldSize(patch, field) > 0
-                                : reflection->HasField(patch, field);
-  };
-  // AIP-134: no mask means the fields the client set; "*" means every writable field.
-  std::vector<const google::protobuf::FieldDescriptor*> fields;
-  if (mask.paths().empty()) {
-    for (const std::string& path : writable) {
-      const auto* field = descriptor->FindFieldByName(path);
-      if (field != nullptr && is_set(field)) fields.push_back(field);
-    }
-  } else if (mask.paths_size() == 1 && mask.paths(0) == "*") {
-    for (const std::string& path : writable) fields.push_back(descriptor->FindFieldByName(path));
-  } else {
-    // Every path is checked before anything is copied.
-    for (const std::string& path : mask.paths()) {
-      const auto* field = descriptor->FindFieldByName(path);
-      if (writable.count(path) == 0 || field == nullptr) {
-        return api::InvalidField("update_mask",
-                                 absl::StrCat("'", path, "' is not a writable field"));
-      }
-      fields.push_back(field);
-    }
-  }
-  for (const auto* field : fields) {
-    reflection->ClearField(&target, field);
-    if (field->is_repeated()) {
-      for (int i = 0; i < reflection->FieldSize(patch, field); ++i) {
-        // Maps are repeated entries; copying entries works for both.
-        if (field->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE) {
-          reflection->AddMessage(&target, field)
-              ->CopyFrom(reflection->GetRepeatedMessage(patch, field, i));
-        } else if (field->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_STRING) {
-          reflection->AddString(&target, field, reflection->GetRepeatedString(patch, field, i));
-        }
-      }
-    } else if (field->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_STRING) {
-      reflection->SetString(&target, field, reflection->GetString(patch, field));
-    } else if (field->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_ENUM) {
-      reflection->SetEnumValue(&target, field, reflection->GetEnumValue(patch, field));
-    } else if (field->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_INT32) {
-      reflection->SetInt32(&target, field, reflection->GetInt32(patch, field));
-    }
   }
   return absl::OkStatus();
 }
@@ -250,25 +199,12 @@ absl::Status NormalizeCompany(Company& company, absl::string_view field) {
   return NormalizeAttributes(*company.mutable_attributes(), field);
 }
 
-absl::Status ValidateRequestId(absl::string_view request_id) {
-  if (request_id.size() > kMaxRequestIdChars) {
-    return api::InvalidField("request_id",
-                             absl::StrCat("at most ", kMaxRequestIdChars, " characters"));
-  }
-  for (char c : request_id) {
-    if (c <= ' ' || c > '~') {
-      return api::InvalidField("request_id", "printable ASCII without spaces only");
-    }
-  }
-  return absl::OkStatus();
-}
-
 absl::Status ApplyContactMask(const Contact& patch, const google::protobuf::FieldMask& mask,
                               Contact& target) {
   static const auto* writable = new std::set<std::string>{
       "given_name", "family_name",     "emails",      "phones",   "company", "job_title",
       "owner",      "lifecycle_stage", "lead_source", "campaign", "tags",    "attributes"};
-  return CopyFields(patch, mask, *writable, target);
+  return api::ApplyUpdateMask(patch, mask, *writable, target).status();
 }
 
 absl::Status ApplyCompanyMask(const Company& patch, const google::protobuf::FieldMask& mask,
@@ -276,7 +212,7 @@ absl::Status ApplyCompanyMask(const Company& patch, const google::protobuf::Fiel
   static const auto* writable = new std::set<std::string>{
       "display_name", "domain",   "industry", "owner",     "lifecycle_stage",
       "lead_source",  "campaign", "tags",     "attributes"};
-  return CopyFields(patch, mask, *writable, target);
+  return api::ApplyUpdateMask(patch, mask, *writable, target).status();
 }
 
 absl::Status ApplyTenantSettingsMask(const TenantSettings& patch,
@@ -285,7 +221,7 @@ absl::Status ApplyTenantSettingsMask(const TenantSettings& patch,
   static const auto* writable =
       new std::set<std::string>{"display_name",     "default_phone_region",    "time_zone",
                                 "default_currency", "fiscal_year_start_month", "renewal_lead_days"};
-  return CopyFields(patch, mask, *writable, target);
+  return api::ApplyUpdateMask(patch, mask, *writable, target).status();
 }
 
 absl::Status ValidateTenantSettings(const TenantSettings& s) {
@@ -354,12 +290,6 @@ absl::Status CheckCanChange(const auth::Principal& caller, absl::string_view cur
     return absl::PermissionDeniedError("reps cannot hand records to someone else");
   }
   return absl::OkStatus();
-}
-
-absl::Status CheckEtag(absl::string_view client_etag, absl::string_view current_etag) {
-  if (client_etag.empty() || client_etag == current_etag) return absl::OkStatus();
-  return absl::AbortedError(
-      "etag mismatch: the record changed since you read it; read it again and retry");
 }
 
 std::string LifecycleStageToText(LifecycleStage stage) {

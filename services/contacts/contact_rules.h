@@ -7,6 +7,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "common/api/request_fields.h"
 #include "common/auth/authenticator.h"
 #include "crm/contacts/v1/company.pb.h"
 #include "crm/contacts/v1/contact.pb.h"
@@ -29,7 +30,7 @@ inline constexpr size_t kMaxTagChars = 64;
 inline constexpr int kMaxAttributes = 100;
 inline constexpr size_t kMaxAttributeKeyChars = 64;
 inline constexpr size_t kMaxAttributeValueChars = 1024;
-inline constexpr size_t kMaxRequestIdChars = 64;
+using api::kMaxRequestIdChars;
 
 // "contacts/{uuid}" -> uuid; INVALID_ARGUMENT naming `field` otherwise.
 absl::StatusOr<std::string> ParseResourceId(absl::string_view name, absl::string_view prefix,
@@ -44,7 +45,8 @@ absl::Status NormalizeContact(crm::contacts::v1::Contact& contact, absl::string_
 absl::Status NormalizeCompany(crm::contacts::v1::Company& company, absl::string_view field);
 // The unique keys of a normalised contact's emails (trimmed, case-folded), in order.
 std::vector<std::string> EmailKeys(const crm::contacts::v1::Contact& contact);
-absl::Status ValidateRequestId(absl::string_view request_id);
+// Request ids and etags: the one rule of every service (common/api/request_fields.h).
+using api::ValidateRequestId;
 
 // Copies the fields named by `mask` from `patch` onto `target` (AIP-134): an empty mask means the
 // fields set in `patch`, "*" every writable field. Unknown or output-only paths are
@@ -70,8 +72,7 @@ absl::Status CheckCanCreateFor(const auth::Principal& caller, absl::string_view 
 absl::Status CheckCanChange(const auth::Principal& caller, absl::string_view current_owner,
                             absl::string_view new_owner);
 
-// Compares a client's etag with the record's; empty client etag means "no check".
-absl::Status CheckEtag(absl::string_view client_etag, absl::string_view current_etag);
+using api::CheckEtag;
 
 // Enum values as stored in SQL ("lead", "email_marketing"); "" for UNSPECIFIED.
 std::string LifecycleStageToText(crm::contacts::v1::LifecycleStage stage);

@@ -30,7 +30,7 @@ class ContactsService::Import final {
   // Checks the options; a retry of a finished import (same import_id) gets the first report.
   absl::Status Begin(const v1::ImportOptions& options) {
     if (options.import_id().empty()) return api::InvalidField("options.import_id", "required");
-    RETURN_IF_ERROR(ValidateRequestId(options.import_id()));
+    RETURN_IF_ERROR(api::ValidateRequestId(options.import_id(), "options.import_id"));
     options_ = options;
     ASSIGN_OR_RETURN(std::optional<std::string> earlier,
                      service_.store_.FindImport(caller_.tenant, caller_.user, options.import_id(),

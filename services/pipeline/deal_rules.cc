@@ -1,5 +1,6 @@
 #include "services/pipeline/deal_rules.h"
 
+#include <algorithm>
 #include <set>
 
 #include "absl/strings/ascii.h"
@@ -7,7 +8,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
 #include "common/api/errors.h"
+#include "common/api/field_mask.h"
 #include "common/api/resource_name.h"
+#include "common/base/status_macros.h"
 #include "common/ids/uuid.h"
 
 namespace crm::pipeline {
@@ -59,40 +62,18 @@ absl::Status ApplyDealMask(const v1::Deal& patch, const google::protobuf::FieldM
   static const auto* writable = new std::set<std::string>{
       "display_name",        "contact",   "company",    "owner", "amount", "expected_close_date",
       "probability_percent", "next_step", "lead_source"};
-  std::vector<std::string> paths(mask.paths().begin(), mask.paths().end());
-  if (paths.empty()) {
-    if (!patch.display_name().empty()) paths.push_back("display_name");
-    if (!patch.contact().empty()) paths.push_back("contact");
-    if (!patch.company().empty()) paths.push_back("company");
-    if (!patch.owner().empty()) paths.push_back("owner");
-    if (patch.has_amount()) paths.push_back("amount");
-    if (!patch.expected_close_date().empty()) paths.push_back("expected_close_date");
-    if (patch.probability_overridden() || patch.probability_percent() != 0) {
-      paths.push_back("probability_percent");
-    }
-    if (!patch.next_step().empty()) paths.push_back("next_step");
-    if (!patch.lead_source().empty()) paths.push_back("lead_source");
+  ASSIGN_OR_RETURN(
+      std::vector<std::string> applied,
+      api::ApplyUpdateMask(patch, mask, *writable, target, {{"stage", "use MoveDeal"}}));
+  // A probability set by hand stays, whatever the stage says, until it is set again.
+  const bool explicit_zero = mask.paths().empty() && patch.probability_overridden();
+  if (explicit_zero &&
+      std::find(applied.begin(), applied.end(), "probability_percent") == applied.end()) {
+    target.set_probability_percent(patch.probability_percent());
+    applied.push_back("probability_percent");
   }
-  for (const std::string& path : paths) {
-    if (writable->count(path) == 0) {
-      return api::InvalidField("update_mask",
-                               absl::StrCat("'", path, "' is not a writable field",
-                                            path == "stage" ? "; use MoveDeal" : ""));
-    }
-  }
-  for (const std::string& path : paths) {
-    if (path == "display_name") target.set_display_name(patch.display_name());
-    if (path == "contact") target.set_contact(patch.contact());
-    if (path == "company") target.set_company(patch.company());
-    if (path == "owner") target.set_owner(patch.owner());
-    if (path == "amount") *target.mutable_amount() = patch.amount();
-    if (path == "expected_close_date") target.set_expected_close_date(patch.expected_close_date());
-    if (path == "probability_percent") {
-      target.set_probability_percent(patch.probability_percent());
-      target.set_probability_overridden(true);
-    }
-    if (path == "next_step") target.set_next_step(patch.next_step());
-    if (path == "lead_source") target.set_lead_source(patch.lead_source());
+  if (std::find(applied.begin(), applied.end(), "probability_percent") != applied.end()) {
+    target.set_probability_overridden(true);
   }
   return absl::OkStatus();
 }

@@ -72,6 +72,7 @@ grpc::ServerUnaryReactor* PipelineService::CreatePipeline(grpc::CallbackServerCo
     v1::Pipeline pipeline = request->pipeline();
     for (v1::Stage& stage : *pipeline.mutable_stages()) stage.clear_id();
     RETURN_IF_ERROR(ValidatePipeline(pipeline));
+    RETURN_IF_ERROR(api::ValidateRequestId(request->request_id()));
     ASSIGN_OR_RETURN(*response,
                      store_.CreatePipeline(caller.tenant, pipeline, request->request_id(),
                                            caller.user, call.deadline));
@@ -119,9 +120,7 @@ grpc::ServerUnaryReactor* PipelineService::CreateDeal(grpc::CallbackServerContex
     if (!deal.pipeline().empty()) {
       ASSIGN_OR_RETURN(pipeline_id, ParseId(deal.pipeline(), kPipelinePrefix, "deal.pipeline"));
     }
-    if (request->request_id().size() > 64) {
-      return api::InvalidField("request_id", "up to 64 characters");
-    }
+    RETURN_IF_ERROR(api::ValidateRequestId(request->request_id()));
     RETURN_IF_ERROR(CheckReferences(call, deal, nullptr));
     ASSIGN_OR_RETURN(*response,
                      store_.CreateDeal(caller.tenant, deal, pipeline_id, request->stage(),

@@ -8,6 +8,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "common/api/errors.h"
+#include "common/api/request_fields.h"
 #include "common/api/resource_name.h"
 #include "common/auth/authenticator.h"
 #include "common/ids/uuid.h"
@@ -25,9 +26,6 @@ inline absl::Status CheckCanChange(const auth::Principal& caller, const std::str
   return absl::PermissionDeniedError("reps change only the deals they own");
 }
 
-inline absl::Status CheckEtag(const std::string& client, const std::string& current) {
-  if (client.empty() || client == current) return absl::OkStatus();
-  return absl::AbortedError("etag mismatch: the record changed since you read it; read it again");
-}
+using api::CheckEtag;  // one etag rule everywhere (common/api/request_fields.h)
 
 }  // namespace crm::pipeline

@@ -6,6 +6,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "common/api/errors.h"
+#include "common/api/request_fields.h"
 #include "common/api/resource_name.h"
 #include "common/auth/authenticator.h"
 #include "common/ids/uuid.h"
@@ -27,9 +28,6 @@ inline absl::Status CheckCanChange(const auth::Principal& caller, const v1::Task
   return absl::PermissionDeniedError("reps change only tasks assigned to them or created by them");
 }
 
-inline absl::Status CheckEtag(const std::string& client, const std::string& current) {
-  if (client.empty() || client == current) return absl::OkStatus();
-  return absl::AbortedError("etag mismatch: the task changed since you read it; read it again");
-}
+using api::CheckEtag;  // one etag rule everywhere (common/api/request_fields.h)
 
 }  // namespace crm::tasks

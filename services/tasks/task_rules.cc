@@ -9,7 +9,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "common/api/errors.h"
+#include "common/api/field_mask.h"
 #include "common/api/resource_name.h"
+#include "common/base/status_macros.h"
 #include "common/base/time_zone_name.h"
 #include "common/ids/uuid.h"
 
@@ -152,56 +154,11 @@ absl::Status NormalizeTask(v1::Task& task) {
 absl::StatusOr<std::vector<std::string>> ApplyTaskMask(const v1::Task& patch,
                                                        const google::protobuf::FieldMask& mask,
                                                        v1::Task& target) {
-  static const auto* writable = new std::vector<std::string>{
+  static const auto* writable = new std::set<std::string>{
       "title",    "description", "assignee", "contact",       "company",  "deal",
       "priority", "status",      "due_time", "reminder_time", "time_zone"};
-  std::vector<std::string> paths(mask.paths().begin(), mask.paths().end());
-  if (paths.size() == 1 && paths[0] == "*") {
-    paths = *writable;
-  } else if (paths.empty()) {
-    if (!patch.title().empty()) paths.push_back("title");
-    if (!patch.description().empty()) paths.push_back("description");
-    if (!patch.assignee().empty()) paths.push_back("assignee");
-    if (!patch.contact().empty()) paths.push_back("contact");
-    if (!patch.company().empty()) paths.push_back("company");
-    if (!patch.deal().empty()) paths.push_back("deal");
-    if (patch.priority() != v1::TASK_PRIORITY_UNSPECIFIED) paths.push_back("priority");
-    if (patch.status() != v1::TASK_STATUS_UNSPECIFIED) paths.push_back("status");
-    if (patch.has_due_time()) paths.push_back("due_time");
-    if (patch.has_reminder_time()) paths.push_back("reminder_time");
-    if (!patch.time_zone().empty()) paths.push_back("time_zone");
-  }
-  for (const std::string& path : paths) {
-    if (std::find(writable->begin(), writable->end(), path) == writable->end()) {
-      return api::InvalidField("update_mask", absl::StrCat("'", path, "' is not a writable field"));
-    }
-  }
   const v1::Task before = target;
-  for (const std::string& path : paths) {
-    if (path == "title") target.set_title(patch.title());
-    if (path == "description") target.set_description(patch.description());
-    if (path == "assignee") target.set_assignee(patch.assignee());
-    if (path == "contact") target.set_contact(patch.contact());
-    if (path == "company") target.set_company(patch.company());
-    if (path == "deal") target.set_deal(patch.deal());
-    if (path == "priority") target.set_priority(patch.priority());
-    if (path == "status") target.set_status(patch.status());
-    if (path == "due_time") {
-      if (patch.has_due_time()) {
-        *target.mutable_due_time() = patch.due_time();
-      } else {
-        target.clear_due_time();
-      }
-    }
-    if (path == "reminder_time") {
-      if (patch.has_reminder_time()) {
-        *target.mutable_reminder_time() = patch.reminder_time();
-      } else {
-        target.clear_reminder_time();
-      }
-    }
-    if (path == "time_zone") target.set_time_zone(patch.time_zone());
-  }
+  RETURN_IF_ERROR(api::ApplyUpdateMask(patch, mask, *writable, target).status());
   std::vector<std::string> changed;
   auto field_changed = [&](const std::string& path) {
     const auto* field = v1::Task::descriptor()->FindFieldByName(path);

@@ -53,9 +53,7 @@ grpc::ServerUnaryReactor* TasksService::CreateTask(grpc::CallbackServerContext* 
     if (!caller.CanChangeOwnedBy(task.assignee())) {
       return absl::PermissionDeniedError("reps assign tasks to themselves only");
     }
-    if (request->request_id().size() > 64) {
-      return api::InvalidField("request_id", "up to 64 characters");
-    }
+    RETURN_IF_ERROR(api::ValidateRequestId(request->request_id()));
     ASSIGN_OR_RETURN(*response, tasks_.CreateTask(caller.tenant, task, caller.user,
                                                   request->request_id(), call.deadline));
     return absl::OkStatus();

@@ -336,6 +336,40 @@ TEST_F(PipelineServiceTest, ARequestIdIsTheCallersOwnNotTheTenants) {
   EXPECT_EQ(second.display_name(), "Root2's");
 }
 
+// The update-mask rule every service shares (common/api/field_mask.h): "*" replaces every
+// writable field, a request id follows the one rule, and the stage is not writable here.
+TEST_F(PipelineServiceTest, UpdateMasksAndRequestIdsFollowTheSharedRules) {
+  v1::Deal deal;
+  ASSERT_TRUE(CreateDeal(rep_, NewDeal("Full replace", 42), &deal).ok());
+  v1::UpdateDealRequest update;
+  *update.mutable_deal() = deal;
+  update.mutable_deal()->set_display_name("Replaced");
+  update.mutable_deal()->clear_next_step();
+  update.mutable_update_mask()->add_paths("*");
+  v1::Deal out;
+  const grpc::Status replaced = stub_->UpdateDeal(AuthedContext(rep_).get(), update, &out);
+  ASSERT_TRUE(replaced.ok()) << replaced.error_message();
+  EXPECT_EQ(out.display_name(), "Replaced");
+  EXPECT_EQ(out.amount().amount_minor(), deal.amount().amount_minor());
+  update.mutable_deal()->clear_etag();  // the deal changed since: no etag, no check
+  update.mutable_update_mask()->set_paths(0, "stage");
+  const grpc::Status stage = stub_->UpdateDeal(AuthedContext(rep_).get(), update, &out);
+  EXPECT_EQ(stage.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(stage.error_message().find("use MoveDeal"), std::string::npos) << stage.error_message();
+  v1::CreateDealRequest create;
+  *create.mutable_deal() = NewDeal("Spaced key", 1);
+  create.set_request_id("has space");
+  EXPECT_EQ(stub_->CreateDeal(AuthedContext(rep_).get(), create, &out).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  v1::CreatePipelineRequest pipeline;
+  pipeline.mutable_pipeline()->set_display_name("Keyed");
+  pipeline.mutable_pipeline()->add_stages()->set_display_name("Only");
+  pipeline.set_request_id(std::string(65, 'k'));
+  v1::Pipeline made;
+  EXPECT_EQ(stub_->CreatePipeline(AuthedContext(admin_).get(), pipeline, &made).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+}
+
 TEST_F(PipelineServiceTest, AnotherTenantSeesNoneOfItAndCannotTouchIt) {
   v1::Deal deal;
   ASSERT_TRUE(CreateDeal(rep_, NewDeal("Secret", 42), &deal).ok());
