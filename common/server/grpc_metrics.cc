@@ -3,8 +3,16 @@
 #include <prometheus/counter.h>
 #include <prometheus/histogram.h>
 
+#include <algorithm>
+#include <array>
+#include <atomic>
 #include <chrono>
+#include <memory>
 #include <string>
+#include <utility>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/synchronization/mutex.h"
 
 namespace crm::server {
 namespace {
@@ -43,32 +51,29 @@ const char* CodeName(grpc::StatusCode code) {
   return (i >= 0 && i <= 16) ? kNames[i] : "Unknown";
 }
 
-class MetricsInterceptor final : public grpc::experimental::Interceptor {
+// One method's metrics, made on its first call: an RPC then costs no Family::Add (each of which
+// locks the family and hashes the labels), only the lookup of its method.
+class MethodMetrics {
  public:
-  MetricsInterceptor(const Families& families, ServerRpcInfo* info) : families_(families) {
-    // info->method() is "/package.Service/Method".
-    const std::string full = info->method() ? info->method() : "";
-    const size_t slash = full.rfind('/');
-    labels_ = {{"grpc_type", TypeName(info->type())},
-               {"grpc_service", slash == std::string::npos ? full : full.substr(1, slash - 1)},
-               {"grpc_method", slash == std::string::npos ? "" : full.substr(slash + 1)}};
-  }
+  MethodMetrics(const Families& families, prometheus::Labels labels)
+      : families_(families),
+        labels_(std::move(labels)),
+        started_(&families.started->Add(labels_)),
+        seconds_(&families.seconds->Add(labels_, Buckets())) {}
 
-  void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
-    if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_INITIAL_METADATA)) {
-      start_ = std::chrono::steady_clock::now();
-      families_.started->Add(labels_).Increment();
-    }
-    if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS)) {
-      const grpc::Status status = methods->GetSendStatus();
-      const double seconds =
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-      families_.seconds->Add(labels_, Buckets()).Observe(seconds);
+  void Started() { started_->Increment(); }
+
+  void Handled(grpc::StatusCode code, double seconds) {
+    seconds_->Observe(seconds);
+    const int i = std::clamp(static_cast<int>(code), 0, 16);
+    prometheus::Counter* counter = handled_[i].load(std::memory_order_acquire);
+    if (counter == nullptr) {
       prometheus::Labels with_code = labels_;
-      with_code["grpc_code"] = CodeName(status.error_code());
-      families_.handled->Add(with_code).Increment();
+      with_code["grpc_code"] = CodeName(code);
+      counter = &families_.handled->Add(with_code);  // the same counter if two threads race
+      handled_[i].store(counter, std::memory_order_release);
     }
-    methods->Proceed();
+    counter->Increment();
   }
 
  private:
@@ -79,7 +84,31 @@ class MetricsInterceptor final : public grpc::experimental::Interceptor {
   }
 
   const Families& families_;
-  prometheus::Labels labels_;
+  const prometheus::Labels labels_;
+  prometheus::Counter* const started_;
+  prometheus::Histogram* const seconds_;
+  std::array<std::atomic<prometheus::Counter*>, 17> handled_{};
+};
+
+class MetricsInterceptor final : public grpc::experimental::Interceptor {
+ public:
+  explicit MetricsInterceptor(MethodMetrics& metrics) : metrics_(metrics) {}
+
+  void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
+    if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_INITIAL_METADATA)) {
+      start_ = std::chrono::steady_clock::now();
+      metrics_.Started();
+    }
+    if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS)) {
+      metrics_.Handled(
+          methods->GetSendStatus().error_code(),
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count());
+    }
+    methods->Proceed();
+  }
+
+ private:
+  MethodMetrics& metrics_;
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
 };
 
@@ -103,11 +132,36 @@ class MetricsInterceptorFactory final
                        .Register(registry)} {}
 
   grpc::experimental::Interceptor* CreateServerInterceptor(ServerRpcInfo* info) override {
-    return new MetricsInterceptor(families_, info);
+    // info->method() is "/package.Service/Method".
+    const std::string full = info->method() ? info->method() : "";
+    const char* type = TypeName(info->type());
+    absl::MutexLock lock(&mu_);
+    auto key = std::make_pair(full, type);
+    if (!by_method_.contains(key) && by_method_.size() >= kMaxMethods) {
+      key = {"/unknown/unknown", type};  // a client inventing method names gets one series
+    }
+    auto& metrics = by_method_[key];
+    if (metrics == nullptr) {
+      const std::string& name = key.first;
+      const size_t slash = name.rfind('/');
+      metrics = std::make_unique<MethodMetrics>(
+          families_,
+          prometheus::Labels{
+              {"grpc_type", type},
+              {"grpc_service", slash == std::string::npos ? name : name.substr(1, slash - 1)},
+              {"grpc_method", slash == std::string::npos ? "" : name.substr(slash + 1)}});
+    }
+    return new MetricsInterceptor(*metrics);
   }
 
  private:
   Families families_;
+  absl::Mutex mu_;
+  // One entry per method served; names past kMaxMethods share one "unknown" entry, so that a
+  // client calling made-up methods cannot grow this (or the exported series) without bound.
+  static constexpr size_t kMaxMethods = 512;
+  absl::flat_hash_map<std::pair<std::string, const char*>, std::unique_ptr<MethodMetrics>>
+      by_method_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace
