@@ -1,5 +1,6 @@
 #include "common/auth/authenticator.h"
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -70,11 +71,13 @@ absl::StatusOr<Principal> Authenticator::Verify(absl::string_view authorization)
   ASSIGN_OR_RETURN(std::string_view token,
                    BearerToken(std::string_view(authorization.data(), authorization.size())));
   const absl::Time now = absl::Now();
+  if (std::optional<Principal> known = Remembered(token, now)) return *known;
   if (services_.has_value()) {
     if (absl::StatusOr<Claims> claims = services_->Verify(token, now); claims.ok()) {
       Principal principal;
       principal.user = claims->subject;
       principal.service = true;
+      Remember(token, principal, std::min(claims->expires, now + kVerifiedFor));
       return principal;
     }
   }
@@ -92,7 +95,26 @@ absl::StatusOr<Principal> Authenticator::Verify(absl::string_view authorization)
   if (!principal.rep && !principal.manager && !principal.admin) {
     return absl::PermissionDeniedError("token has no known role (rep, manager or admin)");
   }
+  Remember(token, principal, std::min(claims.expires, now + kVerifiedFor));
   return principal;
+}
+
+std::optional<Principal> Authenticator::Remembered(std::string_view token, absl::Time now) const {
+  absl::MutexLock lock(&verified_mu_);
+  auto it = verified_.find(absl::string_view(token.data(), token.size()));
+  if (it == verified_.end()) return std::nullopt;
+  if (now >= it->second.until) {
+    verified_.erase(it);
+    return std::nullopt;
+  }
+  return it->second.principal;
+}
+
+void Authenticator::Remember(std::string_view token, const Principal& principal,
+                             absl::Time until) const {
+  absl::MutexLock lock(&verified_mu_);
+  if (verified_.size() >= kMaxVerified) verified_.clear();
+  verified_[std::string(token)] = {principal, until};
 }
 
 absl::StatusOr<Principal> Authenticator::Authenticate(

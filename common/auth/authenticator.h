@@ -13,11 +13,15 @@
 
 #include <grpcpp/server_context.h>
 
+#include <cstddef>
 #include <memory>
+#include <optional>
 #include <string>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/auth/jwt.h"
 
@@ -77,8 +81,22 @@ class Authenticator final {
   // Either kind of caller.
   absl::StatusOr<Principal> Verify(absl::string_view authorization) const;
 
+  // Verify once: a verified token is remembered until it expires, at most kVerifiedFor, so a
+  // caller's next calls cost a hash look-up instead of a signature check and a JSON parse. (A key
+  // removed from the JWKS keeps its tokens working for at most that long.)
+  static constexpr absl::Duration kVerifiedFor = absl::Seconds(60);
+  static constexpr size_t kMaxVerified = 10000;  // then the memory starts over
+  struct Verified {
+    Principal principal;
+    absl::Time until;
+  };
+  std::optional<Principal> Remembered(std::string_view token, absl::Time now) const;
+  void Remember(std::string_view token, const Principal& principal, absl::Time until) const;
+
   JwtVerifier users_;
   std::optional<JwtVerifier> services_;
+  mutable absl::Mutex verified_mu_;
+  mutable absl::flat_hash_map<std::string, Verified> verified_ ABSL_GUARDED_BY(verified_mu_);
 };
 
 // A token of the service identity for `service` ("pipeline"), valid for kServiceTokenLifetime.

@@ -104,6 +104,29 @@ TEST(AuthenticatorTest, UsersAreUsersAndTheServiceIdentityIsOnlyItsOwnCredential
               StatusIs(absl::StatusCode::kUnauthenticated));
 }
 
+// Verified tokens are remembered (a look-up instead of a signature check), never past their
+// expiry, and what a token may do does not change because it was remembered.
+TEST(AuthenticatorTest, ARememberedTokenStillExpiresAndKeepsItsKind) {
+  auto auth = Make();
+  const std::string user = Bearer(UserToken({"rep"}, absl::Seconds(2)));
+  for (int call = 0; call < 3; ++call) {
+    ASSERT_OK(auth->AuthenticateBearer(user));
+    EXPECT_THAT(auth->AuthenticateServiceBearer(user),
+                StatusIs(absl::StatusCode::kPermissionDenied));
+  }
+  const std::string service = Bearer(MintServiceToken("reporting", kServiceSecret));
+  ASSERT_OK(auth->AuthenticateServiceBearer(service));
+  EXPECT_THAT(auth->AuthenticateBearer(service), StatusIs(absl::StatusCode::kPermissionDenied));
+  // A forged token that differs from a remembered one by a byte is checked, and refused.
+  std::string forged = user;
+  char& inside_signature = forged[forged.size() - 10];  // not the last: it holds padding bits
+  inside_signature = inside_signature == 'A' ? 'B' : 'A';
+  EXPECT_THAT(auth->AuthenticateBearer(forged), StatusIs(absl::StatusCode::kUnauthenticated));
+  // Expiry is in whole seconds: wait until it has surely passed.
+  absl::SleepFor(absl::Seconds(3));
+  EXPECT_THAT(auth->AuthenticateBearer(user), StatusIs(absl::StatusCode::kUnauthenticated));
+}
+
 TEST(AuthenticatorTest, UserTokensLiveAtMostTheConfiguredLifetime) {
   auto auth = Make();
   EXPECT_OK(auth->AuthenticateBearer(Bearer(UserToken({"rep"}, absl::Hours(24)))));
