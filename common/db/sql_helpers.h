@@ -55,4 +55,20 @@ inline absl::StatusOr<Result> RunOnce(Pool& pool, const std::string& tenant, abs
   return tx.ResultOf(index);
 }
 
+// RunOnce for a keyset page that an index returns in order (`... id > $cursor ORDER BY id LIMIT n`
+// on the primary key): sorting is made a last resort for the statement, so the plan reads the
+// index and stops after the page whatever the statistics say. A tenant filled since the last
+// ANALYZE is estimated at a row or two, and the planner then preferred reading every row of the
+// tenant through another index and sorting them (26,000 contacts: 58 lists/s instead of 2,794).
+// Not for filtered pages: there an index on the filter plus a sort of its few rows is the plan.
+inline absl::StatusOr<Result> RunOnceInIndexOrder(Pool& pool, const std::string& tenant,
+                                                  absl::string_view sql, const Params& params,
+                                                  absl::Time deadline) {
+  ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(pool, tenant, deadline));
+  tx.Queue("SET LOCAL enable_sort = off");
+  const int index = tx.Queue(sql, params);
+  RETURN_IF_ERROR(tx.Commit());
+  return tx.ResultOf(index);
+}
+
 }  // namespace crm::db

@@ -35,6 +35,13 @@ struct PageResult {
   bool more = false;  // another page follows
 };
 
+// The page statement of ListContacts and ListCompanies: live rows of `table` in the tenant ($1)
+// after the keyset cursor ($2, NULL for the first page) in id order, $3 rows, matching
+// `filter_where` (placeholders from $4). Unfiltered, it runs with RunOnceInIndexOrder, so its plan
+// reads the primary key in order and stops after the page whatever the statistics say.
+std::string ListLiveSql(absl::string_view table, absl::string_view columns,
+                        absl::string_view filter_where);
+
 // Given the current record, returns the record to write, or an error (etag, permissions, ...)
 // that abandons the change. Runs while the row is locked, so the decision cannot go stale.
 template <typename T>

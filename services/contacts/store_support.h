@@ -27,6 +27,7 @@ using db::Param;
 using db::Params;
 using db::Result;
 using db::RunOnce;
+using db::RunOnceInIndexOrder;
 using db::SetTime;
 using db::SetTimestamp;
 using db::TimeParam;

@@ -9,9 +9,13 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/api/errors.h"
+#include "common/db/connection.h"
+#include "common/db/sql_helpers.h"
 #include "common/ids/uuid.h"
 #include "common/testing/grpc_testing.h"
+#include "common/testing/status_matchers.h"
 #include "crm/contacts/v1/contacts_events.pb.h"
+#include "services/contacts/store_support.h"
 #include "tests/contacts/contacts_test_env.h"
 
 namespace crm::contacts {
@@ -21,6 +25,7 @@ using crm::testing::AuthedContext;
 using crm::testing::MintToken;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::Not;
 using ::testing::UnorderedElementsAre;
 using v1::Contact;
 
@@ -419,6 +424,72 @@ TEST_F(ContactsFeaturesTest, ChangesAppearOnTheEventStreamWithChangedFields) {
   context.TryCancel();
   EXPECT_THAT(types, ElementsAre("crm.contacts.v1.ContactCreated", "crm.contacts.v1.ContactUpdated",
                                  "crm.contacts.v1.ContactOwnerChanged"));
+}
+
+// The plan of the list's first page, planned as the service plans it: the store's statement, run
+// the way ListContacts runs it, on the service's pool (its role, row-level security on).
+std::string ListPlan(testing::ContactsTestEnv& env, const std::string& tenant,
+                     const std::string& table, const char* columns) {
+  auto r = db::RunOnceInIndexOrder(env.pool(), tenant,
+                                   absl::StrCat("EXPLAIN ", ListLiveSql(table, columns, "")),
+                                   {tenant, db::Param(), "21"}, absl::Now() + absl::Seconds(10));
+  if (!r.ok()) return r.status().ToString();
+  std::string plan;
+  for (int i = 0; i < r->rows(); ++i) absl::StrAppend(&plan, r->Text(i, 0), "\n");
+  return plan;
+}
+
+// A tenant filled since the last ANALYZE (or before the first one) is estimated at a row or two;
+// the list must still read the primary key in id order and stop after the page, not read the whole
+// tenant through another index and sort it (26,000 contacts: 58 lists/s instead of 2,794).
+TEST_F(ContactsFeaturesTest, ListPlansReadTheLiveIndexWhateverTheStatisticsSay) {
+  auto admin = db::Connection::Open(env_->database().ConnInfo("postgres"), absl::Seconds(5));
+  ASSERT_OK(admin.status());
+  // The test decides when statistics exist: none from autovacuum.
+  ASSERT_OK(
+      (*admin)->ExecScript("ALTER TABLE contacts.contacts SET (autovacuum_enabled = off);"
+                           "ALTER TABLE contacts.companies SET (autovacuum_enabled = off);"
+                           "ANALYZE contacts.contacts; ANALYZE contacts.companies;"));
+  // A bulk fill the statistics have never seen.
+  ASSERT_OK((*admin)->ExecScript(absl::StrCat(
+      "INSERT INTO contacts.contacts (tenant_id, id, given_name, family_name, emails, owner, "
+      "creator, search_text) SELECT '",
+      tenant_,
+      "', gen_random_uuid(), 'Given' || i, 'Family' || i, "
+      "ARRAY['p' || i || '@plan.example'], 'alice', 'alice', 'Given' || i || ' Family' || i "
+      "FROM generate_series(1, 5000) i;"
+      "INSERT INTO contacts.companies (tenant_id, id, display_name, owner, creator) SELECT '",
+      tenant_,
+      "', gen_random_uuid(), 'Company ' || i, 'alice', 'alice' "
+      "FROM generate_series(1, 5000) i;")));
+  for (const char* statistics : {"stale", "none"}) {
+    if (std::string(statistics) == "none") {
+      ASSERT_OK((*admin)->ExecScript(
+          "DELETE FROM pg_statistic WHERE starelid IN ('contacts.contacts'::regclass, "
+          "'contacts.companies'::regclass);"
+          "UPDATE pg_class SET reltuples = -1, relpages = 0 WHERE oid IN "
+          "('contacts.contacts'::regclass, 'contacts.companies'::regclass);"));
+    }
+    const std::string contacts = ListPlan(*env_, tenant_, "contacts.contacts", kContactColumns);
+    EXPECT_THAT(contacts, HasSubstr("contacts_pkey")) << statistics << "\n" << contacts;
+    EXPECT_THAT(contacts, Not(HasSubstr("Sort"))) << statistics << "\n" << contacts;
+    const std::string companies = ListPlan(*env_, tenant_, "contacts.companies", kCompanyColumns);
+    EXPECT_THAT(companies, HasSubstr("companies_pkey")) << statistics << "\n" << companies;
+    EXPECT_THAT(companies, Not(HasSubstr("Sort"))) << statistics << "\n" << companies;
+  }
+  // And the page itself: the first 20 in id order, with more to come.
+  v1::ListContactsRequest request;
+  request.set_page_size(20);
+  v1::ListContactsResponse response;
+  grpc::Status status = env_->stub().ListContacts(AuthedContext(token_).get(), request, &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_EQ(response.contacts_size(), 20);
+  EXPECT_FALSE(response.next_page_token().empty());
+  for (int i = 1; i < response.contacts_size(); ++i)
+    EXPECT_LT(response.contacts(i - 1).name(), response.contacts(i).name());
+  ASSERT_OK(
+      (*admin)->ExecScript("ALTER TABLE contacts.contacts RESET (autovacuum_enabled);"
+                           "ALTER TABLE contacts.companies RESET (autovacuum_enabled);"));
 }
 
 }  // namespace
