@@ -51,6 +51,10 @@ for _ in $(seq 1 100); do [ -f "$dir/pipeline.ready" ] && break; sleep 0.1; done
 pipeline_port=$(sed -n 's/grpc_port=//p' "$dir/pipeline.ready")
 
 postmaster=$(head -1 "$dir/pg/data/postmaster.pid")
+# Resident memory from /proc: VmRSS now, VmHWM the peak so far (KB).
+rss_kb() { sed -n "s/^$2:[[:space:]]*\([0-9]*\) kB/\1/p" "/proc/$1/status"; }
+sleep 1  # started, connected, idle
+idle_rss="contacts $(( $(rss_kb "$pid" VmRSS) / 1024 )) MB, pipeline $(( $(rss_kb "$pipeline_pid" VmRSS) / 1024 )) MB"
 load() { # METHOD [CONCURRENCY]
   "$BUILD/tests/bench/loadgen" --target="127.0.0.1:$grpc_port" --jwt_secret="$secret" \
     --concurrency="${2:-$CONCURRENCY}" --seconds="$SECONDS_EACH" --method="$1" \
@@ -135,6 +139,8 @@ for c in $CONCURRENCY 32; do
   figure[pipelined_$c]=$(median3 tps pgbench_run "$dir/create_pipelined.sql" "$c")
   echo "pgbench exact create, pipelined, concurrency=$c: ${figure[pipelined_$c]}"
 done
+# The contacts service's peak after the runs at 32 in flight (nothing larger has run yet).
+busy_rss_mb=$(( $(rss_kb "$pid" VmHWM) / 1024 ))
 echo
 echo "Latency against load (one run each):"
 for c in 8 32 128; do
@@ -181,6 +187,8 @@ echo "pgbench naive move transaction (lock, update, history, outbox): tps=$move_
 gateway_pid=$!
 for _ in $(seq 1 100); do [ -f "$dir/gateway.ready" ] && break; sleep 0.1; done
 http_port=$(sed -n 's/grpc_port=//p' "$dir/gateway.ready")
+sleep 1
+idle_rss="$idle_rss, gateway $(( $(rss_kb "$gateway_pid" VmRSS) / 1024 )) MB"
 http_load() {
   "$BUILD/tests/bench/loadgen" --target="127.0.0.1:$grpc_port" --http_target="127.0.0.1:$http_port" \
     --jwt_secret="$secret" --concurrency="$CONCURRENCY" --seconds="$SECONDS_EACH" --method="$1"
@@ -202,6 +210,8 @@ echo "$events"
 tasks_pid=$!
 for _ in $(seq 1 100); do [ -f "$dir/tasks.ready" ] && break; sleep 0.1; done
 tasks_port=$(sed -n 's/grpc_port=//p' "$dir/tasks.ready")
+sleep 1
+idle_rss="$idle_rss, tasks $(( $(rss_kb "$tasks_pid" VmRSS) / 1024 )) MB"
 reminders=""
 if [ "${BENCH_REMINDERS:-10000}" != 0 ]; then
   reminders=$("$BUILD/tests/bench/reminder_delay" --target="127.0.0.1:$tasks_port" \
@@ -218,9 +228,10 @@ for c in $CONCURRENCY 32; do
 done
 echo "GetContact at 32 in flight: p99 $(field p99_ms "${figure[get_32]}") ms (target <= 10 ms)"
 echo "CreateContact at 32 in flight: p99 $(field p99_ms "${figure[create_32]}") ms (target <= 10 ms)"
-echo "MoveDeal / pgbench naive move:              $(ratio "$(field qps "$move")" "$move_tps")x"
-echo "Gateway GET contact / gRPC GetContact:    $(ratio "$(field qps "$http_get")" "$(field qps "$grpc_get")")x (target >= 0.6)"
-echo "Gateway POST contact / gRPC CreateContact: $(ratio "$(field qps "$http_create")" "$(field qps "$grpc_create")")x"
+echo "MoveDeal / pgbench naive move:              $(ratio "$(field qps "$move")" "$move_tps")x (target >= 1.0)"
+echo "Idle RSS per service: $idle_rss (target <= 30 MB each); contacts at 32 in flight: peak $busy_rss_mb MB"
+echo "Gateway GET contact / gRPC GetContact:    $(ratio "$(field qps "$http_get")" "$(field qps "$grpc_get")")x (target >= 0.8)"
+echo "Gateway POST contact / gRPC CreateContact: $(ratio "$(field qps "$http_create")" "$(field qps "$grpc_create")")x (target >= 0.8)"
 echo "Commit -> Subscribe stream p99:            $(field p99_ms "$events") ms (target <= 100 ms, at 200 creates/s)"
 [ -z "$reminders" ] || echo "Reminder delay (fired) p50 / p99:          $(field fire_p50_ms "$reminders") / $(field fire_p99_ms "$reminders") ms ($(field fired "$reminders") fired, $(field duplicates "$reminders") twice; 10,000 due within a minute)"
 [ -z "$reminders" ] || echo "Reminder delay (on the watch) p50 / p99:   $(field watch_p50_ms "$reminders") / $(field watch_p99_ms "$reminders") ms"
