@@ -58,12 +58,21 @@ std::vector<std::string_view> SplitOnDots(std::string_view text) {
 
 // White_Space plus the invisible characters that copy-paste from web pages and CSV exports leave
 // around values (zero-width space, byte order mark).
-bool IsTrimmable(UChar32 c) { return u_isUWhiteSpace(c) || c == 0x200B || c == 0xFEFF; }
+bool IsTrimmable(UChar32 c) {
+  if (c < 0x80) return c == ' ' || (c >= '\t' && c <= '\r');  // ASCII's White_Space, without ICU
+  return u_isUWhiteSpace(c) || c == 0x200B || c == 0xFEFF;
+}
 
 // C0/C1 controls, plus the Unicode line and paragraph separators: every field here is one line.
 bool IsControl(UChar32 c) {
+  if (c < 0x80) return c < 0x20 || c == 0x7F;  // ASCII's Cc, without ICU
   const int8_t type = u_charType(c);
   return type == U_CONTROL_CHAR || type == U_LINE_SEPARATOR || type == U_PARAGRAPH_SEPARATOR;
+}
+
+bool IsAscii(std::string_view text) {
+  return std::all_of(text.begin(), text.end(),
+                     [](char c) { return static_cast<unsigned char>(c) < 0x80; });
 }
 
 // Checks that `raw` is well-formed UTF-8 without control characters and returns it without
@@ -306,10 +315,15 @@ absl::StatusOr<std::string> NormalizeEmail(std::string_view raw) {
   // gives one spelling per equivalence class. Full folding maps "ß" to "ss" and "ﬁ" to "fi":
   // deliberate, since for duplicate detection a false match beats a missed one. Dots and "+tags"
   // stay: whether they matter is up to each mail provider.
-  ASSIGN_OR_RETURN(icu::UnicodeString decomposed, Normalize(Form::kNfd, FromUtf8(trimmed)));
-  decomposed.foldCase(U_FOLD_CASE_DEFAULT);
-  ASSIGN_OR_RETURN(const icu::UnicodeString composed, Normalize(Form::kNfc, decomposed));
-  std::string email = ToUtf8(composed);
+  std::string email;
+  if (IsAscii(trimmed)) {  // its own NFD and NFC, folded by lower-casing: most addresses skip ICU
+    email = absl::AsciiStrToLower(ToAbsl(trimmed));
+  } else {
+    ASSIGN_OR_RETURN(icu::UnicodeString decomposed, Normalize(Form::kNfd, FromUtf8(trimmed)));
+    decomposed.foldCase(U_FOLD_CASE_DEFAULT);
+    ASSIGN_OR_RETURN(const icu::UnicodeString composed, Normalize(Form::kNfc, decomposed));
+    email = ToUtf8(composed);
+  }
 
   const size_t at = email.find('@');
   const std::string_view local = std::string_view(email).substr(0, at);
@@ -326,6 +340,7 @@ absl::StatusOr<std::string> NormalizeEmail(std::string_view raw) {
 }
 
 std::string FoldCase(std::string_view text) {
+  if (IsAscii(text)) return absl::AsciiStrToLower(ToAbsl(text));  // as in NormalizeEmail
   auto decomposed = Normalize(Form::kNfd, FromUtf8(text));
   if (!decomposed.ok()) return std::string(text);
   decomposed->foldCase(U_FOLD_CASE_DEFAULT);
@@ -381,6 +396,13 @@ bool IsValidRegionCode(std::string_view region) { return SupportedRegions().cont
 
 absl::StatusOr<std::string> CleanText(std::string_view raw, size_t max_chars) {
   ASSIGN_OR_RETURN(const std::string_view trimmed, TrimAndCheck(raw));
+  // ASCII is already NFC, one character per byte.
+  if (IsAscii(trimmed)) {
+    if (trimmed.size() > max_chars) {
+      return Invalid(absl::StrCat("must be at most ", max_chars, " characters"));
+    }
+    return std::string(trimmed);
+  }
   ASSIGN_OR_RETURN(const icu::UnicodeString text, Normalize(Form::kNfc, FromUtf8(trimmed)));
   // Counted after NFC, on what is stored; a user-perceived "é" may be one or two code points.
   if (static_cast<size_t>(text.countChar32()) > max_chars) {

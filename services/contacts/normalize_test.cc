@@ -355,5 +355,38 @@ TEST(CleanTextTest, RejectsControlCharacters) {
   }
 }
 
+// ASCII skips ICU. For every ASCII character, the answer (or the error) must be what ICU's path
+// gives: the same text with a non-ASCII letter beside it takes ICU's path, and the letter stays
+// as it is (é is precomposed, folds to itself and composes with nothing).
+TEST(AsciiFastPathTest, AgreesWithIcuForEveryAsciiCharacter) {
+  for (int c = 0; c < 0x80; ++c) {
+    const std::string ch(1, static_cast<char>(c));
+    SCOPED_TRACE(Escaped(ch));
+    const absl::StatusOr<std::string> email = NormalizeEmail("An" + ch + "Na@Example.COM");
+    const absl::StatusOr<std::string> icu_email =
+        NormalizeEmail("An" + ch + "Na\u00e9@Example.COM");
+    ASSERT_EQ(email.ok(), icu_email.ok()) << email.status() << " / " << icu_email.status();
+    if (email.ok()) {
+      std::string expected = *email;
+      expected.insert(expected.find('@'), "\u00e9");
+      EXPECT_EQ(expected, *icu_email);
+    } else {
+      EXPECT_EQ(email.status().message(), icu_email.status().message());
+    }
+    const absl::StatusOr<std::string> text = CleanText("Mc" + ch + "Kay", 100);
+    const absl::StatusOr<std::string> icu_text = CleanText("Mc" + ch + "Kay\u00e9", 100);
+    ASSERT_EQ(text.ok(), icu_text.ok()) << text.status() << " / " << icu_text.status();
+    if (text.ok()) {
+      EXPECT_EQ(*text + "\u00e9", *icu_text);
+    } else {
+      EXPECT_EQ(text.status().message(), icu_text.status().message());
+    }
+    EXPECT_EQ(FoldCase("Mc" + ch + "Kay") + "\u00e9", FoldCase("Mc" + ch + "Kay\u00e9"));
+  }
+  // Lengths are counted in characters on both paths.
+  EXPECT_TRUE(CleanText(std::string(100, 'a'), 100).ok());
+  EXPECT_FALSE(CleanText(std::string(101, 'a'), 100).ok());
+}
+
 }  // namespace
 }  // namespace crm::contacts
