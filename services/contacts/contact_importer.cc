@@ -1,6 +1,7 @@
 #include "services/contacts/contact_importer.h"
 
 #include <algorithm>
+#include <future>
 #include <set>
 
 #include "absl/strings/ascii.h"
@@ -54,6 +55,7 @@ absl::StatusOr<v1::ImportContactsResponse> ContactImporter::Finish() {
   RETURN_IF_ERROR(TakeRows(std::move(rows)));
   if (!header_.has_value()) return api::InvalidField("chunk", "the file is empty: no header row");
   RETURN_IF_ERROR(WriteBatch());
+  RETURN_IF_ERROR(AwaitWrite());
   std::sort(report_.mutable_rows()->begin(), report_.mutable_rows()->end(),
             [](const auto& a, const auto& b) { return a.line() < b.line(); });
   return report_;
@@ -121,17 +123,32 @@ absl::Status ContactImporter::TakeRows(std::vector<CsvRow> rows) {
 }
 
 absl::Status ContactImporter::WriteBatch() {
+  RETURN_IF_ERROR(AwaitWrite());
   if (pending_.empty()) return absl::OkStatus();
+  writing_ = std::async(std::launch::async,
+                        [this, rows = std::move(pending_)] { return WriteRows(rows); });
+  pending_.clear();
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<ContactImporter::Planned>> ContactImporter::WriteRows(
+    const Rows& rows) const {
   absl::StatusOr<std::vector<Planned>> planned;
   // A concurrent create of the same email or phone (another rep's import) fails the batch as a
   // whole; planning again sees it and merges into it instead.
   for (int attempt = 0; attempt < kBatchAttempts; ++attempt) {
-    planned = TryBatch(pending_);
+    planned = TryBatch(rows);
     if (planned.ok() || (planned.status().code() != absl::StatusCode::kAlreadyExists &&
                          planned.status().code() != absl::StatusCode::kAborted)) {
       break;
     }
   }
+  return planned;
+}
+
+absl::Status ContactImporter::AwaitWrite() {
+  if (!writing_.valid()) return absl::OkStatus();
+  absl::StatusOr<std::vector<Planned>> planned = writing_.get();
   RETURN_IF_ERROR(planned.status());
   for (Planned& p : *planned) {
     v1::ImportRowResult* result = report_.add_rows();
@@ -150,12 +167,11 @@ absl::Status ContactImporter::WriteBatch() {
         report_.set_duplicates(report_.duplicates() + 1);
     }
   }
-  pending_.clear();
   return absl::OkStatus();
 }
 
 absl::StatusOr<std::vector<ContactImporter::Planned>> ContactImporter::TryBatch(
-    const std::vector<std::pair<int64_t, v1::Contact>>& rows) {
+    const Rows& rows) const {
   ASSIGN_OR_RETURN(db::Transaction tx, db::Transaction::Begin(store_.pool(), caller_.tenant,
                                                               absl::Now() + absl::Seconds(60)));
   std::vector<std::string> email_keys, phones;

@@ -4,6 +4,7 @@
 // phones (new details added), DUPLICATE_SKIPPED (nothing new), or INVALID (nothing written).
 #pragma once
 
+#include <future>
 #include <map>
 #include <optional>
 #include <string>
@@ -39,11 +40,17 @@ class ContactImporter final {
     std::string contact;  // resource name
     std::string error;
   };
+  using Rows = std::vector<std::pair<int64_t, v1::Contact>>;  // line and normalised contact
   absl::Status TakeRows(std::vector<CsvRow> rows);
+  // Waits for the batch being written, then starts writing the pending rows in the background,
+  // so the next rows are read and normalised while PostgreSQL writes these.
   absl::Status WriteBatch();
+  // Waits for the batch being written, if any, and records its rows in the report.
+  absl::Status AwaitWrite();
+  // Plans and writes `rows`, planning again when a concurrent import took one of their keys.
+  absl::StatusOr<std::vector<Planned>> WriteRows(const Rows& rows) const;
   // Plans and writes `rows` in one transaction; fails as a whole (nothing written) on conflict.
-  absl::StatusOr<std::vector<Planned>> TryBatch(
-      const std::vector<std::pair<int64_t, v1::Contact>>& rows);
+  absl::StatusOr<std::vector<Planned>> TryBatch(const Rows& rows) const;
 
   ContactsStore& store_;
   const auth::Principal caller_;
@@ -52,10 +59,13 @@ class ContactImporter final {
   CsvReader reader_;
   std::optional<std::vector<std::string>> header_;
   ImportMapping mapping_;
-  // Rows waiting for the next batch: line and normalised contact, or an invalid row's result.
-  std::vector<std::pair<int64_t, v1::Contact>> pending_;
+  Rows pending_;  // rows waiting for the next batch
   v1::ImportContactsResponse report_;
   int64_t rows_seen_ = 0;
+  // The batch being written (at most one: each batch is planned against everything written before
+  // it, so rows repeating an earlier batch merge). Declared last, so it is awaited first when an
+  // abandoned import is destroyed.
+  std::future<absl::StatusOr<std::vector<Planned>>> writing_;
 };
 
 }  // namespace crm::contacts
