@@ -6,10 +6,9 @@
 #include <set>
 
 #include "absl/synchronization/notification.h"
+#include "common/testing/served_services.h"
 #include "crm/common/v1/event_stream_service.grpc.pb.h"
 #include "crm/contacts/v1/contacts_service.grpc.pb.h"
-#include "crm/pipeline/v1/pipeline_service.grpc.pb.h"
-#include "crm/reporting/v1/reporting_service.grpc.pb.h"
 #include "crm/tasks/v1/tasks_service.grpc.pb.h"
 
 namespace crm::server {
@@ -17,20 +16,12 @@ namespace {
 
 using common::v1::Access;
 
-const std::vector<std::string>& AllServices() {
-  // A message of each file, so the linker keeps the files (and their services) in this binary.
-  (void)crm::common::v1::SubscribeRequest::descriptor();
-  (void)crm::contacts::v1::GetContactRequest::descriptor();
-  (void)crm::pipeline::v1::GetDealRequest::descriptor();
-  (void)crm::reporting::v1::RunReportRequest::descriptor();
-  (void)crm::tasks::v1::GetTaskRequest::descriptor();
-  static const auto* services =
-      new std::vector<std::string>{crm::common::v1::EventStream::service_full_name(),
-                                   crm::contacts::v1::ContactsService::service_full_name(),
-                                   crm::pipeline::v1::PipelineService::service_full_name(),
-                                   crm::reporting::v1::ReportingService::service_full_name(),
-                                   crm::tasks::v1::TasksService::service_full_name()};
-  return *services;
+// Every service served: the domain services and the event stream each backend serves.
+std::vector<std::string> AllServices() {
+  (void)crm::common::v1::SubscribeRequest::descriptor();  // keeps its file in the binary
+  std::vector<std::string> services = {crm::common::v1::EventStream::service_full_name()};
+  for (const auto& [name, backend] : crm::testing::ServedServices()) services.push_back(name);
+  return services;
 }
 
 // What Rpcs refuses to start without, checked for every RPC we serve.

@@ -22,6 +22,7 @@
 #include "common/ids/uuid.h"
 #include "common/testing/grpc_testing.h"
 #include "common/testing/raw_http.h"
+#include "common/testing/served_services.h"
 #include "common/testing/wait.h"
 #include "crm/common/v1/event_stream_service.grpc.pb.h"
 #include "crm/contacts/v1/contacts_service.grpc.pb.h"
@@ -38,20 +39,6 @@ namespace {
 namespace pb = google::protobuf;
 using testing::RawHttp;
 using testing::RawResponse;
-
-const std::map<std::string, std::string>& ServiceBackends() {
-  // Referencing each service's file keeps its descriptors in the binary (static linking).
-  (void)crm::contacts::v1::CreateContactRequest::descriptor();
-  (void)crm::pipeline::v1::CreatePipelineRequest::descriptor();
-  (void)crm::tasks::v1::CreateTaskRequest::descriptor();
-  (void)crm::reporting::v1::RunReportRequest::descriptor();
-  static const auto* services =
-      new std::map<std::string, std::string>{{"crm.contacts.v1.ContactsService", "contacts"},
-                                             {"crm.pipeline.v1.PipelineService", "pipeline"},
-                                             {"crm.tasks.v1.TasksService", "tasks"},
-                                             {"crm.reporting.v1.ReportingService", "reporting"}};
-  return *services;
-}
 
 std::string Bearer(const std::string& tenant, const std::string& user, const std::string& role) {
   return "Bearer " + testing::MintToken(tenant, user, {role});
@@ -131,7 +118,7 @@ class HostileClients : public ::testing::Test {
                           &stack_->reporting(), &stack_->gateway()}) {
       pids_.push_back(process->pid());
     }
-    auto routes = gateway::RouteTable::Build(ServiceBackends());
+    auto routes = gateway::RouteTable::Build(testing::ServedServices());
     ASSERT_TRUE(routes.ok()) << routes.status();
     routes_ = new gateway::RouteTable(*std::move(routes));
   }

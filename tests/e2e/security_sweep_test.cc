@@ -32,6 +32,7 @@
 #include "common/ids/uuid.h"
 #include "common/testing/http_receiver.h"
 #include "common/testing/pg_test_db.h"
+#include "common/testing/served_services.h"
 #include "common/testing/wait.h"
 #include "crm/common/v1/event_stream_service.pb.h"
 #include "crm/contacts/v1/contacts_service.pb.h"
@@ -49,21 +50,6 @@ namespace pb = google::protobuf;
 constexpr char kTenantA[] = "tenant-a";
 constexpr char kTenantB[] = "tenant-b";
 
-// The services each backend serves; every backend also serves the event stream.
-const std::map<std::string, std::string>& ServiceBackends() {
-  // Referencing each service's file keeps its descriptors in the binary (static linking).
-  (void)crm::contacts::v1::CreateContactRequest::descriptor();
-  (void)crm::pipeline::v1::CreatePipelineRequest::descriptor();
-  (void)crm::tasks::v1::CreateTaskRequest::descriptor();
-  (void)crm::reporting::v1::RunReportRequest::descriptor();
-  static const auto* services =
-      new std::map<std::string, std::string>{{"crm.contacts.v1.ContactsService", "contacts"},
-                                             {"crm.pipeline.v1.PipelineService", "pipeline"},
-                                             {"crm.tasks.v1.TasksService", "tasks"},
-                                             {"crm.reporting.v1.ReportingService", "reporting"}};
-  return *services;
-}
-
 struct Method {
   std::string backend;
   const pb::MethodDescriptor* descriptor;
@@ -75,7 +61,7 @@ std::vector<Method> AllMethods() {
   const pb::ServiceDescriptor* events =
       crm::common::v1::SubscribeRequest::descriptor()->file()->pool()->FindServiceByName(
           "crm.common.v1.EventStream");
-  for (const auto& [service_name, backend] : ServiceBackends()) {
+  for (const auto& [service_name, backend] : testing::ServedServices()) {
     const pb::ServiceDescriptor* service =
         pb::DescriptorPool::generated_pool()->FindServiceByName(service_name);
     EXPECT_NE(service, nullptr) << service_name;
@@ -159,7 +145,7 @@ class SecuritySweepTest : public ::testing::Test {
   }
 
   static std::string BackendOf(const pb::MethodDescriptor* method) {
-    return ServiceBackends().at(method->service()->full_name());
+    return testing::ServedServices().at(method->service()->full_name());
   }
 
   // Calls `method` with the request given as proto3 JSON. Streams are read for at most
