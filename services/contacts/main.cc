@@ -46,6 +46,7 @@ struct ContactsParts final : crm::server::ServiceParts {
 
 int main(int argc, char** argv) {
   crm::server::BlockTerminationSignals();
+  crm::server::SkipMutexDeadlockDetection();
   crm::config::ParseFlagsWithEnv(argc, argv, "contacts service. Flags also read CRM_<FLAG>.");
   crm::log::Init("contacts", crm::config::LogLevelFromFlags());
   return crm::server::RunService("contacts", ContactsMigrations(),

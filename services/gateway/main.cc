@@ -47,6 +47,7 @@ ABSL_FLAG(std::string, docs_dir, "",
 
 int main(int argc, char** argv) {
   crm::server::BlockTerminationSignals();
+  crm::server::SkipMutexDeadlockDetection();
   crm::config::ParseFlagsWithEnv(argc, argv, "HTTP/JSON gateway. Flags also read CRM_<FLAG>.");
   crm::log::Init("gateway", crm::config::LogLevelFromFlags());
   // Touch one message of each service's file so the linker keeps their descriptors (the routes

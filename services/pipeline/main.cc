@@ -72,6 +72,7 @@ struct PipelineParts final : crm::server::ServiceParts {
 
 int main(int argc, char** argv) {
   crm::server::BlockTerminationSignals();
+  crm::server::SkipMutexDeadlockDetection();
   crm::config::ParseFlagsWithEnv(argc, argv, "pipeline service. Flags also read CRM_<FLAG>.");
   crm::log::Init("pipeline", crm::config::LogLevelFromFlags());
   return crm::server::RunService("pipeline", PipelineMigrations(),

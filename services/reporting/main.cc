@@ -92,6 +92,7 @@ struct ReportingParts final : crm::server::ServiceParts {
 
 int main(int argc, char** argv) {
   crm::server::BlockTerminationSignals();
+  crm::server::SkipMutexDeadlockDetection();
   crm::config::ParseFlagsWithEnv(argc, argv, "reporting service. Flags also read CRM_<FLAG>.");
   crm::log::Init("reporting", crm::config::LogLevelFromFlags());
   return crm::server::RunService("reporting", ReportingMigrations(),

@@ -127,6 +127,7 @@ struct TasksParts final : crm::server::ServiceParts {
 
 int main(int argc, char** argv) {
   crm::server::BlockTerminationSignals();
+  crm::server::SkipMutexDeadlockDetection();
   crm::config::ParseFlagsWithEnv(argc, argv, "tasks service. Flags also read CRM_<FLAG>.");
   crm::log::Init("tasks", crm::config::LogLevelFromFlags());
   return crm::server::RunService("tasks", TasksMigrations(),
