@@ -442,7 +442,7 @@ std::string ListPlan(testing::ContactsTestEnv& env, const std::string& tenant,
 // A tenant filled since the last ANALYZE (or before the first one) is estimated at a row or two;
 // the list must still read the primary key in id order and stop after the page, not read the whole
 // tenant through another index and sort it (26,000 contacts: 58 lists/s instead of 2,794).
-TEST_F(ContactsFeaturesTest, ListPlansReadTheLiveIndexWhateverTheStatisticsSay) {
+TEST_F(ContactsFeaturesTest, ListPlansReadThePrimaryKeyWhateverTheStatisticsSay) {
   auto admin = db::Connection::Open(env_->database().ConnInfo("postgres"), absl::Seconds(5));
   ASSERT_OK(admin.status());
   // The test decides when statistics exist: none from autovacuum.
