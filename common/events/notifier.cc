@@ -56,9 +56,12 @@ void Notifier::RunAnnouncer() {
         continue;
       }
       conn = *std::move(opened);
+      announcer_backend_pid_ = PQbackendPID(conn->raw());
     }
-    // Outside any writer's transaction: this tiny transaction has no xid and no WAL flush.
+    // Outside any writer's transaction: it writes no data, so its commit waits for no WAL flush.
     if (!conn->Exec("SELECT pg_notify($1, '')", {channel_}).ok()) conn.reset();
+    // Announces during the pause are covered by the next NOTIFY.
+    absl::SleepFor(kAnnounceInterval);
   }
 }
 
@@ -97,7 +100,7 @@ void Notifier::Run() {
         if (PQconsumeInput(raw) == 0) break;  // connection lost
         bool notified = false;
         while (PGnotify* n = PQnotifies(raw)) {
-          notified = true;
+          if (n->be_pid != announcer_backend_pid_) notified = true;  // ours woke readers already
           PQfreemem(n);
         }
         if (notified) Changed();

@@ -3,7 +3,9 @@
 // poll as a safety net, so a lost notification delays an event but never loses it.
 //
 // Writers call Announce() after they commit events: it wakes this process's readers at once and
-// has a background connection send one NOTIFY for other replicas, coalescing bursts. NOTIFY is
+// has a background connection send one NOTIFY for other replicas, coalescing bursts (at most one
+// per kAnnounceInterval). The process's own NOTIFYs come back to its listener and are ignored:
+// its readers were woken already. NOTIFY is
 // deliberately not part of the writers' transactions: PostgreSQL serialises the commits of
 // notifying transactions on one lock, which would cap write throughput at one commit per flush.
 #pragma once
@@ -28,6 +30,10 @@ class Notifier final {
 
   void Start();
   void Stop();
+
+  // Each NOTIFY takes a transaction id and wakes every listening backend and process; other
+  // replicas' readers learn of a commit at most this much later (local readers at once).
+  static constexpr absl::Duration kAnnounceInterval = absl::Milliseconds(5);
 
   // After a commit that wrote events: wakes local readers and schedules a NOTIFY.
   void Announce();
@@ -56,6 +62,7 @@ class Notifier final {
   mutable absl::Mutex mu_;
   uint64_t generation_ ABSL_GUARDED_BY(mu_) = 0;
   bool announce_pending_ ABSL_GUARDED_BY(mu_) = false;
+  std::atomic<int> announcer_backend_pid_{0};  // whose notifications are our own
   std::vector<std::function<void()>> listeners_;
 };
 
