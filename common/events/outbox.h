@@ -30,11 +30,13 @@ struct EventDraft {
   const google::protobuf::Message* payload = nullptr;
 };
 
-// The draft of `payload` about aggregate `name` of `type`, by `actor` at `when`.
-inline EventDraft Draft(absl::string_view type, const std::string& name, const std::string& actor,
-                        absl::Time when, const google::protobuf::Message& payload) {
+// The draft of `payload` about aggregate `name` (a resource of message type `Aggregate`, whose full
+// name is the aggregate type, so it cannot be misspelled), by `actor` at `when`.
+template <typename Aggregate>
+EventDraft Draft(const std::string& name, const std::string& actor, absl::Time when,
+                 const google::protobuf::Message& payload) {
   EventDraft draft;
-  draft.aggregate_type = std::string(type);
+  draft.aggregate_type = Aggregate::descriptor()->full_name();
   draft.aggregate_id = name;
   draft.actor = actor;
   draft.occurred = when;

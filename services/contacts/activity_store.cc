@@ -103,7 +103,7 @@ absl::StatusOr<v1::Activity> ActivityStore::Log(const std::string& tenant,
   v1::Activity logged = ActivityFromRow(rows, 0);
   v1::ActivityLogged event;
   *event.mutable_activity() = logged;
-  outbox_.Append(tx, tenant, Draft("crm.contacts.v1.Activity", logged.name(), author, now, event));
+  outbox_.Append(tx, tenant, Draft<v1::Activity>(logged.name(), author, now, event));
   RETURN_IF_ERROR(tx.Commit());
   return logged;
 }

@@ -168,8 +168,7 @@ absl::StatusOr<Contact> ContactsStore::CreateContact(const std::string& tenant,
     RETURN_IF_ERROR(rows.status());
     inserted = rows->Int(0, 0) == 1;
   }
-  if (inserted)
-    outbox_.Append(tx, tenant, Draft(kContactType, created.name(), creator, now, event));
+  if (inserted) outbox_.Append(tx, tenant, Draft<v1::Contact>(created.name(), creator, now, event));
   absl::Status status = tx.Commit();
   if (status.code() == absl::StatusCode::kAlreadyExists) {
     return DuplicateContactError(tenant, contact, deadline);
@@ -264,13 +263,13 @@ void ContactsStore::QueueUpdate(Transaction& tx, const std::string& tenant, cons
   v1::ContactUpdated updated;
   *updated.mutable_contact() = next;
   for (const std::string& field : changed) updated.add_changed_fields(field);
-  outbox_.Append(tx, tenant, Draft(kContactType, next.name(), actor, now, updated));
+  outbox_.Append(tx, tenant, Draft<v1::Contact>(next.name(), actor, now, updated));
   v1::ContactOwnerChanged owner_changed;
   if (next.owner() != current.owner()) {
     owner_changed.set_name(next.name());
     owner_changed.set_previous_owner(current.owner());
     owner_changed.set_owner(next.owner());
-    outbox_.Append(tx, tenant, Draft(kContactType, next.name(), actor, now, owner_changed));
+    outbox_.Append(tx, tenant, Draft<v1::Contact>(next.name(), actor, now, owner_changed));
   }
 }
 
@@ -306,7 +305,7 @@ void ContactsStore::QueueCreate(Transaction& tx, const std::string& tenant, Cont
             db::ToArrayLiteral(EmailKeys(contact)), absl::StrCat(absl::ToUnixMicros(now))});
   v1::ContactCreated event;
   *event.mutable_contact() = contact;
-  outbox_.Append(tx, tenant, Draft(kContactType, contact.name(), creator, now, event));
+  outbox_.Append(tx, tenant, Draft<v1::Contact>(contact.name(), creator, now, event));
 }
 
 void ContactsStore::QueueCreateMany(Transaction& tx, const std::string& tenant,
@@ -364,7 +363,7 @@ void ContactsStore::QueueCreateMany(Transaction& tx, const std::string& tenant,
   drafts.reserve(contacts.size());
   for (size_t i = 0; i < contacts.size(); ++i) {
     *payloads[i].mutable_contact() = contacts[i];
-    drafts.push_back(Draft(kContactType, contacts[i].name(), creator, now, payloads[i]));
+    drafts.push_back(Draft<v1::Contact>(contacts[i].name(), creator, now, payloads[i]));
   }
   outbox_.AppendMany(tx, tenant, drafts);
 }
@@ -474,7 +473,7 @@ absl::Status ContactsStore::DeleteContact(const std::string& tenant, const std::
            {tenant, id});
   v1::ContactDeleted deleted;
   deleted.set_name(absl::StrCat(kContactPrefix, id));
-  outbox_.Append(tx, tenant, Draft(kContactType, deleted.name(), actor, now, deleted));
+  outbox_.Append(tx, tenant, Draft<v1::Contact>(deleted.name(), actor, now, deleted));
   return tx.Commit();
 }
 
@@ -647,7 +646,7 @@ absl::StatusOr<Contact> ContactsStore::MergeContacts(
   event.set_winner(merged.name());
   event.set_loser(loser->name());
   *event.mutable_contact() = merged;
-  outbox_.Append(tx, tenant, Draft(kContactType, merged.name(), actor, now, event));
+  outbox_.Append(tx, tenant, Draft<v1::Contact>(merged.name(), actor, now, event));
   const int reread = tx.Queue(absl::StrCat("SELECT ", kContactColumns,
                                            " FROM contacts.contacts "
                                            "WHERE tenant_id = $1 AND id = $2::uuid"),
@@ -705,7 +704,7 @@ absl::StatusOr<Company> ContactsStore::CreateCompany(const std::string& tenant,
   }
   v1::CompanyCreated event;
   *event.mutable_company() = created;
-  outbox_.Append(tx, tenant, Draft(kCompanyType, created.name(), creator, now, event));
+  outbox_.Append(tx, tenant, Draft<v1::Company>(created.name(), creator, now, event));
   RETURN_IF_ERROR(tx.Commit());
   return created;
 }
@@ -773,13 +772,13 @@ absl::StatusOr<Company> ContactsStore::UpdateCompany(const std::string& tenant,
   v1::CompanyUpdated updated;
   *updated.mutable_company() = next;
   for (const std::string& field : changed) updated.add_changed_fields(field);
-  outbox_.Append(tx, tenant, Draft(kCompanyType, next.name(), actor, now, updated));
+  outbox_.Append(tx, tenant, Draft<v1::Company>(next.name(), actor, now, updated));
   v1::CompanyOwnerChanged owner_changed;
   if (next.owner() != current.owner()) {
     owner_changed.set_name(next.name());
     owner_changed.set_previous_owner(current.owner());
     owner_changed.set_owner(next.owner());
-    outbox_.Append(tx, tenant, Draft(kCompanyType, next.name(), actor, now, owner_changed));
+    outbox_.Append(tx, tenant, Draft<v1::Company>(next.name(), actor, now, owner_changed));
   }
   absl::Status status = tx.Commit();
   if (status.code() == absl::StatusCode::kAlreadyExists) {
@@ -807,7 +806,7 @@ absl::Status ContactsStore::DeleteCompany(const std::string& tenant, const std::
            {tenant, id, absl::StrCat(absl::ToUnixMicros(now))});
   v1::CompanyDeleted deleted;
   deleted.set_name(absl::StrCat(kCompanyPrefix, id));
-  outbox_.Append(tx, tenant, Draft(kCompanyType, deleted.name(), actor, now, deleted));
+  outbox_.Append(tx, tenant, Draft<v1::Company>(deleted.name(), actor, now, deleted));
   return tx.Commit();
 }
 
@@ -851,9 +850,8 @@ absl::StatusOr<TenantSettings> ContactsStore::UpsertTenantSettings(const std::st
   for (const std::string& field : ChangedFields(TenantSettings(), stored)) {
     changed.add_changed_fields(field);
   }
-  outbox_.Append(
-      tx, tenant,
-      Draft("crm.contacts.v1.TenantSettings", "tenantSettings", actor, NowMicros(), changed));
+  outbox_.Append(tx, tenant,
+                 Draft<v1::TenantSettings>("tenantSettings", actor, NowMicros(), changed));
   RETURN_IF_ERROR(tx.Commit());
   return stored;
 }

@@ -9,7 +9,6 @@ namespace crm::contacts {
 namespace {
 
 constexpr absl::string_view kSegmentPrefix = "segments/";
-constexpr char kSegmentType[] = "crm.contacts.v1.Segment";
 constexpr char kSegmentColumns[] =
     "id, display_name, filter, owner, version, "
     "(extract(epoch FROM create_time) * 1000000)::bigint, "
@@ -32,7 +31,7 @@ void AppendChanged(events::Outbox& outbox, Transaction& tx, const std::string& t
   v1::SegmentChanged event;
   *event.mutable_segment() = segment;
   event.set_deleted(deleted);
-  outbox.Append(tx, tenant, Draft(kSegmentType, segment.name(), actor, NowMicros(), event));
+  outbox.Append(tx, tenant, Draft<v1::Segment>(segment.name(), actor, NowMicros(), event));
 }
 
 }  // namespace

@@ -19,9 +19,6 @@ using db::Result;
 using db::Transaction;
 using events::Draft;
 
-constexpr char kPipelineType[] = "crm.pipeline.v1.Pipeline";
-constexpr char kDealType[] = "crm.pipeline.v1.Deal";
-
 const std::string& DealColumns() {
   static const auto* columns = new std::string(absl::StrCat(
       "id, display_name, contact_id, company_id, owner, amount_minor, currency_code, "
@@ -122,7 +119,7 @@ absl::Status PipelineStore::EnsureDefaultPipeline(Transaction& tx, const std::st
   ASSIGN_OR_RETURN(v1::Pipeline created, LoadPipeline(tx, tenant, id, false));
   v1::PipelineChanged event;
   *event.mutable_pipeline() = created;
-  outbox_.Append(tx, tenant, Draft(kPipelineType, created.name(), "", db::NowMicros(), event));
+  outbox_.Append(tx, tenant, Draft<v1::Pipeline>(created.name(), "", db::NowMicros(), event));
   return absl::OkStatus();
 }
 
@@ -211,7 +208,7 @@ absl::StatusOr<v1::Pipeline> PipelineStore::CreatePipeline(const std::string& te
   ASSIGN_OR_RETURN(v1::Pipeline created, LoadPipeline(tx, tenant, id, false));
   v1::PipelineChanged event;
   *event.mutable_pipeline() = created;
-  outbox_.Append(tx, tenant, Draft(kPipelineType, created.name(), actor, db::NowMicros(), event));
+  outbox_.Append(tx, tenant, Draft<v1::Pipeline>(created.name(), actor, db::NowMicros(), event));
   RETURN_IF_ERROR(tx.Commit());
   return created;
 }
@@ -286,7 +283,7 @@ absl::StatusOr<v1::Pipeline> PipelineStore::UpdatePipeline(const std::string& te
   ASSIGN_OR_RETURN(v1::Pipeline updated, LoadPipeline(tx, tenant, id, false));
   v1::PipelineChanged event;
   *event.mutable_pipeline() = updated;
-  outbox_.Append(tx, tenant, Draft(kPipelineType, updated.name(), actor, now, event));
+  outbox_.Append(tx, tenant, Draft<v1::Pipeline>(updated.name(), actor, now, event));
   RETURN_IF_ERROR(tx.Commit());
   return updated;
 }
@@ -310,7 +307,7 @@ void PipelineStore::RecordMove(Transaction& tx, const std::string& tenant, const
                         db::TimeParam(7), ")"),
            {tenant, ids::NewUuidV7(), deal.name().substr(kDealPrefix.size()),
             from != nullptr ? Param(from->id()) : Param(), to.id(), actor, MicrosParam(when)});
-  outbox_.Append(tx, tenant, Draft(kDealType, deal.name(), actor, when, event));
+  outbox_.Append(tx, tenant, Draft<v1::Deal>(deal.name(), actor, when, event));
 }
 
 absl::StatusOr<v1::Deal> PipelineStore::CreateDeal(const std::string& tenant, const v1::Deal& deal,
@@ -396,7 +393,7 @@ absl::StatusOr<v1::Deal> PipelineStore::CreateDealIn(Transaction& tx, const std:
   v1::Deal created = DealFromRow(rows, 0);
   v1::DealCreated event;
   *event.mutable_deal() = created;
-  outbox_.Append(tx, tenant, Draft(kDealType, created.name(), creator, now, event));
+  outbox_.Append(tx, tenant, Draft<v1::Deal>(created.name(), creator, now, event));
   RecordMove(tx, tenant, created, nullptr, *stage, creator, now);
   return created;
 }
@@ -446,7 +443,7 @@ absl::StatusOr<v1::Deal> PipelineStore::SetLineItems(
   *event.mutable_deal() = result;
   event.add_changed_fields("line_items");
   event.add_changed_fields("amount");
-  outbox_.Append(tx, tenant, Draft(kDealType, result.name(), actor, now, event));
+  outbox_.Append(tx, tenant, Draft<v1::Deal>(result.name(), actor, now, event));
   RETURN_IF_ERROR(tx.Commit());
   return result;
 }
@@ -515,7 +512,7 @@ absl::StatusOr<v1::Deal> PipelineStore::UpdateDeal(
   v1::Deal result = DealFromRow(updated, 0);
   v1::DealUpdated event;
   *event.mutable_deal() = result;
-  outbox_.Append(tx, tenant, Draft(kDealType, result.name(), actor, now, event));
+  outbox_.Append(tx, tenant, Draft<v1::Deal>(result.name(), actor, now, event));
   RETURN_IF_ERROR(tx.Commit());
   return result;
 }
@@ -533,7 +530,7 @@ absl::Status PipelineStore::DeleteDeal(const std::string& tenant, const std::str
            {tenant, id, MicrosParam(now)});
   v1::DealDeleted event;
   event.set_name(absl::StrCat(kDealPrefix, id));
-  outbox_.Append(tx, tenant, Draft(kDealType, event.name(), actor, now, event));
+  outbox_.Append(tx, tenant, Draft<v1::Deal>(event.name(), actor, now, event));
   return tx.Commit();
 }
 
@@ -597,7 +594,7 @@ absl::StatusOr<v1::Deal> PipelineStore::MoveDeal(
     v1::DealWon won;
     *won.mutable_deal() = result;
     for (auto& purchase : purchases) *won.add_purchases() = std::move(purchase);
-    outbox_.Append(tx, tenant, Draft(kDealType, result.name(), actor, now, won));
+    outbox_.Append(tx, tenant, Draft<v1::Deal>(result.name(), actor, now, won));
   }
   RETURN_IF_ERROR(tx.Commit());
   return result;
@@ -623,7 +620,7 @@ absl::Status PipelineStore::RepointContact(Transaction& tx, const std::string& t
     v1::DealUpdated event;
     *event.mutable_deal() = DealFromRow(rows, i);
     event.add_changed_fields("contact");
-    outbox_.Append(tx, tenant, Draft(kDealType, event.deal().name(), "", now, event));
+    outbox_.Append(tx, tenant, Draft<v1::Deal>(event.deal().name(), "", now, event));
   }
   return absl::OkStatus();
 }
@@ -644,7 +641,7 @@ absl::Status PipelineStore::FlagMissingContact(Transaction& tx, const std::strin
     v1::DealUpdated event;
     *event.mutable_deal() = DealFromRow(rows, i);
     event.add_changed_fields("contact_missing");
-    outbox_.Append(tx, tenant, Draft(kDealType, event.deal().name(), "", now, event));
+    outbox_.Append(tx, tenant, Draft<v1::Deal>(event.deal().name(), "", now, event));
   }
   return absl::OkStatus();
 }
@@ -652,7 +649,7 @@ absl::Status PipelineStore::FlagMissingContact(Transaction& tx, const std::strin
 void PipelineStore::AppendEvent(Transaction& tx, const std::string& tenant,
                                 const std::string& deal_name,
                                 const google::protobuf::Message& payload) {
-  outbox_.Append(tx, tenant, Draft(kDealType, deal_name, "", db::NowMicros(), payload));
+  outbox_.Append(tx, tenant, Draft<v1::Deal>(deal_name, "", db::NowMicros(), payload));
 }
 
 absl::StatusOr<std::vector<v1::StageChange>> PipelineStore::ListStageHistory(

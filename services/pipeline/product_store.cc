@@ -94,9 +94,7 @@ void AppendChanged(events::Outbox& outbox, Transaction& tx, const std::string& t
                    const v1::Product& product, const std::string& actor) {
   v1::ProductChanged event;
   *event.mutable_product() = product;
-  outbox.Append(
-      tx, tenant,
-      events::Draft("crm.pipeline.v1.Product", product.name(), actor, absl::Now(), event));
+  outbox.Append(tx, tenant, events::Draft<v1::Product>(product.name(), actor, absl::Now(), event));
 }
 
 }  // namespace

@@ -247,9 +247,9 @@ absl::StatusOr<int> ReportScheduler::RunDue(absl::Time now) {
       v1::ReportRunCompleted event;
       event.set_schedule(absl::StrCat("reportSchedules/", id));
       *event.mutable_run() = run;
-      outbox_.Append(tx, tenant,
-                     events::Draft("crm.reporting.v1.ReportSchedule", event.schedule(), "",
-                                   db::NowMicros(), event));
+      outbox_.Append(
+          tx, tenant,
+          events::Draft<v1::ReportSchedule>(event.schedule(), "", db::NowMicros(), event));
     }
     RETURN_IF_ERROR(tx.Commit());
     if (inserted.rows() > 0) {

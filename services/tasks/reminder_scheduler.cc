@@ -187,7 +187,7 @@ absl::StatusOr<int> ReminderScheduler::FireBatch() {
         {tenant, id, NotificationWebhookBody(tenant, n)});
     v1::ReminderFired event;
     *event.mutable_notification() = n;
-    outbox_.Append(tx, tenant, events::Draft("crm.tasks.v1.Task", n.task(), "", now, event));
+    outbox_.Append(tx, tenant, events::Draft<v1::Task>(n.task(), "", now, event));
     due_times.push_back(reminder_time);
   }
   RETURN_IF_ERROR(tx.Commit());

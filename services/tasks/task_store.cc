@@ -20,8 +20,6 @@ using db::Transaction;
 using events::Draft;
 using google::protobuf::util::TimeUtil;
 
-constexpr char kTaskType[] = "crm.tasks.v1.Task";
-
 // A task with the names of its contact and company (the company named on the task, else the
 // contact's), and whether its reminder is armed (last column).
 const std::string& TaskSelect() {
@@ -176,7 +174,7 @@ absl::StatusOr<v1::Task> TaskStore::CreateTask(const std::string& tenant, const 
   ASSIGN_OR_RETURN(LoadedTask created, Load(tx, tenant, id, false));
   v1::TaskCreated event;
   *event.mutable_task() = created.task;
-  outbox_.Append(tx, tenant, Draft(kTaskType, created.task.name(), actor, now, event));
+  outbox_.Append(tx, tenant, Draft<v1::Task>(created.task.name(), actor, now, event));
   Armed(tx, created.task, armed);
   RETURN_IF_ERROR(tx.Commit());
   return created.task;
@@ -203,7 +201,7 @@ absl::StatusOr<bool> TaskStore::CreateTaskFromEvent(Transaction& tx, const std::
   ASSIGN_OR_RETURN(LoadedTask created, Load(tx, tenant, id, false));
   v1::TaskCreated event;
   *event.mutable_task() = created.task;
-  outbox_.Append(tx, tenant, Draft(kTaskType, created.task.name(), "", now, event));
+  outbox_.Append(tx, tenant, Draft<v1::Task>(created.task.name(), "", now, event));
   Armed(tx, created.task, armed);
   return true;
 }
@@ -269,7 +267,7 @@ absl::StatusOr<v1::Task> TaskStore::UpdateTask(const std::string& tenant, const 
   v1::TaskUpdated event;
   *event.mutable_task() = updated.task;
   for (const std::string& field : changed) event.add_changed_fields(field);
-  outbox_.Append(tx, tenant, Draft(kTaskType, updated.task.name(), actor, now, event));
+  outbox_.Append(tx, tenant, Draft<v1::Task>(updated.task.name(), actor, now, event));
   Armed(tx, updated.task, armed);
   RETURN_IF_ERROR(tx.Commit());
   return updated.task;
@@ -290,7 +288,7 @@ absl::Status TaskStore::DeleteTask(const std::string& tenant, const std::string&
   v1::TaskDeleted event;
   event.set_name(current.task.name());
   *event.mutable_task() = current.task;
-  outbox_.Append(tx, tenant, Draft(kTaskType, current.task.name(), actor, now, event));
+  outbox_.Append(tx, tenant, Draft<v1::Task>(current.task.name(), actor, now, event));
   return tx.Commit();
 }
 
@@ -326,7 +324,7 @@ absl::Status TaskStore::RepointContact(Transaction& tx, const std::string& tenan
     v1::TaskUpdated event;
     *event.mutable_task() = task.task;
     event.add_changed_fields("contact");
-    outbox_.Append(tx, tenant, Draft(kTaskType, task.task.name(), "", now, event));
+    outbox_.Append(tx, tenant, Draft<v1::Task>(task.task.name(), "", now, event));
   }
   return absl::OkStatus();
 }
