@@ -5,9 +5,9 @@
 // Writers call Announce() after they commit events: it wakes this process's readers at once and
 // has a background connection send one NOTIFY for other replicas, coalescing bursts (at most one
 // per kAnnounceInterval). The process's own NOTIFYs come back to its listener and are ignored:
-// its readers were woken already. NOTIFY is
-// deliberately not part of the writers' transactions: PostgreSQL serialises the commits of
-// notifying transactions on one lock, which would cap write throughput at one commit per flush.
+// its readers were woken already. NOTIFY is deliberately not part of the writers' transactions:
+// PostgreSQL serialises the commits of notifying transactions on one lock, which would cap write
+// throughput at one commit per flush.
 #pragma once
 
 #include <atomic>

@@ -155,6 +155,16 @@ absl::StatusOr<icu::UnicodeString> Normalize(Form form, const icu::UnicodeString
 // NullLogger so no input can make the library write there; the function-local static makes that
 // happen exactly once even when requests race. SetLogger deletes the logger it replaces, so if
 // other code uses libphonenumber concurrently, call IsValidRegionCode once at startup.
+// Canonical caseless form (Unicode §3.13 D145): the decomposed form folded, composed again.
+// ASCII is its own NFD and NFC and folds by lower-casing, so most input never reaches ICU.
+absl::StatusOr<std::string> CaselessForm(std::string_view text) {
+  if (IsAscii(text)) return absl::AsciiStrToLower(ToAbsl(text));
+  ASSIGN_OR_RETURN(icu::UnicodeString decomposed, Normalize(Form::kNfd, FromUtf8(text)));
+  decomposed.foldCase(U_FOLD_CASE_DEFAULT);
+  ASSIGN_OR_RETURN(const icu::UnicodeString composed, Normalize(Form::kNfc, decomposed));
+  return ToUtf8(composed);
+}
+
 const PhoneNumberUtil& PhoneUtil() {
   static const PhoneNumberUtil* const util = [] {
     PhoneNumberUtil* instance = PhoneNumberUtil::GetInstance();
@@ -315,15 +325,7 @@ absl::StatusOr<std::string> NormalizeEmail(std::string_view raw) {
   // gives one spelling per equivalence class. Full folding maps "ß" to "ss" and "ﬁ" to "fi":
   // deliberate, since for duplicate detection a false match beats a missed one. Dots and "+tags"
   // stay: whether they matter is up to each mail provider.
-  std::string email;
-  if (IsAscii(trimmed)) {  // its own NFD and NFC, folded by lower-casing: most addresses skip ICU
-    email = absl::AsciiStrToLower(ToAbsl(trimmed));
-  } else {
-    ASSIGN_OR_RETURN(icu::UnicodeString decomposed, Normalize(Form::kNfd, FromUtf8(trimmed)));
-    decomposed.foldCase(U_FOLD_CASE_DEFAULT);
-    ASSIGN_OR_RETURN(const icu::UnicodeString composed, Normalize(Form::kNfc, decomposed));
-    email = ToUtf8(composed);
-  }
+  ASSIGN_OR_RETURN(std::string email, CaselessForm(trimmed));
 
   const size_t at = email.find('@');
   const std::string_view local = std::string_view(email).substr(0, at);
@@ -340,12 +342,8 @@ absl::StatusOr<std::string> NormalizeEmail(std::string_view raw) {
 }
 
 std::string FoldCase(std::string_view text) {
-  if (IsAscii(text)) return absl::AsciiStrToLower(ToAbsl(text));  // as in NormalizeEmail
-  auto decomposed = Normalize(Form::kNfd, FromUtf8(text));
-  if (!decomposed.ok()) return std::string(text);
-  decomposed->foldCase(U_FOLD_CASE_DEFAULT);
-  auto composed = Normalize(Form::kNfc, *decomposed);
-  return composed.ok() ? ToUtf8(*composed) : std::string(text);
+  absl::StatusOr<std::string> folded = CaselessForm(text);
+  return folded.ok() ? *std::move(folded) : std::string(text);
 }
 
 absl::StatusOr<std::string> NormalizePhone(std::string_view raw, std::string_view default_region) {
@@ -396,19 +394,21 @@ bool IsValidRegionCode(std::string_view region) { return SupportedRegions().cont
 
 absl::StatusOr<std::string> CleanText(std::string_view raw, size_t max_chars) {
   ASSIGN_OR_RETURN(const std::string_view trimmed, TrimAndCheck(raw));
-  // ASCII is already NFC, one character per byte.
-  if (IsAscii(trimmed)) {
-    if (trimmed.size() > max_chars) {
-      return Invalid(absl::StrCat("must be at most ", max_chars, " characters"));
-    }
-    return std::string(trimmed);
+  std::string text;
+  size_t chars = 0;
+  if (IsAscii(trimmed)) {  // already NFC, one character per byte
+    text = std::string(trimmed);
+    chars = text.size();
+  } else {
+    ASSIGN_OR_RETURN(const icu::UnicodeString composed, Normalize(Form::kNfc, FromUtf8(trimmed)));
+    text = ToUtf8(composed);
+    chars = static_cast<size_t>(composed.countChar32());
   }
-  ASSIGN_OR_RETURN(const icu::UnicodeString text, Normalize(Form::kNfc, FromUtf8(trimmed)));
   // Counted after NFC, on what is stored; a user-perceived "é" may be one or two code points.
-  if (static_cast<size_t>(text.countChar32()) > max_chars) {
+  if (chars > max_chars) {
     return Invalid(absl::StrCat("must be at most ", max_chars, " characters"));
   }
-  return ToUtf8(text);
+  return text;
 }
 
 }  // namespace crm::contacts
