@@ -48,6 +48,6 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 if [ ! -f "$ROOT/.deps/node_modules/swagger-ui-dist/swagger-ui-bundle.js" ] ||
    [ ! -x "$ROOT/.deps/node_modules/.bin/buf" ]; then
   echo "installing swagger-ui-dist and @bufbuild/buf into .deps/"
-  npm install --prefix "$ROOT/.deps" --no-audit --no-fund --silent swagger-ui-dist@5 \
+  npm install --prefix "$ROOT/.deps" --no-audit --no-fund --silent swagger-ui-dist@5.35.0 \
     @bufbuild/buf@1 >/dev/null
 fi
