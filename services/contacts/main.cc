@@ -1,12 +1,12 @@
 // The contacts service: companies, contacts, dedup, timeline, search, segments, import, and
-// their event stream. Wiring only; the shared runtime is common/server/service_main.h.
+// their event stream. Flags only; the wiring is contacts_wiring.h.
 
 #include "absl/flags/flag.h"
 #include "common/config/env_flags.h"
 #include "common/config/service_flags.h"
 #include "common/log/log.h"
 #include "common/server/service_main.h"
-#include "services/contacts/contacts_service.h"
+#include "services/contacts/contacts_wiring.h"
 
 extern const std::vector<crm::EmbeddedFile>& ContactsMigrations();
 
@@ -17,30 +17,16 @@ ABSL_FLAG(std::string, default_currency, "USD", "Currency for tenants that have 
 
 namespace {
 
-struct ContactsParts final : crm::server::ServiceParts {
-  explicit ContactsParts(crm::server::ServiceContext& c)
-      : store(c.pool, c.outbox),
-        activities(c.pool, c.outbox),
-        segments(c.pool, c.outbox),
-        service(store, activities, segments, c.authenticator, c.executor, Options(c)) {}
-
-  static crm::contacts::ContactsServiceOptions Options(const crm::server::ServiceContext& c) {
-    crm::contacts::ContactsServiceOptions options;
-    options.streams = c.stream_limits;
-    auto& defaults = options.default_settings;
-    defaults.set_default_phone_region(absl::GetFlag(FLAGS_default_phone_region));
-    defaults.set_time_zone(absl::GetFlag(FLAGS_default_time_zone));
-    defaults.set_default_currency(absl::GetFlag(FLAGS_default_currency));
-    defaults.set_fiscal_year_start_month(1);
-    defaults.set_renewal_lead_days(30);
-    return options;
-  }
-
-  crm::contacts::ContactsStore store;
-  crm::contacts::ActivityStore activities;
-  crm::contacts::SegmentStore segments;
-  crm::contacts::ContactsService service;
-};
+crm::contacts::ContactsServiceOptions OptionsFromFlags() {
+  crm::contacts::ContactsServiceOptions options;
+  auto& defaults = options.default_settings;
+  defaults.set_default_phone_region(absl::GetFlag(FLAGS_default_phone_region));
+  defaults.set_time_zone(absl::GetFlag(FLAGS_default_time_zone));
+  defaults.set_default_currency(absl::GetFlag(FLAGS_default_currency));
+  defaults.set_fiscal_year_start_month(1);
+  defaults.set_renewal_lead_days(30);
+  return options;
+}
 
 }  // namespace
 
@@ -50,10 +36,5 @@ int main(int argc, char** argv) {
   crm::config::ParseFlagsWithEnv(argc, argv, "contacts service. Flags also read CRM_<FLAG>.");
   crm::log::Init("contacts", crm::config::LogLevelFromFlags());
   return crm::server::RunService("contacts", ContactsMigrations(),
-                                 [](crm::server::ServiceContext& context)
-                                     -> absl::StatusOr<std::unique_ptr<crm::server::ServiceParts>> {
-                                   auto parts = std::make_unique<ContactsParts>(context);
-                                   context.server.AddService(&parts->service);
-                                   return parts;
-                                 });
+                                 crm::contacts::WireContacts(OptionsFromFlags()));
 }

@@ -1,18 +1,13 @@
 // The tasks service: tasks, reminders fired exactly once, notifications (inbox, live watch,
-// webhooks), follow-up tasks from pipeline renewals, and its event stream. Wiring only; the
-// shared runtime is common/server/service_main.h.
+// webhooks), follow-up tasks from pipeline renewals, and its event stream. Flags only; the
+// wiring is tasks_wiring.h.
 
 #include "absl/flags/flag.h"
-#include "common/auth/authenticator.h"
 #include "common/config/env_flags.h"
 #include "common/config/service_flags.h"
-#include "common/events/consumer.h"
 #include "common/log/log.h"
 #include "common/server/service_main.h"
-#include "services/tasks/event_followers.h"
-#include "services/tasks/reminder_scheduler.h"
-#include "services/tasks/tasks_service.h"
-#include "services/tasks/webhook_dispatcher.h"
+#include "services/tasks/tasks_wiring.h"
 
 extern const std::vector<crm::EmbeddedFile>& TasksMigrations();
 
@@ -38,17 +33,6 @@ namespace {
 
 namespace tasks = crm::tasks;
 
-crm::events::ConsumerOptions Follow(const std::string& name, const std::string& address,
-                                    std::vector<std::string> types, const std::string& secret) {
-  crm::events::ConsumerOptions follow;
-  follow.name = name;
-  follow.schema = "tasks";
-  follow.source_address = address;
-  follow.event_types = std::move(types);
-  follow.token = [secret] { return crm::auth::MintServiceToken("tasks", secret); };
-  return follow;
-}
-
 tasks::WebhookDispatcherOptions DispatcherOptions() {
   tasks::WebhookDispatcherOptions options;
   options.timeout = absl::Milliseconds(absl::GetFlag(FLAGS_webhook_timeout_ms));
@@ -61,67 +45,17 @@ tasks::WebhookDispatcherOptions DispatcherOptions() {
   return options;
 }
 
-tasks::ReminderSchedulerOptions SchedulerOptions() {
-  tasks::ReminderSchedulerOptions options;
-  options.max_sleep = absl::Milliseconds(std::max(10, absl::GetFlag(FLAGS_reminder_max_sleep_ms)));
-  options.late_after = absl::Seconds(absl::GetFlag(FLAGS_reminder_late_after_seconds));
-  return options;
+tasks::TasksWiring WiringFromFlags() {
+  tasks::TasksWiring wiring;
+  wiring.contacts_address = absl::GetFlag(FLAGS_contacts_address);
+  wiring.pipeline_address = absl::GetFlag(FLAGS_pipeline_address);
+  wiring.renewal.follow_up_after = absl::Hours(absl::GetFlag(FLAGS_renewal_follow_up_hours));
+  wiring.webhooks = DispatcherOptions();
+  wiring.scheduler.max_sleep =
+      absl::Milliseconds(std::max(10, absl::GetFlag(FLAGS_reminder_max_sleep_ms)));
+  wiring.scheduler.late_after = absl::Seconds(absl::GetFlag(FLAGS_reminder_late_after_seconds));
+  return wiring;
 }
-
-struct TasksParts final : crm::server::ServiceParts {
-  explicit TasksParts(crm::server::ServiceContext& c)
-      : notifier(c.pool_options.conninfo, "crm_notifications_tasks"),
-        store(c.pool, c.outbox, [this](absl::Time at) { scheduler.WakeAt(at); }),
-        notifications(c.pool),
-        hub(c.pool, notifier),
-        service(store, notifications, hub, c.authenticator, c.executor,
-                {.streams = c.stream_limits}),
-        webhooks(c.pool, &c.server.registry(), DispatcherOptions()),
-        scheduler(
-            c.pool, c.outbox, &notifier, [this] { webhooks.Wake(); }, &c.server.registry(),
-            SchedulerOptions()) {
-    const std::string& secret = c.auth_options.service_secret;
-    if (!absl::GetFlag(FLAGS_contacts_address).empty()) {
-      const crm::events::EventRouter events = tasks::ContactsEvents(store);
-      followers.push_back(std::make_unique<crm::events::EventConsumer>(
-          Follow("tasks.contacts", absl::GetFlag(FLAGS_contacts_address), events.types(), secret),
-          c.pool, events.handler(), &c.server.registry()));
-    }
-    if (!absl::GetFlag(FLAGS_pipeline_address).empty()) {
-      tasks::RenewalTaskOptions renewal;
-      renewal.follow_up_after = absl::Hours(absl::GetFlag(FLAGS_renewal_follow_up_hours));
-      const crm::events::EventRouter events = tasks::PipelineEvents(store, renewal);
-      followers.push_back(std::make_unique<crm::events::EventConsumer>(
-          Follow("tasks.pipeline", absl::GetFlag(FLAGS_pipeline_address), events.types(), secret),
-          c.pool, events.handler(), &c.server.registry()));
-    }
-    c.server.OnShutdown([this] { service.Shutdown(); });
-  }
-
-  void Start() override {
-    notifier.Start();
-    hub.Start();
-    webhooks.Start();
-    scheduler.Start();
-    for (auto& follower : followers) follower->Start();
-  }
-  void Stop() override {
-    for (auto& follower : followers) follower->Stop();
-    scheduler.Stop();
-    webhooks.Stop();
-    notifier.Stop();
-    hub.Stop();
-  }
-
-  crm::events::Notifier notifier;  // wakes watchers when a reminder fired on any replica
-  tasks::TaskStore store;
-  tasks::NotificationStore notifications;
-  tasks::NotificationHub hub;  // hands fired reminders to this replica's watches
-  tasks::TasksService service;
-  tasks::WebhookDispatcher webhooks;
-  tasks::ReminderScheduler scheduler;
-  std::vector<std::unique_ptr<crm::events::EventConsumer>> followers;
-};
 
 }  // namespace
 
@@ -130,11 +64,5 @@ int main(int argc, char** argv) {
   crm::server::SkipMutexDeadlockDetection();
   crm::config::ParseFlagsWithEnv(argc, argv, "tasks service. Flags also read CRM_<FLAG>.");
   crm::log::Init("tasks", crm::config::LogLevelFromFlags());
-  return crm::server::RunService("tasks", TasksMigrations(),
-                                 [](crm::server::ServiceContext& context)
-                                     -> absl::StatusOr<std::unique_ptr<crm::server::ServiceParts>> {
-                                   auto parts = std::make_unique<TasksParts>(context);
-                                   context.server.AddService(&parts->service);
-                                   return parts;
-                                 });
+  return crm::server::RunService("tasks", TasksMigrations(), tasks::WireTasks(WiringFromFlags()));
 }

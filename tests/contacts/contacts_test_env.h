@@ -1,50 +1,35 @@
-// An in-process contacts service on a fresh database, reached over real gRPC (port 0).
+// An in-process contacts service on a fresh database, reached over real gRPC (port 0), wired by
+// the same function as the contacts binary (services/contacts/contacts_wiring.h).
 #pragma once
 
 #include <memory>
 #include <string>
 
-#include "common/auth/authenticator.h"
 #include "common/db/pool.h"
-#include "common/events/event_stream_service.h"
-#include "common/events/notifier.h"
-#include "common/events/outbox.h"
-#include "common/server/executor.h"
-#include "common/server/server.h"
-#include "common/server/wakeups.h"
+#include "common/server/service_runtime.h"
 #include "common/testing/pg_test_db.h"
+#include "crm/common/v1/event_stream_service.grpc.pb.h"
 #include "crm/contacts/v1/contacts_service.grpc.pb.h"
-#include "services/contacts/contacts_service.h"
-#include "services/contacts/contacts_store.h"
+#include "services/contacts/contacts_wiring.h"
 
 namespace crm::contacts::testing {
 
 class ContactsTestEnv {
  public:
-  // Creates the database, applies migrations and starts the server; aborts the test on failure.
+  // Creates the database, applies migrations and starts the server; fails the test (and returns
+  // nullptr) when it cannot.
   static std::unique_ptr<ContactsTestEnv> Start();
   ~ContactsTestEnv();
 
   v1::ContactsService::Stub& stub() { return *stub_; }
   crm::common::v1::EventStream::Stub& events_stub() { return *events_stub_; }
-  int grpc_port() const { return server_->grpc_port(); }
+  int grpc_port() const { return runtime_->grpc_port(); }
   const crm::testing::TestDatabase& database() const { return *database_; }
-  db::Pool& pool() { return *pool_; }
+  db::Pool& pool() { return runtime_->pool(); }
 
  private:
   std::unique_ptr<crm::testing::TestDatabase> database_;
-  std::unique_ptr<db::Pool> pool_;
-  std::unique_ptr<server::Executor> executor_;
-  std::unique_ptr<server::Wakeups> wakeups_;
-  std::unique_ptr<auth::Authenticator> authenticator_;
-  std::unique_ptr<events::Outbox> outbox_;
-  std::unique_ptr<ContactsStore> store_;
-  std::unique_ptr<ActivityStore> activities_;
-  std::unique_ptr<SegmentStore> segments_;
-  std::unique_ptr<ContactsService> service_;
-  std::unique_ptr<events::Notifier> notifier_;
-  std::unique_ptr<events::EventStreamService> events_;
-  std::unique_ptr<server::Server> server_;
+  std::unique_ptr<server::ServiceRuntime> runtime_;
   std::unique_ptr<v1::ContactsService::Stub> stub_;
   std::unique_ptr<crm::common::v1::EventStream::Stub> events_stub_;
 };

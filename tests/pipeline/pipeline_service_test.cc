@@ -1,7 +1,5 @@
 // The pipeline service against a real PostgreSQL and a real contacts service (both in-process,
 // over gRPC): the default process, stage edits, deals, moves and their history, tenant isolation.
-#include "services/pipeline/pipeline_service.h"
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -9,18 +7,16 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
-#include "common/db/migrations.h"
-#include "common/events/notifier.h"
-#include "common/events/outbox.h"
 #include "common/ids/uuid.h"
 #include "common/testing/grpc_testing.h"
 #include "common/testing/status_matchers.h"
+#include "common/testing/test_runtime.h"
 #include "services/pipeline/contacts_follower.h"
+#include "services/pipeline/pipeline_wiring.h"
 #include "services/pipeline/renewal_job.h"
 #include "tests/contacts/contacts_test_env.h"
 
 extern const std::vector<crm::EmbeddedFile>& PipelineMigrations();
-extern const std::vector<crm::EmbeddedFile>& OutboxMigrations();
 
 namespace crm::pipeline {
 namespace {
@@ -34,46 +30,24 @@ class PipelineServiceTest : public ::testing::Test {
   static void SetUpTestSuite() {
     contacts_env_ = contacts::testing::ContactsTestEnv::Start().release();
     ASSERT_NE(contacts_env_, nullptr);
-    const std::string conninfo = contacts_env_->database().ConnInfo("pipeline");
-    std::vector<EmbeddedFile> migrations = PipelineMigrations();
-    migrations.insert(migrations.end(), OutboxMigrations().begin(), OutboxMigrations().end());
-    ASSERT_OK(db::Migrate(conninfo, "pipeline", migrations));
-    server::ServerOptions options;
-    options.service_name = "pipeline";
-    server_ = new server::Server(options);
-    db::PoolOptions pool_options;
-    pool_options.conninfo = conninfo;
-    pool_ = new db::Pool(pool_options, &server_->registry());
-    notifier_ = new events::Notifier(conninfo, events::OutboxChannel("pipeline"));
-    outbox_ = new events::Outbox("pipeline", &server_->registry(), notifier_);
-    products_ = new ProductStore(*pool_, *outbox_);
-    store_ = new PipelineStore(*pool_, *outbox_, *products_);
-    contacts_client_ = new ContactsClient(crm::testing::LocalChannel(contacts_env_->grpc_port()));
-    auth::AuthOptions auth_options;
-    auth_options.hs256_secret = crm::testing::kTestJwtSecret;
-    auth_options.service_secret = crm::testing::kTestServiceSecret;
-    authenticator_ = auth::Authenticator::Create(auth_options)->release();
-    executor_ = new server::Executor(8);
-    service_ = new PipelineService(*store_, *products_, *contacts_client_, *authenticator_,
-                                   *executor_, {});
-    server_->AddService(service_);
-    ASSERT_OK(server_->Start());
+    PipelineWiring wiring;
+    wiring.contacts_address = absl::StrCat("127.0.0.1:", contacts_env_->grpc_port());
+    wiring.follow_contacts = false;             // the tests hand contacts' events to the store
+    wiring.renewals.interval = absl::Hours(1);  // and run the renewal job themselves
+    server::RuntimeOptions options = crm::testing::TestRuntimeOptions(
+        contacts_env_->database(), "pipeline", PipelineMigrations());
+    options.workers = 8;
+    runtime_ = crm::testing::StartService(std::move(options), WirePipeline(wiring)).release();
+    ASSERT_NE(runtime_, nullptr);
+    pool_ = &runtime_->pool();
+    products_ = &runtime_->parts<PipelineParts>().products;
+    store_ = &runtime_->parts<PipelineParts>().store;
     stub_ =
-        v1::PipelineService::NewStub(crm::testing::LocalChannel(server_->grpc_port())).release();
+        v1::PipelineService::NewStub(crm::testing::LocalChannel(runtime_->grpc_port())).release();
   }
   static void TearDownTestSuite() {
-    server_->Shutdown();
     delete stub_;
-    delete server_;
-    delete service_;
-    delete authenticator_;
-    delete executor_;
-    delete contacts_client_;
-    delete store_;
-    delete products_;
-    delete outbox_;
-    delete notifier_;
-    delete pool_;
+    delete runtime_;
     delete contacts_env_;
   }
   void SetUp() override {
@@ -127,31 +101,19 @@ class PipelineServiceTest : public ::testing::Test {
   }
 
   static contacts::testing::ContactsTestEnv* contacts_env_;
-  static server::Server* server_;
+  static server::ServiceRuntime* runtime_;
   static db::Pool* pool_;
-  static events::Notifier* notifier_;
-  static events::Outbox* outbox_;
   static ProductStore* products_;
   static PipelineStore* store_;
-  static ContactsClient* contacts_client_;
-  static auth::Authenticator* authenticator_;
-  static server::Executor* executor_;
-  static PipelineService* service_;
   static v1::PipelineService::Stub* stub_;
   std::string tenant_, rep_, admin_;
 };
 
 contacts::testing::ContactsTestEnv* PipelineServiceTest::contacts_env_ = nullptr;
-server::Server* PipelineServiceTest::server_ = nullptr;
+server::ServiceRuntime* PipelineServiceTest::runtime_ = nullptr;
 db::Pool* PipelineServiceTest::pool_ = nullptr;
-events::Notifier* PipelineServiceTest::notifier_ = nullptr;
-events::Outbox* PipelineServiceTest::outbox_ = nullptr;
 ProductStore* PipelineServiceTest::products_ = nullptr;
 PipelineStore* PipelineServiceTest::store_ = nullptr;
-ContactsClient* PipelineServiceTest::contacts_client_ = nullptr;
-auth::Authenticator* PipelineServiceTest::authenticator_ = nullptr;
-server::Executor* PipelineServiceTest::executor_ = nullptr;
-PipelineService* PipelineServiceTest::service_ = nullptr;
 v1::PipelineService::Stub* PipelineServiceTest::stub_ = nullptr;
 
 TEST_F(PipelineServiceTest, ANewTenantGetsTheStandardSalesProcess) {

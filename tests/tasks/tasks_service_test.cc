@@ -2,8 +2,6 @@
 // dispatcher (POSTing to a loopback receiver) and event handlers: tasks and their rules,
 // reminders firing once, cancelled and re-armed, the live watch, signed webhooks with retries,
 // follow-up tasks from renewals, contact names, and tenant isolation.
-#include "services/tasks/tasks_service.h"
-
 #include <gmock/gmock.h>
 #include <google/protobuf/util/time_util.h>
 #include <gtest/gtest.h>
@@ -15,9 +13,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/api/errors.h"
-#include "common/db/migrations.h"
-#include "common/events/notifier.h"
-#include "common/events/outbox.h"
 #include "common/ids/uuid.h"
 #include "common/server/server.h"
 #include "common/testing/calendar.h"
@@ -25,16 +20,17 @@
 #include "common/testing/http_receiver.h"
 #include "common/testing/pg_test_db.h"
 #include "common/testing/status_matchers.h"
+#include "common/testing/test_runtime.h"
 #include "common/testing/wait.h"
 #include "crm/contacts/v1/contacts_events.pb.h"
 #include "crm/pipeline/v1/pipeline_events.pb.h"
 #include "services/tasks/event_followers.h"
 #include "services/tasks/reminder_scheduler.h"
+#include "services/tasks/tasks_wiring.h"
 #include "services/tasks/webhook_dispatcher.h"
 #include "services/tasks/webhook_signature.h"
 
 extern const std::vector<crm::EmbeddedFile>& TasksMigrations();
-extern const std::vector<crm::EmbeddedFile>& OutboxMigrations();
 
 namespace crm::tasks {
 namespace {
@@ -54,68 +50,27 @@ class TasksServiceTest : public ::testing::Test {
     auto database = crm::testing::TestDatabase::Create();
     ASSERT_OK(database.status());
     database_ = new crm::testing::TestDatabase(std::move(*database));
-    const std::string conninfo = database_->ConnInfo("tasks");
-    std::vector<EmbeddedFile> migrations = TasksMigrations();
-    migrations.insert(migrations.end(), OutboxMigrations().begin(), OutboxMigrations().end());
-    ASSERT_OK(db::Migrate(conninfo, "tasks", migrations));
-    server::ServerOptions options;
-    options.service_name = "tasks";
-    server_ = new server::Server(options);
-    db::PoolOptions pool_options;
-    pool_options.conninfo = conninfo;
-    pool_ = new db::Pool(pool_options, &server_->registry());
-    outbox_notifier_ = new events::Notifier(conninfo, events::OutboxChannel("tasks"));
-    outbox_ = new events::Outbox("tasks", &server_->registry(), outbox_notifier_);
-    notifier_ = new events::Notifier(conninfo, "crm_notifications_tasks");
-    store_ = new TaskStore(*pool_, *outbox_, [](absl::Time at) { scheduler_->WakeAt(at); });
-    notifications_ = new NotificationStore(*pool_);
-    auth::AuthOptions auth_options;
-    auth_options.hs256_secret = crm::testing::kTestJwtSecret;
-    auth_options.service_secret = crm::testing::kTestServiceSecret;
-    authenticator_ = auth::Authenticator::Create(auth_options)->release();
-    executor_ = new server::Executor(8);
-    hub_ = new NotificationHub(*pool_, *notifier_);
-    service_ = new TasksService(*store_, *notifications_, *hub_, *authenticator_, *executor_);
-    WebhookDispatcherOptions webhook_options;
-    webhook_options.initial_backoff = absl::Milliseconds(100);
-    webhook_options.timeout = absl::Seconds(2);
-    webhook_options.allow_private_addresses = true;  // the receivers are on loopback
-    dispatcher_ = new WebhookDispatcher(*pool_, &server_->registry(), webhook_options);
-    ReminderSchedulerOptions scheduler_options;
-    scheduler_options.max_sleep = absl::Milliseconds(200);
-    scheduler_ = new ReminderScheduler(
-        *pool_, *outbox_, notifier_, [] { dispatcher_->Wake(); }, &server_->registry(),
-        scheduler_options);
-    server_->AddService(service_);
-    ASSERT_OK(server_->Start());
-    notifier_->Start();
-    hub_->Start();
-    ASSERT_TRUE(WaitUntil([] { return hub_->live(); }, absl::Seconds(10)));
-    dispatcher_->Start();
-    scheduler_->Start();
-    stub_ = v1::TasksService::NewStub(crm::testing::LocalChannel(server_->grpc_port())).release();
+    TasksWiring wiring;  // follows no other service: the tests hand events to the store
+    wiring.webhooks.initial_backoff = absl::Milliseconds(100);
+    wiring.webhooks.timeout = absl::Seconds(2);
+    wiring.webhooks.allow_private_addresses = true;  // the receivers are on loopback
+    wiring.scheduler.max_sleep = absl::Milliseconds(200);
+    server::RuntimeOptions options =
+        crm::testing::TestRuntimeOptions(*database_, "tasks", TasksMigrations());
+    options.workers = 8;
+    runtime_ = crm::testing::StartService(std::move(options), WireTasks(wiring)).release();
+    ASSERT_NE(runtime_, nullptr);
+    TasksParts& parts = runtime_->parts<TasksParts>();
+    ASSERT_TRUE(WaitUntil([&] { return parts.hub.live(); }, absl::Seconds(10)));
+    pool_ = &runtime_->pool();
+    server_ = &runtime_->server();
+    store_ = &parts.store;
+    scheduler_ = &parts.scheduler;
+    stub_ = v1::TasksService::NewStub(crm::testing::LocalChannel(runtime_->grpc_port())).release();
   }
   static void TearDownTestSuite() {
-    service_->Shutdown();
-    server_->Shutdown();
-    scheduler_->Stop();
-    dispatcher_->Stop();
-    notifier_->Stop();
-    hub_->Stop();
     delete stub_;
-    delete scheduler_;
-    delete dispatcher_;
-    delete server_;
-    delete service_;
-    delete hub_;
-    delete authenticator_;
-    delete executor_;
-    delete notifications_;
-    delete store_;
-    delete notifier_;
-    delete outbox_;
-    delete outbox_notifier_;
-    delete pool_;
+    delete runtime_;
     delete database_;
   }
   void SetUp() override {
@@ -184,36 +139,20 @@ class TasksServiceTest : public ::testing::Test {
   }
 
   static crm::testing::TestDatabase* database_;
-  static server::Server* server_;
+  static server::ServiceRuntime* runtime_;
   static db::Pool* pool_;
-  static events::Notifier* outbox_notifier_;
-  static events::Outbox* outbox_;
-  static events::Notifier* notifier_;
+  static server::Server* server_;
   static TaskStore* store_;
-  static NotificationStore* notifications_;
-  static auth::Authenticator* authenticator_;
-  static server::Executor* executor_;
-  static NotificationHub* hub_;
-  static TasksService* service_;
-  static WebhookDispatcher* dispatcher_;
   static ReminderScheduler* scheduler_;
   static v1::TasksService::Stub* stub_;
   std::string tenant_, alice_, bob_, manager_, admin_;
 };
 
 crm::testing::TestDatabase* TasksServiceTest::database_ = nullptr;
-server::Server* TasksServiceTest::server_ = nullptr;
+server::ServiceRuntime* TasksServiceTest::runtime_ = nullptr;
 db::Pool* TasksServiceTest::pool_ = nullptr;
-events::Notifier* TasksServiceTest::outbox_notifier_ = nullptr;
-events::Outbox* TasksServiceTest::outbox_ = nullptr;
-events::Notifier* TasksServiceTest::notifier_ = nullptr;
-NotificationHub* TasksServiceTest::hub_ = nullptr;
+server::Server* TasksServiceTest::server_ = nullptr;
 TaskStore* TasksServiceTest::store_ = nullptr;
-NotificationStore* TasksServiceTest::notifications_ = nullptr;
-auth::Authenticator* TasksServiceTest::authenticator_ = nullptr;
-server::Executor* TasksServiceTest::executor_ = nullptr;
-TasksService* TasksServiceTest::service_ = nullptr;
-WebhookDispatcher* TasksServiceTest::dispatcher_ = nullptr;
 ReminderScheduler* TasksServiceTest::scheduler_ = nullptr;
 v1::TasksService::Stub* TasksServiceTest::stub_ = nullptr;
 

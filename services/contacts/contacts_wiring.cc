@@ -1,0 +1,25 @@
+#include "services/contacts/contacts_wiring.h"
+
+namespace crm::contacts {
+namespace {
+
+ContactsServiceOptions WithStreamLimits(ContactsServiceOptions options,
+                                        const server::ServiceContext& c) {
+  options.streams = c.stream_limits;
+  return options;
+}
+
+}  // namespace
+
+ContactsParts::ContactsParts(server::ServiceContext& c, ContactsServiceOptions options)
+    : store(c.pool, c.outbox),
+      activities(c.pool, c.outbox),
+      segments(c.pool, c.outbox),
+      service(store, activities, segments, c.authenticator, c.executor,
+              WithStreamLimits(std::move(options), c)) {}
+
+server::WireService WireContacts(ContactsServiceOptions options) {
+  return server::WireParts<ContactsParts>(std::move(options));
+}
+
+}  // namespace crm::contacts
