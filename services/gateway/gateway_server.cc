@@ -20,7 +20,7 @@
 #include "absl/synchronization/mutex.h"
 #include "common/log/log.h"
 #include "common/server/process_metrics.h"
-#include "crm/reporting/v1/reporting_service.pb.h"
+#include "services/gateway/media_reply.h"
 #include "services/gateway/openapi.h"
 #include "services/gateway/transcoder.h"
 
@@ -471,22 +471,13 @@ void GatewayServer::AnswerBackend(const std::shared_ptr<Call>& call, const Route
   if (!response->ParseFromString(reply)) {
     return answer(502, "application/json", ErrorJson(13, "the backend sent an unreadable reply"));
   }
-  // alt=media: a file response as the file itself (a chart a browser can show).
+  // alt=media: a response declared a file, as the file itself (a chart a browser can show).
   if (QueryValue(call->request().query, "alt") == "media") {
-    if (const auto* file = dynamic_cast<const crm::reporting::v1::ReportFile*>(response.get())) {
-      // Only the types reports produce, and a filename without quotes or control characters.
-      std::string filename = file->filename();
-      filename.erase(std::remove_if(filename.begin(), filename.end(),
-                                    [](char c) {
-                                      return c == '"' || c == '\\' ||
-                                             static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
-                                    }),
-                     filename.end());
-      const bool known = file->content_type() == "image/svg+xml" ||
-                         file->content_type() == "text/csv; charset=utf-8";
-      return answer(200, known ? file->content_type() : "application/octet-stream", file->content(),
-                    {{"Content-Disposition", absl::StrCat("inline; filename=\"", filename, "\"")},
-                     {"Content-Security-Policy", "sandbox"}});
+    if (std::optional<MediaReply> file = AsMedia(*response)) {
+      return answer(
+          200, file->content_type, std::move(file->content),
+          {{"Content-Disposition", absl::StrCat("inline; filename=\"", file->filename, "\"")},
+           {"Content-Security-Policy", "sandbox"}});
     }
   }
   Headers extra;

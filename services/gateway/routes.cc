@@ -4,7 +4,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/api/errors.h"
+#include "common/base/status_macros.h"
 #include "google/api/annotations.pb.h"
+#include "services/gateway/media_reply.h"
 
 namespace crm::gateway {
 namespace {
@@ -62,6 +64,8 @@ absl::StatusOr<RouteTable> RouteTable::Build(const std::map<std::string, std::st
     for (int i = 0; i < service->method_count(); ++i) {
       const google::protobuf::MethodDescriptor* method = service->method(i);
       if (!method->options().HasExtension(google::api::http)) continue;
+      // A file download declared without its fields would answer JSON: refuse to start instead.
+      RETURN_IF_ERROR(CheckMediaDeclaration(*method->output_type()));
       const google::api::HttpRule& rule = method->options().GetExtension(google::api::http);
       if (absl::Status s = AddRule(rule, method, backend, table.routes_); !s.ok()) return s;
       for (const auto& extra : rule.additional_bindings()) {
