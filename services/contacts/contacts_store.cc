@@ -509,10 +509,11 @@ absl::StatusOr<std::vector<SearchHit>> ContactsStore::SearchContacts(const std::
        absl::StrCat(std::max(200, 2 * (offset + limit)))});
   RETURN_IF_ERROR(tx.Commit());
   const Result& r = tx.ResultOf(search);
+  const int score_column = r.ColumnIndex("score");
   std::vector<SearchHit> hits;
   for (int i = 0; i < r.rows(); ++i) {
     double score = 0;
-    (void)absl::SimpleAtod(r.Text(i, 20), &score);
+    (void)absl::SimpleAtod(r.Text(i, score_column), &score);
     hits.push_back({ContactFromRow(r, i), std::min(score, 1.0)});
   }
   return hits;
@@ -534,10 +535,11 @@ absl::StatusOr<std::vector<SearchHit>> ContactsStore::SimilarlyNamed(const std::
       {tenant, contact.name().substr(kContactPrefix.size()), full_name, absl::StrCat(limit)});
   RETURN_IF_ERROR(tx.Commit());
   const Result& r = tx.ResultOf(similar);
+  const int score_column = r.ColumnIndex("score");
   std::vector<SearchHit> hits;
   for (int i = 0; i < r.rows(); ++i) {
     double score = 0;
-    (void)absl::SimpleAtod(r.Text(i, 20), &score);
+    (void)absl::SimpleAtod(r.Text(i, score_column), &score);
     hits.push_back({ContactFromRow(r, i), score});
   }
   return hits;
@@ -551,18 +553,19 @@ absl::StatusOr<Contact> ContactsStore::MergeContacts(
   ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(pool_, tenant, deadline));
   // Both rows locked in id order: two merges of the same pair (either way round) queue up
   // instead of deadlocking or interleaving.
-  ASSIGN_OR_RETURN(Result rows,
-                   tx.Exec(absl::StrCat("SELECT ", kContactColumns,
-                                        ", delete_time IS NOT NULL FROM contacts.contacts "
-                                        "WHERE tenant_id = $1 AND id IN ($2::uuid, $3::uuid) "
-                                        "ORDER BY id FOR UPDATE"),
-                           {tenant, winner_id, loser_id}));
+  ASSIGN_OR_RETURN(
+      Result rows,
+      tx.Exec(absl::StrCat("SELECT ", kContactColumns,
+                           ", delete_time IS NOT NULL AS deleted FROM contacts.contacts "
+                           "WHERE tenant_id = $1 AND id IN ($2::uuid, $3::uuid) "
+                           "ORDER BY id FOR UPDATE"),
+              {tenant, winner_id, loser_id}));
   std::optional<Contact> winner, loser;
   bool loser_deleted = false;
   bool winner_deleted = false;
   for (int i = 0; i < rows.rows(); ++i) {
     Contact c = ContactFromRow(rows, i);
-    const bool deleted = rows.Bool(i, 20);
+    const bool deleted = rows.Bool(i, rows.ColumnIndex("deleted"));
     if (c.name() == absl::StrCat(kContactPrefix, winner_id)) {
       winner = c;
       winner_deleted = deleted;

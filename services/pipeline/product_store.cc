@@ -314,11 +314,13 @@ absl::StatusOr<std::vector<v1::CrossSellSuggestion>> ProductStore::SuggestCrossS
                        "(SELECT product_id FROM bought) ORDER BY pr.id, pairs.because"),
           {tenant, customer_id}, deadline));
   std::vector<v1::CrossSellSuggestion> out;
+  const int because = r.ColumnIndex("because");
+  const int contract = r.ColumnIndex("contract");
   for (int i = 0; i < r.rows(); ++i) {
     v1::CrossSellSuggestion s;
     *s.mutable_product() = ProductFromRow(r, i);
-    s.set_reason(
-        absl::StrCat("complements ", r.Text(i, 10), " (bought with contract ", r.Text(i, 11), ")"));
+    s.set_reason(absl::StrCat("complements ", r.Text(i, because), " (bought with contract ",
+                              r.Text(i, contract), ")"));
     out.push_back(std::move(s));
   }
   return out;

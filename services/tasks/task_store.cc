@@ -21,7 +21,7 @@ using events::Draft;
 using google::protobuf::util::TimeUtil;
 
 // A task with the names of its contact and company (the company named on the task, else the
-// contact's), and whether its reminder is armed (last column).
+// contact's), and whether its reminder is armed (reminder_pending).
 const std::string& TaskSelect() {
   static const auto* sql = new std::string(absl::StrCat(
       "SELECT t.id, t.title, t.description, t.assignee, t.creator, t.contact_id, "
@@ -39,7 +39,6 @@ const std::string& TaskSelect() {
       "cco.company_id = cn.company_id "));
   return *sql;
 }
-constexpr int kArmedColumn = 21;
 
 void SetOptionalTime(google::protobuf::Timestamp* (v1::Task::*field)(), v1::Task& task,
                      const Result& r, int row, int col) {
@@ -96,7 +95,7 @@ absl::StatusOr<LoadedTask> Load(Transaction& tx, const std::string& tenant, cons
                                         lock ? " FOR UPDATE OF t" : ""),
                            {tenant, id}));
   if (rows.rows() == 0) return absl::NotFoundError(absl::StrCat("tasks/", id, " not found"));
-  return LoadedTask{TaskFromRow(rows, 0), rows.Bool(0, kArmedColumn)};
+  return LoadedTask{TaskFromRow(rows, 0), rows.Bool(0, rows.ColumnIndex("reminder_pending"))};
 }
 
 // The parameters $3.. of a task's columns as written by INSERT and UPDATE below.
