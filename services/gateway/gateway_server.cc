@@ -133,6 +133,7 @@ std::string CallerKey(const auth::Principal& caller) {
 // line of their own or break the reader's parser.
 void LogAccess(const HttpRequest& request, const std::string& route, int status, size_t bytes,
                absl::Duration took) {
+  if (!spdlog::should_log(spdlog::level::info)) return;  // not built only to be dropped
   const nlohmann::json line = {{"method", request.method},
                                {"path", request.path},
                                {"status", status},
@@ -157,16 +158,9 @@ GatewayServer::GatewayServer(const RouteTable& routes, Backends& backends,
       options_(std::move(options)),
       limiter_(options_.rate_per_second, options_.rate_burst),
       refusals_(options_.refusal_rate_per_second, options_.refusal_burst),
-      streams_(options_.streams) {
+      streams_(options_.streams),
+      http_metrics_(*registry_) {
   openapi_ = OpenApiJson(routes_, "CRM API");
-  requests_ = &prometheus::BuildCounter()
-                   .Name("crm_http_requests_total")
-                   .Help("HTTP requests by route template and status code")
-                   .Register(*registry_);
-  latency_ = &prometheus::BuildHistogram()
-                  .Name("crm_http_request_duration_seconds")
-                  .Help("HTTP request latency by route template")
-                  .Register(*registry_);
   rate_limited_ = &prometheus::BuildCounter()
                        .Name("crm_http_rate_limited_total")
                        .Help("Requests refused with 429 by a rate limit")
@@ -225,12 +219,7 @@ void GatewayServer::Stop() {
 
 void GatewayServer::Record(const std::string& route, int status, size_t bytes, absl::Duration took,
                            const HttpRequest& request) {
-  requests_->Add({{"route", route}, {"code", absl::StrCat(status)}}).Increment();
-  latency_
-      ->Add({{"route", route}},
-            prometheus::Histogram::BucketBoundaries{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
-                                                    0.25, 0.5, 1, 2.5, 5, 10})
-      .Observe(absl::ToDoubleSeconds(took));
+  http_metrics_.Record(route, status, took);
   LogAccess(request, route, status, bytes, took);
 }
 

@@ -19,6 +19,7 @@
 #include "common/auth/authenticator.h"
 #include "common/server/stream_limiter.h"
 #include "services/gateway/backend.h"
+#include "services/gateway/http_metrics.h"
 #include "services/gateway/http_server.h"
 #include "services/gateway/rate_limiter.h"
 #include "services/gateway/routes.h"
@@ -98,13 +99,12 @@ class GatewayServer final {
   RateLimiter limiter_;
   RateLimiter refusals_;
   server::StreamLimiter streams_;
+  HttpMetrics http_metrics_;
   std::unique_ptr<HttpServer> http_;
   std::string openapi_;
   std::map<std::string, std::string> docs_;  // file name -> content, read at start
   std::atomic<int> in_flight_{0};
   std::atomic<bool> stopping_{false};
-  prometheus::Family<prometheus::Counter>* requests_ = nullptr;
-  prometheus::Family<prometheus::Histogram>* latency_ = nullptr;
   prometheus::Counter* rate_limited_ = nullptr;
   prometheus::Counter* refused_tokens_ = nullptr;
   prometheus::Gauge* in_flight_gauge_ = nullptr;
