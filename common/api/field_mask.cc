@@ -93,6 +93,37 @@ void CopyField(const google::protobuf::Message& patch, const FieldDescriptor* fi
   }
 }
 
+// "custom_fields.tier" on a writable map field: that entry alone is copied from the patch, or
+// removed when the patch has none. False when `path` is no such path.
+bool CopyMapEntry(const google::protobuf::Message& patch, absl::string_view path,
+                  const std::set<std::string>& writable, google::protobuf::Message& target) {
+  const auto dot = path.find('.');
+  if (dot == absl::string_view::npos || dot + 1 == path.size()) return false;
+  const std::string name(path.substr(0, dot));
+  const std::string key(path.substr(dot + 1));
+  const auto* field = target.GetDescriptor()->FindFieldByName(name);
+  if (field == nullptr || !field->is_map() || writable.count(name) == 0 ||
+      field->message_type()->map_key()->cpp_type() != FieldDescriptor::CPPTYPE_STRING) {
+    return false;
+  }
+  const auto* key_field = field->message_type()->map_key();
+  const auto* reflection = target.GetReflection();
+  for (int i = reflection->FieldSize(target, field) - 1; i >= 0; --i) {
+    const auto& entry = reflection->GetRepeatedMessage(target, field, i);
+    if (entry.GetReflection()->GetString(entry, key_field) != key) continue;
+    reflection->SwapElements(&target, field, i, reflection->FieldSize(target, field) - 1);
+    reflection->RemoveLast(&target, field);
+  }
+  const auto* patch_reflection = patch.GetReflection();
+  for (int i = 0; i < patch_reflection->FieldSize(patch, field); ++i) {
+    const auto& entry = patch_reflection->GetRepeatedMessage(patch, field, i);
+    if (entry.GetReflection()->GetString(entry, key_field) == key) {
+      reflection->AddMessage(&target, field)->CopyFrom(entry);
+    }
+  }
+  return true;
+}
+
 }  // namespace
 
 absl::StatusOr<std::vector<std::string>> ApplyUpdateMask(
@@ -111,8 +142,16 @@ absl::StatusOr<std::vector<std::string>> ApplyUpdateMask(
       if (const auto* field = descriptor->FindFieldByName(path)) fields.push_back(field);
     }
   } else {
+    std::vector<std::string> entries;  // "map.key" paths, applied after the checks
     for (const std::string& path : mask.paths()) {
       const auto* field = descriptor->FindFieldByName(path);
+      if (field == nullptr && path.find('.') != std::string::npos) {
+        const auto* map = descriptor->FindFieldByName(path.substr(0, path.find('.')));
+        if (map != nullptr && map->is_map() && writable.count(map->name()) > 0) {
+          entries.push_back(path);
+          continue;
+        }
+      }
       if (writable.count(path) == 0 || field == nullptr) {
         auto hinted = hints.find(path);
         const std::string hint = hinted == hints.end() ? "" : absl::StrCat("; ", hinted->second);
@@ -121,6 +160,19 @@ absl::StatusOr<std::vector<std::string>> ApplyUpdateMask(
       }
       fields.push_back(field);
     }
+    std::vector<std::string> applied;
+    for (const auto* field : fields) {
+      CopyField(patch, field, target);
+      applied.push_back(field->name());
+    }
+    for (const std::string& path : entries) {
+      if (!CopyMapEntry(patch, path, writable, target)) {
+        return InvalidField("update_mask", absl::StrCat("'", EscapedEcho(path, 64),
+                                                        "' is not a writable field"));
+      }
+      applied.push_back(path);
+    }
+    return applied;
   }
   std::vector<std::string> applied;
   for (const auto* field : fields) {

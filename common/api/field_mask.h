@@ -4,7 +4,9 @@
 // - otherwise exactly the listed fields, each of which must be writable (INVALID_ARGUMENT naming
 //   update_mask otherwise, checked before anything is copied). A listed field the patch does not
 //   set is cleared.
-// Fields are top-level names; output-only fields are simply not in `writable`.
+// Fields are top-level names; output-only fields are simply not in `writable`. A writable map
+// keyed by strings also takes "<map>.<key>" paths: that entry alone is set from the patch, or
+// removed when the patch lacks it ("custom_fields.tier").
 #pragma once
 
 #include <google/protobuf/field_mask.pb.h>

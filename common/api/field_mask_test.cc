@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "common/testing/status_matchers.h"
+#include "crm/common/v1/custom_fields.pb.h"
 #include "crm/pipeline/v1/deal.pb.h"
 #include "crm/tasks/v1/task.pb.h"
 
@@ -88,6 +89,34 @@ TEST(ApplyUpdateMask, AnUnwritablePathFailsBeforeAnythingIsCopied) {
               HasSubstr("'creator' is not a writable field; never"));
   EXPECT_EQ(target.title(), "Call Anna");
   EXPECT_THAT(ApplyUpdateMask(patch, Mask({"no_such_field"}), kWritable, target).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
+TEST(ApplyUpdateMask, MapEntryPathsSetOrRemoveOneEntry) {
+  common::v1::CustomFieldValues target;
+  (*target.mutable_values())["keep"].set_text("k");
+  (*target.mutable_values())["change"].set_text("old");
+  (*target.mutable_values())["drop"].set_text("d");
+  common::v1::CustomFieldValues patch;
+  (*patch.mutable_values())["change"].set_text("new");
+  (*patch.mutable_values())["ignored"].set_text("not in the mask");
+  google::protobuf::FieldMask mask;
+  mask.add_paths("values.change");
+  mask.add_paths("values.drop");
+  auto applied = ApplyUpdateMask(patch, mask, {"values"}, target);
+  ASSERT_TRUE(applied.ok()) << applied.status();
+  EXPECT_THAT(*applied, ElementsAre("values.change", "values.drop"));
+  EXPECT_EQ(target.values().size(), 2u);
+  EXPECT_EQ(target.values().at("keep").text(), "k");
+  EXPECT_EQ(target.values().at("change").text(), "new");
+
+  google::protobuf::FieldMask not_writable;
+  not_writable.add_paths("values.change");
+  EXPECT_THAT(ApplyUpdateMask(patch, not_writable, {}, target),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  google::protobuf::FieldMask empty_key;
+  empty_key.add_paths("values.");
+  EXPECT_THAT(ApplyUpdateMask(patch, empty_key, {"values"}, target),
               StatusIs(absl::StatusCode::kInvalidArgument));
 }
 

@@ -203,7 +203,8 @@ absl::Status ApplyContactMask(const Contact& patch, const google::protobuf::Fiel
                               Contact& target) {
   static const auto* writable = new std::set<std::string>{
       "given_name", "family_name",     "emails",      "phones",   "company", "job_title",
-      "owner",      "lifecycle_stage", "lead_source", "campaign", "tags",    "attributes"};
+      "owner",      "lifecycle_stage", "lead_source", "campaign", "tags",    "attributes",
+      "custom_fields"};
   return api::ApplyUpdateMask(patch, mask, *writable, target).status();
 }
 

@@ -40,20 +40,7 @@ constexpr absl::StatusCode kPermissionDenied = absl::StatusCode::kPermissionDeni
 constexpr char kUuid[] = "0190c3d2-5b7e-7c1a-9f3e-1234567890ab";
 constexpr char kRegion[] = "AM";
 
-// INVALID_ARGUMENT whose BadRequest detail names exactly `field`.
-MATCHER_P(InvalidField, field, absl::StrCat("is INVALID_ARGUMENT naming field ", field)) {
-  const absl::Status& status = ::crm::testing::GetStatus(arg);
-  *result_listener << "status is " << status.ToString();
-  if (status.code() != absl::StatusCode::kInvalidArgument) return false;
-  google::rpc::BadRequest bad_request;
-  if (!api::GetDetail(status, &bad_request)) {
-    *result_listener << " without a BadRequest detail";
-    return false;
-  }
-  if (bad_request.field_violations_size() != 1) return false;
-  *result_listener << " naming " << bad_request.field_violations(0).field();
-  return bad_request.field_violations(0).field() == std::string(field);
-}
+using ::crm::testing::InvalidField;
 
 google::protobuf::FieldMask Mask(std::vector<std::string> paths) {
   google::protobuf::FieldMask mask;
@@ -535,11 +522,25 @@ TEST(ApplyContactMaskTest, ARejectedMaskLeavesTheTargetUnchanged) {
 TEST(ApplyContactMaskTest, UnknownPathRejected) {
   Contact target = FullTarget();
   for (const std::string& path :
-       {std::string("nickname"), std::string("given_name.first"), std::string("attributes.k"),
-        std::string("GivenName"), std::string("")}) {
+       {std::string("nickname"), std::string("given_name.first"), std::string("tags.k"),
+        std::string("attributes."), std::string("GivenName"), std::string("")}) {
     SCOPED_TRACE(path);
     EXPECT_THAT(ApplyContactMask(Contact(), Mask({path}), target), InvalidField("update_mask"));
   }
+}
+
+// A writable map takes "<map>.<key>": that entry alone changes (custom fields, attributes).
+TEST(ApplyContactMaskTest, MapEntryPathChangesOneEntry) {
+  Contact target = FullTarget();
+  (*target.mutable_attributes())["keep"] = "1";
+  (*target.mutable_attributes())["k"] = "old";
+  Contact patch;
+  (*patch.mutable_attributes())["k"] = "new";
+  ASSERT_OK(ApplyContactMask(patch, Mask({"attributes.k"}), target));
+  EXPECT_EQ(target.attributes().at("k"), "new");
+  EXPECT_EQ(target.attributes().at("keep"), "1");
+  ASSERT_OK(ApplyContactMask(Contact(), Mask({"attributes.k"}), target));
+  EXPECT_FALSE(target.attributes().contains("k"));
 }
 
 TEST(ApplyContactMaskTest, OutputOnlyPathRejected) {

@@ -13,11 +13,13 @@
 namespace crm::contacts {
 
 ContactsService::ContactsService(ContactsStore& store, ActivityStore& activities,
-                                 SegmentStore& segments, const auth::Authenticator& authenticator,
+                                 SegmentStore& segments, fields::DefinitionStore& custom_fields,
+                                 const auth::Authenticator& authenticator,
                                  server::Executor& executor, ContactsServiceOptions options)
     : store_(store),
       activities_(activities),
       segments_(segments),
+      custom_fields_(custom_fields),
       rpcs_(authenticator, executor, v1::ContactsService::service_full_name()),
       executor_(executor),
       options_(std::move(options)),
@@ -52,9 +54,23 @@ grpc::ServerUnaryReactor* ContactsService::CreateContact(grpc::CallbackServerCon
     ASSIGN_OR_RETURN(v1::TenantSettings settings, Settings(caller.tenant, deadline));
     RETURN_IF_ERROR(NormalizeContact(contact, settings.default_phone_region(), "contact"));
     RETURN_IF_ERROR(CheckCanCreateFor(caller, contact.owner()));
-    ASSIGN_OR_RETURN(*response, store_.CreateContact(caller.tenant, contact, caller.user,
-                                                     request->request_id(), deadline));
-    return absl::OkStatus();
+    const auto normalizers = FieldNormalizers(settings.default_phone_region());
+    return WithCustomFields(
+        caller.tenant, common::v1::OBJECT_TYPE_CONTACT, deadline,
+        [&](const fields::Snapshot& fields) -> absl::Status {
+          v1::Contact checked = contact;
+          RETURN_IF_ERROR(fields::NormalizeValues(*checked.mutable_custom_fields(),
+                                                  fields.definitions, /*creating=*/true, nullptr,
+                                                  normalizers, "contact.custom_fields"));
+          RETURN_IF_ERROR(CheckRelations(caller.tenant, checked.custom_fields(),
+                                         "contact.custom_fields", deadline));
+          auto guard = [&](db::Transaction& tx) {
+            custom_fields_.QueueVersionCheck(tx, common::v1::OBJECT_TYPE_CONTACT, fields.version);
+          };
+          ASSIGN_OR_RETURN(*response, store_.CreateContact(caller.tenant, checked, caller.user,
+                                                           request->request_id(), deadline, guard));
+          return absl::OkStatus();
+        });
   });
 }
 
@@ -95,17 +111,31 @@ grpc::ServerUnaryReactor* ContactsService::UpdateContact(grpc::CallbackServerCon
     ASSIGN_OR_RETURN(std::string id,
                      ParseResourceId(request->contact().name(), kContactPrefix, "contact.name"));
     ASSIGN_OR_RETURN(v1::TenantSettings settings, Settings(caller.tenant, deadline));
-    auto mutate = [&](const v1::Contact& current) -> absl::StatusOr<v1::Contact> {
-      RETURN_IF_ERROR(CheckEtag(request->contact().etag(), current.etag()));
-      v1::Contact next = current;
-      RETURN_IF_ERROR(ApplyContactMask(request->contact(), request->update_mask(), next));
-      RETURN_IF_ERROR(NormalizeContact(next, settings.default_phone_region(), "contact"));
-      RETURN_IF_ERROR(CheckCanChange(caller, current.owner(), next.owner()));
-      return next;
-    };
-    ASSIGN_OR_RETURN(*response,
-                     store_.UpdateContact(caller.tenant, id, caller.user, mutate, deadline));
-    return absl::OkStatus();
+    const auto normalizers = FieldNormalizers(settings.default_phone_region());
+    // Relations are checked before the transaction: it holds the contact's row lock.
+    RETURN_IF_ERROR(CheckRelations(caller.tenant, request->contact().custom_fields(),
+                                   "contact.custom_fields", deadline));
+    return WithCustomFields(
+        caller.tenant, common::v1::OBJECT_TYPE_CONTACT, deadline,
+        [&](const fields::Snapshot& fields) -> absl::Status {
+          auto mutate = [&](const v1::Contact& current) -> absl::StatusOr<v1::Contact> {
+            RETURN_IF_ERROR(CheckEtag(request->contact().etag(), current.etag()));
+            v1::Contact next = current;
+            RETURN_IF_ERROR(ApplyContactMask(request->contact(), request->update_mask(), next));
+            RETURN_IF_ERROR(NormalizeContact(next, settings.default_phone_region(), "contact"));
+            RETURN_IF_ERROR(fields::NormalizeValues(
+                *next.mutable_custom_fields(), fields.definitions, /*creating=*/false,
+                &current.custom_fields(), normalizers, "contact.custom_fields"));
+            RETURN_IF_ERROR(CheckCanChange(caller, current.owner(), next.owner()));
+            return next;
+          };
+          auto guard = [&](db::Transaction& tx) {
+            custom_fields_.QueueVersionCheck(tx, common::v1::OBJECT_TYPE_CONTACT, fields.version);
+          };
+          ASSIGN_OR_RETURN(*response, store_.UpdateContact(caller.tenant, id, caller.user, mutate,
+                                                           deadline, guard));
+          return absl::OkStatus();
+        });
   });
 }
 

@@ -12,6 +12,7 @@
 #include "common/server/executor.h"
 #include "common/server/rpc.h"
 #include "common/server/stream_limiter.h"
+#include "common/fields/definition_store.h"
 #include "crm/contacts/v1/contacts_service.grpc.pb.h"
 #include "services/contacts/activity_store.h"
 #include "services/contacts/contacts_store.h"
@@ -35,6 +36,7 @@ struct ContactsServiceOptions {
 class ContactsService final : public v1::ContactsService::CallbackService {
  public:
   ContactsService(ContactsStore& store, ActivityStore& activities, SegmentStore& segments,
+                  fields::DefinitionStore& custom_fields,
                   const auth::Authenticator& authenticator, server::Executor& executor,
                   ContactsServiceOptions options);
 
@@ -121,6 +123,22 @@ class ContactsService final : public v1::ContactsService::CallbackService {
                                                  const v1::UpdateTenantSettingsRequest* request,
                                                  v1::TenantSettings* response) override;
 
+  grpc::ServerUnaryReactor* CreateCustomField(grpc::CallbackServerContext* context,
+                                              const common::v1::CreateCustomFieldRequest* request,
+                                              common::v1::CustomFieldDefinition* response) override;
+  grpc::ServerUnaryReactor* GetCustomField(grpc::CallbackServerContext* context,
+                                           const common::v1::GetCustomFieldRequest* request,
+                                           common::v1::CustomFieldDefinition* response) override;
+  grpc::ServerUnaryReactor* ListCustomFields(grpc::CallbackServerContext* context,
+                                             const common::v1::ListCustomFieldsRequest* request,
+                                             common::v1::ListCustomFieldsResponse* response) override;
+  grpc::ServerUnaryReactor* UpdateCustomField(grpc::CallbackServerContext* context,
+                                              const common::v1::UpdateCustomFieldRequest* request,
+                                              common::v1::CustomFieldDefinition* response) override;
+  grpc::ServerUnaryReactor* DeleteCustomField(grpc::CallbackServerContext* context,
+                                              const common::v1::DeleteCustomFieldRequest* request,
+                                              google::protobuf::Empty* response) override;
+
  private:
   // One import, from its options to its report, fed a part of the file at a time.
   class Import;
@@ -129,12 +147,23 @@ class ContactsService final : public v1::ContactsService::CallbackService {
                                                                      const std::string& name,
                                                                      int first_param,
                                                                      absl::Time deadline);
+  // Runs a record write validated against the object's custom field definitions, once more with
+  // fresh ones when another replica changed them meanwhile (the write's version check failed).
+  absl::Status WithCustomFields(const std::string& tenant, common::v1::ObjectType object,
+                                absl::Time deadline,
+                                const std::function<absl::Status(const fields::Snapshot&)>& write);
+  // NOT_FOUND naming the field for a relation value that names no live record of the tenant.
+  absl::Status CheckRelations(const std::string& tenant, const fields::Values& values,
+                              absl::string_view field, absl::Time deadline);
+  // The text, email and phone rules of this service, for custom field values.
+  fields::Normalizers FieldNormalizers(const std::string& phone_region) const;
   // The tenant's settings, from a short-lived cache.
   absl::StatusOr<v1::TenantSettings> Settings(const std::string& tenant, absl::Time deadline);
 
   ContactsStore& store_;
   ActivityStore& activities_;
   SegmentStore& segments_;
+  fields::DefinitionStore& custom_fields_;
   const server::Rpcs rpcs_;
   server::Executor& executor_;
   const ContactsServiceOptions options_;

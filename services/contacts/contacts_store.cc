@@ -3,12 +3,15 @@
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/strip.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/api/errors.h"
 #include "common/base/status_macros.h"
 #include "common/db/sqlstate.h"
 #include "common/db/transaction.h"
+#include "common/fields/values_json.h"
 #include "common/ids/uuid.h"
 #include "crm/contacts/v1/contacts_events.pb.h"
 #include "services/contacts/contact_rules.h"
@@ -105,7 +108,8 @@ absl::StatusOr<Contact> ContactsStore::CreateContact(const std::string& tenant,
                                                      const Contact& contact,
                                                      const std::string& creator,
                                                      const std::string& request_id,
-                                                     absl::Time deadline) {
+                                                     absl::Time deadline,
+                                                     const WriteGuard& guard) {
   const std::string id = ids::NewUuidV7();
   const absl::Time now = NowMicros();
   Contact created = contact;
@@ -116,6 +120,7 @@ absl::StatusOr<Contact> ContactsStore::CreateContact(const std::string& tenant,
   SetTime(created.mutable_update_time(), now);
 
   ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(pool_, tenant, deadline));
+  if (guard) guard(tx);
   if (!contact.company().empty())
     RETURN_IF_ERROR(CheckCompanyExists(tx, tenant, contact.company()));
   // The contact and its unique keys in one statement; a key held by another contact fails the
@@ -123,11 +128,12 @@ absl::StatusOr<Contact> ContactsStore::CreateContact(const std::string& tenant,
   const std::string insert_sql = absl::StrCat(
       "WITH c AS (INSERT INTO contacts.contacts (tenant_id, id, given_name, family_name, "
       "emails, phones, company_id, job_title, owner, creator, lifecycle_stage, lead_source, "
-      "campaign, tags, attributes, create_request_id, create_time, update_time, search_text) "
+      "campaign, tags, attributes, create_request_id, create_time, update_time, search_text, "
+      "custom_fields) "
       "VALUES ($1, $2, $3, $4, $5::text[], $6::text[], $7::uuid, $8, $9, $10, $11, $12, $13, "
       "$14::text[], $15::jsonb, $16, ",
       TimeParam(18), ", ", TimeParam(18), ", ", kSearchTextOfParams,
-      ") "
+      ", $19::jsonb) "
       "ON CONFLICT (tenant_id, creator, create_request_id) WHERE create_request_id IS NOT NULL "
       "DO NOTHING RETURNING *), "
       "k AS (INSERT INTO contacts.contact_keys (tenant_id, kind, value, contact_id) "
@@ -151,7 +157,8 @@ absl::StatusOr<Contact> ContactsStore::CreateContact(const std::string& tenant,
                          AttributesJson(contact.attributes()),
                          request_id.empty() ? Param() : Param(request_id),
                          db::ToArrayLiteral(EmailKeys(contact)),
-                         absl::StrCat(absl::ToUnixMicros(now))};
+                         absl::StrCat(absl::ToUnixMicros(now)),
+                         fields::ValuesToJson(contact.custom_fields())};
   v1::ContactCreated event;
   *event.mutable_contact() = created;
   bool inserted = true;
@@ -244,7 +251,7 @@ void ContactsStore::QueueUpdate(Transaction& tx, const std::string& tenant, cons
                    "emails = $5::text[], phones = $6::text[], company_id = $7::uuid, "
                    "job_title = $8, owner = $9, lifecycle_stage = $10, lead_source = $11, "
                    "campaign = $12, tags = $13::text[], attributes = $14::jsonb, "
-                   "version = version + 1, update_time = ",
+                   "custom_fields = $16::jsonb, version = version + 1, update_time = ",
                    TimeParam(15), ", search_text = ", kSearchTextOfParams,
                    " WHERE tenant_id = $1 AND id = $2"),
       {tenant, id, next.given_name(), next.family_name(),
@@ -252,7 +259,8 @@ void ContactsStore::QueueUpdate(Transaction& tx, const std::string& tenant, cons
        OptionalId(next.company(), kCompanyPrefix), next.job_title(), next.owner(),
        LifecycleStageToText(next.lifecycle_stage()), LeadSourceToText(next.lead_source()),
        next.campaign(), db::ToArrayLiteral(ToVector(next.tags())),
-       AttributesJson(next.attributes()), absl::StrCat(absl::ToUnixMicros(now))});
+       AttributesJson(next.attributes()), absl::StrCat(absl::ToUnixMicros(now)),
+       fields::ValuesToJson(next.custom_fields())});
   if (EmailKeys(next) != EmailKeys(current) ||
       ToVector(next.phones()) != ToVector(current.phones())) {
     tx.Queue("DELETE FROM contacts.contact_keys WHERE tenant_id = $1 AND contact_id = $2",
@@ -427,8 +435,10 @@ absl::StatusOr<Contact> ContactsStore::UpdateContact(const std::string& tenant,
                                                      const std::string& id,
                                                      const std::string& actor,
                                                      const Mutation<Contact>& mutate,
-                                                     absl::Time deadline) {
+                                                     absl::Time deadline,
+                                                     const WriteGuard& guard) {
   ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(pool_, tenant, deadline));
+  if (guard) guard(tx);
   ASSIGN_OR_RETURN(Result current_rows,
                    tx.Exec(absl::StrCat("SELECT ", kContactColumns,
                                         " FROM contacts.contacts WHERE tenant_id = $1 AND id = $2 "
@@ -451,6 +461,21 @@ absl::StatusOr<Contact> ContactsStore::UpdateContact(const std::string& tenant,
   }
   RETURN_IF_ERROR(status);
   return next;
+}
+
+absl::StatusOr<bool> ContactsStore::RecordExists(const std::string& tenant,
+                                                 const std::string& name, absl::Time deadline) {
+  absl::string_view id = name;
+  const char* table = absl::ConsumePrefix(&id, kContactPrefix)   ? "contacts.contacts"
+                      : absl::ConsumePrefix(&id, kCompanyPrefix) ? "contacts.companies"
+                                                                 : nullptr;
+  if (table == nullptr || !ids::IsCanonicalUuid(id)) return false;
+  ASSIGN_OR_RETURN(Result r, RunOnce(pool_, tenant,
+                                     absl::StrCat("SELECT 1 FROM ", table,
+                                                  " WHERE tenant_id = $1 AND id = $2::uuid AND "
+                                                  "delete_time IS NULL"),
+                                     {tenant, std::string(id)}, deadline));
+  return r.rows() > 0;
 }
 
 absl::Status ContactsStore::DeleteContact(const std::string& tenant, const std::string& id,

@@ -46,6 +46,8 @@ std::string ListLiveSql(absl::string_view table, absl::string_view columns,
 // that abandons the change. Runs while the row is locked, so the decision cannot go stale.
 template <typename T>
 using Mutation = std::function<absl::StatusOr<T>(const T& current)>;
+// Queued first into a record write, before any row is touched (the custom field version check).
+using WriteGuard = std::function<void(db::Transaction&)>;
 
 // Every write also appends its domain event (crm.contacts.v1.*Created/Updated/Deleted/
 // OwnerChanged) to the outbox in the same transaction.
@@ -58,7 +60,8 @@ class ContactsStore final {
   // ALREADY_EXISTS with a ResourceInfo naming it.
   absl::StatusOr<v1::Contact> CreateContact(const std::string& tenant, const v1::Contact& contact,
                                             const std::string& creator,
-                                            const std::string& request_id, absl::Time deadline);
+                                            const std::string& request_id, absl::Time deadline,
+                                            const WriteGuard& guard = nullptr);
   absl::StatusOr<v1::Contact> GetContact(const std::string& tenant, const std::string& id,
                                          absl::Time deadline);
   // Live contacts in id order matching `filter` (compiled with its first placeholder at $4).
@@ -71,7 +74,10 @@ class ContactsStore final {
   absl::StatusOr<v1::Contact> UpdateContact(const std::string& tenant, const std::string& id,
                                             const std::string& actor,
                                             const Mutation<v1::Contact>& mutate,
-                                            absl::Time deadline);
+                                            absl::Time deadline, const WriteGuard& guard = nullptr);
+  // Whether `name` ("contacts/{id}" or "companies/{id}") is a live record of the tenant.
+  absl::StatusOr<bool> RecordExists(const std::string& tenant, const std::string& name,
+                                    absl::Time deadline);
   // Soft delete; `check` sees the current record (etag, permissions) before anything changes.
   absl::Status DeleteContact(const std::string& tenant, const std::string& id,
                              const std::string& actor,

@@ -15,7 +15,9 @@ ContactsParts::ContactsParts(server::ServiceContext& c, ContactsServiceOptions o
     : store(c.pool, c.outbox),
       activities(c.pool, c.outbox),
       segments(c.pool, c.outbox),
-      service(store, activities, segments, c.authenticator, c.executor,
+      custom_fields(c.pool, c.outbox, "contacts",
+                    {{common::v1::OBJECT_TYPE_CONTACT, "contacts.contacts"}}),
+      service(store, activities, segments, custom_fields, c.authenticator, c.executor,
               WithStreamLimits(std::move(options), c)) {}
 
 server::WireService WireContacts(ContactsServiceOptions options) {

@@ -16,6 +16,7 @@ struct ContactsParts final : server::ServiceParts {
   ContactsStore store;
   ActivityStore activities;
   SegmentStore segments;
+  fields::DefinitionStore custom_fields;
   ContactsService service;
 };
 

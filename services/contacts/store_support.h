@@ -13,6 +13,7 @@
 #include "common/db/sql_helpers.h"
 #include "common/db/transaction.h"
 #include "common/events/outbox.h"
+#include "common/fields/values_json.h"
 #include "crm/contacts/v1/company.pb.h"
 #include "crm/contacts/v1/contact.pb.h"
 #include "crm/contacts/v1/tenant_settings.pb.h"
@@ -38,7 +39,8 @@ inline constexpr char kContactColumns[] =
     "lifecycle_stage, lead_source, campaign, tags, attributes, version, "
     "(extract(epoch FROM create_time) * 1000000)::bigint, "
     "(extract(epoch FROM update_time) * 1000000)::bigint, "
-    "(extract(epoch FROM last_contacted_time) * 1000000)::bigint, last_contacted_by, merged_into";
+    "(extract(epoch FROM last_contacted_time) * 1000000)::bigint, last_contacted_by, merged_into, "
+    "custom_fields";
 
 inline constexpr char kCompanyColumns[] =
     "id, display_name, domain, industry, owner, creator, lifecycle_stage, lead_source, campaign, "
@@ -98,6 +100,8 @@ inline v1::Contact ContactFromRow(const Result& r, int row) {
   if (!r.IsNull(row, 17)) SetTimestamp(c.mutable_last_contacted_time(), r.Int(row, 17));
   c.set_last_contacted_by(r.String(row, 18));
   if (!r.IsNull(row, 19)) c.set_merged_into(absl::StrCat(kContactPrefix, r.Text(row, 19)));
+  // A value the API cannot read back is dropped from the answer rather than failing the read.
+  (void)fields::ValuesFromJson(r.Text(row, 20), c.mutable_custom_fields());
   return c;
 }
 

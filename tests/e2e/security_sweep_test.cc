@@ -252,6 +252,9 @@ class SecuritySweepTest : public ::testing::Test {
         R"({"activity":{"kind":"ACTIVITY_KIND_CALL","contact":"${contact}","subject":"secret call"}})");
     CreateA("segment", "crm.contacts.v1.ContactsService.CreateSegment",
             R"({"segment":{"displayName":"Secret VIPs","filter":"tags:vip"}})");
+    CreateA("custom_field", "crm.contacts.v1.ContactsService.CreateCustomField",
+            R"({"parent":"objectTypes/contact","customField":{"key":"secret_tier",
+                "label":"Secret tier","type":"CUSTOM_FIELD_TYPE_TEXT"}})");
     CreateA("pipeline", "crm.pipeline.v1.PipelineService.CreatePipeline",
             R"({"pipeline":{"displayName":"Secret pipeline","stages":[
                 {"id":"open","displayName":"Open","probabilityPercent":10,"kind":"STAGE_KIND_OPEN","forecastCategory":"FORECAST_CATEGORY_PIPELINE"},
@@ -395,6 +398,10 @@ const std::map<std::string, std::string>& ForeignIdRequests() {
       {"crm.contacts.v1.ContactsService.LogActivity",
        R"({"activity":{"kind":"ACTIVITY_KIND_CALL","contact":"${contact}","subject":"x"}})"},
       {"crm.contacts.v1.ContactsService.GetSegment", R"({"name":"${segment}"})"},
+      {"crm.contacts.v1.ContactsService.GetCustomField", R"({"name":"${custom_field}"})"},
+      {"crm.contacts.v1.ContactsService.UpdateCustomField",
+       R"({"customField":{"name":"${custom_field}","label":"Mallory"},"updateMask":"label"})"},
+      {"crm.contacts.v1.ContactsService.DeleteCustomField", R"({"name":"${custom_field}"})"},
       {"crm.contacts.v1.ContactsService.UpdateSegment",
        R"({"segment":{"name":"${segment}","displayName":"Mallory"},"updateMask":"displayName"})"},
       {"crm.contacts.v1.ContactsService.DeleteSegment", R"({"name":"${segment}"})"},
@@ -455,6 +462,10 @@ const std::map<std::string, std::string>& OwnTenantRequests() {
       {"crm.contacts.v1.ContactsService.CreateSegment",
        R"({"segment":{"displayName":"B","filter":"tags:vip"}})"},
       {"crm.contacts.v1.ContactsService.ListSegments", "{}"},
+      {"crm.contacts.v1.ContactsService.CreateCustomField",
+       R"({"parent":"objectTypes/contact","customField":{"key":"b_tier","label":"B tier",
+           "type":"CUSTOM_FIELD_TYPE_TEXT"}})"},
+      {"crm.contacts.v1.ContactsService.ListCustomFields", R"({"parent":"objectTypes/contact"})"},
       {"crm.pipeline.v1.PipelineService.ListPipelines", "{}"},
       {"crm.pipeline.v1.PipelineService.CreatePipeline",
        R"({"pipeline":{"displayName":"B","stages":[
@@ -528,6 +539,7 @@ TEST_F(SecuritySweepTest, AnotherTenantsIdsAreNotFoundOnEveryRpc) {
            {"crm.contacts.v1.ContactsService.GetContact", "contact2"},
            {"crm.contacts.v1.ContactsService.GetCompany", "company"},
            {"crm.contacts.v1.ContactsService.GetSegment", "segment"},
+           {"crm.contacts.v1.ContactsService.GetCustomField", "custom_field"},
            {"crm.pipeline.v1.PipelineService.GetPipeline", "pipeline"},
            {"crm.pipeline.v1.PipelineService.GetDeal", "deal"},
            {"crm.tasks.v1.TasksService.GetTask", "task"}}) {
@@ -592,6 +604,8 @@ TEST_F(SecuritySweepTest, RepsCannotChangeOthersRecordsOrAdminSettings) {
       {"crm.tasks.v1.TasksService.CreateWebhook",
        R"({"webhook":{"url":"http://127.0.0.1:9/rogue"}})"},
       {"crm.tasks.v1.TasksService.ListWebhooks", "{}"},
+      {"crm.contacts.v1.ContactsService.CreateCustomField",
+       R"({"parent":"objectTypes/contact","customField":{"key":"rogue","label":"Rogue","type":"CUSTOM_FIELD_TYPE_TEXT"}})"},
       {"crm.reporting.v1.ReportingService.CreateReportSchedule",
        R"({"schedule":{"displayName":"Rogue","spec":{"kind":"REPORT_KIND_WON_LOST","period":"PERIOD_KIND_WEEK"}}})"},
   };

@@ -1,0 +1,283 @@
+// Custom fields of contacts against a real PostgreSQL: definitions (admins only, per tenant),
+// typed values validated on create and update, archive and delete, and writes that meet
+// definitions changed by another replica.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "absl/strings/str_cat.h"
+#include "common/api/errors.h"
+#include "common/db/sql_helpers.h"
+#include "common/ids/uuid.h"
+#include "common/testing/grpc_testing.h"
+#include "common/testing/status_matchers.h"
+#include "tests/contacts/contacts_test_env.h"
+
+namespace crm::contacts {
+namespace {
+
+using common::v1::CustomFieldDefinition;
+using crm::testing::AuthedContext;
+using crm::testing::MintToken;
+using ::testing::HasSubstr;
+using v1::Contact;
+
+class ContactsCustomFieldsTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { env_ = testing::ContactsTestEnv::Start().release(); }
+  static void TearDownTestSuite() {
+    delete env_;
+    env_ = nullptr;
+  }
+  void SetUp() override {
+    ASSERT_NE(env_, nullptr);
+    tenant_ = "t" + ids::NewUuidV7().substr(24);
+    admin_ = MintToken(tenant_, "ada", {"admin"});
+    rep_ = MintToken(tenant_, "rex", {"rep"});
+  }
+
+  grpc::Status Define(const CustomFieldDefinition& field, CustomFieldDefinition* out,
+                      const std::string& token = "") {
+    common::v1::CreateCustomFieldRequest request;
+    request.set_parent("objectTypes/contact");
+    *request.mutable_custom_field() = field;
+    return env_->stub().CreateCustomField(AuthedContext(token.empty() ? admin_ : token).get(),
+                                          request, out);
+  }
+
+  CustomFieldDefinition MustDefine(const CustomFieldDefinition& field) {
+    CustomFieldDefinition out;
+    grpc::Status status = Define(field, &out);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return out;
+  }
+
+  static CustomFieldDefinition Field(const std::string& key, common::v1::CustomFieldType type) {
+    CustomFieldDefinition d;
+    d.set_key(key);
+    d.set_label(key);
+    d.set_type(type);
+    return d;
+  }
+
+  grpc::Status Create(const Contact& contact, Contact* out) {
+    v1::CreateContactRequest request;
+    *request.mutable_contact() = contact;
+    return env_->stub().CreateContact(AuthedContext(rep_).get(), request, out);
+  }
+
+  Contact Get(const std::string& name) {
+    v1::GetContactRequest request;
+    request.set_name(name);
+    Contact out;
+    grpc::Status status = env_->stub().GetContact(AuthedContext(rep_).get(), request, &out);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return out;
+  }
+
+  int64_t CountContacts() {
+    auto r = db::RunOnce(env_->pool(), tenant_,
+                         "SELECT count(*) FROM contacts.contacts WHERE tenant_id = $1", {tenant_},
+                         absl::Now() + absl::Seconds(10));
+    EXPECT_TRUE(r.ok()) << r.status();
+    return r.ok() ? r->Int(0, 0) : -1;
+  }
+
+  static Contact Person(const std::string& given) {
+    Contact c;
+    c.set_given_name(given);
+    return c;
+  }
+
+  static testing::ContactsTestEnv* env_;
+  std::string tenant_;
+  std::string admin_;
+  std::string rep_;
+};
+
+testing::ContactsTestEnv* ContactsCustomFieldsTest::env_ = nullptr;
+
+TEST_F(ContactsCustomFieldsTest, AdminsDefineFieldsPerTenantAndMembersReadThem) {
+  CustomFieldDefinition tier = Field("tier", common::v1::CUSTOM_FIELD_TYPE_SINGLE_SELECT);
+  tier.set_label("Կարգ");  // labels in any script
+  tier.add_options()->set_label("Gold");
+  tier.add_options()->set_label("Silver");
+  CustomFieldDefinition out;
+  EXPECT_EQ(Define(tier, &out, rep_).error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  const CustomFieldDefinition created = MustDefine(tier);
+  EXPECT_EQ(created.name(), "objectTypes/contact/customFields/tier");
+  EXPECT_EQ(created.options(0).id(), "gold");
+  EXPECT_EQ(created.etag(), "1");
+  EXPECT_EQ(Define(tier, &out).error_code(), grpc::StatusCode::ALREADY_EXISTS);
+
+  common::v1::ListCustomFieldsRequest list;
+  list.set_parent("objectTypes/contact");
+  common::v1::ListCustomFieldsResponse listed;
+  ASSERT_TRUE(env_->stub().ListCustomFields(AuthedContext(rep_).get(), list, &listed).ok());
+  ASSERT_EQ(listed.custom_fields_size(), 1);
+  EXPECT_EQ(listed.custom_fields(0).label(), "Կարգ");
+
+  // Another tenant sees none of it.
+  const std::string other = MintToken("t-other-" + tenant_, "ada", {"admin"});
+  ASSERT_TRUE(env_->stub().ListCustomFields(AuthedContext(other).get(), list, &listed).ok());
+  EXPECT_EQ(listed.custom_fields_size(), 0);
+  common::v1::GetCustomFieldRequest get;
+  get.set_name(created.name());
+  EXPECT_EQ(env_->stub().GetCustomField(AuthedContext(other).get(), get, &out).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+
+  list.set_parent("objectTypes/deal");
+  EXPECT_EQ(env_->stub().ListCustomFields(AuthedContext(rep_).get(), list, &listed).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  CustomFieldDefinition unique = Field("external_id", common::v1::CUSTOM_FIELD_TYPE_TEXT);
+  unique.set_unique(true);
+  EXPECT_EQ(Define(unique, &out).error_code(), grpc::StatusCode::UNIMPLEMENTED);
+}
+
+TEST_F(ContactsCustomFieldsTest, ValuesAreTypedValidatedAndNothingHalfWritten) {
+  CustomFieldDefinition arr = Field("arr", common::v1::CUSTOM_FIELD_TYPE_NUMBER);
+  arr.set_scale(2);
+  MustDefine(arr);
+  CustomFieldDefinition source = Field("source", common::v1::CUSTOM_FIELD_TYPE_TEXT);
+  source.mutable_default_value()->set_text("web");
+  MustDefine(source);
+  CustomFieldDefinition mobile = Field("mobile", common::v1::CUSTOM_FIELD_TYPE_PHONE);
+  MustDefine(mobile);
+
+  Contact anna = Person("Anna");
+  (*anna.mutable_custom_fields())["arr"].set_number("001200.50");
+  (*anna.mutable_custom_fields())["mobile"].set_phone("+374 10 123456");
+  Contact created;
+  grpc::Status status = Create(anna, &created);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(created.custom_fields().at("arr").number(), "1200.50");
+  EXPECT_EQ(created.custom_fields().at("source").text(), "web");
+  const Contact read = Get(created.name());
+  EXPECT_EQ(read.custom_fields().at("arr").number(), "1200.50");
+  EXPECT_EQ(read.custom_fields().at("mobile").phone(), "+37410123456");
+
+  const int64_t before = CountContacts();
+  for (const auto& [key, value] :
+       std::vector<std::pair<std::string, std::string>>{{"arr", "12.345"}, {"nope", "1"}}) {
+    Contact bad = Person("Bad");
+    (*bad.mutable_custom_fields())[key].set_number(value);
+    Contact out;
+    status = Create(bad, &out);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << key;
+    google::rpc::BadRequest bad_request;
+    ASSERT_TRUE(api::GetDetail(api::FromGrpcStatus(status), &bad_request)) << key;
+    EXPECT_EQ(bad_request.field_violations(0).field(), "contact.custom_fields." + key);
+  }
+  EXPECT_EQ(CountContacts(), before);
+}
+
+TEST_F(ContactsCustomFieldsTest, UpdateMaskChangesOneFieldAndRequiredFieldsStay) {
+  MustDefine(Field("notes", common::v1::CUSTOM_FIELD_TYPE_LONG_TEXT));
+  CustomFieldDefinition region = Field("region", common::v1::CUSTOM_FIELD_TYPE_TEXT);
+  region.set_required(true);
+  MustDefine(region);
+  Contact c = Person("Ben");
+  Contact created;
+  EXPECT_EQ(Create(c, &created).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  (*c.mutable_custom_fields())["region"].set_text("EU");
+  (*c.mutable_custom_fields())["notes"].set_text("first line\nsecond line");
+  ASSERT_TRUE(Create(c, &created).ok());
+
+  v1::UpdateContactRequest update;
+  update.mutable_contact()->set_name(created.name());
+  (*update.mutable_contact()->mutable_custom_fields())["region"].set_text("APAC");
+  update.mutable_update_mask()->add_paths("custom_fields.region");
+  Contact updated;
+  grpc::Status status = env_->stub().UpdateContact(AuthedContext(rep_).get(), update, &updated);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(updated.custom_fields().at("region").text(), "APAC");
+  EXPECT_EQ(updated.custom_fields().at("notes").text(), "first line\nsecond line");
+
+  // Clearing a required field through the mask is refused.
+  update.mutable_contact()->clear_custom_fields();
+  EXPECT_EQ(env_->stub().UpdateContact(AuthedContext(rep_).get(), update, &updated).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(Get(created.name()).custom_fields().at("region").text(), "APAC");
+}
+
+TEST_F(ContactsCustomFieldsTest, ArchiveHidesValuesUnarchiveBringsThemBackDeletePurges) {
+  const CustomFieldDefinition legacy =
+      MustDefine(Field("legacy", common::v1::CUSTOM_FIELD_TYPE_BOOLEAN));
+  Contact c = Person("Cleo");
+  (*c.mutable_custom_fields())["legacy"].set_boolean(true);
+  Contact created;
+  ASSERT_TRUE(Create(c, &created).ok());
+
+  common::v1::UpdateCustomFieldRequest archive;
+  archive.mutable_custom_field()->set_name(legacy.name());
+  archive.mutable_custom_field()->set_archived(true);
+  archive.mutable_update_mask()->add_paths("archived");
+  CustomFieldDefinition archived;
+  ASSERT_TRUE(env_->stub().UpdateCustomField(AuthedContext(admin_).get(), archive, &archived).ok());
+  EXPECT_TRUE(archived.archived());
+  EXPECT_FALSE(Get(created.name()).custom_fields().contains("legacy"));
+  Contact refused;
+  EXPECT_EQ(Create(c, &refused).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+
+  archive.mutable_custom_field()->set_archived(false);
+  ASSERT_TRUE(env_->stub().UpdateCustomField(AuthedContext(admin_).get(), archive, &archived).ok());
+  EXPECT_TRUE(Get(created.name()).custom_fields().at("legacy").boolean());
+
+  common::v1::DeleteCustomFieldRequest remove;
+  remove.set_name(legacy.name());
+  remove.set_etag("1");  // stale: the field is at 3 now
+  google::protobuf::Empty empty;
+  EXPECT_EQ(
+      env_->stub().DeleteCustomField(AuthedContext(admin_).get(), remove, &empty).error_code(),
+      grpc::StatusCode::ABORTED);
+  remove.set_etag(archived.etag());
+  ASSERT_TRUE(env_->stub().DeleteCustomField(AuthedContext(admin_).get(), remove, &empty).ok());
+  EXPECT_FALSE(Get(created.name()).custom_fields().contains("legacy"));
+}
+
+TEST_F(ContactsCustomFieldsTest, RelationsNameLiveRecordsOfTheSameTenant) {
+  CustomFieldDefinition referrer = Field("referrer", common::v1::CUSTOM_FIELD_TYPE_RELATION);
+  referrer.set_relation_object(common::v1::OBJECT_TYPE_CONTACT);
+  MustDefine(referrer);
+  Contact first;
+  ASSERT_TRUE(Create(Person("First"), &first).ok());
+  Contact c = Person("Second");
+  (*c.mutable_custom_fields())["referrer"].set_record(first.name());
+  Contact created;
+  ASSERT_TRUE(Create(c, &created).ok());
+
+  // A contact of another tenant is not found, whatever its id.
+  v1::CreateContactRequest elsewhere;
+  elsewhere.mutable_contact()->set_given_name("Elsewhere");
+  Contact foreign;
+  ASSERT_TRUE(env_->stub()
+                  .CreateContact(AuthedContext(MintToken("t-x-" + tenant_, "u", {"rep"})).get(),
+                                 elsewhere, &foreign)
+                  .ok());
+  (*c.mutable_custom_fields())["referrer"].set_record(foreign.name());
+  grpc::Status status = Create(c, &created);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_THAT(status.error_message(), HasSubstr("contact.custom_fields.referrer"));
+}
+
+TEST_F(ContactsCustomFieldsTest, AWriteAgainstDefinitionsAnotherReplicaChangedIsCheckedAgain) {
+  MustDefine(Field("score_band", common::v1::CUSTOM_FIELD_TYPE_TEXT));
+  Contact c = Person("Dora");
+  (*c.mutable_custom_fields())["score_band"].set_text("A");
+  Contact created;
+  ASSERT_TRUE(Create(c, &created).ok());  // this replica now caches the definitions
+
+  // Another replica deletes the field: only the database knows.
+  auto deleted = db::RunOnce(
+      env_->pool(), tenant_,
+      "WITH d AS (DELETE FROM contacts.custom_fields WHERE tenant_id = $1 AND key = 'score_band') "
+      "UPDATE contacts.custom_field_versions SET version = version + 1 WHERE tenant_id = $1",
+      {tenant_}, absl::Now() + absl::Seconds(10));
+  ASSERT_TRUE(deleted.ok()) << deleted.status();
+
+  grpc::Status status = Create(c, &created);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status.error_message();
+  EXPECT_THAT(status.error_message(), HasSubstr("no custom field"));
+}
+
+}  // namespace
+}  // namespace crm::contacts
