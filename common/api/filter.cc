@@ -1,5 +1,6 @@
 #include "common/api/filter.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -12,6 +13,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "common/api/errors.h"
@@ -344,6 +346,20 @@ bool IsValidMapKey(absl::string_view key) {
 
 bool IsPresence(const Token& value) { return value.trailing_star && value.text == "*"; }
 
+// -12, 0.5, 1200.50: what PostgreSQL's numeric reads exactly, without exponents or NaN.
+bool IsDecimalText(absl::string_view text) {
+  absl::ConsumePrefix(&text, "-");
+  const size_t point = text.find('.');
+  const absl::string_view integer = text.substr(0, point);
+  const absl::string_view fraction =
+      point == absl::string_view::npos ? absl::string_view() : text.substr(point + 1);
+  auto digits = [](absl::string_view s) {
+    return !s.empty() && s.size() <= 40 &&
+           std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+  };
+  return digits(integer) && (point == absl::string_view::npos || digits(fraction));
+}
+
 // The field a restriction names: a schema field, or a map field plus the key after its dot.
 struct FieldRef {
   const FilterField* field = nullptr;
@@ -551,6 +567,15 @@ class Parser {
                                                  Quote(field.name), ", found ", Quote(text)));
         }
         return Compare(field.sql, cmp, absl::StrCat(Param(absl::StrCat(number)), "::bigint"));
+      }
+
+      case FilterType::kDecimal: {
+        if (cmp == Cmp::kHas) return NotHas(op, field, "number");
+        if (!IsDecimalText(text)) {
+          return ErrorAt(value.pos, absl::StrCat("expected a decimal number for field ",
+                                                 Quote(field.name), ", found ", Quote(text)));
+        }
+        return Compare(field.sql, cmp, absl::StrCat(Param(text), "::numeric"));
       }
 
       case FilterType::kBool:

@@ -31,7 +31,17 @@
 
 namespace crm::api {
 
-enum class FilterType { kString, kInt, kBool, kTimestamp, kEnum, kStringList, kStringMap };
+// kDecimal compares exactly as numeric (custom number, percent); kStringList is a text[].
+enum class FilterType {
+  kString,
+  kInt,
+  kDecimal,
+  kBool,
+  kTimestamp,
+  kEnum,
+  kStringList,
+  kStringMap
+};
 
 struct FilterField {
   // As clients write it: "lifecycle_stage", "tags", "attributes", "company.industry".

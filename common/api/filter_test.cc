@@ -119,6 +119,19 @@ TEST(FilterTest, PlaceholdersStartAtFirstParam) {
   EXPECT_THAT(sql->params, ElementsAre("a", "size", "38", "3"));
 }
 
+TEST(FilterTest, DecimalFieldsCompareExactlyAsNumeric) {
+  FilterSchema schema;
+  schema.fields.push_back(Field("arr", "(c.arr)::numeric", FilterType::kDecimal));
+  absl::StatusOr<SqlFilter> sql = CompileFilter("arr >= 1200.50 AND arr != -3", schema, 1);
+  ASSERT_OK(sql);
+  EXPECT_EQ(sql->where, "(((c.arr)::numeric >= $1::numeric) AND ((c.arr)::numeric IS DISTINCT FROM $2::numeric))");
+  EXPECT_THAT(sql->params, ElementsAre("1200.50", "-3"));
+  for (absl::string_view bad : {"arr > 1e5", "arr > NaN", "arr > 1.", "arr > .5", "arr : 1"}) {
+    EXPECT_THAT(CompileFilter(bad, schema, 1), StatusIs(absl::StatusCode::kInvalidArgument))
+        << bad;
+  }
+}
+
 TEST(FilterTest, FirstParamBelowOneIsAProgrammingError) {
   EXPECT_THAT(CompileFilter("name = a", Schema(), 0), StatusIs(absl::StatusCode::kInternal));
 }

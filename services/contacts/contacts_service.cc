@@ -93,7 +93,7 @@ grpc::ServerUnaryReactor* ContactsService::ListContacts(grpc::CallbackServerCont
     const std::string fingerprint = api::QueryFingerprint(request->filter());
     ASSIGN_OR_RETURN(Page page, PageFrom(request->page_size(), request->page_token(), fingerprint));
     ASSIGN_OR_RETURN(api::SqlFilter filter,
-                     api::CompileFilter(request->filter(), ContactFilterSchema(), 4));
+                     CompileContactFilter(caller.tenant, request->filter(), 4, call.deadline));
     ASSIGN_OR_RETURN(auto result, store_.ListContacts(caller.tenant, page, filter, call.deadline));
     // Before the items are moved out.
     response->set_next_page_token(NextPageToken(result, fingerprint));

@@ -142,6 +142,9 @@ class ContactsService final : public v1::ContactsService::CallbackService {
  private:
   // One import, from its options to its report, fed a part of the file at a time.
   class Import;
+  // INVALID_ARGUMENT naming segment.filter for a filter that does not compile.
+  absl::Status CheckSegmentFilter(const std::string& tenant, const std::string& filter,
+                                  absl::Time deadline);
   // A segment and its filter compiled with placeholders from $first_param.
   absl::StatusOr<std::pair<v1::Segment, api::SqlFilter>> LoadSegment(const std::string& tenant,
                                                                      const std::string& name,
@@ -152,6 +155,11 @@ class ContactsService final : public v1::ContactsService::CallbackService {
   absl::Status WithCustomFields(const std::string& tenant, common::v1::ObjectType object,
                                 absl::Time deadline,
                                 const std::function<absl::Status(const fields::Snapshot&)>& write);
+  // Compiles a contact filter with the tenant's custom fields; when it names a field or option
+  // this replica has not seen, once more with fresh definitions (another replica made them).
+  absl::StatusOr<api::SqlFilter> CompileContactFilter(const std::string& tenant,
+                                                      const std::string& filter, int first_param,
+                                                      absl::Time deadline);
   // NOT_FOUND naming the field for a relation value that names no live record of the tenant.
   absl::Status CheckRelations(const std::string& tenant, const fields::Values& values,
                               absl::string_view field, absl::Time deadline);

@@ -6,7 +6,9 @@
 #include "common/api/errors.h"
 #include "common/api/request_fields.h"
 #include "common/base/status_macros.h"
+#include "common/fields/custom_field_filters.h"
 #include "common/ids/uuid.h"
+#include "services/contacts/contact_filters.h"
 #include "services/contacts/contact_rules.h"
 #include "services/contacts/contacts_service.h"
 #include "services/contacts/normalize.h"
@@ -66,6 +68,26 @@ absl::Status ContactsService::CheckRelations(const std::string& tenant,
     }
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<api::SqlFilter> ContactsService::CompileContactFilter(const std::string& tenant,
+                                                                     const std::string& filter,
+                                                                     int first_param,
+                                                                     absl::Time deadline) {
+  if (filter.empty()) return api::SqlFilter{};
+  for (int attempt = 0;; ++attempt) {
+    ASSIGN_OR_RETURN(std::shared_ptr<const fields::Snapshot> snapshot,
+                     custom_fields_.Current(tenant, ObjectType::OBJECT_TYPE_CONTACT, deadline));
+    absl::StatusOr<api::SqlFilter> compiled = api::CompileFilter(
+        filter,
+        fields::WithCustomFields(ContactFilterSchema(), snapshot->definitions, "custom_fields"),
+        first_param);
+    if (compiled.ok() || attempt > 0 ||
+        compiled.status().code() != absl::StatusCode::kInvalidArgument) {
+      return compiled;
+    }
+    custom_fields_.Forget(tenant, ObjectType::OBJECT_TYPE_CONTACT);
+  }
 }
 
 absl::Status ContactsService::WithCustomFields(

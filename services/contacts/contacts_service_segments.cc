@@ -20,16 +20,13 @@ namespace {
 constexpr absl::string_view kSegmentPrefix = "segments/";
 constexpr int kExportPage = 500;
 
+// Checks what needs no database; the filter is compiled by the caller (it needs the custom fields).
 absl::Status NormalizeSegment(v1::Segment& segment) {
   auto name = CleanText(segment.display_name(), kMaxNameChars);
   if (!name.ok()) return api::InvalidField("segment.display_name", name.status().message());
   if (name->empty()) return api::InvalidField("segment.display_name", "required");
   segment.set_display_name(*name);
   if (segment.filter().empty()) return api::InvalidField("segment.filter", "required");
-  // Compiled here only to refuse a bad filter when it is saved, not when it is used.
-  absl::StatusOr<api::SqlFilter> compiled =
-      api::CompileFilter(segment.filter(), ContactFilterSchema(), 2);
-  if (!compiled.ok()) return api::InvalidField("segment.filter", compiled.status().message());
   return absl::OkStatus();
 }
 
@@ -83,12 +80,22 @@ std::vector<CsvCell> ExportRow(const v1::Contact& c, const std::string& company_
 
 }  // namespace
 
+absl::Status ContactsService::CheckSegmentFilter(const std::string& tenant,
+                                                const std::string& filter, absl::Time deadline) {
+  // Compiled here only to refuse a bad filter when it is saved, not when it is used.
+  absl::StatusOr<api::SqlFilter> compiled = CompileContactFilter(tenant, filter, 2, deadline);
+  if (compiled.status().code() == absl::StatusCode::kInvalidArgument) {
+    return api::InvalidField("segment.filter", compiled.status().message());
+  }
+  return compiled.status();
+}
+
 absl::StatusOr<std::pair<v1::Segment, api::SqlFilter>> ContactsService::LoadSegment(
     const std::string& tenant, const std::string& name, int first_param, absl::Time deadline) {
   ASSIGN_OR_RETURN(std::string id, ParseResourceId(name, kSegmentPrefix, "name"));
   ASSIGN_OR_RETURN(v1::Segment segment, segments_.Get(tenant, id, deadline));
   ASSIGN_OR_RETURN(api::SqlFilter filter,
-                   api::CompileFilter(segment.filter(), ContactFilterSchema(), first_param));
+                   CompileContactFilter(tenant, segment.filter(), first_param, deadline));
   return std::make_pair(std::move(segment), std::move(filter));
 }
 
@@ -101,6 +108,7 @@ grpc::ServerUnaryReactor* ContactsService::CreateSegment(grpc::CallbackServerCon
     v1::Segment segment = request->segment();
     if (segment.owner().empty()) segment.set_owner(caller.user);
     RETURN_IF_ERROR(NormalizeSegment(segment));
+    RETURN_IF_ERROR(CheckSegmentFilter(caller.tenant, segment.filter(), call.deadline));
     RETURN_IF_ERROR(CheckCanCreateFor(caller, segment.owner()));
     ASSIGN_OR_RETURN(*response, segments_.Create(caller.tenant, segment, caller.user,
                                                  request->request_id(), call.deadline));
@@ -144,6 +152,7 @@ grpc::ServerUnaryReactor* ContactsService::UpdateSegment(grpc::CallbackServerCon
       v1::Segment next = current;
       RETURN_IF_ERROR(ApplySegmentMask(request->segment(), request->update_mask(), next));
       RETURN_IF_ERROR(NormalizeSegment(next));
+      RETURN_IF_ERROR(CheckSegmentFilter(caller.tenant, next.filter(), call.deadline));
       RETURN_IF_ERROR(CheckCanChange(caller, current.owner(), next.owner()));
       return next;
     };
@@ -230,8 +239,9 @@ grpc::ServerWriteReactor<v1::ExportChunk>* ContactsService::ExportSegment(
       ASSIGN_OR_RETURN(state->message, MessageTemplate::Compile(state->request.message_template()));
     }
     api::SqlFilter count_filter;
-    ASSIGN_OR_RETURN(count_filter,
-                     api::CompileFilter(loaded.first.filter(), ContactFilterSchema(), 2));
+    ASSIGN_OR_RETURN(count_filter, CompileContactFilter(state->caller.tenant,
+                                                        loaded.first.filter(), 2,
+                                                        page_deadline()));
     ASSIGN_OR_RETURN(state->total,
                      store_.CountContacts(state->caller.tenant, count_filter, page_deadline()));
     state->filter = std::move(loaded.second);

@@ -259,6 +259,87 @@ TEST_F(ContactsCustomFieldsTest, RelationsNameLiveRecordsOfTheSameTenant) {
   EXPECT_THAT(status.error_message(), HasSubstr("contact.custom_fields.referrer"));
 }
 
+TEST_F(ContactsCustomFieldsTest, ListsAndSegmentsFilterOnCustomFieldsByType) {
+  CustomFieldDefinition arr = Field("arr", common::v1::CUSTOM_FIELD_TYPE_NUMBER);
+  arr.set_scale(2);
+  MustDefine(arr);
+  CustomFieldDefinition tier = Field("tier", common::v1::CUSTOM_FIELD_TYPE_SINGLE_SELECT);
+  tier.add_options()->set_label("Gold");
+  tier.add_options()->set_label("Silver");
+  MustDefine(tier);
+  MustDefine(Field("vip", common::v1::CUSTOM_FIELD_TYPE_BOOLEAN));
+  CustomFieldDefinition markets = Field("markets", common::v1::CUSTOM_FIELD_TYPE_MULTI_SELECT);
+  markets.add_options()->set_label("EU");
+  markets.add_options()->set_label("US");
+  MustDefine(markets);
+  MustDefine(Field("budget", common::v1::CUSTOM_FIELD_TYPE_MONEY));
+
+  auto make = [&](const std::string& name, const std::string& amount, const std::string& band,
+                  bool vip, std::vector<std::string> market_ids, int64_t budget_minor) {
+    Contact c = Person(name);
+    auto& values = *c.mutable_custom_fields();
+    values["arr"].set_number(amount);
+    values["tier"].set_option(band);
+    values["vip"].set_boolean(vip);
+    for (auto& id : market_ids) values["markets"].mutable_options()->add_ids(id);
+    values["budget"].mutable_money()->set_currency_code("EUR");
+    values["budget"].mutable_money()->set_amount_minor(budget_minor);
+    Contact out;
+    grpc::Status status = Create(c, &out);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+  };
+  make("Low", "999.99", "silver", false, {"eu"}, 100);
+  make("Mid", "1000.01", "gold", true, {"us"}, 200000);
+  make("High", "25000", "gold", false, {"eu", "us"}, 5000000);
+  Contact plain;
+  ASSERT_TRUE(Create(Person("Plain"), &plain).ok());
+
+  auto names = [&](const std::string& filter) {
+    v1::ListContactsRequest request;
+    request.set_filter(filter);
+    v1::ListContactsResponse response;
+    grpc::Status status = env_->stub().ListContacts(AuthedContext(rep_).get(), request, &response);
+    EXPECT_TRUE(status.ok()) << filter << ": " << status.error_message();
+    std::vector<std::string> out;
+    for (const auto& c : response.contacts()) out.push_back(c.given_name());
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  using ::testing::ElementsAre;
+  EXPECT_THAT(names("custom_fields.arr > 1000"), ElementsAre("High", "Mid"));
+  EXPECT_THAT(names("custom_fields.arr > 1000 AND custom_fields.tier = gold"),
+              ElementsAre("High", "Mid"));
+  EXPECT_THAT(names("custom_fields.tier = Silver"), ElementsAre("Low"));  // by label too
+  EXPECT_THAT(names("custom_fields.vip = true"), ElementsAre("Mid"));
+  EXPECT_THAT(names("custom_fields.markets:eu"), ElementsAre("High", "Low"));
+  EXPECT_THAT(names("custom_fields.budget.amount_minor >= 200000"), ElementsAre("High", "Mid"));
+  EXPECT_THAT(names("NOT custom_fields.arr:*"), ElementsAre("Plain"));
+
+  v1::ListContactsRequest bad;
+  bad.set_filter("custom_fields.arr > lots");
+  v1::ListContactsResponse response;
+  EXPECT_EQ(env_->stub().ListContacts(AuthedContext(rep_).get(), bad, &response).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  bad.set_filter("custom_fields.tier = platinum");
+  EXPECT_EQ(env_->stub().ListContacts(AuthedContext(rep_).get(), bad, &response).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+
+  v1::CreateSegmentRequest segment;
+  segment.mutable_segment()->set_display_name("Big gold");
+  segment.mutable_segment()->set_filter("custom_fields.tier = gold AND custom_fields.arr >= 25000");
+  v1::Segment saved;
+  grpc::Status status = env_->stub().CreateSegment(AuthedContext(rep_).get(), segment, &saved);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  v1::CountSegmentRequest count;
+  count.set_name(saved.name());
+  v1::CountSegmentResponse counted;
+  ASSERT_TRUE(env_->stub().CountSegment(AuthedContext(rep_).get(), count, &counted).ok());
+  EXPECT_EQ(counted.count(), 1);
+  segment.mutable_segment()->set_filter("custom_fields.nope = 1");
+  EXPECT_EQ(env_->stub().CreateSegment(AuthedContext(rep_).get(), segment, &saved).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+}
+
 TEST_F(ContactsCustomFieldsTest, AWriteAgainstDefinitionsAnotherReplicaChangedIsCheckedAgain) {
   MustDefine(Field("score_band", common::v1::CUSTOM_FIELD_TYPE_TEXT));
   Contact c = Person("Dora");
@@ -277,6 +358,21 @@ TEST_F(ContactsCustomFieldsTest, AWriteAgainstDefinitionsAnotherReplicaChangedIs
   grpc::Status status = Create(c, &created);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status.error_message();
   EXPECT_THAT(status.error_message(), HasSubstr("no custom field"));
+
+  // And a field another replica made is filterable here at once.
+  auto made = db::RunOnce(
+      env_->pool(), tenant_,
+      "WITH d AS (INSERT INTO contacts.custom_fields (tenant_id, object_type, key, definition, "
+      "create_time, update_time) VALUES ($1, 'contact', 'fresh', "
+      "'{\"label\":\"Fresh\",\"type\":\"CUSTOM_FIELD_TYPE_TEXT\"}', now(), now())) "
+      "UPDATE contacts.custom_field_versions SET version = version + 1 WHERE tenant_id = $1",
+      {tenant_}, absl::Now() + absl::Seconds(10));
+  ASSERT_TRUE(made.ok()) << made.status();
+  v1::ListContactsRequest list;
+  list.set_filter("custom_fields.fresh = \"x\"");
+  v1::ListContactsResponse listed;
+  status = env_->stub().ListContacts(AuthedContext(rep_).get(), list, &listed);
+  EXPECT_TRUE(status.ok()) << status.error_message();
 }
 
 }  // namespace
