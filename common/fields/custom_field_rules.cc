@@ -41,6 +41,16 @@ bool IsSnakeCase(absl::string_view key) {
   });
 }
 
+// A key is also a field-mask path segment ("custom_fields.<key>"), which proto3 JSON writes in
+// lowerCamelCase: "_" must be followed by a letter, so that every key reads back as itself.
+bool IsFieldKey(absl::string_view key) {
+  if (!IsSnakeCase(key) || key.back() == '_') return false;
+  for (size_t i = 0; i + 1 < key.size(); ++i) {
+    if (key[i] == '_' && !absl::ascii_islower(key[i + 1])) return false;
+  }
+  return true;
+}
+
 // "Gold tier" -> "gold_tier"; empty for labels without ASCII letters or digits.
 std::string IdFromLabel(absl::string_view label) {
   std::string id;
@@ -461,7 +471,7 @@ absl::StatusOr<DefinitionName> ParseDefinitionName(absl::string_view name,
       at == absl::string_view::npos ? "" : name.substr(at + kCustomFieldsSegment.size());
   absl::StatusOr<ObjectType> object =
       ParseParent(at == absl::string_view::npos ? name : name.substr(0, at), field);
-  if (!object.ok() || !IsSnakeCase(key)) {
+  if (!object.ok() || !IsFieldKey(key)) {
     return api::InvalidField(field, "must be \"objectTypes/{object}/customFields/{key}\"");
   }
   return DefinitionName{*object, std::string(key)};
@@ -473,9 +483,10 @@ std::string DefinitionNameOf(ObjectType object, absl::string_view key) {
 
 absl::Status NormalizeNewDefinition(Definition& d, ObjectType object,
                                     const Normalizers& normalizers, absl::string_view field) {
-  if (!IsSnakeCase(d.key())) {
+  if (!IsFieldKey(d.key())) {
     return api::InvalidField(Path(field, "key"),
-                             "required: snake_case ([a-z][a-z0-9_]*), up to 64 characters");
+                             "required: snake_case words starting with letters (\"arr_q1\", "
+                             "not \"arr_2026\" or \"arr__x\"), up to 64 characters");
   }
   d.set_object_type(object);
   d.set_name(DefinitionNameOf(object, d.key()));

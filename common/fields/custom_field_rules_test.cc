@@ -63,10 +63,11 @@ absl::Status Check(Values& values, const std::vector<Definition>& defs, bool cre
 }
 
 TEST(CustomFieldDefinitions, KeysAreSnakeCaseAndNamesFollowTheObject) {
-  Definition d = Normalized(Field("arr_2026", common::v1::CUSTOM_FIELD_TYPE_NUMBER));
-  EXPECT_EQ(d.name(), "objectTypes/contact/customFields/arr_2026");
+  Definition d = Normalized(Field("arr_q1", common::v1::CUSTOM_FIELD_TYPE_NUMBER));
+  EXPECT_EQ(d.name(), "objectTypes/contact/customFields/arr_q1");
   EXPECT_EQ(d.object_type(), common::v1::OBJECT_TYPE_CONTACT);
-  for (const char* bad : {"", "Tier", "2tier", "tier-x", "tier x"}) {
+  // Each bad one either is not snake_case or would not read back from a lowerCamelCase mask path.
+  for (const char* bad : {"", "Tier", "2tier", "tier-x", "tier x", "arr_2026", "a__b", "tier_"}) {
     Definition b = Field(bad, common::v1::CUSTOM_FIELD_TYPE_TEXT);
     EXPECT_THAT(NormalizeNewDefinition(b, common::v1::OBJECT_TYPE_CONTACT, TestNormalizers(),
                                        "custom_field"),

@@ -91,6 +91,53 @@ TEST_F(GatewayE2eTest, ResourcesOverHttpWithEtagsAndErrorDetails) {
   EXPECT_EQ(Call("GET", "/v1/" + name, Auth("alice", "other-tenant")).status, 404);
 }
 
+TEST_F(GatewayE2eTest, CustomFieldsOverHttpReadLikeTheirTypes) {
+  const auto admin = Auth("ada", "cf-tenant", "admin");
+  const auto rep = Auth("rex", "cf-tenant", "rep");
+  HttpResponse defined = Call("POST", "/v1/objectTypes/contact/customFields", admin,
+                              R"({"key":"deal_tier","label":"Tier","type":"CUSTOM_FIELD_TYPE_SINGLE_SELECT",
+                                  "options":[{"label":"Gold"},{"label":"Silver"}]})");
+  ASSERT_EQ(defined.status, 200) << defined.body;
+  EXPECT_EQ(json::parse(defined.body)["name"], "objectTypes/contact/customFields/deal_tier");
+  EXPECT_EQ(Call("POST", "/v1/objectTypes/contact/customFields", rep,
+                 R"({"key":"x","label":"X","type":"CUSTOM_FIELD_TYPE_TEXT"})")
+                .status,
+            403);
+  ASSERT_EQ(Call("POST", "/v1/objectTypes/contact/customFields", admin,
+                 R"({"key":"arr","label":"ARR","type":"CUSTOM_FIELD_TYPE_NUMBER","scale":2})")
+                .status,
+            200);
+
+  HttpResponse created =
+      Call("POST", "/v1/contacts", rep,
+           R"({"givenName":"Cf","customFields":{"dealTier":{"option":"gold"},"arr":{"number":"10.5"}}})");
+  // JSON map keys are the stored keys, not camel-cased.
+  EXPECT_EQ(created.status, 400) << created.body;
+  EXPECT_THAT(created.body, HasSubstr("contact.custom_fields.dealTier"));
+  created = Call("POST", "/v1/contacts", rep,
+                 R"({"givenName":"Cf","customFields":{"deal_tier":{"option":"gold"},"arr":{"number":"10.5"}}})");
+  ASSERT_EQ(created.status, 200) << created.body;
+  const json contact = json::parse(created.body);
+  EXPECT_EQ(contact["customFields"]["deal_tier"]["option"], "gold");
+  const std::string name = contact["name"];
+
+  HttpResponse patched = Call("PATCH", "/v1/" + name + "?updateMask=customFields.deal_tier", rep,
+                              R"({"customFields":{"deal_tier":{"option":"silver"}}})");
+  ASSERT_EQ(patched.status, 200) << patched.body;
+  const json after = json::parse(patched.body);
+  EXPECT_EQ(after["customFields"]["deal_tier"]["option"], "silver");
+  EXPECT_EQ(after["customFields"]["arr"]["number"], "10.5");
+
+  HttpResponse listed =
+      Call("GET", "/v1/contacts?filter=custom_fields.deal_tier%20%3D%20silver", rep);
+  ASSERT_EQ(listed.status, 200) << listed.body;
+  EXPECT_THAT(listed.body, HasSubstr(name));
+  HttpResponse bad = Call("POST", "/v1/contacts", rep,
+                          R"({"givenName":"Bad","customFields":{"arr":{"number":"1.234"}}})");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_THAT(bad.body, HasSubstr("\"field\":\"contact.custom_fields.arr\""));
+}
+
 TEST_F(GatewayE2eTest, LimitsAnswer413And429WithRateLimitHeaders) {
   const auto carol = Auth("carol");
   HttpResponse big = Call("POST", "/v1/tasks", carol,
