@@ -212,7 +212,7 @@ absl::Status ApplyCompanyMask(const Company& patch, const google::protobuf::Fiel
                               Company& target) {
   static const auto* writable = new std::set<std::string>{
       "display_name", "domain",   "industry", "owner",     "lifecycle_stage",
-      "lead_source",  "campaign", "tags",     "attributes"};
+      "lead_source",  "campaign", "tags",     "attributes", "custom_fields"};
   return api::ApplyUpdateMask(patch, mask, *writable, target).status();
 }
 

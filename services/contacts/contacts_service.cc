@@ -59,16 +59,13 @@ grpc::ServerUnaryReactor* ContactsService::CreateContact(grpc::CallbackServerCon
         caller.tenant, common::v1::OBJECT_TYPE_CONTACT, deadline,
         [&](const fields::Snapshot& fields) -> absl::Status {
           v1::Contact checked = contact;
-          RETURN_IF_ERROR(fields::NormalizeValues(*checked.mutable_custom_fields(),
-                                                  fields.definitions, /*creating=*/true, nullptr,
-                                                  normalizers, "contact.custom_fields"));
-          RETURN_IF_ERROR(CheckRelations(caller.tenant, checked.custom_fields(),
-                                         "contact.custom_fields", deadline));
-          auto guard = [&](db::Transaction& tx) {
-            custom_fields_.QueueVersionCheck(tx, common::v1::OBJECT_TYPE_CONTACT, fields.version);
-          };
-          ASSIGN_OR_RETURN(*response, store_.CreateContact(caller.tenant, checked, caller.user,
-                                                           request->request_id(), deadline, guard));
+          RETURN_IF_ERROR(CheckNewValues(caller.tenant, fields, *checked.mutable_custom_fields(),
+                                         normalizers, "contact.custom_fields", deadline));
+          ASSIGN_OR_RETURN(*response,
+                           store_.CreateContact(caller.tenant, checked, caller.user,
+                                                request->request_id(), deadline,
+                                                FieldsGuard(common::v1::OBJECT_TYPE_CONTACT,
+                                                            fields.version)));
           return absl::OkStatus();
         });
   });
@@ -129,11 +126,10 @@ grpc::ServerUnaryReactor* ContactsService::UpdateContact(grpc::CallbackServerCon
             RETURN_IF_ERROR(CheckCanChange(caller, current.owner(), next.owner()));
             return next;
           };
-          auto guard = [&](db::Transaction& tx) {
-            custom_fields_.QueueVersionCheck(tx, common::v1::OBJECT_TYPE_CONTACT, fields.version);
-          };
-          ASSIGN_OR_RETURN(*response, store_.UpdateContact(caller.tenant, id, caller.user, mutate,
-                                                           deadline, guard));
+          ASSIGN_OR_RETURN(*response,
+                           store_.UpdateContact(caller.tenant, id, caller.user, mutate, deadline,
+                                                FieldsGuard(common::v1::OBJECT_TYPE_CONTACT,
+                                                            fields.version)));
           return absl::OkStatus();
         });
   });
@@ -163,9 +159,21 @@ grpc::ServerUnaryReactor* ContactsService::CreateCompany(grpc::CallbackServerCon
     if (company.owner().empty()) company.set_owner(caller.user);
     RETURN_IF_ERROR(NormalizeCompany(company, "company"));
     RETURN_IF_ERROR(CheckCanCreateFor(caller, company.owner()));
-    ASSIGN_OR_RETURN(*response, store_.CreateCompany(caller.tenant, company, caller.user,
-                                                     request->request_id(), call.deadline));
-    return absl::OkStatus();
+    ASSIGN_OR_RETURN(v1::TenantSettings settings, Settings(caller.tenant, call.deadline));
+    const auto normalizers = FieldNormalizers(settings.default_phone_region());
+    return WithCustomFields(
+        caller.tenant, common::v1::OBJECT_TYPE_COMPANY, call.deadline,
+        [&](const fields::Snapshot& fields) -> absl::Status {
+          v1::Company checked = company;
+          RETURN_IF_ERROR(CheckNewValues(caller.tenant, fields, *checked.mutable_custom_fields(),
+                                         normalizers, "company.custom_fields", call.deadline));
+          ASSIGN_OR_RETURN(*response,
+                           store_.CreateCompany(caller.tenant, checked, caller.user,
+                                                request->request_id(), call.deadline,
+                                                FieldsGuard(common::v1::OBJECT_TYPE_COMPANY,
+                                                            fields.version)));
+          return absl::OkStatus();
+        });
   });
 }
 
@@ -188,7 +196,9 @@ grpc::ServerUnaryReactor* ContactsService::ListCompanies(grpc::CallbackServerCon
     const std::string fingerprint = api::QueryFingerprint(request->filter());
     ASSIGN_OR_RETURN(Page page, PageFrom(request->page_size(), request->page_token(), fingerprint));
     ASSIGN_OR_RETURN(api::SqlFilter filter,
-                     api::CompileFilter(request->filter(), CompanyFilterSchema(), 4));
+                     CompileFilterWithFields(caller.tenant, common::v1::OBJECT_TYPE_COMPANY,
+                                             CompanyFilterSchema(), request->filter(), 4,
+                                             call.deadline));
     ASSIGN_OR_RETURN(auto result, store_.ListCompanies(caller.tenant, page, filter, call.deadline));
     // Before the items are moved out.
     response->set_next_page_token(NextPageToken(result, fingerprint));
@@ -204,17 +214,32 @@ grpc::ServerUnaryReactor* ContactsService::UpdateCompany(grpc::CallbackServerCon
     const auth::Principal& caller = call.caller;
     ASSIGN_OR_RETURN(std::string id,
                      ParseResourceId(request->company().name(), kCompanyPrefix, "company.name"));
-    auto mutate = [&](const v1::Company& current) -> absl::StatusOr<v1::Company> {
-      RETURN_IF_ERROR(CheckEtag(request->company().etag(), current.etag()));
-      v1::Company next = current;
-      RETURN_IF_ERROR(ApplyCompanyMask(request->company(), request->update_mask(), next));
-      RETURN_IF_ERROR(NormalizeCompany(next, "company"));
-      RETURN_IF_ERROR(CheckCanChange(caller, current.owner(), next.owner()));
-      return next;
-    };
-    ASSIGN_OR_RETURN(*response,
-                     store_.UpdateCompany(caller.tenant, id, caller.user, mutate, call.deadline));
-    return absl::OkStatus();
+    ASSIGN_OR_RETURN(v1::TenantSettings settings, Settings(caller.tenant, call.deadline));
+    const auto normalizers = FieldNormalizers(settings.default_phone_region());
+    // Relations are checked before the transaction: it holds the company's row lock.
+    RETURN_IF_ERROR(CheckRelations(caller.tenant, request->company().custom_fields(),
+                                   "company.custom_fields", call.deadline));
+    return WithCustomFields(
+        caller.tenant, common::v1::OBJECT_TYPE_COMPANY, call.deadline,
+        [&](const fields::Snapshot& fields) -> absl::Status {
+          auto mutate = [&](const v1::Company& current) -> absl::StatusOr<v1::Company> {
+            RETURN_IF_ERROR(CheckEtag(request->company().etag(), current.etag()));
+            v1::Company next = current;
+            RETURN_IF_ERROR(ApplyCompanyMask(request->company(), request->update_mask(), next));
+            RETURN_IF_ERROR(NormalizeCompany(next, "company"));
+            RETURN_IF_ERROR(fields::NormalizeValues(
+                *next.mutable_custom_fields(), fields.definitions, /*creating=*/false,
+                &current.custom_fields(), normalizers, "company.custom_fields"));
+            RETURN_IF_ERROR(CheckCanChange(caller, current.owner(), next.owner()));
+            return next;
+          };
+          ASSIGN_OR_RETURN(*response,
+                           store_.UpdateCompany(caller.tenant, id, caller.user, mutate,
+                                                call.deadline,
+                                                FieldsGuard(common::v1::OBJECT_TYPE_COMPANY,
+                                                            fields.version)));
+          return absl::OkStatus();
+        });
   });
 }
 

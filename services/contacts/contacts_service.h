@@ -155,11 +155,24 @@ class ContactsService final : public v1::ContactsService::CallbackService {
   absl::Status WithCustomFields(const std::string& tenant, common::v1::ObjectType object,
                                 absl::Time deadline,
                                 const std::function<absl::Status(const fields::Snapshot&)>& write);
-  // Compiles a contact filter with the tenant's custom fields; when it names a field or option
-  // this replica has not seen, once more with fresh definitions (another replica made them).
+  // Compiles a filter with the tenant's custom fields of `object` added to `base`; when it names
+  // a field or option this replica has not seen, once more with fresh definitions (another
+  // replica made them).
+  absl::StatusOr<api::SqlFilter> CompileFilterWithFields(const std::string& tenant,
+                                                         common::v1::ObjectType object,
+                                                         const api::FilterSchema& base,
+                                                         const std::string& filter,
+                                                         int first_param, absl::Time deadline);
+  // The same for contacts.
   absl::StatusOr<api::SqlFilter> CompileContactFilter(const std::string& tenant,
                                                       const std::string& filter, int first_param,
                                                       absl::Time deadline);
+  // Values of a record to create: normalised, defaults filled, relations found.
+  absl::Status CheckNewValues(const std::string& tenant, const fields::Snapshot& snapshot,
+                              fields::Values& values, const fields::Normalizers& normalizers,
+                              absl::string_view field, absl::Time deadline);
+  // Queued first by a record write: the definitions it was checked against are still current.
+  WriteGuard FieldsGuard(common::v1::ObjectType object, int64_t version) const;
   // NOT_FOUND naming the field for a relation value that names no live record of the tenant.
   absl::Status CheckRelations(const std::string& tenant, const fields::Values& values,
                               absl::string_view field, absl::Time deadline);

@@ -70,24 +70,46 @@ absl::Status ContactsService::CheckRelations(const std::string& tenant,
   return absl::OkStatus();
 }
 
-absl::StatusOr<api::SqlFilter> ContactsService::CompileContactFilter(const std::string& tenant,
-                                                                     const std::string& filter,
-                                                                     int first_param,
-                                                                     absl::Time deadline) {
+absl::StatusOr<api::SqlFilter> ContactsService::CompileFilterWithFields(
+    const std::string& tenant, ObjectType object, const api::FilterSchema& base,
+    const std::string& filter, int first_param, absl::Time deadline) {
   if (filter.empty()) return api::SqlFilter{};
   for (int attempt = 0;; ++attempt) {
     ASSIGN_OR_RETURN(std::shared_ptr<const fields::Snapshot> snapshot,
-                     custom_fields_.Current(tenant, ObjectType::OBJECT_TYPE_CONTACT, deadline));
+                     custom_fields_.Current(tenant, object, deadline));
     absl::StatusOr<api::SqlFilter> compiled = api::CompileFilter(
-        filter,
-        fields::WithCustomFields(ContactFilterSchema(), snapshot->definitions, "custom_fields"),
+        filter, fields::WithCustomFields(base, snapshot->definitions, "custom_fields"),
         first_param);
     if (compiled.ok() || attempt > 0 ||
         compiled.status().code() != absl::StatusCode::kInvalidArgument) {
       return compiled;
     }
-    custom_fields_.Forget(tenant, ObjectType::OBJECT_TYPE_CONTACT);
+    custom_fields_.Forget(tenant, object);
   }
+}
+
+absl::StatusOr<api::SqlFilter> ContactsService::CompileContactFilter(const std::string& tenant,
+                                                                     const std::string& filter,
+                                                                     int first_param,
+                                                                     absl::Time deadline) {
+  return CompileFilterWithFields(tenant, ObjectType::OBJECT_TYPE_CONTACT, ContactFilterSchema(),
+                                 filter, first_param, deadline);
+}
+
+absl::Status ContactsService::CheckNewValues(const std::string& tenant,
+                                             const fields::Snapshot& snapshot,
+                                             fields::Values& values,
+                                             const fields::Normalizers& normalizers,
+                                             absl::string_view field, absl::Time deadline) {
+  RETURN_IF_ERROR(fields::NormalizeValues(values, snapshot.definitions, /*creating=*/true, nullptr,
+                                          normalizers, field));
+  return CheckRelations(tenant, values, field, deadline);
+}
+
+WriteGuard ContactsService::FieldsGuard(ObjectType object, int64_t version) const {
+  return [this, object, version](db::Transaction& tx) {
+    custom_fields_.QueueVersionCheck(tx, object, version);
+  };
 }
 
 absl::Status ContactsService::WithCustomFields(

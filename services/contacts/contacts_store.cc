@@ -687,7 +687,8 @@ absl::StatusOr<Company> ContactsStore::CreateCompany(const std::string& tenant,
                                                      const Company& company,
                                                      const std::string& creator,
                                                      const std::string& request_id,
-                                                     absl::Time deadline) {
+                                                     absl::Time deadline,
+                                                     const WriteGuard& guard) {
   const std::string id = ids::NewUuidV7();
   const absl::Time now = NowMicros();
   Company created = company;
@@ -697,20 +698,22 @@ absl::StatusOr<Company> ContactsStore::CreateCompany(const std::string& tenant,
   SetTime(created.mutable_create_time(), now);
   SetTime(created.mutable_update_time(), now);
   ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(pool_, tenant, deadline));
+  if (guard) guard(tx);
   absl::StatusOr<Result> inserted = tx.Exec(
       absl::StrCat("INSERT INTO contacts.companies (tenant_id, id, display_name, domain, industry, "
                    "owner, creator, lifecycle_stage, lead_source, campaign, tags, attributes, "
-                   "create_request_id, create_time, update_time) VALUES ($1, $2, $3, $4, $5, $6, "
-                   "$7, $8, $9, $10, $11::text[], $12::jsonb, $13, ",
+                   "create_request_id, create_time, update_time, custom_fields) VALUES ($1, $2, "
+                   "$3, $4, $5, $6, $7, $8, $9, $10, $11::text[], $12::jsonb, $13, ",
                    TimeParam(14), ", ", TimeParam(14),
-                   ") ON CONFLICT (tenant_id, creator, create_request_id) "
+                   ", $15::jsonb) ON CONFLICT (tenant_id, creator, create_request_id) "
                    "WHERE create_request_id IS NOT NULL DO NOTHING RETURNING id"),
       {tenant, id, company.display_name(),
        company.domain().empty() ? Param() : Param(company.domain()), company.industry(),
        company.owner(), creator, LifecycleStageToText(company.lifecycle_stage()),
        LeadSourceToText(company.lead_source()), company.campaign(),
        db::ToArrayLiteral(ToVector(company.tags())), AttributesJson(company.attributes()),
-       request_id.empty() ? Param() : Param(request_id), absl::StrCat(absl::ToUnixMicros(now))});
+       request_id.empty() ? Param() : Param(request_id), absl::StrCat(absl::ToUnixMicros(now)),
+       fields::ValuesToJson(company.custom_fields())});
   if (inserted.status().code() == absl::StatusCode::kAlreadyExists) {
     tx.Abort();  // one connection at a time: release it before looking up the holder
     return DuplicateCompanyError(tenant, company, deadline);
@@ -769,8 +772,10 @@ absl::StatusOr<Company> ContactsStore::UpdateCompany(const std::string& tenant,
                                                      const std::string& id,
                                                      const std::string& actor,
                                                      const Mutation<Company>& mutate,
-                                                     absl::Time deadline) {
+                                                     absl::Time deadline,
+                                                     const WriteGuard& guard) {
   ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(pool_, tenant, deadline));
+  if (guard) guard(tx);
   ASSIGN_OR_RETURN(Result current_rows,
                    tx.Exec(absl::StrCat("SELECT ", kCompanyColumns,
                                         " FROM contacts.companies WHERE tenant_id = $1 AND id = $2 "
@@ -789,14 +794,14 @@ absl::StatusOr<Company> ContactsStore::UpdateCompany(const std::string& tenant,
   tx.Queue(
       absl::StrCat("UPDATE contacts.companies SET display_name = $3, domain = $4, industry = $5, "
                    "owner = $6, lifecycle_stage = $7, lead_source = $8, campaign = $9, "
-                   "tags = $10::text[], attributes = $11::jsonb, version = version + 1, "
-                   "update_time = ",
+                   "tags = $10::text[], attributes = $11::jsonb, custom_fields = $13::jsonb, "
+                   "version = version + 1, update_time = ",
                    TimeParam(12), " WHERE tenant_id = $1 AND id = $2"),
       {tenant, id, next.display_name(), next.domain().empty() ? Param() : Param(next.domain()),
        next.industry(), next.owner(), LifecycleStageToText(next.lifecycle_stage()),
        LeadSourceToText(next.lead_source()), next.campaign(),
        db::ToArrayLiteral(ToVector(next.tags())), AttributesJson(next.attributes()),
-       absl::StrCat(absl::ToUnixMicros(now))});
+       absl::StrCat(absl::ToUnixMicros(now)), fields::ValuesToJson(next.custom_fields())});
   v1::CompanyUpdated updated;
   *updated.mutable_company() = next;
   for (const std::string& field : changed) updated.add_changed_fields(field);

@@ -136,7 +136,8 @@ class ContactsStore final {
 
   absl::StatusOr<v1::Company> CreateCompany(const std::string& tenant, const v1::Company& company,
                                             const std::string& creator,
-                                            const std::string& request_id, absl::Time deadline);
+                                            const std::string& request_id, absl::Time deadline,
+                                            const WriteGuard& guard = nullptr);
   absl::StatusOr<v1::Company> GetCompany(const std::string& tenant, const std::string& id,
                                          absl::Time deadline);
   // Live companies in id order matching `filter` (first placeholder at $4).
@@ -146,7 +147,7 @@ class ContactsStore final {
   absl::StatusOr<v1::Company> UpdateCompany(const std::string& tenant, const std::string& id,
                                             const std::string& actor,
                                             const Mutation<v1::Company>& mutate,
-                                            absl::Time deadline);
+                                            absl::Time deadline, const WriteGuard& guard = nullptr);
   absl::Status DeleteCompany(const std::string& tenant, const std::string& id,
                              const std::string& actor,
                              const std::function<absl::Status(const v1::Company&)>& check,

@@ -16,7 +16,8 @@ ContactsParts::ContactsParts(server::ServiceContext& c, ContactsServiceOptions o
       activities(c.pool, c.outbox),
       segments(c.pool, c.outbox),
       custom_fields(c.pool, c.outbox, "contacts",
-                    {{common::v1::OBJECT_TYPE_CONTACT, "contacts.contacts"}}),
+                    {{common::v1::OBJECT_TYPE_CONTACT, "contacts.contacts"},
+                     {common::v1::OBJECT_TYPE_COMPANY, "contacts.companies"}}),
       service(store, activities, segments, custom_fields, c.authenticator, c.executor,
               WithStreamLimits(std::move(options), c)) {}
 

@@ -46,7 +46,7 @@ inline constexpr char kCompanyColumns[] =
     "id, display_name, domain, industry, owner, creator, lifecycle_stage, lead_source, campaign, "
     "tags, attributes, version, "
     "(extract(epoch FROM create_time) * 1000000)::bigint, "
-    "(extract(epoch FROM update_time) * 1000000)::bigint";
+    "(extract(epoch FROM update_time) * 1000000)::bigint, custom_fields";
 
 inline constexpr char kSettingsColumns[] =
     "display_name, default_phone_region, time_zone, default_currency, fiscal_year_start_month, "
@@ -121,6 +121,7 @@ inline v1::Company CompanyFromRow(const Result& r, int row) {
   c.set_etag(r.String(row, 11));
   SetTimestamp(c.mutable_create_time(), r.Int(row, 12));
   SetTimestamp(c.mutable_update_time(), r.Int(row, 13));
+  (void)fields::ValuesFromJson(r.Text(row, 14), c.mutable_custom_fields());
   return c;
 }
 

@@ -340,6 +340,44 @@ TEST_F(ContactsCustomFieldsTest, ListsAndSegmentsFilterOnCustomFieldsByType) {
             grpc::StatusCode::INVALID_ARGUMENT);
 }
 
+TEST_F(ContactsCustomFieldsTest, CompaniesHaveTheirOwnFields) {
+  CustomFieldDefinition employees = Field("employees", common::v1::CUSTOM_FIELD_TYPE_NUMBER);
+  common::v1::CreateCustomFieldRequest request;
+  request.set_parent("objectTypes/company");
+  *request.mutable_custom_field() = employees;
+  CustomFieldDefinition made;
+  grpc::Status status = env_->stub().CreateCustomField(AuthedContext(admin_).get(), request, &made);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(made.name(), "objectTypes/company/customFields/employees");
+  EXPECT_EQ(made.object_type(), common::v1::OBJECT_TYPE_COMPANY);
+
+  auto create = [&](const std::string& display_name, const std::string& size) {
+    v1::CreateCompanyRequest create;
+    create.mutable_company()->set_display_name(display_name);
+    (*create.mutable_company()->mutable_custom_fields())["employees"].set_number(size);
+    v1::Company out;
+    return env_->stub().CreateCompany(AuthedContext(rep_).get(), create, &out);
+  };
+  ASSERT_TRUE(create("Small Co", "12").ok());
+  ASSERT_TRUE(create("Big Co", "12000").ok());
+  EXPECT_EQ(create("Bad Co", "many").error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+
+  v1::ListCompaniesRequest list;
+  list.set_filter("custom_fields.employees >= 1000");
+  v1::ListCompaniesResponse listed;
+  status = env_->stub().ListCompanies(AuthedContext(rep_).get(), list, &listed);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_EQ(listed.companies_size(), 1);
+  EXPECT_EQ(listed.companies(0).display_name(), "Big Co");
+  EXPECT_EQ(listed.companies(0).custom_fields().at("employees").number(), "12000");
+
+  // A company's field is not a contact's.
+  Contact c = Person("Eve");
+  (*c.mutable_custom_fields())["employees"].set_number("3");
+  Contact out;
+  EXPECT_EQ(Create(c, &out).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+}
+
 TEST_F(ContactsCustomFieldsTest, AWriteAgainstDefinitionsAnotherReplicaChangedIsCheckedAgain) {
   MustDefine(Field("score_band", common::v1::CUSTOM_FIELD_TYPE_TEXT));
   Contact c = Person("Dora");
