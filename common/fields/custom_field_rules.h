@@ -71,6 +71,13 @@ absl::Status NormalizeValues(Values& values, const std::vector<Definition>& defi
                              bool creating, const Values* previous, const Normalizers& normalizers,
                              absl::string_view field);
 
+// A cell of an imported file as a value of `definition`, before NormalizeValues checks it:
+// booleans from true/false/yes/no/1/0, selects by option id or label (multi: split on ';' or
+// ','), percent with or without '%', date-times in RFC 3339. UNIMPLEMENTED for money and
+// relation fields (CanImport says so once per file).
+absl::StatusOr<Value> ValueFromText(const Definition& definition, absl::string_view text);
+absl::Status CanImport(const Definition& definition);
+
 // The form unique fields compare: the value as text, emails case-folded by `fold`.
 std::string UniqueForm(const Definition& definition, const Value& value,
                        const std::function<std::string(absl::string_view)>& fold);

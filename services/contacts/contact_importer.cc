@@ -6,6 +6,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "common/api/errors.h"
 #include "common/base/status_macros.h"
 #include "common/db/transaction.h"
@@ -38,9 +39,52 @@ std::vector<std::string> KeysOf(const v1::Contact& contact) {
 }  // namespace
 
 ContactImporter::ContactImporter(ContactsStore& store, const auth::Principal& caller,
-                                 std::string phone_region, const v1::ImportOptions& options)
-    : store_(store), caller_(caller), phone_region_(std::move(phone_region)), options_(options) {
+                                 std::string phone_region, const v1::ImportOptions& options,
+                                 ImportCustomFields custom_fields)
+    : store_(store),
+      caller_(caller),
+      phone_region_(std::move(phone_region)),
+      options_(options),
+      custom_fields_(std::move(custom_fields)) {
   report_.set_import_id(options.import_id());
+}
+
+absl::Status ContactImporter::CheckMappedCustomFields() const {
+  constexpr absl::string_view kPrefix = "custom_fields.";
+  for (size_t i = 0; i < mapping_.column_fields.size(); ++i) {
+    absl::string_view field = mapping_.column_fields[i];
+    if (!absl::ConsumePrefix(&field, kPrefix)) continue;
+    const std::string column = absl::StrCat("column_mapping[", (*header_)[i], "]");
+    const fields::Definition* found = nullptr;
+    for (const auto& d : custom_fields_.snapshot->definitions) {
+      if (d.key() == field) found = &d;
+    }
+    if (found == nullptr || found->archived()) {
+      return api::InvalidField(column,
+                               absl::StrCat("contacts have no live custom field '", field, "'"));
+    }
+    if (absl::Status s = fields::CanImport(*found); !s.ok()) {
+      return api::InvalidField(column, s.message());
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ContactImporter::TypeCustomFields(const std::map<std::string, std::string>& cells,
+                                               v1::Contact& contact) const {
+  const auto& definitions = custom_fields_.snapshot->definitions;
+  for (const auto& [key, text] : cells) {
+    for (const auto& d : definitions) {
+      if (d.key() != key) continue;
+      absl::StatusOr<fields::Value> value = fields::ValueFromText(d, text);
+      if (!value.ok()) {
+        return api::InvalidField(absl::StrCat("custom_fields.", key), value.status().message());
+      }
+      (*contact.mutable_custom_fields())[key] = *std::move(value);
+    }
+  }
+  return fields::NormalizeValues(*contact.mutable_custom_fields(), definitions, /*creating=*/true,
+                                 nullptr, custom_fields_.normalizers, "custom_fields");
 }
 
 absl::Status ContactImporter::Feed(absl::string_view chunk) {
@@ -69,6 +113,7 @@ absl::Status ContactImporter::TakeRows(std::vector<CsvRow> rows) {
                                                           options_.column_mapping().end());
       ASSIGN_OR_RETURN(mapping_, MapHeader(row.fields, explicit_mapping));
       header_ = std::move(row.fields);
+      RETURN_IF_ERROR(CheckMappedCustomFields());
       for (const std::string& ignored : mapping_.ignored_headers) {
         report_.add_ignored_columns(ignored);
       }
@@ -102,6 +147,15 @@ absl::Status ContactImporter::TakeRows(std::vector<CsvRow> rows) {
     }
     if (absl::Status s = NormalizeContact(contact, phone_region_, "row"); !s.ok()) {
       invalid(std::string(s.message()));
+      continue;
+    }
+    if (absl::Status s = TypeCustomFields(mapped->custom_field_text, contact); !s.ok()) {
+      google::rpc::BadRequest bad_request;
+      const std::string field =
+          api::GetDetail(s, &bad_request) && bad_request.field_violations_size() == 1
+              ? bad_request.field_violations(0).field()
+              : "custom_fields";
+      invalid(absl::StrCat(field, ": ", s.message()));
       continue;
     }
     if (!caller_.CanChangeOwnedBy(contact.owner())) {
@@ -174,6 +228,7 @@ absl::StatusOr<std::vector<ContactImporter::Planned>> ContactImporter::TryBatch(
     const Rows& rows) const {
   ASSIGN_OR_RETURN(db::Transaction tx, db::Transaction::Begin(store_.pool(), caller_.tenant,
                                                               absl::Now() + absl::Seconds(60)));
+  if (custom_fields_.guard) custom_fields_.guard(tx);
   std::vector<std::string> email_keys, phones;
   for (const auto& [line, contact] : rows) {
     for (const std::string& key : EmailKeys(contact)) email_keys.push_back(key);
@@ -266,6 +321,9 @@ absl::StatusOr<std::vector<ContactImporter::Planned>> ContactImporter::TryBatch(
     for (const auto& [k, v] : row_contact.attributes()) {
       if (next.attributes_size() < kMaxAttributes) next.mutable_attributes()->insert({k, v});
     }
+    // Values the contact lacks come from the row; the contact's own stay.
+    for (const auto& [k, v] : row_contact.custom_fields())
+      next.mutable_custom_fields()->insert({k, v});
     const bool changed = !ChangedFields(before, next).empty();
     if (changed) {
       if (holder_is_new) {

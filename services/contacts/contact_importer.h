@@ -12,6 +12,7 @@
 
 #include "absl/status/statusor.h"
 #include "common/auth/authenticator.h"
+#include "common/fields/definition_store.h"
 #include "crm/contacts/v1/contacts_service.pb.h"
 #include "services/contacts/contacts_store.h"
 #include "services/contacts/csv_reader.h"
@@ -19,10 +20,18 @@
 
 namespace crm::contacts {
 
+// The custom fields of contacts an import checks its rows against, and the guard each batch
+// queues first (the definitions are still those).
+struct ImportCustomFields {
+  std::shared_ptr<const fields::Snapshot> snapshot;
+  fields::Normalizers normalizers;
+  WriteGuard guard;
+};
+
 class ContactImporter final {
  public:
   ContactImporter(ContactsStore& store, const auth::Principal& caller, std::string phone_region,
-                  const v1::ImportOptions& options);
+                  const v1::ImportOptions& options, ImportCustomFields custom_fields);
 
   // Reads a chunk; full batches are written as they fill.
   absl::Status Feed(absl::string_view chunk);
@@ -42,6 +51,11 @@ class ContactImporter final {
   };
   using Rows = std::vector<std::pair<int64_t, v1::Contact>>;  // line and normalised contact
   absl::Status TakeRows(std::vector<CsvRow> rows);
+  // Once per file: every mapped custom field exists, is live and can be imported.
+  absl::Status CheckMappedCustomFields() const;
+  // The row's custom field cells as checked values, defaults filled; the error names the key.
+  absl::Status TypeCustomFields(const std::map<std::string, std::string>& cells,
+                                v1::Contact& contact) const;
   // Waits for the batch being written, then starts writing the pending rows in the background,
   // so the next rows are read and normalised while PostgreSQL writes these.
   absl::Status WriteBatch();
@@ -56,6 +70,7 @@ class ContactImporter final {
   const auth::Principal caller_;
   const std::string phone_region_;
   const v1::ImportOptions options_;
+  const ImportCustomFields custom_fields_;
   CsvReader reader_;
   std::optional<std::vector<std::string>> header_;
   ImportMapping mapping_;

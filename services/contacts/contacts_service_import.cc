@@ -42,8 +42,16 @@ class ContactsService::Import final {
     }
     ASSIGN_OR_RETURN(v1::TenantSettings settings,
                      service_.Settings(caller_.tenant, StepDeadline()));
-    importer_ = std::make_unique<ContactImporter>(service_.store_, caller_,
-                                                  settings.default_phone_region(), options);
+    ImportCustomFields custom_fields;
+    ASSIGN_OR_RETURN(custom_fields.snapshot,
+                     service_.custom_fields_.Current(
+                         caller_.tenant, common::v1::OBJECT_TYPE_CONTACT, StepDeadline()));
+    custom_fields.normalizers = service_.FieldNormalizers(settings.default_phone_region());
+    custom_fields.guard =
+        service_.FieldsGuard(common::v1::OBJECT_TYPE_CONTACT, custom_fields.snapshot->version);
+    importer_ =
+        std::make_unique<ContactImporter>(service_.store_, caller_, settings.default_phone_region(),
+                                          options, std::move(custom_fields));
     return absl::OkStatus();
   }
 

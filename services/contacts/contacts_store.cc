@@ -295,11 +295,12 @@ void ContactsStore::QueueCreate(Transaction& tx, const std::string& tenant, Cont
   tx.Queue(absl::StrCat(
                "WITH c AS (INSERT INTO contacts.contacts (tenant_id, id, given_name, family_name, "
                "emails, phones, company_id, job_title, owner, creator, lifecycle_stage, "
-               "lead_source, campaign, tags, attributes, create_time, update_time, search_text) "
+               "lead_source, campaign, tags, attributes, create_time, update_time, search_text, "
+               "custom_fields) "
                "VALUES ($1, $2, $3, $4, $5::text[], $6::text[], $7::uuid, $8, $9, $10, $11, $12, "
                "$13, $14::text[], $15::jsonb, ",
                TimeParam(17), ", ", TimeParam(17), ", ", kSearchTextOfParams,
-               ") RETURNING id, phones) "
+               ", $18::jsonb) RETURNING id, phones) "
                "INSERT INTO contacts.contact_keys (tenant_id, kind, value, contact_id) "
                "SELECT $1, 'email', e, c.id FROM c, unnest($16::text[]) e UNION ALL "
                "SELECT $1, 'phone', p, c.id FROM c, unnest(c.phones) p"),
@@ -310,7 +311,8 @@ void ContactsStore::QueueCreate(Transaction& tx, const std::string& tenant, Cont
             creator, LifecycleStageToText(contact.lifecycle_stage()),
             LeadSourceToText(contact.lead_source()), contact.campaign(),
             db::ToArrayLiteral(ToVector(contact.tags())), AttributesJson(contact.attributes()),
-            db::ToArrayLiteral(EmailKeys(contact)), absl::StrCat(absl::ToUnixMicros(now))});
+            db::ToArrayLiteral(EmailKeys(contact)), absl::StrCat(absl::ToUnixMicros(now)),
+            fields::ValuesToJson(contact.custom_fields())});
   v1::ContactCreated event;
   *event.mutable_contact() = contact;
   outbox_.Append(tx, tenant, Draft<v1::Contact>(contact.name(), creator, now, event));
@@ -340,7 +342,8 @@ void ContactsStore::QueueCreateMany(Transaction& tx, const std::string& tenant,
         {"lead_source", LeadSourceToText(contact.lead_source())},
         {"campaign", contact.campaign()},
         {"tags", ToVector(contact.tags())},
-        {"attributes", nlohmann::json::parse(AttributesJson(contact.attributes()))}};
+        {"attributes", nlohmann::json::parse(AttributesJson(contact.attributes()))},
+        {"custom_fields", nlohmann::json::parse(fields::ValuesToJson(contact.custom_fields()))}};
     row["company_id"] = contact.company().empty()
                             ? nlohmann::json(nullptr)
                             : nlohmann::json(contact.company().substr(kCompanyPrefix.size()));
@@ -352,15 +355,16 @@ void ContactsStore::QueueCreateMany(Transaction& tx, const std::string& tenant,
                "given_name text, family_name text, emails text[], phones text[], "
                "email_keys text[], company_id uuid, job_title text, owner text, "
                "lifecycle_stage text, lead_source text, campaign text, tags text[], "
-               "attributes jsonb)), "
+               "attributes jsonb, custom_fields jsonb)), "
                "c AS (INSERT INTO contacts.contacts (tenant_id, id, given_name, family_name, "
                "emails, phones, company_id, job_title, owner, creator, lifecycle_stage, "
-               "lead_source, campaign, tags, attributes, create_time, update_time, search_text) "
+               "lead_source, campaign, tags, attributes, create_time, update_time, search_text, "
+               "custom_fields) "
                "SELECT $1, id, given_name, family_name, emails, phones, company_id, job_title, "
                "owner, $3, lifecycle_stage, lead_source, campaign, tags, attributes, ",
                TimeParam(4), ", ", TimeParam(4),
                ", concat_ws(' ', given_name, family_name, array_to_string(emails, ' '), "
-               "array_to_string(phones, ' ')) FROM r RETURNING id) "
+               "array_to_string(phones, ' ')), custom_fields FROM r RETURNING id) "
                "INSERT INTO contacts.contact_keys (tenant_id, kind, value, contact_id) "
                "SELECT $1, 'email', e, r.id FROM r JOIN c ON c.id = r.id, unnest(r.email_keys) e "
                "UNION ALL SELECT $1, 'phone', p, r.id FROM r JOIN c ON c.id = r.id, "

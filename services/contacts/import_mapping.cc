@@ -20,6 +20,7 @@ using crm::contacts::v1::LeadSource;
 using crm::contacts::v1::LifecycleStage;
 
 constexpr absl::string_view kAttributePrefix = "attributes.";
+constexpr absl::string_view kCustomFieldPrefix = "custom_fields.";
 
 struct FieldInfo {
   absl::string_view name;
@@ -84,13 +85,27 @@ absl::StatusOr<std::string> AttributeField(absl::string_view key, absl::string_v
   return absl::StrCat(kAttributePrefix, key);
 }
 
-// The field an explicit mapping names: a field name (in any case), "attributes.<key>", or ""
-// to ignore the column.
+// "custom_fields.<key>" for a key of custom field shape; whether the tenant has such a field is
+// the importer's check, once per file.
+absl::StatusOr<std::string> CustomField(absl::string_view key, absl::string_view path) {
+  key = absl::StripAsciiWhitespace(key);
+  if (key.empty() || key.size() > 64 ||
+      key.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_") != absl::string_view::npos) {
+    return api::InvalidField(path, "custom field keys are 1-64 characters of a-z, 0-9 and '_'");
+  }
+  return absl::StrCat(kCustomFieldPrefix, key);
+}
+
+// The field an explicit mapping names: a field name (in any case), "attributes.<key>",
+// "custom_fields.<key>", or "" to ignore the column.
 absl::StatusOr<std::string> ExplicitField(absl::string_view value, absl::string_view path) {
   value = absl::StripAsciiWhitespace(value);
   if (value.empty()) return std::string();
   if (absl::StartsWithIgnoreCase(value, kAttributePrefix)) {
     return AttributeField(value.substr(kAttributePrefix.size()), path);
+  }
+  if (absl::StartsWithIgnoreCase(value, kCustomFieldPrefix)) {
+    return CustomField(value.substr(kCustomFieldPrefix.size()), path);
   }
   const std::string canonical = CanonicalHeader(value);
   for (const FieldInfo& field : kFields) {
@@ -104,6 +119,9 @@ absl::StatusOr<std::string> DefaultField(absl::string_view header) {
   header = absl::StripAsciiWhitespace(header);
   if (absl::StartsWithIgnoreCase(header, kAttributePrefix)) {
     return AttributeField(header.substr(kAttributePrefix.size()), MappingPath(header));
+  }
+  if (absl::StartsWithIgnoreCase(header, kCustomFieldPrefix)) {
+    return CustomField(header.substr(kCustomFieldPrefix.size()), MappingPath(header));
   }
   const std::string canonical = CanonicalHeader(header);
   for (const FieldInfo& field : kFields) {
@@ -119,7 +137,7 @@ bool IsMultiColumn(absl::string_view field) {
   for (const FieldInfo& info : kFields) {
     if (info.name == field) return info.multi_column;
   }
-  return false;  // attributes.<key>
+  return false;  // attributes.<key>, custom_fields.<key>
 }
 
 // The column's name in errors: its header, or its 1-based position when it has none.
@@ -208,6 +226,9 @@ absl::Status SetField(absl::string_view field, absl::string_view value, absl::st
     contact.set_lead_source(source);
   } else if (absl::StartsWith(field, kAttributePrefix)) {
     (*contact.mutable_attributes())[std::string(field.substr(kAttributePrefix.size()))] =
+        std::string(value);
+  } else if (absl::StartsWith(field, kCustomFieldPrefix)) {
+    row.custom_field_text[std::string(field.substr(kCustomFieldPrefix.size()))] =
         std::string(value);
   } else {
     // MapHeader only produces the fields above.

@@ -19,7 +19,9 @@ namespace crm::contacts {
 // only when the row has neither given_name nor family_name), email, emails (split on ';' or ','),
 // phone, phones (split on ';' or ','), job_title, company (a company display name, returned as
 // ImportedRow::company_name), owner, lifecycle_stage, lead_source, campaign, tags (split on ';'
-// or ','), attributes.<key> (custom attribute; key as written, 1-64 of [A-Za-z0-9_.-]).
+// or ','), attributes.<key> (custom attribute; key as written, 1-64 of [A-Za-z0-9_.-]),
+// custom_fields.<key> (a custom field; its text is typed by the definition later, see
+// fields::ValueFromText).
 //
 // Default mapping: headers equal to a field name, plus synonyms: "first name", "given name" ->
 // given_name; "last name", "surname" -> family_name; "name" -> full_name; "e-mail", "email
@@ -48,6 +50,8 @@ struct ImportedRow {
   crm::contacts::v1::Contact contact;
   // Display name of the contact's company; resolving it to a company is the caller's job.
   std::string company_name;
+  // Custom field key -> the cell's text, typed by the caller against the definitions.
+  std::map<std::string, std::string> custom_field_text;
 };
 
 // Builds the contact from a data row (cells already trimmed of ASCII whitespace here). Empty

@@ -378,6 +378,66 @@ TEST_F(ContactsCustomFieldsTest, CompaniesHaveTheirOwnFields) {
   EXPECT_EQ(Create(c, &out).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
 }
 
+TEST_F(ContactsCustomFieldsTest, ImportsTypeCellsCheckRequiredFieldsAndFillDefaults) {
+  CustomFieldDefinition region = Field("region", common::v1::CUSTOM_FIELD_TYPE_SINGLE_SELECT);
+  region.set_required(true);
+  region.add_options()->set_label("EU");
+  region.add_options()->set_label("APAC");
+  MustDefine(region);
+  CustomFieldDefinition vip = Field("vip", common::v1::CUSTOM_FIELD_TYPE_BOOLEAN);
+  vip.mutable_default_value()->set_boolean(false);
+  MustDefine(vip);
+  MustDefine(Field("budget", common::v1::CUSTOM_FIELD_TYPE_MONEY));
+
+  auto import = [&](const std::string& csv, v1::ImportContactsResponse* response,
+                    std::map<std::string, std::string> mapping = {}) {
+    v1::ImportContactsFileRequest request;
+    request.set_csv(csv);
+    request.mutable_options()->set_import_id(ids::NewUuidV7());
+    for (const auto& [header, field] : mapping) {
+      (*request.mutable_options()->mutable_column_mapping())[header] = field;
+    }
+    return env_->stub().ImportContactsFile(AuthedContext(rep_).get(), request, response);
+  };
+  v1::ImportContactsResponse report;
+  grpc::Status status = import(
+      "email,custom_fields.region,Is VIP\n"
+      "a@imp.example,eu,yes\n"     // by label, any case
+      "b@imp.example,apac,\n"      // vip takes its default
+      "c@imp.example,,no\n"        // region is required
+      "d@imp.example,LATAM,no\n"   // not an option
+      "e@imp.example,EU,maybe\n",  // not a boolean
+      &report, {{"Is VIP", "custom_fields.vip"}});
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(report.created(), 2);
+  EXPECT_EQ(report.invalid(), 3);
+  std::map<int64_t, std::string> errors;
+  for (const auto& row : report.rows()) errors[row.line()] = row.error();
+  EXPECT_THAT(errors[4], HasSubstr("custom_fields.region"));
+  EXPECT_THAT(errors[5], HasSubstr("custom_fields.region"));
+  EXPECT_THAT(errors[6], HasSubstr("custom_fields.vip"));
+
+  v1::ListContactsRequest list;
+  list.set_filter("custom_fields.vip = false AND custom_fields.region = apac");
+  v1::ListContactsResponse listed;
+  ASSERT_TRUE(env_->stub().ListContacts(AuthedContext(rep_).get(), list, &listed).ok());
+  ASSERT_EQ(listed.contacts_size(), 1);
+  EXPECT_EQ(listed.contacts(0).emails(0), "b@imp.example");
+
+  // A row that merges keeps the contact's values and adds what it lacks.
+  status = import("email,custom_fields.region,custom_fields.vip\nb@imp.example,eu,true\n", &report);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(report.duplicates() + report.merged(), 1);
+  ASSERT_TRUE(env_->stub().ListContacts(AuthedContext(rep_).get(), list, &listed).ok());
+  EXPECT_EQ(listed.contacts_size(), 1);
+
+  // Columns naming no field, or a field the import cannot type yet, fail the file up front.
+  EXPECT_EQ(import("email,custom_fields.nope\nx@imp.example,1\n", &report).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(import("email,custom_fields.budget\nx@imp.example,EUR 1\n", &report).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+}
+
 TEST_F(ContactsCustomFieldsTest, AWriteAgainstDefinitionsAnotherReplicaChangedIsCheckedAgain) {
   MustDefine(Field("score_band", common::v1::CUSTOM_FIELD_TYPE_TEXT));
   Contact c = Person("Dora");
