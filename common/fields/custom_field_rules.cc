@@ -595,6 +595,10 @@ absl::Status CanImport(const Definition& d) {
     return absl::UnimplementedError(absl::StrCat(
         "custom field '", d.key(), "': money and relation fields are not imported yet"));
   }
+  if (d.unique()) {
+    return absl::UnimplementedError(absl::StrCat(
+        "custom field '", d.key(), "': unique fields are not imported yet; set them by update"));
+  }
   return absl::OkStatus();
 }
 
@@ -697,9 +701,10 @@ std::string UniqueForm(const Definition& d, const Value& value,
 
 void HideArchived(Values& values, const std::vector<Definition>& definitions) {
   std::vector<std::string> hidden;
-  for (const auto& [key, value] : values) {
+  for (const auto& entry : values) {
+    const std::string& key = entry.first;
     const auto it = std::find_if(definitions.begin(), definitions.end(),
-                                 [&](const Definition& d) { return d.key() == key; });
+                                 [&key](const Definition& d) { return d.key() == key; });
     if (it == definitions.end() || it->archived()) hidden.push_back(key);
   }
   for (const std::string& key : hidden) values.erase(key);

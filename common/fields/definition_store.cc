@@ -72,7 +72,8 @@ DefinitionStore::DefinitionStore(db::Pool& pool, events::Outbox& outbox, std::st
     : pool_(pool),
       outbox_(outbox),
       schema_(std::move(schema)),
-      record_tables_(std::move(record_tables)) {}
+      record_tables_(std::move(record_tables)),
+      unique_(pool, schema_) {}
 
 absl::Status DefinitionStore::CheckOwned(ObjectType object) const {
   if (record_tables_.count(object) == 0) {
@@ -238,6 +239,7 @@ absl::Status DefinitionStore::Delete(const std::string& tenant, ObjectType objec
                         "version = version + 1 WHERE tenant_id = $1 AND "
                         "(custom_fields ? $2::text OR archived_custom_fields ? $2::text)"),
            {tenant, key});
+  unique_.QueuePurge(tx, object, key);
   QueueVersionBump(tx, tenant, object);
   AppendChanged(tx, tenant, deleted, true, actor);
   RETURN_IF_ERROR(tx.Commit());

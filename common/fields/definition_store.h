@@ -20,6 +20,7 @@
 #include "common/db/transaction.h"
 #include "common/events/outbox.h"
 #include "common/fields/custom_field_rules.h"
+#include "common/fields/unique_values.h"
 
 namespace crm::fields {
 
@@ -72,6 +73,9 @@ class DefinitionStore final {
   void QueueVersionCheck(db::Transaction& tx, common::v1::ObjectType object, int64_t version) const;
   static bool IsStale(const absl::Status& status);
 
+  // The claims of unique values, in this service's schema.
+  const UniqueValues& unique() const { return unique_; }
+
  private:
   // Begins a change of the object's definitions: the exclusive lock, held to commit.
   absl::StatusOr<db::Transaction> BeginChange(const std::string& tenant,
@@ -86,6 +90,7 @@ class DefinitionStore final {
   events::Outbox& outbox_;
   const std::string schema_;
   const std::map<common::v1::ObjectType, std::string> record_tables_;
+  const UniqueValues unique_;
 
   static constexpr size_t kMaxCached = 10000;  // tenant-objects; then the cache starts over
   absl::Mutex mu_;

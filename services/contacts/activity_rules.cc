@@ -8,13 +8,13 @@
 #include "common/base/status_macros.h"
 #include "common/ids/uuid.h"
 #include "services/contacts/contact_rules.h"
-#include "services/contacts/normalize.h"
+#include "common/text/normalize.h"
 
 namespace crm::contacts {
 namespace {
 
 absl::Status CleanActivityText(std::string* value, size_t max_chars, absl::string_view field) {
-  auto cleaned = CleanText(*value, max_chars);
+  auto cleaned = text::CleanText(*value, max_chars);
   if (!cleaned.ok()) {
     return api::InvalidField(absl::StrCat("activity.", field), cleaned.status().message());
   }
@@ -30,7 +30,7 @@ absl::Status CheckBody(const std::string& body) {
   for (char& c : flattened) {
     if (c == '\n' || c == '\r' || c == '\t') c = ' ';
   }
-  auto cleaned = CleanText(flattened, 20000);
+  auto cleaned = text::CleanText(flattened, 20000);
   if (!cleaned.ok()) return api::InvalidField("activity.body", cleaned.status().message());
   return absl::OkStatus();
 }

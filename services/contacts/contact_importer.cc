@@ -12,7 +12,7 @@
 #include "common/db/transaction.h"
 #include "common/ids/uuid.h"
 #include "services/contacts/contact_rules.h"
-#include "services/contacts/normalize.h"
+#include "common/text/normalize.h"
 
 namespace crm::contacts {
 namespace {
@@ -293,7 +293,7 @@ absl::StatusOr<std::vector<ContactImporter::Planned>> ContactImporter::TryBatch(
       holders[key] = target;
     }
     for (const std::string& email : row_contact.emails()) {
-      auto key = NormalizeEmail(email);
+      auto key = text::NormalizeEmail(email);
       const std::vector<std::string> next_keys = EmailKeys(next);
       if (next.emails_size() >= kMaxEmails) break;
       if (key.ok() && holders["email:" + *key] == target &&

@@ -25,7 +25,7 @@ namespace crm::contacts {
 struct ImportCustomFields {
   std::shared_ptr<const fields::Snapshot> snapshot;
   fields::Normalizers normalizers;
-  WriteGuard guard;
+  std::function<void(db::Transaction&)> guard;
 };
 
 class ContactImporter final {

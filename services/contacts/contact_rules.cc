@@ -14,7 +14,7 @@
 #include "common/base/status_macros.h"
 #include "common/base/time_zone_name.h"
 #include "common/ids/uuid.h"
-#include "services/contacts/normalize.h"
+#include "common/text/normalize.h"
 
 namespace crm::contacts {
 namespace {
@@ -35,7 +35,7 @@ std::string Indexed(absl::string_view parent, absl::string_view child, int i) {
 
 // Cleans a free-text field in place, naming the field on error.
 absl::Status CleanField(std::string* value, size_t max_chars, const std::string& field) {
-  auto cleaned = CleanText(*value, max_chars);
+  auto cleaned = text::CleanText(*value, max_chars);
   if (!cleaned.ok()) return api::InvalidField(field, cleaned.status().message());
   *value = *std::move(cleaned);
   return absl::OkStatus();
@@ -72,7 +72,7 @@ absl::Status NormalizeAttributes(google::protobuf::Map<std::string, std::string>
             std::string::npos) {
       return api::InvalidField(field, "keys are 1-64 characters of letters, digits, '_', '-', '.'");
     }
-    auto cleaned = CleanText(value, kMaxAttributeValueChars);
+    auto cleaned = text::CleanText(value, kMaxAttributeValueChars);
     if (!cleaned.ok()) return api::InvalidField(field, cleaned.status().message());
     value = *std::move(cleaned);
   }
@@ -80,7 +80,7 @@ absl::Status NormalizeAttributes(google::protobuf::Map<std::string, std::string>
 }
 
 absl::Status ValidateOwner(const std::string& owner, absl::string_view parent) {
-  if (owner.size() > 128 || !CleanText(owner, 128).ok()) {
+  if (owner.size() > 128 || !text::CleanText(owner, 128).ok()) {
     return api::InvalidField(Path(parent, "owner"), "must be a user id of up to 128 characters");
   }
   return absl::OkStatus();
@@ -120,11 +120,11 @@ absl::Status NormalizeContact(Contact& contact, absl::string_view phone_region,
   std::vector<std::string> emails;
   std::vector<std::string> keys;
   for (int i = 0; i < contact.emails_size(); ++i) {
-    auto key = NormalizeEmail(contact.emails(i));
+    auto key = text::NormalizeEmail(contact.emails(i));
     if (!key.ok()) return api::InvalidField(Indexed(field, "emails", i), key.status().message());
     if (std::find(keys.begin(), keys.end(), *key) != keys.end()) continue;
     keys.push_back(*key);
-    auto typed = CleanText(contact.emails(i), 254);
+    auto typed = text::CleanText(contact.emails(i), 254);
     if (!typed.ok())
       return api::InvalidField(Indexed(field, "emails", i), typed.status().message());
     emails.push_back(*std::move(typed));
@@ -137,7 +137,7 @@ absl::Status NormalizeContact(Contact& contact, absl::string_view phone_region,
   }
   std::vector<std::string> phones;
   for (int i = 0; i < contact.phones_size(); ++i) {
-    auto phone = NormalizePhone(contact.phones(i),
+    auto phone = text::NormalizePhone(contact.phones(i),
                                 std::string_view(phone_region.data(), phone_region.size()));
     if (!phone.ok())
       return api::InvalidField(Indexed(field, "phones", i), phone.status().message());
@@ -169,7 +169,7 @@ absl::Status NormalizeContact(Contact& contact, absl::string_view phone_region,
 std::vector<std::string> EmailKeys(const Contact& contact) {
   std::vector<std::string> keys;
   for (const std::string& email : contact.emails()) {
-    auto key = NormalizeEmail(email);
+    auto key = text::NormalizeEmail(email);
     keys.push_back(key.ok() ? *key : email);
   }
   return keys;
@@ -182,7 +182,7 @@ absl::Status NormalizeCompany(Company& company, absl::string_view field) {
     return api::InvalidField(Path(field, "display_name"), "required");
   }
   if (!company.domain().empty()) {
-    auto domain = NormalizeDomain(company.domain());
+    auto domain = text::NormalizeDomain(company.domain());
     if (!domain.ok()) return api::InvalidField(Path(field, "domain"), domain.status().message());
     company.set_domain(*domain);
   }
@@ -226,10 +226,10 @@ absl::Status ApplyTenantSettingsMask(const TenantSettings& patch,
 }
 
 absl::Status ValidateTenantSettings(const TenantSettings& s) {
-  if (!CleanText(s.display_name(), kMaxNameChars).ok()) {
+  if (!text::CleanText(s.display_name(), kMaxNameChars).ok()) {
     return api::InvalidField("settings.display_name", "invalid text");
   }
-  if (!IsValidRegionCode(s.default_phone_region())) {
+  if (!text::IsValidRegionCode(s.default_phone_region())) {
     return api::InvalidField("settings.default_phone_region",
                              "must be an ISO 3166-1 alpha-2 region such as AM or US");
   }

@@ -4,6 +4,7 @@
 #include "common/api/errors.h"
 #include "common/api/page_token.h"
 #include "common/base/status_macros.h"
+#include "common/fields/value_normalizers.h"
 #include "common/ids/uuid.h"
 #include "common/server/server.h"
 #include "services/contacts/contact_filters.h"
@@ -20,6 +21,7 @@ ContactsService::ContactsService(ContactsStore& store, ActivityStore& activities
       activities_(activities),
       segments_(segments),
       custom_fields_(custom_fields),
+      fields_api_(custom_fields, FieldsHooks()),
       rpcs_(authenticator, executor, v1::ContactsService::service_full_name()),
       executor_(executor),
       options_(std::move(options)),
@@ -54,18 +56,15 @@ grpc::ServerUnaryReactor* ContactsService::CreateContact(grpc::CallbackServerCon
     ASSIGN_OR_RETURN(v1::TenantSettings settings, Settings(caller.tenant, deadline));
     RETURN_IF_ERROR(NormalizeContact(contact, settings.default_phone_region(), "contact"));
     RETURN_IF_ERROR(CheckCanCreateFor(caller, contact.owner()));
-    const auto normalizers = FieldNormalizers(settings.default_phone_region());
-    return WithCustomFields(
-        caller.tenant, common::v1::OBJECT_TYPE_CONTACT, deadline,
-        [&](const fields::Snapshot& fields) -> absl::Status {
+    const auto normalizers = fields::StandardNormalizers(settings.default_phone_region());
+    return fields_api_.WriteRecord(
+        caller.tenant, common::v1::OBJECT_TYPE_CONTACT, "contact.custom_fields", deadline,
+        [&](const fields::Snapshot& fields, const WriteGuard& guard) -> absl::Status {
           v1::Contact checked = contact;
           RETURN_IF_ERROR(CheckNewValues(caller.tenant, fields, *checked.mutable_custom_fields(),
                                          normalizers, "contact.custom_fields", deadline));
-          ASSIGN_OR_RETURN(*response,
-                           store_.CreateContact(caller.tenant, checked, caller.user,
-                                                request->request_id(), deadline,
-                                                FieldsGuard(common::v1::OBJECT_TYPE_CONTACT,
-                                                            fields.version)));
+          ASSIGN_OR_RETURN(*response, store_.CreateContact(caller.tenant, checked, caller.user,
+                                                           request->request_id(), deadline, guard));
           return absl::OkStatus();
         });
   });
@@ -108,13 +107,13 @@ grpc::ServerUnaryReactor* ContactsService::UpdateContact(grpc::CallbackServerCon
     ASSIGN_OR_RETURN(std::string id,
                      ParseResourceId(request->contact().name(), kContactPrefix, "contact.name"));
     ASSIGN_OR_RETURN(v1::TenantSettings settings, Settings(caller.tenant, deadline));
-    const auto normalizers = FieldNormalizers(settings.default_phone_region());
+    const auto normalizers = fields::StandardNormalizers(settings.default_phone_region());
     // Relations are checked before the transaction: it holds the contact's row lock.
     RETURN_IF_ERROR(CheckRelations(caller.tenant, request->contact().custom_fields(),
                                    "contact.custom_fields", deadline));
-    return WithCustomFields(
-        caller.tenant, common::v1::OBJECT_TYPE_CONTACT, deadline,
-        [&](const fields::Snapshot& fields) -> absl::Status {
+    return fields_api_.WriteRecord(
+        caller.tenant, common::v1::OBJECT_TYPE_CONTACT, "contact.custom_fields", deadline,
+        [&](const fields::Snapshot& fields, const WriteGuard& guard) -> absl::Status {
           auto mutate = [&](const v1::Contact& current) -> absl::StatusOr<v1::Contact> {
             RETURN_IF_ERROR(CheckEtag(request->contact().etag(), current.etag()));
             v1::Contact next = current;
@@ -126,10 +125,8 @@ grpc::ServerUnaryReactor* ContactsService::UpdateContact(grpc::CallbackServerCon
             RETURN_IF_ERROR(CheckCanChange(caller, current.owner(), next.owner()));
             return next;
           };
-          ASSIGN_OR_RETURN(*response,
-                           store_.UpdateContact(caller.tenant, id, caller.user, mutate, deadline,
-                                                FieldsGuard(common::v1::OBJECT_TYPE_CONTACT,
-                                                            fields.version)));
+          ASSIGN_OR_RETURN(*response, store_.UpdateContact(caller.tenant, id, caller.user, mutate,
+                                                           deadline, guard));
           return absl::OkStatus();
         });
   });
@@ -160,18 +157,16 @@ grpc::ServerUnaryReactor* ContactsService::CreateCompany(grpc::CallbackServerCon
     RETURN_IF_ERROR(NormalizeCompany(company, "company"));
     RETURN_IF_ERROR(CheckCanCreateFor(caller, company.owner()));
     ASSIGN_OR_RETURN(v1::TenantSettings settings, Settings(caller.tenant, call.deadline));
-    const auto normalizers = FieldNormalizers(settings.default_phone_region());
-    return WithCustomFields(
-        caller.tenant, common::v1::OBJECT_TYPE_COMPANY, call.deadline,
-        [&](const fields::Snapshot& fields) -> absl::Status {
+    const auto normalizers = fields::StandardNormalizers(settings.default_phone_region());
+    return fields_api_.WriteRecord(
+        caller.tenant, common::v1::OBJECT_TYPE_COMPANY, "company.custom_fields", call.deadline,
+        [&](const fields::Snapshot& fields, const WriteGuard& guard) -> absl::Status {
           v1::Company checked = company;
           RETURN_IF_ERROR(CheckNewValues(caller.tenant, fields, *checked.mutable_custom_fields(),
                                          normalizers, "company.custom_fields", call.deadline));
           ASSIGN_OR_RETURN(*response,
                            store_.CreateCompany(caller.tenant, checked, caller.user,
-                                                request->request_id(), call.deadline,
-                                                FieldsGuard(common::v1::OBJECT_TYPE_COMPANY,
-                                                            fields.version)));
+                                                request->request_id(), call.deadline, guard));
           return absl::OkStatus();
         });
   });
@@ -195,10 +190,10 @@ grpc::ServerUnaryReactor* ContactsService::ListCompanies(grpc::CallbackServerCon
     const auth::Principal& caller = call.caller;
     const std::string fingerprint = api::QueryFingerprint(request->filter());
     ASSIGN_OR_RETURN(Page page, PageFrom(request->page_size(), request->page_token(), fingerprint));
-    ASSIGN_OR_RETURN(api::SqlFilter filter,
-                     CompileFilterWithFields(caller.tenant, common::v1::OBJECT_TYPE_COMPANY,
-                                             CompanyFilterSchema(), request->filter(), 4,
-                                             call.deadline));
+    ASSIGN_OR_RETURN(
+        api::SqlFilter filter,
+        fields_api_.CompileFilter(caller.tenant, common::v1::OBJECT_TYPE_COMPANY,
+                                  CompanyFilterSchema(), request->filter(), 4, call.deadline));
     ASSIGN_OR_RETURN(auto result, store_.ListCompanies(caller.tenant, page, filter, call.deadline));
     // Before the items are moved out.
     response->set_next_page_token(NextPageToken(result, fingerprint));
@@ -215,13 +210,13 @@ grpc::ServerUnaryReactor* ContactsService::UpdateCompany(grpc::CallbackServerCon
     ASSIGN_OR_RETURN(std::string id,
                      ParseResourceId(request->company().name(), kCompanyPrefix, "company.name"));
     ASSIGN_OR_RETURN(v1::TenantSettings settings, Settings(caller.tenant, call.deadline));
-    const auto normalizers = FieldNormalizers(settings.default_phone_region());
+    const auto normalizers = fields::StandardNormalizers(settings.default_phone_region());
     // Relations are checked before the transaction: it holds the company's row lock.
     RETURN_IF_ERROR(CheckRelations(caller.tenant, request->company().custom_fields(),
                                    "company.custom_fields", call.deadline));
-    return WithCustomFields(
-        caller.tenant, common::v1::OBJECT_TYPE_COMPANY, call.deadline,
-        [&](const fields::Snapshot& fields) -> absl::Status {
+    return fields_api_.WriteRecord(
+        caller.tenant, common::v1::OBJECT_TYPE_COMPANY, "company.custom_fields", call.deadline,
+        [&](const fields::Snapshot& fields, const WriteGuard& guard) -> absl::Status {
           auto mutate = [&](const v1::Company& current) -> absl::StatusOr<v1::Company> {
             RETURN_IF_ERROR(CheckEtag(request->company().etag(), current.etag()));
             v1::Company next = current;
@@ -233,11 +228,8 @@ grpc::ServerUnaryReactor* ContactsService::UpdateCompany(grpc::CallbackServerCon
             RETURN_IF_ERROR(CheckCanChange(caller, current.owner(), next.owner()));
             return next;
           };
-          ASSIGN_OR_RETURN(*response,
-                           store_.UpdateCompany(caller.tenant, id, caller.user, mutate,
-                                                call.deadline,
-                                                FieldsGuard(common::v1::OBJECT_TYPE_COMPANY,
-                                                            fields.version)));
+          ASSIGN_OR_RETURN(*response, store_.UpdateCompany(caller.tenant, id, caller.user, mutate,
+                                                           call.deadline, guard));
           return absl::OkStatus();
         });
   });

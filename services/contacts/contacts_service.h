@@ -9,10 +9,11 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
 #include "common/auth/authenticator.h"
+#include "common/fields/custom_fields_api.h"
+#include "common/fields/definition_store.h"
 #include "common/server/executor.h"
 #include "common/server/rpc.h"
 #include "common/server/stream_limiter.h"
-#include "common/fields/definition_store.h"
 #include "crm/contacts/v1/contacts_service.grpc.pb.h"
 #include "services/contacts/activity_store.h"
 #include "services/contacts/contacts_store.h"
@@ -36,9 +37,8 @@ struct ContactsServiceOptions {
 class ContactsService final : public v1::ContactsService::CallbackService {
  public:
   ContactsService(ContactsStore& store, ActivityStore& activities, SegmentStore& segments,
-                  fields::DefinitionStore& custom_fields,
-                  const auth::Authenticator& authenticator, server::Executor& executor,
-                  ContactsServiceOptions options);
+                  fields::DefinitionStore& custom_fields, const auth::Authenticator& authenticator,
+                  server::Executor& executor, ContactsServiceOptions options);
 
   grpc::ServerUnaryReactor* CreateContact(grpc::CallbackServerContext* context,
                                           const v1::CreateContactRequest* request,
@@ -129,9 +129,9 @@ class ContactsService final : public v1::ContactsService::CallbackService {
   grpc::ServerUnaryReactor* GetCustomField(grpc::CallbackServerContext* context,
                                            const common::v1::GetCustomFieldRequest* request,
                                            common::v1::CustomFieldDefinition* response) override;
-  grpc::ServerUnaryReactor* ListCustomFields(grpc::CallbackServerContext* context,
-                                             const common::v1::ListCustomFieldsRequest* request,
-                                             common::v1::ListCustomFieldsResponse* response) override;
+  grpc::ServerUnaryReactor* ListCustomFields(
+      grpc::CallbackServerContext* context, const common::v1::ListCustomFieldsRequest* request,
+      common::v1::ListCustomFieldsResponse* response) override;
   grpc::ServerUnaryReactor* UpdateCustomField(grpc::CallbackServerContext* context,
                                               const common::v1::UpdateCustomFieldRequest* request,
                                               common::v1::CustomFieldDefinition* response) override;
@@ -150,20 +150,10 @@ class ContactsService final : public v1::ContactsService::CallbackService {
                                                                      const std::string& name,
                                                                      int first_param,
                                                                      absl::Time deadline);
-  // Runs a record write validated against the object's custom field definitions, once more with
-  // fresh ones when another replica changed them meanwhile (the write's version check failed).
-  absl::Status WithCustomFields(const std::string& tenant, common::v1::ObjectType object,
-                                absl::Time deadline,
-                                const std::function<absl::Status(const fields::Snapshot&)>& write);
-  // Compiles a filter with the tenant's custom fields of `object` added to `base`; when it names
-  // a field or option this replica has not seen, once more with fresh definitions (another
-  // replica made them).
-  absl::StatusOr<api::SqlFilter> CompileFilterWithFields(const std::string& tenant,
-                                                         common::v1::ObjectType object,
-                                                         const api::FilterSchema& base,
-                                                         const std::string& filter,
-                                                         int first_param, absl::Time deadline);
-  // The same for contacts.
+  // The custom field rules of this service: the tenant's phone region, relations among contacts
+  // and companies.
+  fields::CustomFieldsApi::Hooks FieldsHooks();
+  // A filter over contacts with the tenant's custom fields of contacts.
   absl::StatusOr<api::SqlFilter> CompileContactFilter(const std::string& tenant,
                                                       const std::string& filter, int first_param,
                                                       absl::Time deadline);
@@ -171,13 +161,9 @@ class ContactsService final : public v1::ContactsService::CallbackService {
   absl::Status CheckNewValues(const std::string& tenant, const fields::Snapshot& snapshot,
                               fields::Values& values, const fields::Normalizers& normalizers,
                               absl::string_view field, absl::Time deadline);
-  // Queued first by a record write: the definitions it was checked against are still current.
-  WriteGuard FieldsGuard(common::v1::ObjectType object, int64_t version) const;
   // NOT_FOUND naming the field for a relation value that names no live record of the tenant.
   absl::Status CheckRelations(const std::string& tenant, const fields::Values& values,
                               absl::string_view field, absl::Time deadline);
-  // The text, email and phone rules of this service, for custom field values.
-  fields::Normalizers FieldNormalizers(const std::string& phone_region) const;
   // The tenant's settings, from a short-lived cache.
   absl::StatusOr<v1::TenantSettings> Settings(const std::string& tenant, absl::Time deadline);
 
@@ -185,6 +171,7 @@ class ContactsService final : public v1::ContactsService::CallbackService {
   ActivityStore& activities_;
   SegmentStore& segments_;
   fields::DefinitionStore& custom_fields_;
+  fields::CustomFieldsApi fields_api_;
   const server::Rpcs rpcs_;
   server::Executor& executor_;
   const ContactsServiceOptions options_;

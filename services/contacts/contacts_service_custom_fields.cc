@@ -7,11 +7,11 @@
 #include "common/api/request_fields.h"
 #include "common/base/status_macros.h"
 #include "common/fields/custom_field_filters.h"
+#include "common/fields/value_normalizers.h"
 #include "common/ids/uuid.h"
 #include "services/contacts/contact_filters.h"
 #include "services/contacts/contact_rules.h"
 #include "services/contacts/contacts_service.h"
-#include "services/contacts/normalize.h"
 
 namespace crm::contacts {
 namespace {
@@ -20,10 +20,6 @@ using common::v1::ObjectType;
 
 // What this slice does not do yet, refused rather than accepted and ignored.
 absl::Status CheckSupported(const fields::Definition& d) {
-  if (d.unique()) {
-    return absl::UnimplementedError(
-        "custom_field.unique: unique custom fields are not available yet");
-  }
   if (d.type() == common::v1::CUSTOM_FIELD_TYPE_RELATION &&
       d.relation_object() != common::v1::OBJECT_TYPE_CONTACT &&
       d.relation_object() != common::v1::OBJECT_TYPE_COMPANY) {
@@ -35,20 +31,6 @@ absl::Status CheckSupported(const fields::Definition& d) {
 }
 
 }  // namespace
-
-fields::Normalizers ContactsService::FieldNormalizers(const std::string& phone_region) const {
-  fields::Normalizers n;
-  n.text = [](absl::string_view text, size_t max_chars) {
-    return CleanText(std::string_view(text.data(), text.size()), max_chars);
-  };
-  n.email = [](absl::string_view email) {
-    return NormalizeEmail(std::string_view(email.data(), email.size()));
-  };
-  n.phone = [phone_region](absl::string_view phone) {
-    return NormalizePhone(std::string_view(phone.data(), phone.size()), phone_region);
-  };
-  return n;
-}
 
 absl::Status ContactsService::CheckRelations(const std::string& tenant,
                                              const fields::Values& values, absl::string_view field,
@@ -70,30 +52,12 @@ absl::Status ContactsService::CheckRelations(const std::string& tenant,
   return absl::OkStatus();
 }
 
-absl::StatusOr<api::SqlFilter> ContactsService::CompileFilterWithFields(
-    const std::string& tenant, ObjectType object, const api::FilterSchema& base,
-    const std::string& filter, int first_param, absl::Time deadline) {
-  if (filter.empty()) return api::SqlFilter{};
-  for (int attempt = 0;; ++attempt) {
-    ASSIGN_OR_RETURN(std::shared_ptr<const fields::Snapshot> snapshot,
-                     custom_fields_.Current(tenant, object, deadline));
-    absl::StatusOr<api::SqlFilter> compiled = api::CompileFilter(
-        filter, fields::WithCustomFields(base, snapshot->definitions, "custom_fields"),
-        first_param);
-    if (compiled.ok() || attempt > 0 ||
-        compiled.status().code() != absl::StatusCode::kInvalidArgument) {
-      return compiled;
-    }
-    custom_fields_.Forget(tenant, object);
-  }
-}
-
 absl::StatusOr<api::SqlFilter> ContactsService::CompileContactFilter(const std::string& tenant,
                                                                      const std::string& filter,
                                                                      int first_param,
                                                                      absl::Time deadline) {
-  return CompileFilterWithFields(tenant, ObjectType::OBJECT_TYPE_CONTACT, ContactFilterSchema(),
-                                 filter, first_param, deadline);
+  return fields_api_.CompileFilter(tenant, ObjectType::OBJECT_TYPE_CONTACT, ContactFilterSchema(),
+                                   filter, first_param, deadline);
 }
 
 absl::Status ContactsService::CheckNewValues(const std::string& tenant,
@@ -106,99 +70,57 @@ absl::Status ContactsService::CheckNewValues(const std::string& tenant,
   return CheckRelations(tenant, values, field, deadline);
 }
 
-WriteGuard ContactsService::FieldsGuard(ObjectType object, int64_t version) const {
-  return [this, object, version](db::Transaction& tx) {
-    custom_fields_.QueueVersionCheck(tx, object, version);
+fields::CustomFieldsApi::Hooks ContactsService::FieldsHooks() {
+  fields::CustomFieldsApi::Hooks hooks;
+  hooks.normalizers = [this](const std::string& tenant,
+                             absl::Time deadline) -> absl::StatusOr<fields::Normalizers> {
+    ASSIGN_OR_RETURN(v1::TenantSettings settings, Settings(tenant, deadline));
+    return fields::StandardNormalizers(settings.default_phone_region());
   };
-}
-
-absl::Status ContactsService::WithCustomFields(
-    const std::string& tenant, ObjectType object, absl::Time deadline,
-    const std::function<absl::Status(const fields::Snapshot&)>& write) {
-  for (int attempt = 0;; ++attempt) {
-    ASSIGN_OR_RETURN(std::shared_ptr<const fields::Snapshot> snapshot,
-                     custom_fields_.Current(tenant, object, deadline));
-    absl::Status status = write(*snapshot);
-    if (attempt > 0 || !fields::DefinitionStore::IsStale(status)) return status;
-    custom_fields_.Forget(tenant, object);
-  }
+  hooks.supported = CheckSupported;
+  hooks.resource_type = [](ObjectType object) {
+    return std::string(object == ObjectType::OBJECT_TYPE_COMPANY ? kCompanyType : kContactType);
+  };
+  return hooks;
 }
 
 grpc::ServerUnaryReactor* ContactsService::CreateCustomField(
     grpc::CallbackServerContext* context, const common::v1::CreateCustomFieldRequest* request,
     common::v1::CustomFieldDefinition* response) {
-  return rpcs_.Serve(context, request, [=, this](const server::Call& call) -> absl::Status {
-    ASSIGN_OR_RETURN(ObjectType object, fields::ParseParent(request->parent(), "parent"));
-    RETURN_IF_ERROR(custom_fields_.CheckOwned(object));
-    ASSIGN_OR_RETURN(v1::TenantSettings settings, Settings(call.caller.tenant, call.deadline));
-    fields::Definition definition = request->custom_field();
-    RETURN_IF_ERROR(fields::NormalizeNewDefinition(
-        definition, object, FieldNormalizers(settings.default_phone_region()), "custom_field"));
-    RETURN_IF_ERROR(CheckSupported(definition));
-    ASSIGN_OR_RETURN(*response, custom_fields_.Create(call.caller.tenant, definition,
-                                                      call.caller.user, call.deadline));
-    return absl::OkStatus();
+  return rpcs_.Serve(context, request, [=, this](const server::Call& call) {
+    return fields_api_.Create(call, *request, *response);
   });
 }
 
 grpc::ServerUnaryReactor* ContactsService::GetCustomField(
     grpc::CallbackServerContext* context, const common::v1::GetCustomFieldRequest* request,
     common::v1::CustomFieldDefinition* response) {
-  return rpcs_.Serve(context, request, [=, this](const server::Call& call) -> absl::Status {
-    ASSIGN_OR_RETURN(fields::DefinitionName name,
-                     fields::ParseDefinitionName(request->name(), "name"));
-    ASSIGN_OR_RETURN(*response,
-                     custom_fields_.Get(call.caller.tenant, name.object, name.key, call.deadline));
-    return absl::OkStatus();
+  return rpcs_.Serve(context, request, [=, this](const server::Call& call) {
+    return fields_api_.Get(call, *request, *response);
   });
 }
 
 grpc::ServerUnaryReactor* ContactsService::ListCustomFields(
     grpc::CallbackServerContext* context, const common::v1::ListCustomFieldsRequest* request,
     common::v1::ListCustomFieldsResponse* response) {
-  return rpcs_.Serve(context, request, [=, this](const server::Call& call) -> absl::Status {
-    ASSIGN_OR_RETURN(ObjectType object, fields::ParseParent(request->parent(), "parent"));
-    ASSIGN_OR_RETURN(
-        std::vector<fields::Definition> definitions,
-        custom_fields_.List(call.caller.tenant, object, request->show_archived(), call.deadline));
-    for (auto& d : definitions) *response->add_custom_fields() = std::move(d);
-    return absl::OkStatus();
+  return rpcs_.Serve(context, request, [=, this](const server::Call& call) {
+    return fields_api_.List(call, *request, *response);
   });
 }
 
 grpc::ServerUnaryReactor* ContactsService::UpdateCustomField(
     grpc::CallbackServerContext* context, const common::v1::UpdateCustomFieldRequest* request,
     common::v1::CustomFieldDefinition* response) {
-  return rpcs_.Serve(context, request, [=, this](const server::Call& call) -> absl::Status {
-    ASSIGN_OR_RETURN(
-        fields::DefinitionName name,
-        fields::ParseDefinitionName(request->custom_field().name(), "custom_field.name"));
-    ASSIGN_OR_RETURN(v1::TenantSettings settings, Settings(call.caller.tenant, call.deadline));
-    const fields::Normalizers normalizers = FieldNormalizers(settings.default_phone_region());
-    auto mutate = [&](const fields::Definition& current) -> absl::StatusOr<fields::Definition> {
-      RETURN_IF_ERROR(api::CheckEtag(request->custom_field().etag(), current.etag()));
-      fields::Definition next = current;
-      RETURN_IF_ERROR(fields::ApplyDefinitionUpdate(request->custom_field(), request->update_mask(),
-                                                    normalizers, next));
-      return next;
-    };
-    ASSIGN_OR_RETURN(*response, custom_fields_.Update(call.caller.tenant, name.object, name.key,
-                                                      call.caller.user, mutate, call.deadline));
-    return absl::OkStatus();
+  return rpcs_.Serve(context, request, [=, this](const server::Call& call) {
+    return fields_api_.Update(call, *request, *response);
   });
 }
 
 grpc::ServerUnaryReactor* ContactsService::DeleteCustomField(
     grpc::CallbackServerContext* context, const common::v1::DeleteCustomFieldRequest* request,
     google::protobuf::Empty*) {
-  return rpcs_.Serve(context, request, [=, this](const server::Call& call) -> absl::Status {
-    ASSIGN_OR_RETURN(fields::DefinitionName name,
-                     fields::ParseDefinitionName(request->name(), "name"));
-    auto check = [&](const fields::Definition& current) {
-      return api::CheckEtag(request->etag(), current.etag());
-    };
-    return custom_fields_.Delete(call.caller.tenant, name.object, name.key, call.caller.user, check,
-                                 call.deadline);
+  return rpcs_.Serve(context, request, [=, this](const server::Call& call) {
+    return fields_api_.Delete(call, *request);
   });
 }
 

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/api/errors.h"
 #include "common/base/status_macros.h"
+#include "common/fields/value_normalizers.h"
 #include "common/server/read_stream.h"
 #include "common/server/server.h"
 #include "services/contacts/contact_importer.h"
@@ -46,9 +47,12 @@ class ContactsService::Import final {
     ASSIGN_OR_RETURN(custom_fields.snapshot,
                      service_.custom_fields_.Current(
                          caller_.tenant, common::v1::OBJECT_TYPE_CONTACT, StepDeadline()));
-    custom_fields.normalizers = service_.FieldNormalizers(settings.default_phone_region());
-    custom_fields.guard =
-        service_.FieldsGuard(common::v1::OBJECT_TYPE_CONTACT, custom_fields.snapshot->version);
+    custom_fields.normalizers = fields::StandardNormalizers(settings.default_phone_region());
+    // Imports refuse unique columns (fields::CanImport), so only the version needs checking.
+    custom_fields.guard = [&definitions = service_.custom_fields_,
+                           version = custom_fields.snapshot->version](db::Transaction& tx) {
+      definitions.QueueVersionCheck(tx, common::v1::OBJECT_TYPE_CONTACT, version);
+    };
     importer_ =
         std::make_unique<ContactImporter>(service_.store_, caller_, settings.default_phone_region(),
                                           options, std::move(custom_fields));

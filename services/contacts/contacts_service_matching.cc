@@ -10,7 +10,7 @@
 #include "services/contacts/contact_rules.h"
 #include "services/contacts/contacts_service.h"
 #include "services/contacts/duplicate_scoring.h"
-#include "services/contacts/normalize.h"
+#include "common/text/normalize.h"
 
 namespace crm::contacts {
 namespace {
@@ -24,7 +24,7 @@ grpc::ServerUnaryReactor* ContactsService::SearchContacts(grpc::CallbackServerCo
                                                           v1::SearchContactsResponse* response) {
   return rpcs_.Serve(context, request, [=, this](const server::Call& call) -> absl::Status {
     const auth::Principal& caller = call.caller;
-    ASSIGN_OR_RETURN(std::string query, CleanText(request->query(), 200));
+    ASSIGN_OR_RETURN(std::string query, text::CleanText(request->query(), 200));
     if (query.empty()) return api::InvalidField("query", "required");
     ASSIGN_OR_RETURN(int page_size, api::PageSize(request->page_size(), 20, 100));
     // Ranked results page by offset; the token also pins the query it belongs to.

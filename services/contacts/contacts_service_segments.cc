@@ -11,7 +11,7 @@
 #include "services/contacts/contacts_service.h"
 #include "services/contacts/csv_writer.h"
 #include "services/contacts/message_template.h"
-#include "services/contacts/normalize.h"
+#include "common/text/normalize.h"
 #include "services/contacts/service_support.h"
 
 namespace crm::contacts {
@@ -22,7 +22,7 @@ constexpr int kExportPage = 500;
 
 // Checks what needs no database; the filter is compiled by the caller (it needs the custom fields).
 absl::Status NormalizeSegment(v1::Segment& segment) {
-  auto name = CleanText(segment.display_name(), kMaxNameChars);
+  auto name = text::CleanText(segment.display_name(), kMaxNameChars);
   if (!name.ok()) return api::InvalidField("segment.display_name", name.status().message());
   if (name->empty()) return api::InvalidField("segment.display_name", "required");
   segment.set_display_name(*name);

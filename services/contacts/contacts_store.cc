@@ -4,9 +4,9 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
-#include "absl/strings/strip.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "common/api/errors.h"
 #include "common/base/status_macros.h"
 #include "common/db/sqlstate.h"
@@ -108,8 +108,7 @@ absl::StatusOr<Contact> ContactsStore::CreateContact(const std::string& tenant,
                                                      const Contact& contact,
                                                      const std::string& creator,
                                                      const std::string& request_id,
-                                                     absl::Time deadline,
-                                                     const WriteGuard& guard) {
+                                                     absl::Time deadline, const WriteGuard& guard) {
   const std::string id = ids::NewUuidV7();
   const absl::Time now = NowMicros();
   Contact created = contact;
@@ -120,7 +119,6 @@ absl::StatusOr<Contact> ContactsStore::CreateContact(const std::string& tenant,
   SetTime(created.mutable_update_time(), now);
 
   ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(pool_, tenant, deadline));
-  if (guard) guard(tx);
   if (!contact.company().empty())
     RETURN_IF_ERROR(CheckCompanyExists(tx, tenant, contact.company()));
   // The contact and its unique keys in one statement; a key held by another contact fails the
@@ -175,8 +173,12 @@ absl::StatusOr<Contact> ContactsStore::CreateContact(const std::string& tenant,
     RETURN_IF_ERROR(rows.status());
     inserted = rows->Int(0, 0) == 1;
   }
-  if (inserted) outbox_.Append(tx, tenant, Draft<v1::Contact>(created.name(), creator, now, event));
+  if (inserted) {
+    if (guard) guard(tx, created.name(), created.custom_fields());
+    outbox_.Append(tx, tenant, Draft<v1::Contact>(created.name(), creator, now, event));
+  }
   absl::Status status = tx.Commit();
+  if (fields::UniqueValues::IsConflict(status)) return status;  // the guard's caller names it
   if (status.code() == absl::StatusCode::kAlreadyExists) {
     return DuplicateContactError(tenant, contact, deadline);
   }
@@ -246,21 +248,20 @@ void ContactsStore::QueueUpdate(Transaction& tx, const std::string& tenant, cons
   const absl::Time now = NowMicros();
   next.set_etag(NextEtag(current.etag()));
   SetTime(next.mutable_update_time(), now);
-  tx.Queue(
-      absl::StrCat("UPDATE contacts.contacts SET given_name = $3, family_name = $4, "
-                   "emails = $5::text[], phones = $6::text[], company_id = $7::uuid, "
-                   "job_title = $8, owner = $9, lifecycle_stage = $10, lead_source = $11, "
-                   "campaign = $12, tags = $13::text[], attributes = $14::jsonb, "
-                   "custom_fields = $16::jsonb, version = version + 1, update_time = ",
-                   TimeParam(15), ", search_text = ", kSearchTextOfParams,
-                   " WHERE tenant_id = $1 AND id = $2"),
-      {tenant, id, next.given_name(), next.family_name(),
-       db::ToArrayLiteral(ToVector(next.emails())), db::ToArrayLiteral(ToVector(next.phones())),
-       OptionalId(next.company(), kCompanyPrefix), next.job_title(), next.owner(),
-       LifecycleStageToText(next.lifecycle_stage()), LeadSourceToText(next.lead_source()),
-       next.campaign(), db::ToArrayLiteral(ToVector(next.tags())),
-       AttributesJson(next.attributes()), absl::StrCat(absl::ToUnixMicros(now)),
-       fields::ValuesToJson(next.custom_fields())});
+  tx.Queue(absl::StrCat("UPDATE contacts.contacts SET given_name = $3, family_name = $4, "
+                        "emails = $5::text[], phones = $6::text[], company_id = $7::uuid, "
+                        "job_title = $8, owner = $9, lifecycle_stage = $10, lead_source = $11, "
+                        "campaign = $12, tags = $13::text[], attributes = $14::jsonb, "
+                        "custom_fields = $16::jsonb, version = version + 1, update_time = ",
+                        TimeParam(15), ", search_text = ", kSearchTextOfParams,
+                        " WHERE tenant_id = $1 AND id = $2"),
+           {tenant, id, next.given_name(), next.family_name(),
+            db::ToArrayLiteral(ToVector(next.emails())),
+            db::ToArrayLiteral(ToVector(next.phones())), OptionalId(next.company(), kCompanyPrefix),
+            next.job_title(), next.owner(), LifecycleStageToText(next.lifecycle_stage()),
+            LeadSourceToText(next.lead_source()), next.campaign(),
+            db::ToArrayLiteral(ToVector(next.tags())), AttributesJson(next.attributes()),
+            absl::StrCat(absl::ToUnixMicros(now)), fields::ValuesToJson(next.custom_fields())});
   if (EmailKeys(next) != EmailKeys(current) ||
       ToVector(next.phones()) != ToVector(current.phones())) {
     tx.Queue("DELETE FROM contacts.contact_keys WHERE tenant_id = $1 AND contact_id = $2",
@@ -292,27 +293,27 @@ void ContactsStore::QueueCreate(Transaction& tx, const std::string& tenant, Cont
   contact.set_etag("1");
   SetTime(contact.mutable_create_time(), now);
   SetTime(contact.mutable_update_time(), now);
-  tx.Queue(absl::StrCat(
-               "WITH c AS (INSERT INTO contacts.contacts (tenant_id, id, given_name, family_name, "
-               "emails, phones, company_id, job_title, owner, creator, lifecycle_stage, "
-               "lead_source, campaign, tags, attributes, create_time, update_time, search_text, "
-               "custom_fields) "
-               "VALUES ($1, $2, $3, $4, $5::text[], $6::text[], $7::uuid, $8, $9, $10, $11, $12, "
-               "$13, $14::text[], $15::jsonb, ",
-               TimeParam(17), ", ", TimeParam(17), ", ", kSearchTextOfParams,
-               ", $18::jsonb) RETURNING id, phones) "
-               "INSERT INTO contacts.contact_keys (tenant_id, kind, value, contact_id) "
-               "SELECT $1, 'email', e, c.id FROM c, unnest($16::text[]) e UNION ALL "
-               "SELECT $1, 'phone', p, c.id FROM c, unnest(c.phones) p"),
-           {tenant, id, contact.given_name(), contact.family_name(),
-            db::ToArrayLiteral(ToVector(contact.emails())),
-            db::ToArrayLiteral(ToVector(contact.phones())),
-            OptionalId(contact.company(), kCompanyPrefix), contact.job_title(), contact.owner(),
-            creator, LifecycleStageToText(contact.lifecycle_stage()),
-            LeadSourceToText(contact.lead_source()), contact.campaign(),
-            db::ToArrayLiteral(ToVector(contact.tags())), AttributesJson(contact.attributes()),
-            db::ToArrayLiteral(EmailKeys(contact)), absl::StrCat(absl::ToUnixMicros(now)),
-            fields::ValuesToJson(contact.custom_fields())});
+  tx.Queue(
+      absl::StrCat(
+          "WITH c AS (INSERT INTO contacts.contacts (tenant_id, id, given_name, family_name, "
+          "emails, phones, company_id, job_title, owner, creator, lifecycle_stage, "
+          "lead_source, campaign, tags, attributes, create_time, update_time, search_text, "
+          "custom_fields) "
+          "VALUES ($1, $2, $3, $4, $5::text[], $6::text[], $7::uuid, $8, $9, $10, $11, $12, "
+          "$13, $14::text[], $15::jsonb, ",
+          TimeParam(17), ", ", TimeParam(17), ", ", kSearchTextOfParams,
+          ", $18::jsonb) RETURNING id, phones) "
+          "INSERT INTO contacts.contact_keys (tenant_id, kind, value, contact_id) "
+          "SELECT $1, 'email', e, c.id FROM c, unnest($16::text[]) e UNION ALL "
+          "SELECT $1, 'phone', p, c.id FROM c, unnest(c.phones) p"),
+      {tenant, id, contact.given_name(), contact.family_name(),
+       db::ToArrayLiteral(ToVector(contact.emails())),
+       db::ToArrayLiteral(ToVector(contact.phones())),
+       OptionalId(contact.company(), kCompanyPrefix), contact.job_title(), contact.owner(), creator,
+       LifecycleStageToText(contact.lifecycle_stage()), LeadSourceToText(contact.lead_source()),
+       contact.campaign(), db::ToArrayLiteral(ToVector(contact.tags())),
+       AttributesJson(contact.attributes()), db::ToArrayLiteral(EmailKeys(contact)),
+       absl::StrCat(absl::ToUnixMicros(now)), fields::ValuesToJson(contact.custom_fields())});
   v1::ContactCreated event;
   *event.mutable_contact() = contact;
   outbox_.Append(tx, tenant, Draft<v1::Contact>(contact.name(), creator, now, event));
@@ -439,10 +440,8 @@ absl::StatusOr<Contact> ContactsStore::UpdateContact(const std::string& tenant,
                                                      const std::string& id,
                                                      const std::string& actor,
                                                      const Mutation<Contact>& mutate,
-                                                     absl::Time deadline,
-                                                     const WriteGuard& guard) {
+                                                     absl::Time deadline, const WriteGuard& guard) {
   ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(pool_, tenant, deadline));
-  if (guard) guard(tx);
   ASSIGN_OR_RETURN(Result current_rows,
                    tx.Exec(absl::StrCat("SELECT ", kContactColumns,
                                         " FROM contacts.contacts WHERE tenant_id = $1 AND id = $2 "
@@ -459,7 +458,9 @@ absl::StatusOr<Contact> ContactsStore::UpdateContact(const std::string& tenant,
     RETURN_IF_ERROR(CheckCompanyExists(tx, tenant, next.company()));
   }
   QueueUpdate(tx, tenant, current, next, changed, actor);
+  if (guard) guard(tx, next.name(), next.custom_fields());
   absl::Status status = tx.Commit();
+  if (fields::UniqueValues::IsConflict(status)) return status;  // the guard's caller names it
   if (status.code() == absl::StatusCode::kAlreadyExists) {
     return DuplicateContactError(tenant, next, deadline);
   }
@@ -467,8 +468,8 @@ absl::StatusOr<Contact> ContactsStore::UpdateContact(const std::string& tenant,
   return next;
 }
 
-absl::StatusOr<bool> ContactsStore::RecordExists(const std::string& tenant,
-                                                 const std::string& name, absl::Time deadline) {
+absl::StatusOr<bool> ContactsStore::RecordExists(const std::string& tenant, const std::string& name,
+                                                 absl::Time deadline) {
   absl::string_view id = name;
   const char* table = absl::ConsumePrefix(&id, kContactPrefix)   ? "contacts.contacts"
                       : absl::ConsumePrefix(&id, kCompanyPrefix) ? "contacts.companies"
@@ -500,6 +501,7 @@ absl::Status ContactsStore::DeleteContact(const std::string& tenant, const std::
            {tenant, id, absl::StrCat(absl::ToUnixMicros(now))});
   tx.Queue("DELETE FROM contacts.contact_keys WHERE tenant_id = $1 AND contact_id = $2",
            {tenant, id});
+  unique_.QueueRelease(tx, common::v1::OBJECT_TYPE_CONTACT, absl::StrCat(kContactPrefix, id));
   v1::ContactDeleted deleted;
   deleted.set_name(absl::StrCat(kContactPrefix, id));
   outbox_.Append(tx, tenant, Draft<v1::Contact>(deleted.name(), actor, now, deleted));
@@ -627,6 +629,11 @@ absl::StatusOr<Contact> ContactsStore::MergeContacts(
   for (const auto& [key, value] : loser->attributes()) {
     merged.mutable_attributes()->insert({key, value});  // the winner's value wins a conflict
   }
+  // Custom field values too: the winner's stay, the loser's fill the fields it left empty.
+  std::vector<std::string> handed_over;
+  for (const auto& [key, value] : loser->custom_fields()) {
+    if (merged.mutable_custom_fields()->insert({key, value}).second) handed_over.push_back(key);
+  }
   if (merged.emails_size() > kMaxEmails || merged.phones_size() > kMaxPhones ||
       merged.tags_size() > kMaxTags || merged.attributes_size() > kMaxAttributes) {
     return absl::FailedPreconditionError(
@@ -653,6 +660,8 @@ absl::StatusOr<Contact> ContactsStore::MergeContacts(
                         ", merged_into = $3::uuid, version = version + 1 WHERE tenant_id = $1 "
                         "AND id = $2::uuid"),
            {tenant, loser_id, winner_id, absl::StrCat(absl::ToUnixMicros(now))});
+  unique_.QueueHandOver(tx, common::v1::OBJECT_TYPE_CONTACT, loser->name(), merged.name(),
+                        handed_over);
   tx.Queue(
       "UPDATE contacts.activities SET contact_id = $3::uuid WHERE tenant_id = $1 AND "
       "contact_id = $2::uuid",
@@ -662,7 +671,7 @@ absl::StatusOr<Contact> ContactsStore::MergeContacts(
           "UPDATE contacts.contacts SET given_name = $3, family_name = $4, "
           "emails = $5::text[], phones = $6::text[], company_id = $7::uuid, job_title = $8, "
           "lead_source = $9, campaign = $10, tags = $11::text[], attributes = $12::jsonb, "
-          "version = version + 1, update_time = ",
+          "custom_fields = $15::jsonb, version = version + 1, update_time = ",
           TimeParam(13), ", search_text = ", kSearchTextOfParams,
           ", last_contacted_time = (SELECT max(t) FROM (VALUES "
           "(last_contacted_time), ((SELECT last_contacted_time FROM contacts.contacts l "
@@ -673,7 +682,8 @@ absl::StatusOr<Contact> ContactsStore::MergeContacts(
        OptionalId(merged.company(), kCompanyPrefix), merged.job_title(),
        LeadSourceToText(merged.lead_source()), merged.campaign(),
        db::ToArrayLiteral(ToVector(merged.tags())), AttributesJson(merged.attributes()),
-       absl::StrCat(absl::ToUnixMicros(now)), loser_id});
+       absl::StrCat(absl::ToUnixMicros(now)), loser_id,
+       fields::ValuesToJson(merged.custom_fields())});
   v1::ContactsMerged event;
   event.set_winner(merged.name());
   event.set_loser(loser->name());
@@ -691,8 +701,7 @@ absl::StatusOr<Company> ContactsStore::CreateCompany(const std::string& tenant,
                                                      const Company& company,
                                                      const std::string& creator,
                                                      const std::string& request_id,
-                                                     absl::Time deadline,
-                                                     const WriteGuard& guard) {
+                                                     absl::Time deadline, const WriteGuard& guard) {
   const std::string id = ids::NewUuidV7();
   const absl::Time now = NowMicros();
   Company created = company;
@@ -702,7 +711,6 @@ absl::StatusOr<Company> ContactsStore::CreateCompany(const std::string& tenant,
   SetTime(created.mutable_create_time(), now);
   SetTime(created.mutable_update_time(), now);
   ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(pool_, tenant, deadline));
-  if (guard) guard(tx);
   absl::StatusOr<Result> inserted = tx.Exec(
       absl::StrCat("INSERT INTO contacts.companies (tenant_id, id, display_name, domain, industry, "
                    "owner, creator, lifecycle_stage, lead_source, campaign, tags, attributes, "
@@ -737,6 +745,7 @@ absl::StatusOr<Company> ContactsStore::CreateCompany(const std::string& tenant,
     }
     return CompanyFromRow(first, 0);
   }
+  if (guard) guard(tx, created.name(), created.custom_fields());
   v1::CompanyCreated event;
   *event.mutable_company() = created;
   outbox_.Append(tx, tenant, Draft<v1::Company>(created.name(), creator, now, event));
@@ -776,10 +785,8 @@ absl::StatusOr<Company> ContactsStore::UpdateCompany(const std::string& tenant,
                                                      const std::string& id,
                                                      const std::string& actor,
                                                      const Mutation<Company>& mutate,
-                                                     absl::Time deadline,
-                                                     const WriteGuard& guard) {
+                                                     absl::Time deadline, const WriteGuard& guard) {
   ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(pool_, tenant, deadline));
-  if (guard) guard(tx);
   ASSIGN_OR_RETURN(Result current_rows,
                    tx.Exec(absl::StrCat("SELECT ", kCompanyColumns,
                                         " FROM contacts.companies WHERE tenant_id = $1 AND id = $2 "
@@ -817,7 +824,9 @@ absl::StatusOr<Company> ContactsStore::UpdateCompany(const std::string& tenant,
     owner_changed.set_owner(next.owner());
     outbox_.Append(tx, tenant, Draft<v1::Company>(next.name(), actor, now, owner_changed));
   }
+  if (guard) guard(tx, next.name(), next.custom_fields());
   absl::Status status = tx.Commit();
+  if (fields::UniqueValues::IsConflict(status)) return status;  // the guard's caller names it
   if (status.code() == absl::StatusCode::kAlreadyExists) {
     return DuplicateCompanyError(tenant, next, deadline);
   }
@@ -841,6 +850,7 @@ absl::Status ContactsStore::DeleteCompany(const std::string& tenant, const std::
   tx.Queue(absl::StrCat("UPDATE contacts.companies SET delete_time = ", TimeParam(3),
                         ", version = version + 1 WHERE tenant_id = $1 AND id = $2"),
            {tenant, id, absl::StrCat(absl::ToUnixMicros(now))});
+  unique_.QueueRelease(tx, common::v1::OBJECT_TYPE_COMPANY, absl::StrCat(kCompanyPrefix, id));
   v1::CompanyDeleted deleted;
   deleted.set_name(absl::StrCat(kCompanyPrefix, id));
   outbox_.Append(tx, tenant, Draft<v1::Company>(deleted.name(), actor, now, deleted));

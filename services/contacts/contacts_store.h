@@ -13,6 +13,8 @@
 #include "common/api/filter.h"
 #include "common/db/pool.h"
 #include "common/events/outbox.h"
+#include "common/fields/unique_values.h"
+#include "common/fields/write_guard.h"
 #include "crm/contacts/v1/company.pb.h"
 #include "crm/contacts/v1/contact.pb.h"
 #include "crm/contacts/v1/tenant_settings.pb.h"
@@ -46,14 +48,18 @@ std::string ListLiveSql(absl::string_view table, absl::string_view columns,
 // that abandons the change. Runs while the row is locked, so the decision cannot go stale.
 template <typename T>
 using Mutation = std::function<absl::StatusOr<T>(const T& current)>;
-// Queued first into a record write, before any row is touched (the custom field version check).
-using WriteGuard = std::function<void(db::Transaction&)>;
+// Queued into a record write once the record is: the custom field version check and the claims of
+// unique values, given the record's name and its values as written.
+using WriteGuard =
+    std::function<void(db::Transaction&, const std::string& record, const fields::Values& values)>;
 
 // Every write also appends its domain event (crm.contacts.v1.*Created/Updated/Deleted/
 // OwnerChanged) to the outbox in the same transaction.
 class ContactsStore final {
  public:
-  ContactsStore(db::Pool& pool, events::Outbox& outbox) : pool_(pool), outbox_(outbox) {}
+  // Deletes and merges free the records' unique custom field values in `unique`.
+  ContactsStore(db::Pool& pool, events::Outbox& outbox, const fields::UniqueValues& unique)
+      : pool_(pool), outbox_(outbox), unique_(unique) {}
 
   // Inserts a new contact whose fields are already normalised. With a request id, a second call
   // with the same id returns the first call's contact. Emails/phones held by another contact:
@@ -125,8 +131,9 @@ class ContactsStore final {
                                                         const v1::Contact& contact, int limit,
                                                         absl::Time deadline);
   // Merges `loser_id` into `winner_id` in one transaction (both rows locked in id order, so
-  // concurrent merges cannot interleave): keys, emails, phones, tags, attributes and activities
-  // move to the winner; the loser becomes a tombstone. `check` sees both before anything changes.
+  // concurrent merges cannot interleave): keys, emails, phones, tags, attributes, activities and
+  // the custom field values the winner lacks (unique ones with their claims) move to the winner;
+  // the loser becomes a tombstone. `check` sees both before anything changes.
   // Merging a loser already merged into the winner returns the winner unchanged.
   absl::StatusOr<v1::Contact> MergeContacts(
       const std::string& tenant, const std::string& winner_id, const std::string& loser_id,
@@ -172,6 +179,7 @@ class ContactsStore final {
 
   db::Pool& pool_;
   events::Outbox& outbox_;
+  const fields::UniqueValues& unique_;
 };
 
 }  // namespace crm::contacts

@@ -12,12 +12,12 @@ ContactsServiceOptions WithStreamLimits(ContactsServiceOptions options,
 }  // namespace
 
 ContactsParts::ContactsParts(server::ServiceContext& c, ContactsServiceOptions options)
-    : store(c.pool, c.outbox),
-      activities(c.pool, c.outbox),
-      segments(c.pool, c.outbox),
-      custom_fields(c.pool, c.outbox, "contacts",
+    : custom_fields(c.pool, c.outbox, "contacts",
                     {{common::v1::OBJECT_TYPE_CONTACT, "contacts.contacts"},
                      {common::v1::OBJECT_TYPE_COMPANY, "contacts.companies"}}),
+      store(c.pool, c.outbox, custom_fields.unique()),
+      activities(c.pool, c.outbox),
+      segments(c.pool, c.outbox),
       service(store, activities, segments, custom_fields, c.authenticator, c.executor,
               WithStreamLimits(std::move(options), c)) {}
 

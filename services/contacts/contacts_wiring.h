@@ -13,10 +13,10 @@ namespace crm::contacts {
 struct ContactsParts final : server::ServiceParts {
   ContactsParts(server::ServiceContext& c, ContactsServiceOptions options);
 
+  fields::DefinitionStore custom_fields;  // first: the store frees unique values it holds
   ContactsStore store;
   ActivityStore activities;
   SegmentStore segments;
-  fields::DefinitionStore custom_fields;
   ContactsService service;
 };
 

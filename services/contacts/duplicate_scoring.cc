@@ -3,14 +3,14 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
-#include "services/contacts/normalize.h"
+#include "common/text/normalize.h"
 
 namespace crm::contacts {
 namespace {
 
 // Case-folded "given family", so "ANNA petrosyan" and "Anna Petrosyan" are the same name.
 std::string FoldedName(const v1::Contact& c) {
-  return FoldCase(absl::StrCat(c.given_name(), " ", c.family_name()));
+  return text::FoldCase(absl::StrCat(c.given_name(), " ", c.family_name()));
 }
 
 bool SharesAny(const google::protobuf::RepeatedPtrField<std::string>& a,

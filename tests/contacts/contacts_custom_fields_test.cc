@@ -4,9 +4,12 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include "absl/strings/str_cat.h"
 #include "common/api/errors.h"
 #include "common/db/sql_helpers.h"
+#include "common/fields/custom_field_rules.h"
 #include "common/ids/uuid.h"
 #include "common/testing/grpc_testing.h"
 #include "common/testing/status_matchers.h"
@@ -128,9 +131,181 @@ TEST_F(ContactsCustomFieldsTest, AdminsDefineFieldsPerTenantAndMembersReadThem) 
   list.set_parent("objectTypes/deal");
   EXPECT_EQ(env_->stub().ListCustomFields(AuthedContext(rep_).get(), list, &listed).error_code(),
             grpc::StatusCode::NOT_FOUND);
-  CustomFieldDefinition unique = Field("external_id", common::v1::CUSTOM_FIELD_TYPE_TEXT);
-  unique.set_unique(true);
-  EXPECT_EQ(Define(unique, &out).error_code(), grpc::StatusCode::UNIMPLEMENTED);
+}
+
+// The holder a unique conflict names (its google.rpc.ResourceInfo), "" when there is none.
+std::string HolderOf(const grpc::Status& status) {
+  google::rpc::ResourceInfo info;
+  if (!api::GetDetail(api::FromGrpcStatus(status), &info)) return "";
+  return info.resource_name();
+}
+
+TEST_F(ContactsCustomFieldsTest, UniqueValuesBelongToOneRecordUntilItLetsGo) {
+  CustomFieldDefinition external_id = Field("external_id", common::v1::CUSTOM_FIELD_TYPE_TEXT);
+  external_id.set_unique(true);
+  MustDefine(external_id);
+  CustomFieldDefinition billing = Field("billing_email", common::v1::CUSTOM_FIELD_TYPE_EMAIL);
+  billing.set_unique(true);
+  MustDefine(billing);
+
+  Contact first = Person("Ann");
+  (*first.mutable_custom_fields())["external_id"].set_text("ERP-1");
+  (*first.mutable_custom_fields())["billing_email"].set_email("Pay@Example.com");
+  Contact held;
+  ASSERT_TRUE(Create(first, &held).ok());
+  const int64_t before = CountContacts();
+
+  // The same value, or the same address in other letter case: refused, naming the holder.
+  Contact second = Person("Bob");
+  (*second.mutable_custom_fields())["external_id"].set_text("ERP-1");
+  Contact out;
+  grpc::Status status = Create(second, &out);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::ALREADY_EXISTS) << status.error_message();
+  EXPECT_EQ(HolderOf(status), held.name());
+  EXPECT_THAT(status.error_message(), HasSubstr("contact.custom_fields.external_id"));
+  (*second.mutable_custom_fields())["external_id"].set_text("ERP-2");
+  (*second.mutable_custom_fields())["billing_email"].set_email("pay@example.COM");
+  status = Create(second, &out);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::ALREADY_EXISTS) << status.error_message();
+  EXPECT_THAT(status.error_message(), HasSubstr("billing_email"));
+  EXPECT_EQ(CountContacts(), before);  // nothing half-written
+
+  // Values are per tenant.
+  const std::string other_rep = MintToken("t-other-" + tenant_, "rex", {"rep"});
+  {
+    common::v1::CreateCustomFieldRequest define;
+    define.set_parent("objectTypes/contact");
+    *define.mutable_custom_field() = external_id;
+    CustomFieldDefinition defined;
+    ASSERT_TRUE(env_->stub()
+                    .CreateCustomField(
+                        AuthedContext(MintToken("t-other-" + tenant_, "ada", {"admin"})).get(),
+                        define, &defined)
+                    .ok());
+    v1::CreateContactRequest create;
+    *create.mutable_contact() = first;
+    create.mutable_contact()->mutable_custom_fields()->erase("billing_email");
+    status = env_->stub().CreateContact(AuthedContext(other_rep).get(), create, &out);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+  }
+
+  // An update that takes a held value is refused and changes nothing; keeping one's own is fine.
+  second.mutable_custom_fields()->erase("billing_email");
+  Contact bob;
+  ASSERT_TRUE(Create(second, &bob).ok());
+  v1::UpdateContactRequest update;
+  update.mutable_contact()->set_name(bob.name());
+  (*update.mutable_contact()->mutable_custom_fields())["external_id"].set_text("ERP-1");
+  update.mutable_update_mask()->add_paths("custom_fields.external_id");
+  status = env_->stub().UpdateContact(AuthedContext(rep_).get(), update, &out);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::ALREADY_EXISTS) << status.error_message();
+  EXPECT_EQ(HolderOf(status), held.name());
+  EXPECT_EQ(Get(bob.name()).custom_fields().at("external_id").text(), "ERP-2");
+  v1::UpdateContactRequest rename;
+  rename.mutable_contact()->set_name(held.name());
+  rename.mutable_contact()->set_given_name("Anna");
+  (*rename.mutable_contact()->mutable_custom_fields())["external_id"].set_text("ERP-1");
+  rename.mutable_update_mask()->add_paths("given_name");
+  rename.mutable_update_mask()->add_paths("custom_fields.external_id");
+  status = env_->stub().UpdateContact(AuthedContext(rep_).get(), rename, &out);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+
+  // Moving off a value frees it; so does deleting the holder.
+  (*update.mutable_contact()->mutable_custom_fields())["external_id"].set_text("ERP-3");
+  ASSERT_TRUE(env_->stub().UpdateContact(AuthedContext(rep_).get(), update, &out).ok());
+  Contact third = Person("Cy");
+  (*third.mutable_custom_fields())["external_id"].set_text("ERP-2");
+  ASSERT_TRUE(Create(third, &out).ok());
+  v1::DeleteContactRequest remove;
+  remove.set_name(held.name());
+  google::protobuf::Empty empty;
+  ASSERT_TRUE(env_->stub().DeleteContact(AuthedContext(rep_).get(), remove, &empty).ok());
+  (*third.mutable_custom_fields())["external_id"].set_text("ERP-1");
+  (*third.mutable_custom_fields())["billing_email"].set_email("pay@example.com");
+  status = Create(third, &out);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+}
+
+TEST_F(ContactsCustomFieldsTest, ConcurrentCreatesOfOneUniqueValueLeaveOneHolder) {
+  CustomFieldDefinition external_id = Field("external_id", common::v1::CUSTOM_FIELD_TYPE_TEXT);
+  external_id.set_unique(true);
+  MustDefine(external_id);
+  constexpr int kThreads = 8;
+  std::vector<grpc::Status> statuses(kThreads);
+  std::vector<Contact> results(kThreads);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kThreads; ++i) {
+    threads.emplace_back([&, i] {
+      Contact c = Person(absl::StrCat("Racer", i));
+      (*c.mutable_custom_fields())["external_id"].set_text("SAME");
+      statuses[i] = Create(c, &results[i]);
+    });
+  }
+  for (auto& t : threads) t.join();
+  std::string winner;
+  int created = 0;
+  for (int i = 0; i < kThreads; ++i) {
+    if (!statuses[i].ok()) continue;
+    ++created;
+    winner = results[i].name();
+  }
+  ASSERT_EQ(created, 1);
+  for (int i = 0; i < kThreads; ++i) {
+    if (statuses[i].ok()) continue;
+    EXPECT_EQ(statuses[i].error_code(), grpc::StatusCode::ALREADY_EXISTS)
+        << statuses[i].error_message();
+    EXPECT_EQ(HolderOf(statuses[i]), winner);
+  }
+  EXPECT_EQ(CountContacts(), 1);
+}
+
+TEST_F(ContactsCustomFieldsTest, AMergedLoserHandsItsValuesToTheWinner) {
+  CustomFieldDefinition external_id = Field("external_id", common::v1::CUSTOM_FIELD_TYPE_TEXT);
+  external_id.set_unique(true);
+  MustDefine(external_id);
+  MustDefine(Field("region", common::v1::CUSTOM_FIELD_TYPE_TEXT));
+  Contact winner_in = Person("Win");
+  (*winner_in.mutable_custom_fields())["region"].set_text("EU");
+  Contact loser_in = Person("Lou");
+  (*loser_in.mutable_custom_fields())["region"].set_text("US");
+  (*loser_in.mutable_custom_fields())["external_id"].set_text("ERP-9");
+  Contact winner, loser;
+  ASSERT_TRUE(Create(winner_in, &winner).ok());
+  ASSERT_TRUE(Create(loser_in, &loser).ok());
+  v1::MergeContactsRequest merge;
+  merge.set_winner(winner.name());
+  merge.set_loser(loser.name());
+  Contact merged;
+  grpc::Status status = env_->stub().MergeContacts(AuthedContext(rep_).get(), merge, &merged);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(merged.custom_fields().at("region").text(), "EU");  // the winner's value stays
+  EXPECT_EQ(merged.custom_fields().at("external_id").text(), "ERP-9");
+  // The value still has one holder: now the winner.
+  Contact again = Person("Again");
+  (*again.mutable_custom_fields())["external_id"].set_text("ERP-9");
+  Contact out;
+  status = Create(again, &out);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::ALREADY_EXISTS) << status.error_message();
+  EXPECT_EQ(HolderOf(status), winner.name());
+}
+
+TEST_F(ContactsCustomFieldsTest, UniqueFieldsTakeOnlyComparableTypesAndStayOutOfImports) {
+  CustomFieldDefinition flag = Field("flag", common::v1::CUSTOM_FIELD_TYPE_BOOLEAN);
+  flag.set_unique(true);
+  CustomFieldDefinition out;
+  grpc::Status status = Define(flag, &out);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("custom_field.unique"));
+  CustomFieldDefinition external_id = Field("external_id", common::v1::CUSTOM_FIELD_TYPE_TEXT);
+  external_id.set_unique(true);
+  const CustomFieldDefinition defined = MustDefine(external_id);
+  // unique is fixed at creation: an update cannot turn it off.
+  common::v1::UpdateCustomFieldRequest update;
+  update.mutable_custom_field()->set_name(defined.name());
+  update.mutable_update_mask()->add_paths("unique");
+  EXPECT_EQ(env_->stub().UpdateCustomField(AuthedContext(admin_).get(), update, &out).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_FALSE(fields::CanImport(defined).ok());
 }
 
 TEST_F(ContactsCustomFieldsTest, ValuesAreTypedValidatedAndNothingHalfWritten) {

@@ -3,35 +3,35 @@
 #include <cstdint>
 #include <string>
 
-#include "services/contacts/normalize.h"
+#include "common/text/normalize.h"
 #include "tests/fuzz/fuzz_input.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view input = crm::fuzz::AsView(data, size);
-  auto email = crm::contacts::NormalizeEmail(input);
+  auto email = crm::text::NormalizeEmail(input);
   if (email.ok()) {
-    auto again = crm::contacts::NormalizeEmail(*email);
+    auto again = crm::text::NormalizeEmail(*email);
     CRM_FUZZ_CHECK(again.ok() && *again == *email);
   }
   for (const char* region : {"US", "DE", "AM"}) {
-    auto phone = crm::contacts::NormalizePhone(input, region);
+    auto phone = crm::text::NormalizePhone(input, region);
     if (phone.ok()) {
       CRM_FUZZ_CHECK(!phone->empty() && (*phone)[0] == '+');
-      auto again = crm::contacts::NormalizePhone(*phone, region);
+      auto again = crm::text::NormalizePhone(*phone, region);
       CRM_FUZZ_CHECK(again.ok() && *again == *phone);
     }
   }
-  auto domain = crm::contacts::NormalizeDomain(input);
+  auto domain = crm::text::NormalizeDomain(input);
   if (domain.ok()) {
-    auto again = crm::contacts::NormalizeDomain(*domain);
+    auto again = crm::text::NormalizeDomain(*domain);
     CRM_FUZZ_CHECK(again.ok() && *again == *domain);
   }
-  auto text = crm::contacts::CleanText(input, 200);
+  auto text = crm::text::CleanText(input, 200);
   if (text.ok()) {
-    auto again = crm::contacts::CleanText(*text, 200);
+    auto again = crm::text::CleanText(*text, 200);
     CRM_FUZZ_CHECK(again.ok() && *again == *text);
   }
-  (void)crm::contacts::FoldCase(input);
+  (void)crm::text::FoldCase(input);
   (void)crm::contacts::IsValidRegionCode(input);
   return 0;
 }

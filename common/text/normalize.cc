@@ -1,4 +1,4 @@
-#include "services/contacts/normalize.h"
+#include "common/text/normalize.h"
 
 #include <phonenumbers/logger.h>
 #include <phonenumbers/phonenumber.pb.h>
@@ -29,7 +29,7 @@
 #include "absl/strings/string_view.h"
 #include "common/base/status_macros.h"
 
-namespace crm::contacts {
+namespace crm::text {
 namespace {
 
 using ::i18n::phonenumbers::PhoneNumber;
@@ -411,4 +411,4 @@ absl::StatusOr<std::string> CleanText(std::string_view raw, size_t max_chars) {
   return text;
 }
 
-}  // namespace crm::contacts
+}  // namespace crm::text

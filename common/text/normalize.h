@@ -1,4 +1,4 @@
-// Normalisation of contact and company fields into the canonical forms the contacts service keeps
+// Normalisation of contact, company and custom field values into the canonical forms services keep
 // unique per tenant (email, phone, company domain), plus cleaning of free-text names.
 //
 // All functions are pure and thread-safe. On bad input they return INVALID_ARGUMENT whose message
@@ -12,7 +12,7 @@
 
 #include "absl/status/statusor.h"
 
-namespace crm::contacts {
+namespace crm::text {
 
 // Returns the comparison key of an email address: trimmed, fully case-folded and in NFC, so
 // "Anna@Example.COM" and "anna@example.com" collide. Keep the address as entered for sending mail:
@@ -40,4 +40,4 @@ bool IsValidRegionCode(std::string_view region);
 // whether a field is required is the caller's decision.
 absl::StatusOr<std::string> CleanText(std::string_view raw, size_t max_chars);
 
-}  // namespace crm::contacts
+}  // namespace crm::text

@@ -1,4 +1,4 @@
-#include "services/contacts/normalize.h"
+#include "common/text/normalize.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -13,7 +13,7 @@
 #include "absl/strings/string_view.h"
 #include "common/testing/status_matchers.h"
 
-namespace crm::contacts {
+namespace crm::text {
 namespace {
 
 using ::crm::testing::StatusIs;
@@ -389,4 +389,4 @@ TEST(AsciiFastPathTest, AgreesWithIcuForEveryAsciiCharacter) {
 }
 
 }  // namespace
-}  // namespace crm::contacts
+}  // namespace crm::text
