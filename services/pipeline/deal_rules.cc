@@ -59,9 +59,16 @@ absl::Status NormalizeDeal(v1::Deal& deal, const std::string& default_currency) 
 
 absl::Status ApplyDealMask(const v1::Deal& patch, const google::protobuf::FieldMask& mask,
                            v1::Deal& target) {
-  static const auto* writable = new std::set<std::string>{
-      "display_name",        "contact",   "company",    "owner", "amount", "expected_close_date",
-      "probability_percent", "next_step", "lead_source"};
+  static const auto* writable = new std::set<std::string>{"display_name",
+                                                          "contact",
+                                                          "company",
+                                                          "owner",
+                                                          "amount",
+                                                          "expected_close_date",
+                                                          "probability_percent",
+                                                          "next_step",
+                                                          "lead_source",
+                                                          "custom_fields"};
   ASSIGN_OR_RETURN(
       std::vector<std::string> applied,
       api::ApplyUpdateMask(patch, mask, *writable, target, {{"stage", "use MoveDeal"}}));

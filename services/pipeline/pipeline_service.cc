@@ -5,6 +5,7 @@
 #include "common/api/errors.h"
 #include "common/api/page_token.h"
 #include "common/base/status_macros.h"
+#include "common/fields/value_normalizers.h"
 #include "common/ids/uuid.h"
 #include "common/server/server.h"
 #include "services/pipeline/deal_filters.h"
@@ -15,11 +16,13 @@
 namespace crm::pipeline {
 
 PipelineService::PipelineService(PipelineStore& store, ProductStore& products,
-                                 ContactsClient& contacts, const auth::Authenticator& authenticator,
+                                 ContactsClient& contacts, fields::DefinitionStore& custom_fields,
+                                 const auth::Authenticator& authenticator,
                                  server::Executor& executor, PipelineServiceOptions options)
     : store_(store),
       products_(products),
       contacts_(contacts),
+      fields_api_(custom_fields, FieldsHooks()),
       rpcs_(authenticator, executor, v1::PipelineService::service_full_name()),
       options_(std::move(options)) {}
 
@@ -122,10 +125,19 @@ grpc::ServerUnaryReactor* PipelineService::CreateDeal(grpc::CallbackServerContex
     }
     RETURN_IF_ERROR(api::ValidateRequestId(request->request_id()));
     RETURN_IF_ERROR(CheckReferences(call, deal, nullptr));
-    ASSIGN_OR_RETURN(*response,
-                     store_.CreateDeal(caller.tenant, deal, pipeline_id, request->stage(),
-                                       caller.user, request->request_id(), deadline));
-    return absl::OkStatus();
+    const fields::Normalizers normalizers = fields::StandardNormalizers("");
+    return fields_api_.WriteRecord(
+        caller.tenant, common::v1::OBJECT_TYPE_DEAL, "deal.custom_fields", deadline,
+        [&](const fields::Snapshot& fields, const fields::WriteGuard& guard) -> absl::Status {
+          v1::Deal checked = deal;
+          RETURN_IF_ERROR(fields::NormalizeValues(*checked.mutable_custom_fields(),
+                                                  fields.definitions, /*creating=*/true, nullptr,
+                                                  normalizers, "deal.custom_fields"));
+          ASSIGN_OR_RETURN(*response,
+                           store_.CreateDeal(caller.tenant, checked, pipeline_id, request->stage(),
+                                             caller.user, request->request_id(), deadline, guard));
+          return absl::OkStatus();
+        });
   });
 }
 
@@ -155,8 +167,10 @@ grpc::ServerUnaryReactor* PipelineService::ListDeals(grpc::CallbackServerContext
     const bool keyset = order_sql == "id";
     ASSIGN_OR_RETURN(api::ListPosition at,
                      api::DecodeListPosition(request->page_token(), fingerprint, keyset));
-    ASSIGN_OR_RETURN(api::SqlFilter filter,
-                     api::CompileFilter(request->filter(), DealFilterSchema(), 4));
+    ASSIGN_OR_RETURN(
+        api::SqlFilter filter,
+        fields_api_.CompileFilter(caller.tenant, common::v1::OBJECT_TYPE_DEAL, DealFilterSchema(),
+                                  request->filter(), 4, call.deadline));
     ASSIGN_OR_RETURN(auto page, store_.ListDeals(caller.tenant, at.after_id, at.offset, page_size,
                                                  filter, order_sql, call.deadline));
     if (page.more && !page.items.empty()) {
@@ -175,19 +189,28 @@ grpc::ServerUnaryReactor* PipelineService::UpdateDeal(grpc::CallbackServerContex
     const auth::Principal& caller = call.caller;
     const absl::Time deadline = call.deadline;
     ASSIGN_OR_RETURN(std::string id, ParseId(request->deal().name(), kDealPrefix, "deal.name"));
-    auto mutate = [&](const v1::Deal& current, const v1::Pipeline&) -> absl::StatusOr<v1::Deal> {
-      RETURN_IF_ERROR(CheckEtag(request->deal().etag(), current.etag()));
-      RETURN_IF_ERROR(CheckCanChange(caller, current.owner()));
-      v1::Deal next = current;
-      RETURN_IF_ERROR(ApplyDealMask(request->deal(), request->update_mask(), next));
-      RETURN_IF_ERROR(NormalizeDeal(next, options_.default_currency));
-      RETURN_IF_ERROR(CheckCanChange(caller, next.owner()));
-      RETURN_IF_ERROR(CheckReferences(call, next, &current));
-      return next;
-    };
-    ASSIGN_OR_RETURN(*response,
-                     store_.UpdateDeal(caller.tenant, id, caller.user, mutate, deadline));
-    return absl::OkStatus();
+    const fields::Normalizers normalizers = fields::StandardNormalizers("");
+    return fields_api_.WriteRecord(
+        caller.tenant, common::v1::OBJECT_TYPE_DEAL, "deal.custom_fields", deadline,
+        [&](const fields::Snapshot& fields, const fields::WriteGuard& guard) -> absl::Status {
+          auto mutate = [&](const v1::Deal& current,
+                            const v1::Pipeline&) -> absl::StatusOr<v1::Deal> {
+            RETURN_IF_ERROR(CheckEtag(request->deal().etag(), current.etag()));
+            RETURN_IF_ERROR(CheckCanChange(caller, current.owner()));
+            v1::Deal next = current;
+            RETURN_IF_ERROR(ApplyDealMask(request->deal(), request->update_mask(), next));
+            RETURN_IF_ERROR(NormalizeDeal(next, options_.default_currency));
+            RETURN_IF_ERROR(fields::NormalizeValues(
+                *next.mutable_custom_fields(), fields.definitions, /*creating=*/false,
+                &current.custom_fields(), normalizers, "deal.custom_fields"));
+            RETURN_IF_ERROR(CheckCanChange(caller, next.owner()));
+            RETURN_IF_ERROR(CheckReferences(call, next, &current));
+            return next;
+          };
+          ASSIGN_OR_RETURN(*response, store_.UpdateDeal(caller.tenant, id, caller.user, mutate,
+                                                        deadline, guard));
+          return absl::OkStatus();
+        });
   });
 }
 

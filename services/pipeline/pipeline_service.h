@@ -5,6 +5,7 @@
 #include <string>
 
 #include "common/auth/authenticator.h"
+#include "common/fields/custom_fields_api.h"
 #include "common/server/executor.h"
 #include "common/server/rpc.h"
 #include "crm/pipeline/v1/pipeline_service.grpc.pb.h"
@@ -22,8 +23,8 @@ struct PipelineServiceOptions {
 class PipelineService final : public v1::PipelineService::CallbackService {
  public:
   PipelineService(PipelineStore& store, ProductStore& products, ContactsClient& contacts,
-                  const auth::Authenticator& authenticator, server::Executor& executor,
-                  PipelineServiceOptions options);
+                  fields::DefinitionStore& custom_fields, const auth::Authenticator& authenticator,
+                  server::Executor& executor, PipelineServiceOptions options);
 
   grpc::ServerUnaryReactor* ListPipelines(grpc::CallbackServerContext* context,
                                           const v1::ListPipelinesRequest* request,
@@ -76,14 +77,36 @@ class PipelineService final : public v1::PipelineService::CallbackService {
                                              const v1::ListStageHistoryRequest* request,
                                              v1::ListStageHistoryResponse* response) override;
 
+  // Custom fields of deals (pipeline_service_custom_fields.cc).
+  grpc::ServerUnaryReactor* CreateCustomField(grpc::CallbackServerContext* context,
+                                              const common::v1::CreateCustomFieldRequest* request,
+                                              common::v1::CustomFieldDefinition* response) override;
+  grpc::ServerUnaryReactor* GetCustomField(grpc::CallbackServerContext* context,
+                                           const common::v1::GetCustomFieldRequest* request,
+                                           common::v1::CustomFieldDefinition* response) override;
+  grpc::ServerUnaryReactor* ListCustomFields(
+      grpc::CallbackServerContext* context, const common::v1::ListCustomFieldsRequest* request,
+      common::v1::ListCustomFieldsResponse* response) override;
+  grpc::ServerUnaryReactor* UpdateCustomField(grpc::CallbackServerContext* context,
+                                              const common::v1::UpdateCustomFieldRequest* request,
+                                              common::v1::CustomFieldDefinition* response) override;
+  grpc::ServerUnaryReactor* DeleteCustomField(grpc::CallbackServerContext* context,
+                                              const common::v1::DeleteCustomFieldRequest* request,
+                                              google::protobuf::Empty* response) override;
+
  private:
   // Checks the deal's contact and company in the contacts service with the caller's token.
   absl::Status CheckReferences(const server::Call& call, const v1::Deal& deal,
                                const v1::Deal* before);
 
+  // The custom field rules of deals: phones in international form (this service does not know
+  // the tenant's region), no relations yet.
+  static fields::CustomFieldsApi::Hooks FieldsHooks();
+
   PipelineStore& store_;
   ProductStore& products_;
   ContactsClient& contacts_;
+  fields::CustomFieldsApi fields_api_;
   const server::Rpcs rpcs_;
   const PipelineServiceOptions options_;
 };

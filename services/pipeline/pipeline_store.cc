@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/base/status_macros.h"
 #include "common/db/sql_helpers.h"
+#include "common/fields/values_json.h"
 #include "common/ids/uuid.h"
 #include "crm/pipeline/v1/pipeline_events.pb.h"
 #include "services/pipeline/pipeline_rules.h"
@@ -25,7 +26,7 @@ const std::string& DealColumns() {
       "coalesce(expected_close_date::text, ''), pipeline_id, stage_id, probability_percent, "
       "probability_overridden, next_step, lead_source, lost_reason, ",
       db::MicrosOf("close_time"), ", contact_missing, version, ", db::MicrosOf("create_time"), ", ",
-      db::MicrosOf("update_time")));
+      db::MicrosOf("update_time"), ", custom_fields"));
   return *columns;
 }
 
@@ -51,6 +52,8 @@ v1::Deal DealFromRow(const Result& r, int row) {
   d.set_etag(r.String(row, 17));
   db::SetTimestamp(d.mutable_create_time(), r.Int(row, 18));
   db::SetTimestamp(d.mutable_update_time(), r.Int(row, 19));
+  // A value the API cannot read back is dropped from the answer rather than failing the read.
+  (void)fields::ValuesFromJson(r.Text(row, 20), d.mutable_custom_fields());
   return d;
 }
 
@@ -310,25 +313,21 @@ void PipelineStore::RecordMove(Transaction& tx, const std::string& tenant, const
   outbox_.Append(tx, tenant, Draft<v1::Deal>(deal.name(), actor, when, event));
 }
 
-absl::StatusOr<v1::Deal> PipelineStore::CreateDeal(const std::string& tenant, const v1::Deal& deal,
-                                                   const std::string& pipeline_id,
-                                                   const std::string& stage_id,
-                                                   const std::string& creator,
-                                                   const std::string& request_id,
-                                                   absl::Time deadline) {
+absl::StatusOr<v1::Deal> PipelineStore::CreateDeal(
+    const std::string& tenant, const v1::Deal& deal, const std::string& pipeline_id,
+    const std::string& stage_id, const std::string& creator, const std::string& request_id,
+    absl::Time deadline, const fields::WriteGuard& guard) {
   ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(pool_, tenant, deadline));
-  ASSIGN_OR_RETURN(v1::Deal created,
-                   CreateDealIn(tx, tenant, deal, pipeline_id, stage_id, creator, request_id));
+  ASSIGN_OR_RETURN(v1::Deal created, CreateDealIn(tx, tenant, deal, pipeline_id, stage_id, creator,
+                                                  request_id, guard));
   RETURN_IF_ERROR(tx.Commit());
   return created;
 }
 
-absl::StatusOr<v1::Deal> PipelineStore::CreateDealIn(Transaction& tx, const std::string& tenant,
-                                                     const v1::Deal& deal,
-                                                     const std::string& pipeline_id,
-                                                     const std::string& stage_id,
-                                                     const std::string& creator,
-                                                     const std::string& request_id) {
+absl::StatusOr<v1::Deal> PipelineStore::CreateDealIn(
+    Transaction& tx, const std::string& tenant, const v1::Deal& deal,
+    const std::string& pipeline_id, const std::string& stage_id, const std::string& creator,
+    const std::string& request_id, const fields::WriteGuard& guard) {
   RETURN_IF_ERROR(EnsureDefaultPipeline(tx, tenant));
   std::string pid = pipeline_id;
   if (pid.empty()) {
@@ -366,22 +365,35 @@ absl::StatusOr<v1::Deal> PipelineStore::CreateDealIn(Transaction& tx, const std:
                   "INSERT INTO pipeline.deals (tenant_id, id, display_name, contact_id, "
                   "company_id, owner, creator, amount_minor, currency_code, expected_close_date, "
                   "pipeline_id, stage_id, probability_percent, probability_overridden, next_step, "
-                  "lead_source, close_time, create_request_id, create_time, update_time) VALUES "
+                  "lead_source, close_time, create_request_id, create_time, update_time, "
+                  "custom_fields) VALUES "
                   "($1, $2, $3, $4::uuid, $5::uuid, $6, $7, $8, $9, $10::date, $11::uuid, "
                   "$12::uuid, $13, $14, $15, $16, CASE WHEN $17 THEN ",
                   db::TimeParam(19), " END, $18, ", db::TimeParam(19), ", ", db::TimeParam(19),
-                  ") ON CONFLICT (tenant_id, creator, create_request_id) WHERE "
+                  ", $20::jsonb) ON CONFLICT (tenant_id, creator, create_request_id) WHERE "
                   "create_request_id IS NOT NULL DO NOTHING "
                   "RETURNING ",
                   DealColumns()),
-              {tenant, id, deal.display_name(), OptionalId(deal.contact(), "contacts/"),
-               OptionalId(deal.company(), "companies/"), deal.owner(), creator,
-               absl::StrCat(deal.amount().amount_minor()), deal.amount().currency_code(),
+              {tenant,
+               id,
+               deal.display_name(),
+               OptionalId(deal.contact(), "contacts/"),
+               OptionalId(deal.company(), "companies/"),
+               deal.owner(),
+               creator,
+               absl::StrCat(deal.amount().amount_minor()),
+               deal.amount().currency_code(),
                deal.expected_close_date().empty() ? Param() : Param(deal.expected_close_date()),
-               pid, stage->id(), absl::StrCat(probability),
-               deal.probability_overridden() ? "true" : "false", deal.next_step(),
-               deal.lead_source(), stage->kind() != v1::STAGE_KIND_OPEN ? "true" : "false",
-               request_id.empty() ? Param() : Param(request_id), MicrosParam(now)}));
+               pid,
+               stage->id(),
+               absl::StrCat(probability),
+               deal.probability_overridden() ? "true" : "false",
+               deal.next_step(),
+               deal.lead_source(),
+               stage->kind() != v1::STAGE_KIND_OPEN ? "true" : "false",
+               request_id.empty() ? Param() : Param(request_id),
+               MicrosParam(now),
+               fields::ValuesToJson(deal.custom_fields())}));
   if (rows.rows() == 0) {
     ASSIGN_OR_RETURN(Result first, tx.Exec(absl::StrCat("SELECT ", DealColumns(),
                                                         " FROM pipeline.deals WHERE tenant_id = "
@@ -391,6 +403,7 @@ absl::StatusOr<v1::Deal> PipelineStore::CreateDealIn(Transaction& tx, const std:
     return DealFromRow(first, 0);
   }
   v1::Deal created = DealFromRow(rows, 0);
+  if (guard) guard(tx, created.name(), created.custom_fields());
   v1::DealCreated event;
   *event.mutable_deal() = created;
   outbox_.Append(tx, tenant, Draft<v1::Deal>(created.name(), creator, now, event));
@@ -483,7 +496,7 @@ absl::StatusOr<PageResult<v1::Deal>> PipelineStore::ListDeals(
 absl::StatusOr<v1::Deal> PipelineStore::UpdateDeal(
     const std::string& tenant, const std::string& id, const std::string& actor,
     const std::function<absl::StatusOr<v1::Deal>(const v1::Deal&, const v1::Pipeline&)>& mutate,
-    absl::Time deadline) {
+    absl::Time deadline, const fields::WriteGuard& guard) {
   ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(pool_, tenant, deadline));
   ASSIGN_OR_RETURN(Result rows, LockDeal(tx, tenant, id));
   const v1::Deal current = DealFromRow(rows, 0);
@@ -499,7 +512,8 @@ absl::StatusOr<v1::Deal> PipelineStore::UpdateDeal(
                        "company_id = $5::uuid, owner = $6, amount_minor = $7, currency_code = $8, "
                        "expected_close_date = $9::date, probability_percent = $10, "
                        "probability_overridden = $11, next_step = $12, lead_source = $13, "
-                       "contact_missing = false, version = version + 1, update_time = ",
+                       "contact_missing = false, custom_fields = $15::jsonb, "
+                       "version = version + 1, update_time = ",
                        db::TimeParam(14), " WHERE tenant_id = $1 AND id = $2::uuid RETURNING ",
                        DealColumns()),
           {tenant, id, next.display_name(), OptionalId(next.contact(), "contacts/"),
@@ -508,8 +522,9 @@ absl::StatusOr<v1::Deal> PipelineStore::UpdateDeal(
            next.expected_close_date().empty() ? Param() : Param(next.expected_close_date()),
            absl::StrCat(next.probability_percent()),
            next.probability_overridden() ? "true" : "false", next.next_step(), next.lead_source(),
-           MicrosParam(now)}));
+           MicrosParam(now), fields::ValuesToJson(next.custom_fields())}));
   v1::Deal result = DealFromRow(updated, 0);
+  if (guard) guard(tx, result.name(), result.custom_fields());
   v1::DealUpdated event;
   *event.mutable_deal() = result;
   outbox_.Append(tx, tenant, Draft<v1::Deal>(result.name(), actor, now, event));
@@ -528,6 +543,7 @@ absl::Status PipelineStore::DeleteDeal(const std::string& tenant, const std::str
   tx.Queue(absl::StrCat("UPDATE pipeline.deals SET delete_time = ", db::TimeParam(3),
                         ", version = version + 1 WHERE tenant_id = $1 AND id = $2::uuid"),
            {tenant, id, MicrosParam(now)});
+  unique_.QueueRelease(tx, common::v1::OBJECT_TYPE_DEAL, absl::StrCat(kDealPrefix, id));
   v1::DealDeleted event;
   event.set_name(absl::StrCat(kDealPrefix, id));
   outbox_.Append(tx, tenant, Draft<v1::Deal>(event.name(), actor, now, event));

@@ -12,6 +12,8 @@
 #include "common/db/pool.h"
 #include "common/db/transaction.h"
 #include "common/events/outbox.h"
+#include "common/fields/unique_values.h"
+#include "common/fields/write_guard.h"
 #include "crm/pipeline/v1/deal.pb.h"
 #include "crm/pipeline/v1/pipeline.pb.h"
 #include "services/pipeline/product_store.h"
@@ -26,8 +28,10 @@ struct PageResult {
 
 class PipelineStore final {
  public:
-  PipelineStore(db::Pool& pool, events::Outbox& outbox, ProductStore& products)
-      : pool_(pool), outbox_(outbox), products_(products) {}
+  // Deleted deals free their unique custom field values in `unique`.
+  PipelineStore(db::Pool& pool, events::Outbox& outbox, ProductStore& products,
+                const fields::UniqueValues& unique)
+      : pool_(pool), outbox_(outbox), products_(products), unique_(unique) {}
 
   // All pipelines of the tenant, the default first; creates the default one on first use.
   // Up to `limit` pipelines from `offset`, the default pipeline first.
@@ -50,16 +54,19 @@ class PipelineStore final {
                                               absl::Time deadline);
 
   // Creates a deal in `pipeline_id` (the default pipeline when empty) at `stage_id` (the first
-  // open stage when empty), recording the first stage-history entry.
+  // open stage when empty), recording the first stage-history entry. `guard` runs once the deal
+  // is written (the custom field checks).
   absl::StatusOr<v1::Deal> CreateDeal(const std::string& tenant, const v1::Deal& deal,
                                       const std::string& pipeline_id, const std::string& stage_id,
                                       const std::string& creator, const std::string& request_id,
-                                      absl::Time deadline);
+                                      absl::Time deadline,
+                                      const fields::WriteGuard& guard = nullptr);
   // The same inside the caller's transaction (renewals create deals with other writes).
   absl::StatusOr<v1::Deal> CreateDealIn(db::Transaction& tx, const std::string& tenant,
                                         const v1::Deal& deal, const std::string& pipeline_id,
                                         const std::string& stage_id, const std::string& creator,
-                                        const std::string& request_id);
+                                        const std::string& request_id,
+                                        const fields::WriteGuard& guard = nullptr);
   // Replaces the deal's products (validated: known products, the deal's currency) and sets its
   // amount to their sum. `check` sees the deal first (etag, permissions).
   absl::StatusOr<v1::Deal> SetLineItems(const std::string& tenant, const std::string& id,
@@ -77,7 +84,7 @@ class PipelineStore final {
   absl::StatusOr<v1::Deal> UpdateDeal(
       const std::string& tenant, const std::string& id, const std::string& actor,
       const std::function<absl::StatusOr<v1::Deal>(const v1::Deal&, const v1::Pipeline&)>& mutate,
-      absl::Time deadline);
+      absl::Time deadline, const fields::WriteGuard& guard = nullptr);
   absl::Status DeleteDeal(const std::string& tenant, const std::string& id,
                           const std::string& actor,
                           const std::function<absl::Status(const v1::Deal&)>& check,
@@ -118,6 +125,7 @@ class PipelineStore final {
   db::Pool& pool_;
   events::Outbox& outbox_;
   ProductStore& products_;
+  const fields::UniqueValues& unique_;
 };
 
 }  // namespace crm::pipeline

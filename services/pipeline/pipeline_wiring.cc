@@ -5,10 +5,13 @@
 namespace crm::pipeline {
 
 PipelineParts::PipelineParts(server::ServiceContext& c, const PipelineWiring& wiring)
-    : products(c.pool, c.outbox),
-      store(c.pool, c.outbox, products),
+    : custom_fields(c.pool, c.outbox, "pipeline",
+                    {{common::v1::OBJECT_TYPE_DEAL, "pipeline.deals"}}),
+      products(c.pool, c.outbox),
+      store(c.pool, c.outbox, products, custom_fields.unique()),
       contacts(wiring.contacts_address),
-      service(store, products, contacts, c.authenticator, c.executor, wiring.service),
+      service(store, products, contacts, custom_fields, c.authenticator, c.executor,
+              wiring.service),
       renewals(c.pool, store, products, &c.server.registry(), wiring.renewals) {
   if (wiring.follow_contacts) {
     contacts_events = server::FollowEvents(c, "pipeline.contacts", wiring.contacts_address,

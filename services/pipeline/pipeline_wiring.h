@@ -7,6 +7,7 @@
 
 #include "common/events/consumer.h"
 #include "common/events/event_router.h"
+#include "common/fields/definition_store.h"
 #include "common/server/service_runtime.h"
 #include "services/pipeline/contacts_client.h"
 #include "services/pipeline/pipeline_service.h"
@@ -28,6 +29,7 @@ struct PipelineParts final : server::ServiceParts {
   void Start() override;
   void Stop() override;
 
+  fields::DefinitionStore custom_fields;  // first: the store frees unique values it holds
   ProductStore products;
   PipelineStore store;
   ContactsClient contacts;

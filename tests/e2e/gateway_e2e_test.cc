@@ -94,8 +94,9 @@ TEST_F(GatewayE2eTest, ResourcesOverHttpWithEtagsAndErrorDetails) {
 TEST_F(GatewayE2eTest, CustomFieldsOverHttpReadLikeTheirTypes) {
   const auto admin = Auth("ada", "cf-tenant", "admin");
   const auto rep = Auth("rex", "cf-tenant", "rep");
-  HttpResponse defined = Call("POST", "/v1/objectTypes/contact/customFields", admin,
-                              R"({"key":"deal_tier","label":"Tier","type":"CUSTOM_FIELD_TYPE_SINGLE_SELECT",
+  HttpResponse defined =
+      Call("POST", "/v1/objectTypes/contact/customFields", admin,
+           R"({"key":"deal_tier","label":"Tier","type":"CUSTOM_FIELD_TYPE_SINGLE_SELECT",
                                   "options":[{"label":"Gold"},{"label":"Silver"}]})");
   ASSERT_EQ(defined.status, 200) << defined.body;
   EXPECT_EQ(json::parse(defined.body)["name"], "objectTypes/contact/customFields/deal_tier");
@@ -108,14 +109,15 @@ TEST_F(GatewayE2eTest, CustomFieldsOverHttpReadLikeTheirTypes) {
                 .status,
             200);
 
-  HttpResponse created =
-      Call("POST", "/v1/contacts", rep,
-           R"({"givenName":"Cf","customFields":{"dealTier":{"option":"gold"},"arr":{"number":"10.5"}}})");
+  HttpResponse created = Call(
+      "POST", "/v1/contacts", rep,
+      R"({"givenName":"Cf","customFields":{"dealTier":{"option":"gold"},"arr":{"number":"10.5"}}})");
   // JSON map keys are the stored keys, not camel-cased.
   EXPECT_EQ(created.status, 400) << created.body;
   EXPECT_THAT(created.body, HasSubstr("contact.custom_fields.dealTier"));
-  created = Call("POST", "/v1/contacts", rep,
-                 R"({"givenName":"Cf","customFields":{"deal_tier":{"option":"gold"},"arr":{"number":"10.5"}}})");
+  created = Call(
+      "POST", "/v1/contacts", rep,
+      R"({"givenName":"Cf","customFields":{"deal_tier":{"option":"gold"},"arr":{"number":"10.5"}}})");
   ASSERT_EQ(created.status, 200) << created.body;
   const json contact = json::parse(created.body);
   EXPECT_EQ(contact["customFields"]["deal_tier"]["option"], "gold");
@@ -136,6 +138,25 @@ TEST_F(GatewayE2eTest, CustomFieldsOverHttpReadLikeTheirTypes) {
                           R"({"givenName":"Bad","customFields":{"arr":{"number":"1.234"}}})");
   EXPECT_EQ(bad.status, 400);
   EXPECT_THAT(bad.body, HasSubstr("\"field\":\"contact.custom_fields.arr\""));
+
+  // Deals have fields of their own, served by the pipeline service behind the same door.
+  HttpResponse deal_field =
+      Call("POST", "/v1/objectTypes/deal/customFields", admin,
+           R"({"key":"erp_id","label":"ERP id","type":"CUSTOM_FIELD_TYPE_TEXT","unique":true})");
+  ASSERT_EQ(deal_field.status, 200) << deal_field.body;
+  EXPECT_EQ(json::parse(deal_field.body)["name"], "objectTypes/deal/customFields/erp_id");
+  HttpResponse deal =
+      Call("POST", "/v1/deals", rep,
+           R"({"displayName":"Cf deal","amount":{"currencyCode":"EUR","amountMinor":"100"},
+                               "customFields":{"erp_id":{"text":"SO-7"}}})");
+  ASSERT_EQ(deal.status, 200) << deal.body;
+  EXPECT_EQ(json::parse(deal.body)["customFields"]["erp_id"]["text"], "SO-7");
+  HttpResponse twin =
+      Call("POST", "/v1/deals", rep,
+           R"({"displayName":"Twin","amount":{"currencyCode":"EUR","amountMinor":"1"},
+                               "customFields":{"erp_id":{"text":"SO-7"}}})");
+  EXPECT_EQ(twin.status, 409) << twin.body;
+  EXPECT_THAT(twin.body, HasSubstr(json::parse(deal.body)["name"].get<std::string>()));
 }
 
 TEST_F(GatewayE2eTest, LimitsAnswer413And429WithRateLimitHeaders) {

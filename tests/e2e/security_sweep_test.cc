@@ -263,6 +263,9 @@ class SecuritySweepTest : public ::testing::Test {
     CreateA("product", "crm.pipeline.v1.PipelineService.CreateProduct",
             R"({"product":{"sku":"SECRET-1","displayName":"Secret plan",
                 "billing":"BILLING_TYPE_ONE_TIME","listPrice":{"currencyCode":"EUR","amountMinor":"10000"}}})");
+    CreateA("deal_field", "crm.pipeline.v1.PipelineService.CreateCustomField",
+            R"({"parent":"objectTypes/deal","customField":{"key":"secret_code",
+                "label":"Secret code","type":"CUSTOM_FIELD_TYPE_TEXT"}})");
     CreateA("deal", "crm.pipeline.v1.PipelineService.CreateDeal",
             R"({"deal":{"displayName":"Secret deal","contact":"${contact}",
                 "amount":{"currencyCode":"EUR","amountMinor":"500000"}}})");
@@ -410,6 +413,10 @@ const std::map<std::string, std::string>& ForeignIdRequests() {
       {"crm.contacts.v1.ContactsService.ExportSegment", R"({"name":"${segment}"})"},
       {"crm.contacts.v1.ContactsService.PreviewSegmentMessages",
        R"({"name":"${segment}","template":"Hi {{given_name}}"})"},
+      {"crm.pipeline.v1.PipelineService.GetCustomField", R"({"name":"${deal_field}"})"},
+      {"crm.pipeline.v1.PipelineService.UpdateCustomField",
+       R"({"customField":{"name":"${deal_field}","label":"Mallory"},"updateMask":"label"})"},
+      {"crm.pipeline.v1.PipelineService.DeleteCustomField", R"({"name":"${deal_field}"})"},
       {"crm.pipeline.v1.PipelineService.GetPipeline", R"({"name":"${pipeline}"})"},
       {"crm.pipeline.v1.PipelineService.UpdatePipeline",
        R"({"pipeline":{"name":"${pipeline}","displayName":"Mallory"}})"},
@@ -466,6 +473,10 @@ const std::map<std::string, std::string>& OwnTenantRequests() {
        R"({"parent":"objectTypes/contact","customField":{"key":"b_tier","label":"B tier",
            "type":"CUSTOM_FIELD_TYPE_TEXT"}})"},
       {"crm.contacts.v1.ContactsService.ListCustomFields", R"({"parent":"objectTypes/contact"})"},
+      {"crm.pipeline.v1.PipelineService.CreateCustomField",
+       R"({"parent":"objectTypes/deal","customField":{"key":"b_code","label":"B code",
+           "type":"CUSTOM_FIELD_TYPE_TEXT"}})"},
+      {"crm.pipeline.v1.PipelineService.ListCustomFields", R"({"parent":"objectTypes/deal"})"},
       {"crm.pipeline.v1.PipelineService.ListPipelines", "{}"},
       {"crm.pipeline.v1.PipelineService.CreatePipeline",
        R"({"pipeline":{"displayName":"B","stages":[
@@ -540,6 +551,7 @@ TEST_F(SecuritySweepTest, AnotherTenantsIdsAreNotFoundOnEveryRpc) {
            {"crm.contacts.v1.ContactsService.GetCompany", "company"},
            {"crm.contacts.v1.ContactsService.GetSegment", "segment"},
            {"crm.contacts.v1.ContactsService.GetCustomField", "custom_field"},
+           {"crm.pipeline.v1.PipelineService.GetCustomField", "deal_field"},
            {"crm.pipeline.v1.PipelineService.GetPipeline", "pipeline"},
            {"crm.pipeline.v1.PipelineService.GetDeal", "deal"},
            {"crm.tasks.v1.TasksService.GetTask", "task"}}) {
@@ -606,6 +618,8 @@ TEST_F(SecuritySweepTest, RepsCannotChangeOthersRecordsOrAdminSettings) {
       {"crm.tasks.v1.TasksService.ListWebhooks", "{}"},
       {"crm.contacts.v1.ContactsService.CreateCustomField",
        R"({"parent":"objectTypes/contact","customField":{"key":"rogue","label":"Rogue","type":"CUSTOM_FIELD_TYPE_TEXT"}})"},
+      {"crm.pipeline.v1.PipelineService.CreateCustomField",
+       R"({"parent":"objectTypes/deal","customField":{"key":"rogue","label":"Rogue","type":"CUSTOM_FIELD_TYPE_TEXT"}})"},
       {"crm.reporting.v1.ReportingService.CreateReportSchedule",
        R"({"schedule":{"displayName":"Rogue","spec":{"kind":"REPORT_KIND_WON_LOST","period":"PERIOD_KIND_WEEK"}}})"},
   };

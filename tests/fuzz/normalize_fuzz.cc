@@ -32,6 +32,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     CRM_FUZZ_CHECK(again.ok() && *again == *text);
   }
   (void)crm::text::FoldCase(input);
-  (void)crm::contacts::IsValidRegionCode(input);
+  (void)crm::text::IsValidRegionCode(input);
   return 0;
 }

@@ -664,5 +664,94 @@ TEST_F(PipelineProductsTest, AContactsMergeRepointsItsDeals) {
   EXPECT_EQ(after.contact(), winner.name());
 }
 
+TEST_F(PipelineServiceTest, DealsCarryTypedCustomFieldsOfTheirOwn) {
+  auto define = [&](const std::string& key, common::v1::CustomFieldType type, bool unique,
+                    const std::string& token) {
+    common::v1::CreateCustomFieldRequest request;
+    request.set_parent("objectTypes/deal");
+    request.mutable_custom_field()->set_key(key);
+    request.mutable_custom_field()->set_label(key);
+    request.mutable_custom_field()->set_type(type);
+    request.mutable_custom_field()->set_unique(unique);
+    if (type == common::v1::CUSTOM_FIELD_TYPE_NUMBER) request.mutable_custom_field()->set_scale(2);
+    common::v1::CustomFieldDefinition out;
+    return stub_->CreateCustomField(AuthedContext(token).get(), request, &out);
+  };
+  EXPECT_EQ(define("arr", common::v1::CUSTOM_FIELD_TYPE_NUMBER, false, rep_).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  ASSERT_TRUE(define("arr", common::v1::CUSTOM_FIELD_TYPE_NUMBER, false, admin_).ok());
+  ASSERT_TRUE(define("erp_id", common::v1::CUSTOM_FIELD_TYPE_TEXT, true, admin_).ok());
+  ASSERT_TRUE(define("buyer_phone", common::v1::CUSTOM_FIELD_TYPE_PHONE, false, admin_).ok());
+  EXPECT_EQ(define("link", common::v1::CUSTOM_FIELD_TYPE_RELATION, false, admin_).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);  // a relation names its object first
+  // Contacts' definitions are the contacts service's: the pipeline owns deals only.
+  common::v1::ListCustomFieldsRequest list;
+  list.set_parent("objectTypes/contact");
+  common::v1::ListCustomFieldsResponse listed;
+  EXPECT_EQ(stub_->ListCustomFields(AuthedContext(rep_).get(), list, &listed).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  list.set_parent("objectTypes/deal");
+  ASSERT_TRUE(stub_->ListCustomFields(AuthedContext(rep_).get(), list, &listed).ok());
+  EXPECT_EQ(listed.custom_fields_size(), 3);
+
+  v1::Deal deal = NewDeal("Typed", 1000);
+  (*deal.mutable_custom_fields())["arr"].set_number("12000.50");
+  (*deal.mutable_custom_fields())["erp_id"].set_text("SO-1");
+  (*deal.mutable_custom_fields())["buyer_phone"].set_phone("+374 91 234567");
+  v1::Deal created;
+  grpc::Status status = CreateDeal(rep_, deal, &created);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(created.custom_fields().at("buyer_phone").phone(), "+37491234567");
+
+  // Wrong types, unknown keys and local phone numbers are refused, naming the field.
+  v1::Deal bad = NewDeal("Bad", 1);
+  (*bad.mutable_custom_fields())["arr"].set_text("lots");
+  v1::Deal out;
+  status = CreateDeal(rep_, bad, &out);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), ::testing::HasSubstr("deal.custom_fields.arr"));
+  bad.clear_custom_fields();
+  (*bad.mutable_custom_fields())["nope"].set_text("x");
+  EXPECT_EQ(CreateDeal(rep_, bad, &out).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  bad.clear_custom_fields();
+  (*bad.mutable_custom_fields())["buyer_phone"].set_phone("091 234567");
+  EXPECT_EQ(CreateDeal(rep_, bad, &out).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+
+  // A unique value belongs to one deal.
+  v1::Deal twin = NewDeal("Twin", 1);
+  (*twin.mutable_custom_fields())["erp_id"].set_text("SO-1");
+  status = CreateDeal(rep_, twin, &out);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::ALREADY_EXISTS) << status.error_message();
+  EXPECT_THAT(status.error_message(), ::testing::HasSubstr(created.name()));
+
+  // One field changes by mask; filters read the field by its type.
+  v1::UpdateDealRequest update;
+  update.mutable_deal()->set_name(created.name());
+  (*update.mutable_deal()->mutable_custom_fields())["arr"].set_number("900");
+  update.mutable_update_mask()->add_paths("custom_fields.arr");
+  v1::Deal updated;
+  status = stub_->UpdateDeal(AuthedContext(rep_).get(), update, &updated);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(updated.custom_fields().at("arr").number(), "900");
+  EXPECT_EQ(updated.custom_fields().at("erp_id").text(), "SO-1");
+  v1::Deal other;
+  ASSERT_TRUE(CreateDeal(rep_, NewDeal("Plain", 5), &other).ok());
+  v1::ListDealsRequest filtered;
+  filtered.set_filter("custom_fields.arr >= 500 AND custom_fields.erp_id = \"SO-1\"");
+  v1::ListDealsResponse page;
+  status = stub_->ListDeals(AuthedContext(rep_).get(), filtered, &page);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_EQ(page.deals_size(), 1);
+  EXPECT_EQ(page.deals(0).name(), created.name());
+
+  // Deleting the deal frees its unique value.
+  v1::DeleteDealRequest remove;
+  remove.set_name(created.name());
+  google::protobuf::Empty empty;
+  ASSERT_TRUE(stub_->DeleteDeal(AuthedContext(rep_).get(), remove, &empty).ok());
+  status = CreateDeal(rep_, twin, &out);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+}
+
 }  // namespace
 }  // namespace crm::pipeline
