@@ -108,6 +108,15 @@ std::vector<FilterField> FilterFields(const std::vector<Definition>& definitions
   return fields;
 }
 
+std::map<std::string, std::string> SortColumns(const std::vector<Definition>& definitions,
+                                               absl::string_view column) {
+  std::map<std::string, std::string> columns;
+  for (auto& field : FilterFields(definitions, column)) {
+    if (field.type != FilterType::kStringList) columns[field.name] = std::move(field.sql);
+  }
+  return columns;
+}
+
 api::FilterSchema WithCustomFields(const api::FilterSchema& base,
                                    const std::vector<Definition>& definitions,
                                    absl::string_view column) {

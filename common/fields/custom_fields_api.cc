@@ -1,13 +1,35 @@
 #include "common/fields/custom_fields_api.h"
 
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "common/api/errors.h"
+#include "common/api/order_by.h"
 #include "common/api/request_fields.h"
 #include "common/base/status_macros.h"
 #include "common/fields/custom_field_filters.h"
+#include "common/fields/value_normalizers.h"
 
 namespace crm::fields {
 
 using common::v1::ObjectType;
+
+CustomFieldsApi::Hooks CustomFieldsApi::WithoutRegionOrRelations(std::string resource_type) {
+  Hooks hooks;
+  hooks.normalizers = [](const std::string&, absl::Time) -> absl::StatusOr<Normalizers> {
+    return StandardNormalizers("");
+  };
+  // Refused rather than accepted and ignored: the service cannot check the related record yet.
+  hooks.supported = [](const Definition& d) -> absl::Status {
+    if (d.type() == common::v1::CUSTOM_FIELD_TYPE_RELATION) {
+      return absl::UnimplementedError(absl::StrCat("custom_field.type: relation fields on ",
+                                                   ObjectSegment(d.object_type()),
+                                                   " records are not available yet"));
+    }
+    return absl::OkStatus();
+  };
+  hooks.resource_type = [type = std::move(resource_type)](ObjectType) { return type; };
+  return hooks;
+}
 
 absl::Status CustomFieldsApi::Create(const server::Call& call,
                                      const common::v1::CreateCustomFieldRequest& request,
@@ -101,6 +123,27 @@ absl::StatusOr<api::SqlFilter> CustomFieldsApi::CompileFilter(
                      store_.Current(tenant, object, deadline));
     absl::StatusOr<api::SqlFilter> compiled = api::CompileFilter(
         filter, WithCustomFields(base, snapshot->definitions, "custom_fields"), first_param);
+    if (compiled.ok() || attempt > 0 ||
+        compiled.status().code() != absl::StatusCode::kInvalidArgument) {
+      return compiled;
+    }
+    store_.Forget(tenant, object);
+  }
+}
+
+absl::StatusOr<std::string> CustomFieldsApi::CompileOrderBy(
+    const std::string& tenant, ObjectType object, const std::map<std::string, std::string>& base,
+    const std::string& order_by, absl::string_view tiebreak, absl::Time deadline) {
+  if (order_by.empty() || !absl::StrContains(order_by, "custom_fields.")) {
+    return api::OrderBySql(order_by, base, tiebreak);
+  }
+  for (int attempt = 0;; ++attempt) {
+    ASSIGN_OR_RETURN(std::shared_ptr<const Snapshot> snapshot,
+                     store_.Current(tenant, object, deadline));
+    std::map<std::string, std::string> columns =
+        SortColumns(snapshot->definitions, "custom_fields");
+    columns.insert(base.begin(), base.end());
+    absl::StatusOr<std::string> compiled = api::OrderBySql(order_by, columns, tiebreak);
     if (compiled.ok() || attempt > 0 ||
         compiled.status().code() != absl::StatusCode::kInvalidArgument) {
       return compiled;

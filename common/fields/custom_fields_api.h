@@ -4,6 +4,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -28,6 +29,10 @@ class CustomFieldsApi final {
     // The record message of each object ("crm.contacts.v1.Contact"), for conflict details.
     std::function<std::string(common::v1::ObjectType)> resource_type;
   };
+
+  // The hooks of a service that does not know the tenant's phone region (phones in international
+  // form) and checks no related records yet (relation fields refused), for records of one type.
+  static Hooks WithoutRegionOrRelations(std::string resource_type);
 
   CustomFieldsApi(DefinitionStore& store, Hooks hooks) : store_(store), hooks_(std::move(hooks)) {}
 
@@ -58,6 +63,14 @@ class CustomFieldsApi final {
                                                const api::FilterSchema& base,
                                                const std::string& filter, int first_param,
                                                absl::Time deadline);
+
+  // An AIP-132 order_by over `base` (name -> trusted SQL) and the object's custom fields, ended
+  // by `tiebreak`; fresh definitions once more for a field this replica has not seen.
+  absl::StatusOr<std::string> CompileOrderBy(const std::string& tenant,
+                                             common::v1::ObjectType object,
+                                             const std::map<std::string, std::string>& base,
+                                             const std::string& order_by,
+                                             absl::string_view tiebreak, absl::Time deadline);
 
   DefinitionStore& store() { return store_; }
 

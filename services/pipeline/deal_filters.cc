@@ -27,7 +27,7 @@ const api::FilterSchema& DealFilterSchema() {
   return *schema;
 }
 
-absl::StatusOr<std::string> DealOrderBy(absl::string_view order_by) {
+const std::map<std::string, std::string>& DealSortColumns() {
   static const auto* columns =
       new std::map<std::string, std::string>{{"amount_minor", "amount_minor"},
                                              {"expected_close_date", "expected_close_date"},
@@ -35,7 +35,7 @@ absl::StatusOr<std::string> DealOrderBy(absl::string_view order_by) {
                                              {"create_time", "create_time"},
                                              {"update_time", "update_time"},
                                              {"display_name", "display_name"}};
-  return api::OrderBySql(order_by, *columns, "id");
+  return *columns;
 }
 
 }  // namespace crm::pipeline

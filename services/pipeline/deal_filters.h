@@ -1,6 +1,9 @@
 // The fields clients may filter deals on (AIP-160), mapped to SQL over pipeline.deals.
 #pragma once
 
+#include <map>
+#include <string>
+
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "common/api/filter.h"
@@ -9,8 +12,8 @@ namespace crm::pipeline {
 
 const api::FilterSchema& DealFilterSchema();
 
-// An AIP-132 order_by for deals as SQL ("amount_minor DESC, id"); INVALID_ARGUMENT naming
-// order_by for unknown fields. Empty input gives "id".
-absl::StatusOr<std::string> DealOrderBy(absl::string_view order_by);
+// The fields deals sort on (AIP-132 order_by), mapped to SQL; custom fields come on top
+// (CustomFieldsApi::CompileOrderBy) with "id" as the tiebreak.
+const std::map<std::string, std::string>& DealSortColumns();
 
 }  // namespace crm::pipeline

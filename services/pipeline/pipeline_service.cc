@@ -22,7 +22,8 @@ PipelineService::PipelineService(PipelineStore& store, ProductStore& products,
     : store_(store),
       products_(products),
       contacts_(contacts),
-      fields_api_(custom_fields, FieldsHooks()),
+      fields_api_(custom_fields, fields::CustomFieldsApi::WithoutRegionOrRelations(
+                                     v1::Deal::descriptor()->full_name())),
       rpcs_(authenticator, executor, v1::PipelineService::service_full_name()),
       options_(std::move(options)) {}
 
@@ -160,7 +161,9 @@ grpc::ServerUnaryReactor* PipelineService::ListDeals(grpc::CallbackServerContext
     ASSIGN_OR_RETURN(int page_size, api::PageSize(request->page_size()));
     const std::string fingerprint = api::QueryFingerprint(
         absl::StrCat("deals\x1f", request->filter(), "\x1f", request->order_by()));
-    const absl::StatusOr<std::string> order = DealOrderBy(request->order_by());
+    const absl::StatusOr<std::string> order =
+        fields_api_.CompileOrderBy(caller.tenant, common::v1::OBJECT_TYPE_DEAL, DealSortColumns(),
+                                   request->order_by(), "id", call.deadline);
     if (!order.ok()) return order.status();
     const std::string& order_sql = *order;
     // Creation order pages by id (stable under inserts); other orders page by offset.

@@ -99,10 +99,6 @@ class PipelineService final : public v1::PipelineService::CallbackService {
   absl::Status CheckReferences(const server::Call& call, const v1::Deal& deal,
                                const v1::Deal* before);
 
-  // The custom field rules of deals: phones in international form (this service does not know
-  // the tenant's region), no relations yet.
-  static fields::CustomFieldsApi::Hooks FieldsHooks();
-
   PipelineStore& store_;
   ProductStore& products_;
   ContactsClient& contacts_;

@@ -1,26 +1,8 @@
 // PipelineService: custom field definitions of deals, served by the shared CustomFieldsApi
 // (common/fields has the rules and the SQL).
-#include "common/fields/value_normalizers.h"
 #include "services/pipeline/pipeline_service.h"
 
 namespace crm::pipeline {
-
-fields::CustomFieldsApi::Hooks PipelineService::FieldsHooks() {
-  fields::CustomFieldsApi::Hooks hooks;
-  hooks.normalizers = [](const std::string&, absl::Time) -> absl::StatusOr<fields::Normalizers> {
-    return fields::StandardNormalizers("");
-  };
-  // Refused rather than accepted and ignored: this service cannot check the related record yet.
-  hooks.supported = [](const fields::Definition& d) -> absl::Status {
-    if (d.type() == common::v1::CUSTOM_FIELD_TYPE_RELATION) {
-      return absl::UnimplementedError(
-          "custom_field.type: relation fields on deals are not available yet");
-    }
-    return absl::OkStatus();
-  };
-  hooks.resource_type = [](common::v1::ObjectType) { return v1::Deal::descriptor()->full_name(); };
-  return hooks;
-}
 
 grpc::ServerUnaryReactor* PipelineService::CreateCustomField(
     grpc::CallbackServerContext* context, const common::v1::CreateCustomFieldRequest* request,

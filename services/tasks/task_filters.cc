@@ -54,14 +54,18 @@ absl::StatusOr<api::FilterSchema> TaskFilterSchema(const std::string& caller,
   }};
 }
 
-absl::StatusOr<std::string> TaskOrderBy(absl::string_view order_by) {
+const std::map<std::string, std::string>& TaskSortColumns() {
   static const auto* columns = new std::map<std::string, std::string>{
       {"due_time", "t.due_time"},
       {"priority",
        "(CASE t.priority WHEN 'low' THEN 1 WHEN 'normal' THEN 2 WHEN 'high' THEN 3 ELSE 4 END)"},
       {"create_time", "t.create_time"},
       {"update_time", "t.update_time"}};
-  return api::OrderBySql(order_by, *columns, "t.id");
+  return *columns;
+}
+
+absl::StatusOr<std::string> TaskOrderBy(absl::string_view order_by) {
+  return api::OrderBySql(order_by, TaskSortColumns(), "t.id");
 }
 
 }  // namespace crm::tasks

@@ -2,6 +2,7 @@
 // tasks.tasks (alias t).
 #pragma once
 
+#include <map>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -17,5 +18,8 @@ absl::StatusOr<api::FilterSchema> TaskFilterSchema(const std::string& caller,
 
 // SQL for an AIP-132 order_by ("t.due_time ASC NULLS LAST, t.id"); empty input gives "t.id".
 absl::StatusOr<std::string> TaskOrderBy(absl::string_view order_by);
+// What TaskOrderBy sorts on (name -> SQL); custom fields come on top in ListTasks
+// (CustomFieldsApi::CompileOrderBy).
+const std::map<std::string, std::string>& TaskSortColumns();
 
 }  // namespace crm::tasks

@@ -1,5 +1,6 @@
 #include "services/tasks/task_rules.h"
 
+#include <google/protobuf/util/message_differencer.h>
 #include <google/protobuf/util/time_util.h>
 
 #include <set>
@@ -18,7 +19,15 @@
 namespace crm::tasks {
 namespace {
 
+using google::protobuf::util::MessageDifferencer;
 using google::protobuf::util::TimeUtil;
+
+// The task's custom field values alone, so maps compare by key whatever their order.
+v1::Task CustomFieldsOf(const v1::Task& task) {
+  v1::Task only;
+  *only.mutable_custom_fields() = task.custom_fields();
+  return only;
+}
 
 // The enum's value name without its prefix, lower case: TASK_STATUS_IN_PROGRESS -> in_progress.
 std::string Literal(absl::string_view literal, absl::string_view prefix,
@@ -155,11 +164,14 @@ absl::StatusOr<std::vector<std::string>> ApplyTaskMask(const v1::Task& patch,
                                                        const google::protobuf::FieldMask& mask,
                                                        v1::Task& target) {
   static const auto* writable = new std::set<std::string>{
-      "title",    "description", "assignee", "contact",       "company",  "deal",
-      "priority", "status",      "due_time", "reminder_time", "time_zone"};
+      "title",    "description", "assignee", "contact",       "company",   "deal",
+      "priority", "status",      "due_time", "reminder_time", "time_zone", "custom_fields"};
   const v1::Task before = target;
   RETURN_IF_ERROR(api::ApplyUpdateMask(patch, mask, *writable, target).status());
   std::vector<std::string> changed;
+  if (!MessageDifferencer::Equals(CustomFieldsOf(before), CustomFieldsOf(target))) {
+    changed.push_back("custom_fields");
+  }
   auto field_changed = [&](const std::string& path) {
     const auto* field = v1::Task::descriptor()->FindFieldByName(path);
     const auto* reflection = v1::Task::GetReflection();
@@ -174,7 +186,7 @@ absl::StatusOr<std::vector<std::string>> ApplyTaskMask(const v1::Task& patch,
     return reflection->GetString(before, field) != reflection->GetString(target, field);
   };
   for (const std::string& path : *writable) {
-    if (field_changed(path)) changed.push_back(path);
+    if (path != "custom_fields" && field_changed(path)) changed.push_back(path);
   }
   return changed;
 }

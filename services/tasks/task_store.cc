@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/base/status_macros.h"
 #include "common/db/sql_helpers.h"
+#include "common/fields/values_json.h"
 #include "common/ids/uuid.h"
 #include "crm/tasks/v1/tasks_events.pb.h"
 #include "services/tasks/task_rules.h"
@@ -30,7 +31,7 @@ const std::string& TaskSelect() {
       db::MicrosOf("t.due_time"), ", ", db::MicrosOf("t.reminder_time"), ", t.time_zone, ",
       db::MicrosOf("t.reminder_fire_time"), ", ", db::MicrosOf("t.complete_time"),
       ", t.origin, t.version, ", db::MicrosOf("t.create_time"), ", ", db::MicrosOf("t.update_time"),
-      ", t.reminder_pending FROM tasks.tasks t "
+      ", t.reminder_pending, t.custom_fields FROM tasks.tasks t "
       "LEFT JOIN tasks.contact_names cn ON cn.tenant_id = t.tenant_id AND "
       "cn.contact_id = t.contact_id "
       "LEFT JOIN tasks.company_names co ON co.tenant_id = t.tenant_id AND "
@@ -68,6 +69,8 @@ v1::Task TaskFromRow(const Result& r, int row) {
   t.set_etag(r.String(row, 18));
   db::SetTimestamp(t.mutable_create_time(), r.Int(row, 19));
   db::SetTimestamp(t.mutable_update_time(), r.Int(row, 20));
+  // (21 is reminder_pending.) A value the API cannot read back is dropped rather than failing.
+  (void)fields::ValuesFromJson(r.Text(row, 22), t.mutable_custom_fields());
   return t;
 }
 
@@ -123,12 +126,14 @@ Params TaskColumns(const v1::Task& t, bool armed, absl::Time now) {
 constexpr char kInsertColumns[] =
     "INSERT INTO tasks.tasks (tenant_id, id, title, description, assignee, contact_id, "
     "company_id, deal_id, priority, status, due_time, reminder_time, reminder_pending, time_zone, "
-    "complete_time, create_time, update_time, creator, origin, origin_key, create_request_id) ";
+    "complete_time, create_time, update_time, creator, origin, origin_key, create_request_id, "
+    "custom_fields) ";
 
 std::string InsertValues() {
   return absl::StrCat("VALUES ($1, $2, $3, $4, $5, $6::uuid, $7::uuid, $8::uuid, $9, $10, ",
                       db::TimeParam(11), ", ", db::TimeParam(12), ", $13, $14, ", db::TimeParam(15),
-                      ", ", db::TimeParam(16), ", ", db::TimeParam(16), ", $17, $18, $19, $20) ");
+                      ", ", db::TimeParam(16), ", ", db::TimeParam(16),
+                      ", $17, $18, $19, $20, $21::jsonb) ");
 }
 
 }  // namespace
@@ -142,7 +147,8 @@ void TaskStore::Armed(Transaction& tx, const v1::Task& task, bool armed) {
 
 absl::StatusOr<v1::Task> TaskStore::CreateTask(const std::string& tenant, const v1::Task& task,
                                                const std::string& actor,
-                                               const std::string& request_id, absl::Time deadline) {
+                                               const std::string& request_id, absl::Time deadline,
+                                               const fields::WriteGuard& guard) {
   const std::string id = ids::NewUuidV7();
   const absl::Time now = db::NowMicros();
   const bool armed = IsActive(task.status()) && task.has_reminder_time();
@@ -152,6 +158,7 @@ absl::StatusOr<v1::Task> TaskStore::CreateTask(const std::string& tenant, const 
   params.push_back(std::string());
   params.push_back(std::nullopt);
   params.push_back(request_id.empty() ? Param() : Param(request_id));
+  params.push_back(fields::ValuesToJson(task.custom_fields()));
   ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(pool_, tenant, deadline));
   ASSIGN_OR_RETURN(Result inserted,
                    tx.Exec(absl::StrCat(kInsertColumns, InsertValues(),
@@ -171,6 +178,7 @@ absl::StatusOr<v1::Task> TaskStore::CreateTask(const std::string& tenant, const 
     return existing.task;
   }
   ASSIGN_OR_RETURN(LoadedTask created, Load(tx, tenant, id, false));
+  if (guard) guard(tx, created.task.name(), created.task.custom_fields());
   v1::TaskCreated event;
   *event.mutable_task() = created.task;
   outbox_.Append(tx, tenant, Draft<v1::Task>(created.task.name(), actor, now, event));
@@ -191,6 +199,7 @@ absl::StatusOr<bool> TaskStore::CreateTaskFromEvent(Transaction& tx, const std::
   params.push_back(task.origin());
   params.push_back(origin_key);
   params.push_back(std::nullopt);
+  params.push_back(fields::ValuesToJson(task.custom_fields()));
   ASSIGN_OR_RETURN(Result inserted,
                    tx.Exec(absl::StrCat(kInsertColumns, InsertValues(),
                                         "ON CONFLICT (tenant_id, origin_key) WHERE origin_key IS "
@@ -236,7 +245,8 @@ absl::StatusOr<TaskPage> TaskStore::ListTasks(const std::string& tenant,
 
 absl::StatusOr<v1::Task> TaskStore::UpdateTask(const std::string& tenant, const std::string& id,
                                                const std::string& actor, const TaskMutation& mutate,
-                                               absl::Time deadline) {
+                                               absl::Time deadline,
+                                               const fields::WriteGuard& guard) {
   ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(pool_, tenant, deadline));
   ASSIGN_OR_RETURN(LoadedTask current, Load(tx, tenant, id, true));
   ASSIGN_OR_RETURN(auto change, mutate(current.task));
@@ -253,6 +263,7 @@ absl::StatusOr<v1::Task> TaskStore::UpdateTask(const std::string& tenant, const 
   Params params = {tenant, id};
   for (Param& p : TaskColumns(next, armed, now)) params.push_back(std::move(p));
   params.push_back(reminder_moved ? "true" : "false");
+  params.push_back(fields::ValuesToJson(next.custom_fields()));
   tx.Queue(absl::StrCat("UPDATE tasks.tasks SET title = $3, description = $4, assignee = $5, "
                         "contact_id = $6::uuid, company_id = $7::uuid, deal_id = $8::uuid, "
                         "priority = $9, status = $10, due_time = ",
@@ -260,9 +271,11 @@ absl::StatusOr<v1::Task> TaskStore::UpdateTask(const std::string& tenant, const 
                         ", reminder_pending = $13, time_zone = $14, complete_time = ",
                         db::TimeParam(15), ", update_time = ", db::TimeParam(16),
                         ", reminder_fire_time = CASE WHEN $17 THEN NULL ELSE reminder_fire_time "
-                        "END, version = version + 1 WHERE tenant_id = $1 AND id = $2::uuid"),
+                        "END, custom_fields = $18::jsonb, version = version + 1 "
+                        "WHERE tenant_id = $1 AND id = $2::uuid"),
            params);
   ASSIGN_OR_RETURN(LoadedTask updated, Load(tx, tenant, id, false));
+  if (guard) guard(tx, updated.task.name(), updated.task.custom_fields());
   v1::TaskUpdated event;
   *event.mutable_task() = updated.task;
   for (const std::string& field : changed) event.add_changed_fields(field);
@@ -284,6 +297,7 @@ absl::Status TaskStore::DeleteTask(const std::string& tenant, const std::string&
                         ", reminder_pending = false, create_request_id = NULL, version = version "
                         "+ 1 WHERE tenant_id = $1 AND id = $2::uuid"),
            {tenant, id, MicrosParam(now)});
+  unique_.QueueRelease(tx, common::v1::OBJECT_TYPE_TASK, current.task.name());
   v1::TaskDeleted event;
   event.set_name(current.task.name());
   *event.mutable_task() = current.task;

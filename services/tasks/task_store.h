@@ -14,6 +14,8 @@
 #include "common/db/pool.h"
 #include "common/db/transaction.h"
 #include "common/events/outbox.h"
+#include "common/fields/unique_values.h"
+#include "common/fields/write_guard.h"
 #include "crm/tasks/v1/task.pb.h"
 
 namespace crm::tasks {
@@ -30,15 +32,17 @@ using TaskMutation =
 class TaskStore final {
  public:
   // `reminder_armed` is called after a commit that armed a reminder, with its time (so the
-  // scheduler can wake up early).
-  TaskStore(db::Pool& pool, events::Outbox& outbox,
+  // scheduler can wake up early). Deleted tasks free their unique custom field values in `unique`.
+  TaskStore(db::Pool& pool, events::Outbox& outbox, const fields::UniqueValues& unique,
             std::function<void(absl::Time)> reminder_armed = nullptr)
-      : pool_(pool), outbox_(outbox), reminder_armed_(std::move(reminder_armed)) {}
+      : pool_(pool), outbox_(outbox), unique_(unique), reminder_armed_(std::move(reminder_armed)) {}
 
-  // A retry with the same request_id (by the same creator) returns the first task.
+  // A retry with the same request_id (by the same creator) returns the first task. `guard` runs
+  // once the task is written (the custom field checks), as on UpdateTask.
   absl::StatusOr<v1::Task> CreateTask(const std::string& tenant, const v1::Task& task,
                                       const std::string& actor, const std::string& request_id,
-                                      absl::Time deadline);
+                                      absl::Time deadline,
+                                      const fields::WriteGuard& guard = nullptr);
   // Inside an event's transaction: creates the task unless one with `origin_key` exists;
   // returns whether it did.
   absl::StatusOr<bool> CreateTaskFromEvent(db::Transaction& tx, const std::string& tenant,
@@ -52,7 +56,8 @@ class TaskStore final {
   // Locks the task, applies `mutate` and writes the result with its event.
   absl::StatusOr<v1::Task> UpdateTask(const std::string& tenant, const std::string& id,
                                       const std::string& actor, const TaskMutation& mutate,
-                                      absl::Time deadline);
+                                      absl::Time deadline,
+                                      const fields::WriteGuard& guard = nullptr);
   absl::Status DeleteTask(const std::string& tenant, const std::string& id,
                           const std::string& actor,
                           const std::function<absl::Status(const v1::Task&)>& check,
@@ -73,6 +78,7 @@ class TaskStore final {
 
   db::Pool& pool_;
   events::Outbox& outbox_;
+  const fields::UniqueValues& unique_;
   std::function<void(absl::Time)> reminder_armed_;
 };
 

@@ -5,6 +5,7 @@
 #include "common/api/errors.h"
 #include "common/api/page_token.h"
 #include "common/base/status_macros.h"
+#include "common/fields/value_normalizers.h"
 #include "common/server/server.h"
 #include "services/tasks/service_support.h"
 #include "services/tasks/task_filters.h"
@@ -27,17 +28,21 @@ v1::Task WritableFields(const v1::Task& in) {
   if (in.has_due_time()) *t.mutable_due_time() = in.due_time();
   if (in.has_reminder_time()) *t.mutable_reminder_time() = in.reminder_time();
   t.set_time_zone(in.time_zone());
+  *t.mutable_custom_fields() = in.custom_fields();
   return t;
 }
 
 }  // namespace
 
 TasksService::TasksService(TaskStore& tasks, NotificationStore& notifications, NotificationHub& hub,
+                           fields::DefinitionStore& custom_fields,
                            const auth::Authenticator& authenticator, server::Executor& executor,
                            TasksServiceOptions options)
     : tasks_(tasks),
       notifications_(notifications),
       hub_(hub),
+      fields_api_(custom_fields, fields::CustomFieldsApi::WithoutRegionOrRelations(
+                                     v1::Task::descriptor()->full_name())),
       rpcs_(authenticator, executor, v1::TasksService::service_full_name()),
       options_(options),
       streams_(options_.streams) {}
@@ -54,9 +59,19 @@ grpc::ServerUnaryReactor* TasksService::CreateTask(grpc::CallbackServerContext* 
       return absl::PermissionDeniedError("reps assign tasks to themselves only");
     }
     RETURN_IF_ERROR(api::ValidateRequestId(request->request_id()));
-    ASSIGN_OR_RETURN(*response, tasks_.CreateTask(caller.tenant, task, caller.user,
-                                                  request->request_id(), call.deadline));
-    return absl::OkStatus();
+    const fields::Normalizers normalizers = fields::StandardNormalizers("");
+    return fields_api_.WriteRecord(
+        caller.tenant, common::v1::OBJECT_TYPE_TASK, "task.custom_fields", call.deadline,
+        [&](const fields::Snapshot& fields, const fields::WriteGuard& guard) -> absl::Status {
+          v1::Task checked = task;
+          RETURN_IF_ERROR(fields::NormalizeValues(*checked.mutable_custom_fields(),
+                                                  fields.definitions, /*creating=*/true, nullptr,
+                                                  normalizers, "task.custom_fields"));
+          ASSIGN_OR_RETURN(*response,
+                           tasks_.CreateTask(caller.tenant, checked, caller.user,
+                                             request->request_id(), call.deadline, guard));
+          return absl::OkStatus();
+        });
   });
 }
 
@@ -81,7 +96,9 @@ grpc::ServerUnaryReactor* TasksService::ListTasks(grpc::CallbackServerContext* c
     const std::string fingerprint = api::QueryFingerprint(
         absl::StrCat("tasks\x1f", request->filter(), "\x1f", request->order_by(), "\x1f",
                      request->time_zone(), "\x1f", caller.user));
-    const absl::StatusOr<std::string> order = TaskOrderBy(request->order_by());
+    const absl::StatusOr<std::string> order =
+        fields_api_.CompileOrderBy(caller.tenant, common::v1::OBJECT_TYPE_TASK, TaskSortColumns(),
+                                   request->order_by(), "t.id", call.deadline);
     if (!order.ok()) return order.status();
     const std::string& order_sql = *order;
     // Creation order pages by id (stable under inserts); other orders page by offset.
@@ -89,7 +106,9 @@ grpc::ServerUnaryReactor* TasksService::ListTasks(grpc::CallbackServerContext* c
     ASSIGN_OR_RETURN(api::ListPosition at,
                      api::DecodeListPosition(request->page_token(), fingerprint, keyset));
     ASSIGN_OR_RETURN(api::FilterSchema schema, TaskFilterSchema(caller.user, request->time_zone()));
-    ASSIGN_OR_RETURN(api::SqlFilter filter, api::CompileFilter(request->filter(), schema, 4));
+    ASSIGN_OR_RETURN(api::SqlFilter filter,
+                     fields_api_.CompileFilter(caller.tenant, common::v1::OBJECT_TYPE_TASK, schema,
+                                               request->filter(), 4, call.deadline));
     ASSIGN_OR_RETURN(TaskPage page, tasks_.ListTasks(caller.tenant, at.after_id, at.offset,
                                                      page_size, filter, order_sql, call.deadline));
     if (page.more && !page.items.empty()) {
@@ -107,22 +126,31 @@ grpc::ServerUnaryReactor* TasksService::UpdateTask(grpc::CallbackServerContext* 
   return rpcs_.Serve(context, request, [=, this](const server::Call& call) -> absl::Status {
     const auth::Principal& caller = call.caller;
     ASSIGN_OR_RETURN(std::string id, ParseId(request->task().name(), kTaskPrefix, "task.name"));
-    auto mutate = [&](const v1::Task& current)
-        -> absl::StatusOr<std::pair<v1::Task, std::vector<std::string>>> {
-      RETURN_IF_ERROR(CheckEtag(request->task().etag(), current.etag()));
-      RETURN_IF_ERROR(CheckCanChange(caller, current));
-      v1::Task next = current;
-      ASSIGN_OR_RETURN(std::vector<std::string> changed,
-                       ApplyTaskMask(request->task(), request->update_mask(), next));
-      RETURN_IF_ERROR(NormalizeTask(next));
-      if (next.assignee() != current.assignee() && !caller.CanChangeOwnedBy(next.assignee())) {
-        return absl::PermissionDeniedError("reps assign tasks to themselves only");
-      }
-      return std::make_pair(std::move(next), std::move(changed));
-    };
-    ASSIGN_OR_RETURN(*response,
-                     tasks_.UpdateTask(caller.tenant, id, caller.user, mutate, call.deadline));
-    return absl::OkStatus();
+    const fields::Normalizers normalizers = fields::StandardNormalizers("");
+    return fields_api_.WriteRecord(
+        caller.tenant, common::v1::OBJECT_TYPE_TASK, "task.custom_fields", call.deadline,
+        [&](const fields::Snapshot& fields, const fields::WriteGuard& guard) -> absl::Status {
+          auto mutate = [&](const v1::Task& current)
+              -> absl::StatusOr<std::pair<v1::Task, std::vector<std::string>>> {
+            RETURN_IF_ERROR(CheckEtag(request->task().etag(), current.etag()));
+            RETURN_IF_ERROR(CheckCanChange(caller, current));
+            v1::Task next = current;
+            ASSIGN_OR_RETURN(std::vector<std::string> changed,
+                             ApplyTaskMask(request->task(), request->update_mask(), next));
+            RETURN_IF_ERROR(NormalizeTask(next));
+            RETURN_IF_ERROR(fields::NormalizeValues(
+                *next.mutable_custom_fields(), fields.definitions, /*creating=*/false,
+                &current.custom_fields(), normalizers, "task.custom_fields"));
+            if (next.assignee() != current.assignee() &&
+                !caller.CanChangeOwnedBy(next.assignee())) {
+              return absl::PermissionDeniedError("reps assign tasks to themselves only");
+            }
+            return std::make_pair(std::move(next), std::move(changed));
+          };
+          ASSIGN_OR_RETURN(*response, tasks_.UpdateTask(caller.tenant, id, caller.user, mutate,
+                                                        call.deadline, guard));
+          return absl::OkStatus();
+        });
   });
 }
 

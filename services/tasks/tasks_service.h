@@ -8,6 +8,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/synchronization/mutex.h"
 #include "common/auth/authenticator.h"
+#include "common/fields/custom_fields_api.h"
 #include "common/server/rpc.h"
 #include "common/server/stream_limiter.h"
 #include "crm/tasks/v1/tasks_service.grpc.pb.h"
@@ -31,8 +32,8 @@ class TasksService final : public v1::TasksService::CallbackService {
  public:
   // `hub` delivers fired reminders to the watches.
   TasksService(TaskStore& tasks, NotificationStore& notifications, NotificationHub& hub,
-               const auth::Authenticator& authenticator, server::Executor& executor,
-               TasksServiceOptions options = {});
+               fields::DefinitionStore& custom_fields, const auth::Authenticator& authenticator,
+               server::Executor& executor, TasksServiceOptions options = {});
 
   grpc::ServerUnaryReactor* CreateTask(grpc::CallbackServerContext* context,
                                        const v1::CreateTaskRequest* request,
@@ -74,10 +75,28 @@ class TasksService final : public v1::TasksService::CallbackService {
 
   class Watch;
 
+  // Custom fields of tasks (tasks_service_custom_fields.cc).
+  grpc::ServerUnaryReactor* CreateCustomField(grpc::CallbackServerContext* context,
+                                              const common::v1::CreateCustomFieldRequest* request,
+                                              common::v1::CustomFieldDefinition* response) override;
+  grpc::ServerUnaryReactor* GetCustomField(grpc::CallbackServerContext* context,
+                                           const common::v1::GetCustomFieldRequest* request,
+                                           common::v1::CustomFieldDefinition* response) override;
+  grpc::ServerUnaryReactor* ListCustomFields(
+      grpc::CallbackServerContext* context, const common::v1::ListCustomFieldsRequest* request,
+      common::v1::ListCustomFieldsResponse* response) override;
+  grpc::ServerUnaryReactor* UpdateCustomField(grpc::CallbackServerContext* context,
+                                              const common::v1::UpdateCustomFieldRequest* request,
+                                              common::v1::CustomFieldDefinition* response) override;
+  grpc::ServerUnaryReactor* DeleteCustomField(grpc::CallbackServerContext* context,
+                                              const common::v1::DeleteCustomFieldRequest* request,
+                                              google::protobuf::Empty* response) override;
+
  private:
   TaskStore& tasks_;
   NotificationStore& notifications_;
   NotificationHub& hub_;
+  fields::CustomFieldsApi fields_api_;
   const server::Rpcs rpcs_;
   const TasksServiceOptions options_;
   // Open watches per user and tenant (RESOURCE_EXHAUSTED above the bounds).

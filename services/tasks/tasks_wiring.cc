@@ -4,10 +4,13 @@ namespace crm::tasks {
 
 TasksParts::TasksParts(server::ServiceContext& c, const TasksWiring& wiring)
     : notifier(c.pool_options.conninfo, "crm_notifications_tasks"),
-      store(c.pool, c.outbox, [this](absl::Time at) { scheduler.WakeAt(at); }),
+      custom_fields(c.pool, c.outbox, "tasks", {{common::v1::OBJECT_TYPE_TASK, "tasks.tasks"}}),
+      store(c.pool, c.outbox, custom_fields.unique(),
+            [this](absl::Time at) { scheduler.WakeAt(at); }),
       notifications(c.pool),
       hub(c.pool, notifier),
-      service(store, notifications, hub, c.authenticator, c.executor, {.streams = c.stream_limits}),
+      service(store, notifications, hub, custom_fields, c.authenticator, c.executor,
+              {.streams = c.stream_limits}),
       webhooks(c.pool, &c.server.registry(), wiring.webhooks),
       scheduler(
           c.pool, c.outbox, &notifier, [this] { webhooks.Wake(); }, &c.server.registry(),

@@ -8,6 +8,7 @@
 
 #include "common/events/consumer.h"
 #include "common/events/notifier.h"
+#include "common/fields/definition_store.h"
 #include "common/server/service_runtime.h"
 #include "services/tasks/event_followers.h"
 #include "services/tasks/notification_hub.h"
@@ -32,7 +33,8 @@ struct TasksParts final : server::ServiceParts {
   void Start() override;
   void Stop() override;
 
-  events::Notifier notifier;  // wakes watchers when a reminder fired on any replica
+  events::Notifier notifier;              // wakes watchers when a reminder fired on any replica
+  fields::DefinitionStore custom_fields;  // before the store: it frees unique values it holds
   TaskStore store;
   NotificationStore notifications;
   NotificationHub hub;  // hands fired reminders to this replica's watches

@@ -4,6 +4,7 @@
 //   loadgen --target=127.0.0.1:50051 --method=get_contact --concurrency=8 --seconds=10
 //
 // Methods: health (grpc.health.v1.Health/Check), create_contact (unique email per call),
+// create_contact_fields (the same with values for the 20 custom fields it defines first),
 // get_contact (random reads of contacts the generator creates first), search_contacts,
 // move_deal; http_get_contact and http_create_contact make the same calls through the HTTP
 // gateway at --http_target (one keep-alive connection per worker).
@@ -39,7 +40,8 @@
 ABSL_FLAG(std::string, target, "127.0.0.1:50051", "server host:port");
 ABSL_FLAG(std::string, http_target, "127.0.0.1:8080", "gateway host:port (http_* methods)");
 ABSL_FLAG(std::string, method, "health",
-          "health | create_contact | get_contact | search_contacts | move_deal");
+          "health | create_contact | create_contact_fields | get_contact | search_contacts | "
+          "move_deal");
 ABSL_FLAG(int, concurrency, 8, "calls in flight (one per worker thread)");
 ABSL_FLAG(int, channels, 4, "HTTP/2 connections the workers spread over");
 ABSL_FLAG(double, seconds, 10, "measurement time");
@@ -57,6 +59,88 @@ ABSL_FLAG(std::string, queries, "anna,petrosian,ivanov,boris@,smith,garcia,lee,m
 namespace {
 
 namespace v1 = crm::contacts::v1;
+
+// The 20 custom fields create_contact_fields writes: the common types of a CRM's contact form.
+constexpr int kBenchFields = 20;
+crm::common::v1::CustomFieldType BenchFieldType(int i) {
+  using crm::common::v1::CustomFieldType;
+  static constexpr CustomFieldType kTypes[] = {crm::common::v1::CUSTOM_FIELD_TYPE_TEXT,
+                                               crm::common::v1::CUSTOM_FIELD_TYPE_NUMBER,
+                                               crm::common::v1::CUSTOM_FIELD_TYPE_SINGLE_SELECT,
+                                               crm::common::v1::CUSTOM_FIELD_TYPE_BOOLEAN,
+                                               crm::common::v1::CUSTOM_FIELD_TYPE_DATE,
+                                               crm::common::v1::CUSTOM_FIELD_TYPE_EMAIL,
+                                               crm::common::v1::CUSTOM_FIELD_TYPE_URL,
+                                               crm::common::v1::CUSTOM_FIELD_TYPE_PERCENT,
+                                               crm::common::v1::CUSTOM_FIELD_TYPE_TEXT,
+                                               crm::common::v1::CUSTOM_FIELD_TYPE_MULTI_SELECT};
+  return kTypes[i % (sizeof(kTypes) / sizeof(kTypes[0]))];
+}
+std::string BenchFieldKey(int i) { return absl::StrCat("f", i + 1); }
+
+// A value of field `i` as a form would send it.
+crm::common::v1::CustomFieldValue BenchFieldValue(int i, int64_t n) {
+  crm::common::v1::CustomFieldValue v;
+  switch (BenchFieldType(i)) {
+    case crm::common::v1::CUSTOM_FIELD_TYPE_NUMBER:
+      v.set_number(absl::StrCat(n % 100000, ".25"));
+      break;
+    case crm::common::v1::CUSTOM_FIELD_TYPE_SINGLE_SELECT:
+      v.set_option(n % 2 == 0 ? "gold" : "silver");
+      break;
+    case crm::common::v1::CUSTOM_FIELD_TYPE_MULTI_SELECT:
+      v.mutable_options()->add_ids("gold");
+      v.mutable_options()->add_ids("silver");
+      break;
+    case crm::common::v1::CUSTOM_FIELD_TYPE_BOOLEAN:
+      v.set_boolean(n % 2 == 0);
+      break;
+    case crm::common::v1::CUSTOM_FIELD_TYPE_DATE:
+      v.set_date("2026-03-14");
+      break;
+    case crm::common::v1::CUSTOM_FIELD_TYPE_EMAIL:
+      v.set_email(absl::StrCat("billing", n, "@bench.example"));
+      break;
+    case crm::common::v1::CUSTOM_FIELD_TYPE_URL:
+      v.set_url(absl::StrCat("https://bench.example/accounts/", n));
+      break;
+    case crm::common::v1::CUSTOM_FIELD_TYPE_PERCENT:
+      v.set_percent("12.5");
+      break;
+    default:
+      v.set_text(absl::StrCat("Value ", n, " of field ", i + 1));
+  }
+  return v;
+}
+
+// Defines the 20 fields for the token's tenant (the token must be an admin's).
+grpc::Status DefineBenchFields(const std::shared_ptr<grpc::Channel>& channel,
+                               const std::string& admin_token) {
+  v1::ContactsService::Stub stub(channel);
+  for (int i = 0; i < kBenchFields; ++i) {
+    grpc::ClientContext context;
+    context.AddMetadata("authorization", "Bearer " + admin_token);
+    crm::common::v1::CreateCustomFieldRequest request;
+    request.set_parent("objectTypes/contact");
+    auto* field = request.mutable_custom_field();
+    field->set_key(BenchFieldKey(i));
+    field->set_label(absl::StrCat("Field ", i + 1));
+    field->set_type(BenchFieldType(i));
+    if (BenchFieldType(i) == crm::common::v1::CUSTOM_FIELD_TYPE_NUMBER ||
+        BenchFieldType(i) == crm::common::v1::CUSTOM_FIELD_TYPE_PERCENT) {
+      field->set_scale(2);
+    }
+    if (BenchFieldType(i) == crm::common::v1::CUSTOM_FIELD_TYPE_SINGLE_SELECT ||
+        BenchFieldType(i) == crm::common::v1::CUSTOM_FIELD_TYPE_MULTI_SELECT) {
+      field->add_options()->set_label("Gold");
+      field->add_options()->set_label("Silver");
+    }
+    crm::common::v1::CustomFieldDefinition defined;
+    grpc::Status status = stub.CreateCustomField(&context, request, &defined);
+    if (!status.ok()) return status;
+  }
+  return grpc::Status::OK;
+}
 
 // A phone no other create of this run has: US numbers, half in national and half in
 // international form, so the service normalises both as an import would.
@@ -180,13 +264,18 @@ class Caller {
     if (method == "http_get_contact") {
       return Http("GET", "/v1/" + names[rng_() % names.size()], "");
     }
-    if (method == "create_contact") {
+    if (method == "create_contact" || method == "create_contact_fields") {
       v1::CreateContactRequest request;
       request.mutable_contact()->set_given_name("Bench");
       request.mutable_contact()->set_family_name(absl::StrCat("W", worker_));
       request.mutable_contact()->add_emails(
           absl::StrCat("w", worker_, "-", counter_++, "-", start_, "@bench.example"));
       request.mutable_contact()->add_phones(NextPhone());
+      if (method == "create_contact_fields") {
+        auto& values = *request.mutable_contact()->mutable_custom_fields();
+        for (int i = 0; i < kBenchFields; ++i)
+          values[BenchFieldKey(i)] = BenchFieldValue(i, counter_);
+      }
       v1::Contact response;
       return contacts_->CreateContact(&context, request, &response);
     }
@@ -257,6 +346,7 @@ int main(int argc, char** argv) {
   const std::string method = absl::GetFlag(FLAGS_method);
   const int concurrency = absl::GetFlag(FLAGS_concurrency);
   std::string token;
+  std::string admin_token;
   if (method != "health") {
     auto secret = crm::auth::ReadSecret(absl::GetFlag(FLAGS_jwt_secret));
     if (!secret.ok()) {
@@ -271,6 +361,9 @@ int main(int argc, char** argv) {
     claims.roles = {"manager"};
     claims.expires = absl::Now() + absl::Hours(2);
     token = crm::auth::SignHs256(claims, *secret);
+    claims.subject = "bench-admin";  // defines the custom fields of create_contact_fields
+    claims.roles = {"admin"};
+    admin_token = crm::auth::SignHs256(claims, *secret);
   }
   std::vector<std::shared_ptr<grpc::Channel>> channels;
   for (int i = 0; i < absl::GetFlag(FLAGS_channels); ++i) {
@@ -280,6 +373,13 @@ int main(int argc, char** argv) {
                                                  grpc::InsecureChannelCredentials(), args));
   }
 
+  if (method == "create_contact_fields") {
+    grpc::Status status = DefineBenchFields(channels[0], admin_token);
+    if (!status.ok()) {
+      std::fprintf(stderr, "loadgen: defining fields failed: %s\n", status.error_message().c_str());
+      return 1;
+    }
+  }
   std::vector<std::string> names;
   if (method == "search_contacts") {
     names = absl::StrSplit(absl::GetFlag(FLAGS_queries), ',');

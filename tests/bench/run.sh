@@ -139,6 +139,10 @@ for c in $CONCURRENCY 32; do
   figure[pipelined_$c]=$(median3 tps pgbench_run "$dir/create_pipelined.sql" "$c")
   echo "pgbench exact create, pipelined, concurrency=$c: ${figure[pipelined_$c]}"
 done
+# The same create carrying values for 20 custom fields of common types (defined by the load
+# generator for its tenant first), side by side with the create above at the same concurrency.
+figure[create_fields]=$(median3 qps load create_contact_fields "$CONCURRENCY")
+echo "create with 20 custom fields: ${figure[create_fields]}"
 # The contacts service's peak after the runs at 32 in flight (nothing larger has run yet).
 busy_rss_mb=$(( $(rss_kb "$pid" VmHWM) / 1024 ))
 echo
@@ -228,6 +232,7 @@ for c in $CONCURRENCY 32; do
 done
 echo "GetContact at 32 in flight: p99 $(field p99_ms "${figure[get_32]}") ms (target <= 10 ms)"
 echo "CreateContact at 32 in flight: p99 $(field p99_ms "${figure[create_32]}") ms (target <= 10 ms)"
+echo "CreateContact with 20 custom fields, time per create / with none: $(ratio "$(field qps "${figure[create_$CONCURRENCY]}")" "$(field qps "${figure[create_fields]}")")x (target <= 1.2)"
 echo "MoveDeal / pgbench naive move:              $(ratio "$(field qps "$move")" "$move_tps")x (target >= 1.0)"
 echo "Idle RSS per service: $idle_rss (target <= 30 MB each); contacts at 32 in flight: peak $busy_rss_mb MB"
 echo "Gateway GET contact / gRPC GetContact:    $(ratio "$(field qps "$http_get")" "$(field qps "$grpc_get")")x (target >= 0.8)"

@@ -266,6 +266,9 @@ class SecuritySweepTest : public ::testing::Test {
     CreateA("deal_field", "crm.pipeline.v1.PipelineService.CreateCustomField",
             R"({"parent":"objectTypes/deal","customField":{"key":"secret_code",
                 "label":"Secret code","type":"CUSTOM_FIELD_TYPE_TEXT"}})");
+    CreateA("task_field", "crm.tasks.v1.TasksService.CreateCustomField",
+            R"({"parent":"objectTypes/task","customField":{"key":"secret_ticket",
+                "label":"Secret ticket","type":"CUSTOM_FIELD_TYPE_TEXT"}})");
     CreateA("deal", "crm.pipeline.v1.PipelineService.CreateDeal",
             R"({"deal":{"displayName":"Secret deal","contact":"${contact}",
                 "amount":{"currencyCode":"EUR","amountMinor":"500000"}}})");
@@ -414,6 +417,10 @@ const std::map<std::string, std::string>& ForeignIdRequests() {
       {"crm.contacts.v1.ContactsService.PreviewSegmentMessages",
        R"({"name":"${segment}","template":"Hi {{given_name}}"})"},
       {"crm.pipeline.v1.PipelineService.GetCustomField", R"({"name":"${deal_field}"})"},
+      {"crm.tasks.v1.TasksService.GetCustomField", R"({"name":"${task_field}"})"},
+      {"crm.tasks.v1.TasksService.UpdateCustomField",
+       R"({"customField":{"name":"${task_field}","label":"Mallory"},"updateMask":"label"})"},
+      {"crm.tasks.v1.TasksService.DeleteCustomField", R"({"name":"${task_field}"})"},
       {"crm.pipeline.v1.PipelineService.UpdateCustomField",
        R"({"customField":{"name":"${deal_field}","label":"Mallory"},"updateMask":"label"})"},
       {"crm.pipeline.v1.PipelineService.DeleteCustomField", R"({"name":"${deal_field}"})"},
@@ -477,6 +484,10 @@ const std::map<std::string, std::string>& OwnTenantRequests() {
        R"({"parent":"objectTypes/deal","customField":{"key":"b_code","label":"B code",
            "type":"CUSTOM_FIELD_TYPE_TEXT"}})"},
       {"crm.pipeline.v1.PipelineService.ListCustomFields", R"({"parent":"objectTypes/deal"})"},
+      {"crm.tasks.v1.TasksService.CreateCustomField",
+       R"({"parent":"objectTypes/task","customField":{"key":"b_ticket","label":"B ticket",
+           "type":"CUSTOM_FIELD_TYPE_TEXT"}})"},
+      {"crm.tasks.v1.TasksService.ListCustomFields", R"({"parent":"objectTypes/task"})"},
       {"crm.pipeline.v1.PipelineService.ListPipelines", "{}"},
       {"crm.pipeline.v1.PipelineService.CreatePipeline",
        R"({"pipeline":{"displayName":"B","stages":[
@@ -552,6 +563,7 @@ TEST_F(SecuritySweepTest, AnotherTenantsIdsAreNotFoundOnEveryRpc) {
            {"crm.contacts.v1.ContactsService.GetSegment", "segment"},
            {"crm.contacts.v1.ContactsService.GetCustomField", "custom_field"},
            {"crm.pipeline.v1.PipelineService.GetCustomField", "deal_field"},
+           {"crm.tasks.v1.TasksService.GetCustomField", "task_field"},
            {"crm.pipeline.v1.PipelineService.GetPipeline", "pipeline"},
            {"crm.pipeline.v1.PipelineService.GetDeal", "deal"},
            {"crm.tasks.v1.TasksService.GetTask", "task"}}) {
@@ -620,6 +632,8 @@ TEST_F(SecuritySweepTest, RepsCannotChangeOthersRecordsOrAdminSettings) {
        R"({"parent":"objectTypes/contact","customField":{"key":"rogue","label":"Rogue","type":"CUSTOM_FIELD_TYPE_TEXT"}})"},
       {"crm.pipeline.v1.PipelineService.CreateCustomField",
        R"({"parent":"objectTypes/deal","customField":{"key":"rogue","label":"Rogue","type":"CUSTOM_FIELD_TYPE_TEXT"}})"},
+      {"crm.tasks.v1.TasksService.CreateCustomField",
+       R"({"parent":"objectTypes/task","customField":{"key":"rogue","label":"Rogue","type":"CUSTOM_FIELD_TYPE_TEXT"}})"},
       {"crm.reporting.v1.ReportingService.CreateReportSchedule",
        R"({"schedule":{"displayName":"Rogue","spec":{"kind":"REPORT_KIND_WON_LOST","period":"PERIOD_KIND_WEEK"}}})"},
   };

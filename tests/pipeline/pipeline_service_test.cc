@@ -743,6 +743,22 @@ TEST_F(PipelineServiceTest, DealsCarryTypedCustomFieldsOfTheirOwn) {
   ASSERT_TRUE(status.ok()) << status.error_message();
   ASSERT_EQ(page.deals_size(), 1);
   EXPECT_EQ(page.deals(0).name(), created.name());
+  // Sorting reads numbers as numbers ("5000" after "900" descending), deals without a value last.
+  v1::Deal bigger_in = NewDeal("Bigger", 5);
+  (*bigger_in.mutable_custom_fields())["arr"].set_number("5000");
+  v1::Deal bigger;
+  ASSERT_TRUE(CreateDeal(rep_, bigger_in, &bigger).ok());
+  v1::ListDealsRequest sorted;
+  sorted.set_order_by("custom_fields.arr desc");
+  status = stub_->ListDeals(AuthedContext(rep_).get(), sorted, &page);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_EQ(page.deals_size(), 3);
+  EXPECT_EQ(page.deals(0).name(), bigger.name());
+  EXPECT_EQ(page.deals(1).name(), created.name());
+  EXPECT_EQ(page.deals(2).name(), other.name());
+  sorted.set_order_by("custom_fields.nope");
+  EXPECT_EQ(stub_->ListDeals(AuthedContext(rep_).get(), sorted, &page).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
 
   // Deleting the deal frees its unique value.
   v1::DeleteDealRequest remove;

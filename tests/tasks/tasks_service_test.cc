@@ -633,5 +633,81 @@ TEST_F(TasksServiceTest, TenantsSeeNoneOfEachOthersTasksOrNotifications) {
   EXPECT_EQ(response.notifications_size(), 0);
 }
 
+TEST_F(TasksServiceTest, TasksCarryTypedCustomFieldsOfTheirOwn) {
+  auto define = [&](const std::string& key, common::v1::CustomFieldType type, bool unique) {
+    common::v1::CreateCustomFieldRequest request;
+    request.set_parent("objectTypes/task");
+    request.mutable_custom_field()->set_key(key);
+    request.mutable_custom_field()->set_label(key);
+    request.mutable_custom_field()->set_type(type);
+    request.mutable_custom_field()->set_unique(unique);
+    common::v1::CustomFieldDefinition out;
+    return stub_->CreateCustomField(AuthedContext(admin_).get(), request, &out);
+  };
+  ASSERT_TRUE(define("effort", common::v1::CUSTOM_FIELD_TYPE_NUMBER, false).ok());
+  ASSERT_TRUE(define("ticket", common::v1::CUSTOM_FIELD_TYPE_TEXT, true).ok());
+  common::v1::CreateCustomFieldRequest denied;
+  denied.set_parent("objectTypes/task");
+  denied.mutable_custom_field()->set_key("x");
+  denied.mutable_custom_field()->set_label("x");
+  denied.mutable_custom_field()->set_type(common::v1::CUSTOM_FIELD_TYPE_TEXT);
+  common::v1::CustomFieldDefinition out_field;
+  EXPECT_EQ(stub_->CreateCustomField(AuthedContext(alice_).get(), denied, &out_field).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+
+  v1::Task task;
+  task.set_title("Typed");
+  (*task.mutable_custom_fields())["effort"].set_number("3");
+  (*task.mutable_custom_fields())["ticket"].set_text("OPS-1");
+  v1::Task created;
+  grpc::Status status = Create(alice_, task, &created);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(created.custom_fields().at("ticket").text(), "OPS-1");
+
+  v1::Task bad;
+  bad.set_title("Bad");
+  (*bad.mutable_custom_fields())["effort"].set_boolean(true);
+  v1::Task out;
+  status = Create(alice_, bad, &out);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), ::testing::HasSubstr("task.custom_fields.effort"));
+  v1::Task twin;
+  twin.set_title("Twin");
+  (*twin.mutable_custom_fields())["ticket"].set_text("OPS-1");
+  status = Create(alice_, twin, &out);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::ALREADY_EXISTS) << status.error_message();
+  EXPECT_THAT(status.error_message(), ::testing::HasSubstr(created.name()));
+
+  // Only the masked field changes, and the change is announced like any other.
+  v1::Task patch;
+  patch.set_name(created.name());
+  (*patch.mutable_custom_fields())["effort"].set_number("8");
+  v1::Task updated;
+  status = Update(alice_, patch, {"custom_fields.effort"}, &updated);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(updated.custom_fields().at("effort").number(), "8");
+  EXPECT_EQ(updated.custom_fields().at("ticket").text(), "OPS-1");
+  EXPECT_NE(updated.etag(), created.etag());
+  MustCreate(alice_, "Plain");
+  const std::vector<v1::Task> big = List(alice_, "custom_fields.effort > 5");
+  ASSERT_EQ(big.size(), 1u);
+  EXPECT_EQ(big[0].name(), created.name());
+  v1::ListTasksRequest sorted;
+  sorted.set_order_by("custom_fields.effort desc");
+  v1::ListTasksResponse page;
+  status = stub_->ListTasks(AuthedContext(alice_).get(), sorted, &page);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_EQ(page.tasks_size(), 2);
+  EXPECT_EQ(page.tasks(0).name(), created.name());
+
+  // Deleting the task frees its unique value.
+  v1::DeleteTaskRequest remove;
+  remove.set_name(created.name());
+  google::protobuf::Empty empty;
+  ASSERT_TRUE(stub_->DeleteTask(AuthedContext(alice_).get(), remove, &empty).ok());
+  status = Create(alice_, twin, &out);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+}
+
 }  // namespace
 }  // namespace crm::tasks
