@@ -9,6 +9,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
 #include "common/auth/authenticator.h"
+#include "common/fields/custom_field_service.h"
 #include "common/fields/custom_fields_api.h"
 #include "common/fields/definition_store.h"
 #include "common/server/executor.h"
@@ -34,7 +35,8 @@ struct ContactsServiceOptions {
 
 // Every RPC goes through rpcs_ (common/server/rpc.h): unary ones through Serve, the streams
 // (ImportContacts, ExportSegment, reactors whose database work runs on the executor) Authorize.
-class ContactsService final : public v1::ContactsService::CallbackService {
+class ContactsService final
+    : public fields::ServesCustomFields<v1::ContactsService::CallbackService> {
  public:
   ContactsService(ContactsStore& store, ActivityStore& activities, SegmentStore& segments,
                   fields::DefinitionStore& custom_fields, const auth::Authenticator& authenticator,
@@ -123,23 +125,12 @@ class ContactsService final : public v1::ContactsService::CallbackService {
                                                  const v1::UpdateTenantSettingsRequest* request,
                                                  v1::TenantSettings* response) override;
 
-  grpc::ServerUnaryReactor* CreateCustomField(grpc::CallbackServerContext* context,
-                                              const common::v1::CreateCustomFieldRequest* request,
-                                              common::v1::CustomFieldDefinition* response) override;
-  grpc::ServerUnaryReactor* GetCustomField(grpc::CallbackServerContext* context,
-                                           const common::v1::GetCustomFieldRequest* request,
-                                           common::v1::CustomFieldDefinition* response) override;
-  grpc::ServerUnaryReactor* ListCustomFields(
-      grpc::CallbackServerContext* context, const common::v1::ListCustomFieldsRequest* request,
-      common::v1::ListCustomFieldsResponse* response) override;
-  grpc::ServerUnaryReactor* UpdateCustomField(grpc::CallbackServerContext* context,
-                                              const common::v1::UpdateCustomFieldRequest* request,
-                                              common::v1::CustomFieldDefinition* response) override;
-  grpc::ServerUnaryReactor* DeleteCustomField(grpc::CallbackServerContext* context,
-                                              const common::v1::DeleteCustomFieldRequest* request,
-                                              google::protobuf::Empty* response) override;
+  // The custom field RPCs come from fields::ServesCustomFields.
 
  private:
+  const server::Rpcs& rpcs() const override { return rpcs_; }
+  fields::CustomFieldsApi& fields_api() override { return fields_api_; }
+
   // One import, from its options to its report, fed a part of the file at a time.
   class Import;
   // INVALID_ARGUMENT naming segment.filter for a filter that does not compile.

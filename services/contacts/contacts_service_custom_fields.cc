@@ -84,44 +84,4 @@ fields::CustomFieldsApi::Hooks ContactsService::FieldsHooks() {
   return hooks;
 }
 
-grpc::ServerUnaryReactor* ContactsService::CreateCustomField(
-    grpc::CallbackServerContext* context, const common::v1::CreateCustomFieldRequest* request,
-    common::v1::CustomFieldDefinition* response) {
-  return rpcs_.Serve(context, request, [=, this](const server::Call& call) {
-    return fields_api_.Create(call, *request, *response);
-  });
-}
-
-grpc::ServerUnaryReactor* ContactsService::GetCustomField(
-    grpc::CallbackServerContext* context, const common::v1::GetCustomFieldRequest* request,
-    common::v1::CustomFieldDefinition* response) {
-  return rpcs_.Serve(context, request, [=, this](const server::Call& call) {
-    return fields_api_.Get(call, *request, *response);
-  });
-}
-
-grpc::ServerUnaryReactor* ContactsService::ListCustomFields(
-    grpc::CallbackServerContext* context, const common::v1::ListCustomFieldsRequest* request,
-    common::v1::ListCustomFieldsResponse* response) {
-  return rpcs_.Serve(context, request, [=, this](const server::Call& call) {
-    return fields_api_.List(call, *request, *response);
-  });
-}
-
-grpc::ServerUnaryReactor* ContactsService::UpdateCustomField(
-    grpc::CallbackServerContext* context, const common::v1::UpdateCustomFieldRequest* request,
-    common::v1::CustomFieldDefinition* response) {
-  return rpcs_.Serve(context, request, [=, this](const server::Call& call) {
-    return fields_api_.Update(call, *request, *response);
-  });
-}
-
-grpc::ServerUnaryReactor* ContactsService::DeleteCustomField(
-    grpc::CallbackServerContext* context, const common::v1::DeleteCustomFieldRequest* request,
-    google::protobuf::Empty*) {
-  return rpcs_.Serve(context, request, [=, this](const server::Call& call) {
-    return fields_api_.Delete(call, *request);
-  });
-}
-
 }  // namespace crm::contacts

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "common/auth/authenticator.h"
+#include "common/fields/custom_field_service.h"
 #include "common/fields/custom_fields_api.h"
 #include "common/server/executor.h"
 #include "common/server/rpc.h"
@@ -20,7 +21,8 @@ struct PipelineServiceOptions {
   std::string default_currency = "USD";
 };
 
-class PipelineService final : public v1::PipelineService::CallbackService {
+class PipelineService final
+    : public fields::ServesCustomFields<v1::PipelineService::CallbackService> {
  public:
   PipelineService(PipelineStore& store, ProductStore& products, ContactsClient& contacts,
                   fields::DefinitionStore& custom_fields, const auth::Authenticator& authenticator,
@@ -77,24 +79,12 @@ class PipelineService final : public v1::PipelineService::CallbackService {
                                              const v1::ListStageHistoryRequest* request,
                                              v1::ListStageHistoryResponse* response) override;
 
-  // Custom fields of deals (pipeline_service_custom_fields.cc).
-  grpc::ServerUnaryReactor* CreateCustomField(grpc::CallbackServerContext* context,
-                                              const common::v1::CreateCustomFieldRequest* request,
-                                              common::v1::CustomFieldDefinition* response) override;
-  grpc::ServerUnaryReactor* GetCustomField(grpc::CallbackServerContext* context,
-                                           const common::v1::GetCustomFieldRequest* request,
-                                           common::v1::CustomFieldDefinition* response) override;
-  grpc::ServerUnaryReactor* ListCustomFields(
-      grpc::CallbackServerContext* context, const common::v1::ListCustomFieldsRequest* request,
-      common::v1::ListCustomFieldsResponse* response) override;
-  grpc::ServerUnaryReactor* UpdateCustomField(grpc::CallbackServerContext* context,
-                                              const common::v1::UpdateCustomFieldRequest* request,
-                                              common::v1::CustomFieldDefinition* response) override;
-  grpc::ServerUnaryReactor* DeleteCustomField(grpc::CallbackServerContext* context,
-                                              const common::v1::DeleteCustomFieldRequest* request,
-                                              google::protobuf::Empty* response) override;
+  // The custom field RPCs come from fields::ServesCustomFields.
 
  private:
+  const server::Rpcs& rpcs() const override { return rpcs_; }
+  fields::CustomFieldsApi& fields_api() override { return fields_api_; }
+
   // Checks the deal's contact and company in the contacts service with the caller's token.
   absl::Status CheckReferences(const server::Call& call, const v1::Deal& deal,
                                const v1::Deal* before);

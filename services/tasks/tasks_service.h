@@ -8,6 +8,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/synchronization/mutex.h"
 #include "common/auth/authenticator.h"
+#include "common/fields/custom_field_service.h"
 #include "common/fields/custom_fields_api.h"
 #include "common/server/rpc.h"
 #include "common/server/stream_limiter.h"
@@ -28,7 +29,7 @@ struct TasksServiceOptions {
 
 // WatchNotifications is served by a reactor fed by the NotificationHub (no thread per watch);
 // every RPC goes through rpcs_ (common/server/rpc.h).
-class TasksService final : public v1::TasksService::CallbackService {
+class TasksService final : public fields::ServesCustomFields<v1::TasksService::CallbackService> {
  public:
   // `hub` delivers fired reminders to the watches.
   TasksService(TaskStore& tasks, NotificationStore& notifications, NotificationHub& hub,
@@ -69,30 +70,17 @@ class TasksService final : public v1::TasksService::CallbackService {
   grpc::ServerUnaryReactor* ListWebhookDeliveries(
       grpc::CallbackServerContext* context, const v1::ListWebhookDeliveriesRequest* request,
       v1::ListWebhookDeliveriesResponse* response) override;
+  // The custom field RPCs come from fields::ServesCustomFields.
 
   // Ends every open watch with UNAVAILABLE so a graceful shutdown need not wait for them.
   void Shutdown();
 
   class Watch;
 
-  // Custom fields of tasks (tasks_service_custom_fields.cc).
-  grpc::ServerUnaryReactor* CreateCustomField(grpc::CallbackServerContext* context,
-                                              const common::v1::CreateCustomFieldRequest* request,
-                                              common::v1::CustomFieldDefinition* response) override;
-  grpc::ServerUnaryReactor* GetCustomField(grpc::CallbackServerContext* context,
-                                           const common::v1::GetCustomFieldRequest* request,
-                                           common::v1::CustomFieldDefinition* response) override;
-  grpc::ServerUnaryReactor* ListCustomFields(
-      grpc::CallbackServerContext* context, const common::v1::ListCustomFieldsRequest* request,
-      common::v1::ListCustomFieldsResponse* response) override;
-  grpc::ServerUnaryReactor* UpdateCustomField(grpc::CallbackServerContext* context,
-                                              const common::v1::UpdateCustomFieldRequest* request,
-                                              common::v1::CustomFieldDefinition* response) override;
-  grpc::ServerUnaryReactor* DeleteCustomField(grpc::CallbackServerContext* context,
-                                              const common::v1::DeleteCustomFieldRequest* request,
-                                              google::protobuf::Empty* response) override;
-
  private:
+  const server::Rpcs& rpcs() const override { return rpcs_; }
+  fields::CustomFieldsApi& fields_api() override { return fields_api_; }
+
   TaskStore& tasks_;
   NotificationStore& notifications_;
   NotificationHub& hub_;
