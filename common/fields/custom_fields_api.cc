@@ -13,7 +13,8 @@ namespace crm::fields {
 
 using common::v1::ObjectType;
 
-CustomFieldsApi::Hooks CustomFieldsApi::WithoutRegionOrRelations(std::string resource_type) {
+CustomFieldsApi::Hooks CustomFieldsApi::WithoutRegionOrRelations(
+    std::map<ObjectType, std::string> resource_types) {
   Hooks hooks;
   hooks.normalizers = [](const std::string&, absl::Time) -> absl::StatusOr<Normalizers> {
     return StandardNormalizers("");
@@ -27,7 +28,10 @@ CustomFieldsApi::Hooks CustomFieldsApi::WithoutRegionOrRelations(std::string res
     }
     return absl::OkStatus();
   };
-  hooks.resource_type = [type = std::move(resource_type)](ObjectType) { return type; };
+  hooks.resource_type = [types = std::move(resource_types)](ObjectType object) {
+    auto it = types.find(object);
+    return it == types.end() ? std::string() : it->second;
+  };
   return hooks;
 }
 

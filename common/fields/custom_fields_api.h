@@ -31,8 +31,10 @@ class CustomFieldsApi final {
   };
 
   // The hooks of a service that does not know the tenant's phone region (phones in international
-  // form) and checks no related records yet (relation fields refused), for records of one type.
-  static Hooks WithoutRegionOrRelations(std::string resource_type);
+  // form) and checks no related records yet (relation fields refused). `resource_types` names
+  // the record message of each object the service owns.
+  static Hooks WithoutRegionOrRelations(
+      std::map<common::v1::ObjectType, std::string> resource_types);
 
   CustomFieldsApi(DefinitionStore& store, Hooks hooks) : store_(store), hooks_(std::move(hooks)) {}
 

@@ -22,8 +22,10 @@ PipelineService::PipelineService(PipelineStore& store, ProductStore& products,
     : store_(store),
       products_(products),
       contacts_(contacts),
-      fields_api_(custom_fields, fields::CustomFieldsApi::WithoutRegionOrRelations(
-                                     v1::Deal::descriptor()->full_name())),
+      fields_api_(custom_fields,
+                  fields::CustomFieldsApi::WithoutRegionOrRelations(
+                      {{common::v1::OBJECT_TYPE_DEAL, v1::Deal::descriptor()->full_name()},
+                       {common::v1::OBJECT_TYPE_PRODUCT, v1::Product::descriptor()->full_name()}})),
       rpcs_(authenticator, executor, v1::PipelineService::service_full_name()),
       options_(std::move(options)) {}
 

@@ -1,9 +1,13 @@
 // PipelineService: products, line items, purchases and cross-sell.
+#include <set>
+
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/api/errors.h"
+#include "common/api/field_mask.h"
 #include "common/api/page_token.h"
 #include "common/base/status_macros.h"
+#include "common/fields/value_normalizers.h"
 #include "common/server/server.h"
 #include "services/pipeline/pipeline_rules.h"
 #include "services/pipeline/pipeline_service.h"
@@ -89,9 +93,18 @@ grpc::ServerUnaryReactor* PipelineService::CreateProduct(grpc::CallbackServerCon
     const auth::Principal& caller = call.caller;
     v1::Product product = request->product();
     RETURN_IF_ERROR(ValidateProduct(product));
-    ASSIGN_OR_RETURN(*response,
-                     products_.CreateProduct(caller.tenant, product, caller.user, call.deadline));
-    return absl::OkStatus();
+    const fields::Normalizers normalizers = fields::StandardNormalizers("");
+    return fields_api_.WriteRecord(
+        caller.tenant, common::v1::OBJECT_TYPE_PRODUCT, "product.custom_fields", call.deadline,
+        [&](const fields::Snapshot& fields, const fields::WriteGuard& guard) -> absl::Status {
+          v1::Product checked = product;
+          RETURN_IF_ERROR(fields::NormalizeValues(*checked.mutable_custom_fields(),
+                                                  fields.definitions, /*creating=*/true, nullptr,
+                                                  normalizers, "product.custom_fields"));
+          ASSIGN_OR_RETURN(*response, products_.CreateProduct(caller.tenant, checked, caller.user,
+                                                              call.deadline, guard));
+          return absl::OkStatus();
+        });
   });
 }
 
@@ -119,29 +132,29 @@ grpc::ServerUnaryReactor* PipelineService::UpdateProduct(grpc::CallbackServerCon
     const auth::Principal& caller = call.caller;
     ASSIGN_OR_RETURN(std::string id,
                      ParseId(request->product().name(), kProductPrefix, "product.name"));
-    auto mutate = [&](const v1::Product& current) -> absl::StatusOr<v1::Product> {
-      RETURN_IF_ERROR(CheckEtag(request->product().etag(), current.etag()));
-      v1::Product next = current;
-      for (const std::string& path : request->update_mask().paths()) {
-        if (path == "display_name") {
-          next.set_display_name(request->product().display_name());
-        } else if (path == "list_price") {
-          *next.mutable_list_price() = request->product().list_price();
-        } else if (path == "term_months") {
-          next.set_term_months(request->product().term_months());
-        } else if (path == "complementary_products") {
-          *next.mutable_complementary_products() = request->product().complementary_products();
-        } else {
-          return api::InvalidField("update_mask",
-                                   absl::StrCat("'", path, "' is not a writable field"));
-        }
-      }
-      RETURN_IF_ERROR(ValidateProduct(next));
-      return next;
-    };
-    ASSIGN_OR_RETURN(
-        *response, products_.UpdateProduct(caller.tenant, id, caller.user, mutate, call.deadline));
-    return absl::OkStatus();
+    const fields::Normalizers normalizers = fields::StandardNormalizers("");
+    return fields_api_.WriteRecord(
+        caller.tenant, common::v1::OBJECT_TYPE_PRODUCT, "product.custom_fields", call.deadline,
+        [&](const fields::Snapshot& fields, const fields::WriteGuard& guard) -> absl::Status {
+          auto mutate = [&](const v1::Product& current) -> absl::StatusOr<v1::Product> {
+            RETURN_IF_ERROR(CheckEtag(request->product().etag(), current.etag()));
+            v1::Product next = current;
+            static const auto* writable =
+                new std::set<std::string>{"display_name", "list_price", "term_months",
+                                          "complementary_products", "custom_fields"};
+            RETURN_IF_ERROR(
+                api::ApplyUpdateMask(request->product(), request->update_mask(), *writable, next)
+                    .status());
+            RETURN_IF_ERROR(ValidateProduct(next));
+            RETURN_IF_ERROR(fields::NormalizeValues(
+                *next.mutable_custom_fields(), fields.definitions, /*creating=*/false,
+                &current.custom_fields(), normalizers, "product.custom_fields"));
+            return next;
+          };
+          ASSIGN_OR_RETURN(*response, products_.UpdateProduct(caller.tenant, id, caller.user,
+                                                              mutate, call.deadline, guard));
+          return absl::OkStatus();
+        });
   });
 }
 

@@ -6,7 +6,8 @@ namespace crm::pipeline {
 
 PipelineParts::PipelineParts(server::ServiceContext& c, const PipelineWiring& wiring)
     : custom_fields(c.pool, c.outbox, "pipeline",
-                    {{common::v1::OBJECT_TYPE_DEAL, "pipeline.deals"}}),
+                    {{common::v1::OBJECT_TYPE_DEAL, "pipeline.deals"},
+                     {common::v1::OBJECT_TYPE_PRODUCT, "pipeline.products"}}),
       products(c.pool, c.outbox),
       store(c.pool, c.outbox, products, custom_fields.unique()),
       contacts(wiring.contacts_address),

@@ -7,6 +7,7 @@
 #include "absl/time/civil_time.h"
 #include "common/base/status_macros.h"
 #include "common/db/sql_helpers.h"
+#include "common/fields/values_json.h"
 #include "common/ids/uuid.h"
 #include "crm/pipeline/v1/pipeline_events.pb.h"
 #include "services/pipeline/pipeline_rules.h"
@@ -20,7 +21,7 @@ using db::Transaction;
 
 constexpr char kProductColumns[] =
     "id, sku, display_name, list_price_minor, currency_code, billing, term_months, "
-    "complementary, version, (extract(epoch FROM create_time) * 1000000)::bigint";
+    "complementary, version, (extract(epoch FROM create_time) * 1000000)::bigint, custom_fields";
 constexpr char kPurchaseColumns[] =
     "id, deal_id, product_id, contract_number, billing, term_months, quantity, unit_price_minor, "
     "currency_code, start_date::text, coalesce(end_date::text, ''), contact_id, company_id, "
@@ -48,6 +49,8 @@ v1::Product ProductFromRow(const Result& r, int row) {
   }
   p.set_etag(r.String(row, 8));
   db::SetTimestamp(p.mutable_create_time(), r.Int(row, 9));
+  // A value the API cannot read back is dropped from the answer rather than failing the read.
+  (void)fields::ValuesFromJson(r.Text(row, 10), p.mutable_custom_fields());
   return p;
 }
 
@@ -102,25 +105,28 @@ void AppendChanged(events::Outbox& outbox, Transaction& tx, const std::string& t
 absl::StatusOr<v1::Product> ProductStore::CreateProduct(const std::string& tenant,
                                                         const v1::Product& product,
                                                         const std::string& actor,
-                                                        absl::Time deadline) {
+                                                        absl::Time deadline,
+                                                        const fields::WriteGuard& guard) {
   ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(pool_, tenant, deadline));
   const std::vector<std::string> complementary =
       Ids(product.complementary_products(), kProductPrefix);
   RETURN_IF_ERROR(CheckComplementaryExist(tx, tenant, complementary));
   absl::StatusOr<Result> rows = tx.Exec(
       absl::StrCat("INSERT INTO pipeline.products (tenant_id, id, sku, display_name, "
-                   "list_price_minor, currency_code, billing, term_months, complementary) VALUES "
-                   "($1, $2, $3, $4, $5, $6, $7, $8, $9::uuid[]) RETURNING ",
+                   "list_price_minor, currency_code, billing, term_months, complementary, "
+                   "custom_fields) VALUES "
+                   "($1, $2, $3, $4, $5, $6, $7, $8, $9::uuid[], $10::jsonb) RETURNING ",
                    kProductColumns),
       {tenant, ids::NewUuidV7(), product.sku(), product.display_name(),
        absl::StrCat(product.list_price().amount_minor()), product.list_price().currency_code(),
        BillingToText(product.billing()), absl::StrCat(product.term_months()),
-       db::ToArrayLiteral(complementary)});
+       db::ToArrayLiteral(complementary), fields::ValuesToJson(product.custom_fields())});
   if (rows.status().code() == absl::StatusCode::kAlreadyExists) {
     return absl::AlreadyExistsError(absl::StrCat("product.sku: ", product.sku(), " is taken"));
   }
   RETURN_IF_ERROR(rows.status());
   const v1::Product created = ProductFromRow(*rows, 0);
+  if (guard) guard(tx, created.name(), created.custom_fields());
   AppendChanged(outbox_, tx, tenant, created, actor);
   RETURN_IF_ERROR(tx.Commit());
   return created;
@@ -143,7 +149,7 @@ absl::StatusOr<std::vector<v1::Product>> ProductStore::ListProducts(const std::s
 absl::StatusOr<v1::Product> ProductStore::UpdateProduct(
     const std::string& tenant, const std::string& id, const std::string& actor,
     const std::function<absl::StatusOr<v1::Product>(const v1::Product&)>& mutate,
-    absl::Time deadline) {
+    absl::Time deadline, const fields::WriteGuard& guard) {
   ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(pool_, tenant, deadline));
   ASSIGN_OR_RETURN(Result current, tx.Exec(absl::StrCat("SELECT ", kProductColumns,
                                                         " FROM pipeline.products WHERE tenant_id "
@@ -157,13 +163,14 @@ absl::StatusOr<v1::Product> ProductStore::UpdateProduct(
       Result rows,
       tx.Exec(absl::StrCat("UPDATE pipeline.products SET display_name = $3, list_price_minor = "
                            "$4, currency_code = $5, term_months = $6, complementary = "
-                           "$7::uuid[], version = version + 1 WHERE tenant_id = $1 AND "
-                           "id = $2::uuid RETURNING ",
+                           "$7::uuid[], custom_fields = $8::jsonb, version = version + 1 "
+                           "WHERE tenant_id = $1 AND id = $2::uuid RETURNING ",
                            kProductColumns),
               {tenant, id, next.display_name(), absl::StrCat(next.list_price().amount_minor()),
                next.list_price().currency_code(), absl::StrCat(next.term_months()),
-               db::ToArrayLiteral(complementary)}));
+               db::ToArrayLiteral(complementary), fields::ValuesToJson(next.custom_fields())}));
   const v1::Product updated = ProductFromRow(rows, 0);
+  if (guard) guard(tx, updated.name(), updated.custom_fields());
   AppendChanged(outbox_, tx, tenant, updated, actor);
   RETURN_IF_ERROR(tx.Commit());
   return updated;

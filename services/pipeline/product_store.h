@@ -10,6 +10,7 @@
 #include "common/db/pool.h"
 #include "common/db/transaction.h"
 #include "common/events/outbox.h"
+#include "common/fields/write_guard.h"
 #include "crm/pipeline/v1/deal.pb.h"
 #include "crm/pipeline/v1/product.pb.h"
 
@@ -30,13 +31,14 @@ class ProductStore final {
   // ALREADY_EXISTS when the SKU is taken; NOT_FOUND for complementary products
   // not in the tenant.
   absl::StatusOr<v1::Product> CreateProduct(const std::string& tenant, const v1::Product& product,
-                                            const std::string& actor, absl::Time deadline);
+                                            const std::string& actor, absl::Time deadline,
+                                            const fields::WriteGuard& guard = nullptr);
   absl::StatusOr<std::vector<v1::Product>> ListProducts(const std::string& tenant, int64_t offset,
                                                         int limit, absl::Time deadline);
   absl::StatusOr<v1::Product> UpdateProduct(
       const std::string& tenant, const std::string& id, const std::string& actor,
       const std::function<absl::StatusOr<v1::Product>(const v1::Product&)>& mutate,
-      absl::Time deadline);
+      absl::Time deadline, const fields::WriteGuard& guard = nullptr);
 
   // Products by id (uuid) within `tx`; missing ones are absent from the map.
   absl::StatusOr<std::map<std::string, v1::Product>> LoadProducts(

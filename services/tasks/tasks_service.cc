@@ -41,8 +41,9 @@ TasksService::TasksService(TaskStore& tasks, NotificationStore& notifications, N
     : tasks_(tasks),
       notifications_(notifications),
       hub_(hub),
-      fields_api_(custom_fields, fields::CustomFieldsApi::WithoutRegionOrRelations(
-                                     v1::Task::descriptor()->full_name())),
+      fields_api_(custom_fields,
+                  fields::CustomFieldsApi::WithoutRegionOrRelations(
+                      {{common::v1::OBJECT_TYPE_TASK, v1::Task::descriptor()->full_name()}})),
       rpcs_(authenticator, executor, v1::TasksService::service_full_name()),
       options_(options),
       streams_(options_.streams) {}

@@ -628,6 +628,54 @@ TEST_F(PipelineProductsTest, AnotherTenantCannotReachProductsPurchasesOrPipeline
             grpc::StatusCode::PERMISSION_DENIED);
 }
 
+TEST_F(PipelineProductsTest, ProductsCarryCustomFieldsApartFromDeals) {
+  common::v1::CreateCustomFieldRequest define;
+  define.set_parent("objectTypes/product");
+  define.mutable_custom_field()->set_key("vendor_code");
+  define.mutable_custom_field()->set_label("Vendor code");
+  define.mutable_custom_field()->set_type(common::v1::CUSTOM_FIELD_TYPE_TEXT);
+  define.mutable_custom_field()->set_unique(true);
+  common::v1::CustomFieldDefinition defined;
+  grpc::Status status = stub_->CreateCustomField(AuthedContext(admin_).get(), define, &defined);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(defined.name(), "objectTypes/product/customFields/vendor_code");
+
+  v1::CreateProductRequest create;
+  create.mutable_product()->set_sku("CF-1");
+  create.mutable_product()->set_display_name("Custom");
+  create.mutable_product()->mutable_list_price()->set_amount_minor(100);
+  create.mutable_product()->mutable_list_price()->set_currency_code("AMD");
+  create.mutable_product()->set_billing(v1::BILLING_TYPE_ONE_TIME);
+  (*create.mutable_product()->mutable_custom_fields())["vendor_code"].set_text("V-1");
+  v1::Product product;
+  status = stub_->CreateProduct(AuthedContext(admin_).get(), create, &product);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(product.custom_fields().at("vendor_code").text(), "V-1");
+  create.mutable_product()->set_sku("CF-2");
+  v1::Product twin;
+  status = stub_->CreateProduct(AuthedContext(admin_).get(), create, &twin);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::ALREADY_EXISTS) << status.error_message();
+  EXPECT_THAT(status.error_message(), ::testing::HasSubstr(product.name()));
+  // A product's field is not a deal's.
+  v1::Deal deal = NewDeal("Not a product", 1);
+  (*deal.mutable_custom_fields())["vendor_code"].set_text("V-9");
+  v1::Deal out;
+  EXPECT_EQ(CreateDeal(rep_, deal, &out).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+
+  v1::UpdateProductRequest update;
+  update.mutable_product()->set_name(product.name());
+  (*update.mutable_product()->mutable_custom_fields())["vendor_code"].set_text("V-2");
+  update.mutable_update_mask()->add_paths("custom_fields.vendor_code");
+  v1::Product updated;
+  status = stub_->UpdateProduct(AuthedContext(admin_).get(), update, &updated);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(updated.custom_fields().at("vendor_code").text(), "V-2");
+  EXPECT_EQ(updated.display_name(), "Custom");  // untouched by the mask
+  // The old value is free again.
+  status = stub_->CreateProduct(AuthedContext(admin_).get(), create, &twin);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+}
+
 TEST_F(PipelineProductsTest, AContactsMergeRepointsItsDeals) {
   events::ConsumerOptions options;
   options.name = "pipeline.contacts." + tenant_;
