@@ -1,5 +1,7 @@
 #include "common/fields/custom_field_rules.h"
 
+#include <google/protobuf/util/time_util.h>
+
 #include <algorithm>
 #include <set>
 
@@ -678,6 +680,41 @@ absl::StatusOr<Value> ValueFromText(const Definition& d, absl::string_view text)
       return absl::InvalidArgumentError("the field has no known type");
   }
   return value;
+}
+
+std::string ValueToText(const Value& value) {
+  switch (value.kind_case()) {
+    case Value::kText:
+      return value.text();
+    case Value::kNumber:
+      return value.number();
+    case Value::kMoney:
+      return absl::StrCat(value.money().amount_minor(), " ", value.money().currency_code());
+    case Value::kPercent:
+      return value.percent();
+    case Value::kDate:
+      return value.date();
+    case Value::kDateTime:
+      return google::protobuf::util::TimeUtil::ToString(value.date_time());
+    case Value::kBoolean:
+      return value.boolean() ? "true" : "false";
+    case Value::kOption:
+      return value.option();
+    case Value::kOptions:
+      return absl::StrJoin(value.options().ids(), ";");
+    case Value::kUrl:
+      return value.url();
+    case Value::kEmail:
+      return value.email();
+    case Value::kPhone:
+      return value.phone();
+    case Value::kUser:
+      return value.user();
+    case Value::kRecord:
+      return value.record();
+    default:
+      return "";
+  }
 }
 
 std::string UniqueForm(const Definition& d, const Value& value,

@@ -76,6 +76,10 @@ absl::Status NormalizeValues(Values& values, const std::vector<Definition>& defi
 // ','), percent with or without '%', date-times in RFC 3339. UNIMPLEMENTED for money and
 // relation fields (CanImport says so once per file).
 absl::StatusOr<Value> ValueFromText(const Definition& definition, absl::string_view text);
+// A value as an export cell, in the form ValueFromText reads back: option ids (multi joined by
+// ';'), booleans as true/false, date-times in RFC 3339, others as stored; money (not imported
+// yet) as "<amount_minor> <currency>".
+std::string ValueToText(const Value& value);
 absl::Status CanImport(const Definition& definition);
 
 // The form unique fields compare: the value as text, emails case-folded by `fold`.

@@ -1,6 +1,7 @@
 #include "common/fields/custom_field_rules.h"
 
 #include <gmock/gmock.h>
+#include <google/protobuf/util/time_util.h>
 #include <gtest/gtest.h>
 
 #include "absl/strings/ascii.h"
@@ -273,6 +274,46 @@ TEST(CustomFieldValues, JsonRoundTripReadsLikeTheApi) {
   EXPECT_TRUE(back["vip"].has_boolean());
   EXPECT_EQ(ValuesToJson(Values()), "{}");
   EXPECT_FALSE(ValuesFromJson("[1]", &back).ok());
+}
+
+TEST(CustomFieldValues, ExportCellsReadBackAsTheSameValues) {
+  Definition multi = Field("langs", common::v1::CUSTOM_FIELD_TYPE_MULTI_SELECT);
+  multi.add_options()->set_label("English");
+  multi.add_options()->set_label("Armenian");
+  multi = Normalized(multi);
+  Definition when = Field("signed_at", common::v1::CUSTOM_FIELD_TYPE_DATE_TIME);
+  Definition flag = Field("vip", common::v1::CUSTOM_FIELD_TYPE_BOOLEAN);
+  Definition share = Field("share", common::v1::CUSTOM_FIELD_TYPE_PERCENT);
+  share.set_scale(1);
+  std::vector<std::pair<Definition, Value>> cases;
+  Value v;
+  v.mutable_options()->add_ids("english");
+  v.mutable_options()->add_ids("armenian");
+  cases.push_back({multi, v});
+  v.Clear();
+  v.set_option("gold_tier");
+  cases.push_back({Tier(), v});
+  v.Clear();
+  ASSERT_TRUE(
+      google::protobuf::util::TimeUtil::FromString("2026-12-31T23:59:59Z", v.mutable_date_time()));
+  cases.push_back({when, v});
+  v.Clear();
+  v.set_boolean(false);
+  cases.push_back({flag, v});
+  v.Clear();
+  v.set_percent("12.5");
+  cases.push_back({share, v});
+  for (const auto& [definition, value] : cases) {
+    const std::string cell = ValueToText(value);
+    absl::StatusOr<Value> back = ValueFromText(definition, cell);
+    ASSERT_TRUE(back.ok()) << definition.key() << ": " << back.status();
+    EXPECT_EQ(back->SerializeAsString(), value.SerializeAsString())
+        << definition.key() << " from '" << cell << "'";
+  }
+  v.Clear();
+  v.mutable_money()->set_amount_minor(1250);
+  v.mutable_money()->set_currency_code("EUR");
+  EXPECT_EQ(ValueToText(v), "1250 EUR");
 }
 
 }  // namespace

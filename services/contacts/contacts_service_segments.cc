@@ -6,12 +6,12 @@
 #include "common/base/status_macros.h"
 #include "common/server/server.h"
 #include "common/server/write_stream.h"
+#include "common/text/normalize.h"
 #include "services/contacts/contact_filters.h"
 #include "services/contacts/contact_rules.h"
 #include "services/contacts/contacts_service.h"
 #include "services/contacts/csv_writer.h"
 #include "services/contacts/message_template.h"
-#include "common/text/normalize.h"
 #include "services/contacts/service_support.h"
 
 namespace crm::contacts {
@@ -49,18 +49,22 @@ absl::Status ApplySegmentMask(const v1::Segment& patch, const google::protobuf::
   return absl::OkStatus();
 }
 
-std::vector<CsvCell> ExportHeader(bool with_message) {
+// The columns after the built-in ones: custom_fields.<key> for each live custom field, the
+// headers an import maps back to the same fields.
+std::vector<CsvCell> ExportHeader(const std::vector<std::string>& field_keys, bool with_message) {
   std::vector<CsvCell> header;
   for (const char* h :
        {"name", "given_name", "family_name", "emails", "phones", "company", "job_title", "owner",
         "lifecycle_stage", "lead_source", "campaign", "tags"}) {
     header.push_back({h, true});
   }
+  for (const std::string& key : field_keys) header.push_back({"custom_fields." + key, true});
   if (with_message) header.push_back({"message", true});
   return header;
 }
 
 std::vector<CsvCell> ExportRow(const v1::Contact& c, const std::string& company_name,
+                               const std::vector<std::string>& field_keys,
                                const MessageTemplate* message) {
   std::vector<CsvCell> row = {{c.name(), true},
                               {c.given_name()},
@@ -74,6 +78,10 @@ std::vector<CsvCell> ExportRow(const v1::Contact& c, const std::string& company_
                               {LeadSourceToText(c.lead_source()), true},
                               {c.campaign()},
                               {absl::StrJoin(c.tags(), ";")}};
+  for (const std::string& key : field_keys) {
+    auto it = c.custom_fields().find(key);
+    row.push_back({it == c.custom_fields().end() ? "" : fields::ValueToText(it->second)});
+  }
   if (message != nullptr) row.push_back({message->Render(c, company_name)});
   return row;
 }
@@ -81,7 +89,7 @@ std::vector<CsvCell> ExportRow(const v1::Contact& c, const std::string& company_
 }  // namespace
 
 absl::Status ContactsService::CheckSegmentFilter(const std::string& tenant,
-                                                const std::string& filter, absl::Time deadline) {
+                                                 const std::string& filter, absl::Time deadline) {
   // Compiled here only to refuse a bad filter when it is saved, not when it is used.
   absl::StatusOr<api::SqlFilter> compiled = CompileContactFilter(tenant, filter, 2, deadline);
   if (compiled.status().code() == absl::StatusCode::kInvalidArgument) {
@@ -223,6 +231,7 @@ grpc::ServerWriteReactor<v1::ExportChunk>* ContactsService::ExportSegment(
     bool started = false;
     api::SqlFilter filter;
     std::optional<MessageTemplate> message;
+    std::vector<std::string> field_keys;  // the custom field columns, fixed when the export starts
     int64_t total = 0;
     int64_t done = 0;
     Page page;
@@ -238,10 +247,15 @@ grpc::ServerWriteReactor<v1::ExportChunk>* ContactsService::ExportSegment(
     if (!state->request.message_template().empty()) {
       ASSIGN_OR_RETURN(state->message, MessageTemplate::Compile(state->request.message_template()));
     }
+    ASSIGN_OR_RETURN(std::shared_ptr<const fields::Snapshot> fields,
+                     custom_fields_.Current(state->caller.tenant, common::v1::OBJECT_TYPE_CONTACT,
+                                            page_deadline()));
+    for (const auto& d : fields->definitions) {
+      if (!d.archived()) state->field_keys.push_back(d.key());
+    }
     api::SqlFilter count_filter;
-    ASSIGN_OR_RETURN(count_filter, CompileContactFilter(state->caller.tenant,
-                                                        loaded.first.filter(), 2,
-                                                        page_deadline()));
+    ASSIGN_OR_RETURN(count_filter, CompileContactFilter(state->caller.tenant, loaded.first.filter(),
+                                                        2, page_deadline()));
     ASSIGN_OR_RETURN(state->total,
                      store_.CountContacts(state->caller.tenant, count_filter, page_deadline()));
     state->filter = std::move(loaded.second);
@@ -259,7 +273,7 @@ grpc::ServerWriteReactor<v1::ExportChunk>* ContactsService::ExportSegment(
     ASSIGN_OR_RETURN(auto names, segments_.CompanyNames(tenant, companies, page_deadline()));
     const MessageTemplate* message = state->message ? &*state->message : nullptr;
     for (const auto& c : result.items)
-      AppendCsvRow(ExportRow(c, names[c.company()], message), data);
+      AppendCsvRow(ExportRow(c, names[c.company()], state->field_keys, message), data);
     state->done += static_cast<int64_t>(result.items.size());
     Stream::Step step;
     v1::ExportChunk& chunk = step.messages.emplace_back();
@@ -278,7 +292,7 @@ grpc::ServerWriteReactor<v1::ExportChunk>* ContactsService::ExportSegment(
     if (!state->started) {
       state->started = true;
       if (absl::Status begun = begin(); !begun.ok()) return Stream::Step::Ending(begun);
-      AppendCsvRow(ExportHeader(state->message.has_value()), data);
+      AppendCsvRow(ExportHeader(state->field_keys, state->message.has_value()), data);
     }
     absl::StatusOr<Stream::Step> step = next_page(std::move(data));
     if (!step.ok()) return Stream::Step::Ending(step.status());

@@ -648,5 +648,49 @@ TEST_F(ContactsCustomFieldsTest, AWriteAgainstDefinitionsAnotherReplicaChangedIs
   EXPECT_TRUE(status.ok()) << status.error_message();
 }
 
+TEST_F(ContactsCustomFieldsTest, SegmentExportsCarryAColumnPerLiveField) {
+  CustomFieldDefinition tier = Field("tier", common::v1::CUSTOM_FIELD_TYPE_SINGLE_SELECT);
+  tier.add_options()->set_label("Gold");
+  tier.add_options()->set_label("Silver");
+  MustDefine(tier);
+  MustDefine(Field("vip", common::v1::CUSTOM_FIELD_TYPE_BOOLEAN));
+  const CustomFieldDefinition old = MustDefine(Field("legacy", common::v1::CUSTOM_FIELD_TYPE_TEXT));
+  common::v1::UpdateCustomFieldRequest archive;
+  archive.mutable_custom_field()->set_name(old.name());
+  archive.mutable_custom_field()->set_archived(true);
+  archive.mutable_update_mask()->add_paths("archived");
+  CustomFieldDefinition archived;
+  ASSERT_TRUE(env_->stub().UpdateCustomField(AuthedContext(admin_).get(), archive, &archived).ok());
+  Contact c = Person("Exported");
+  (*c.mutable_custom_fields())["tier"].set_option("gold");
+  (*c.mutable_custom_fields())["vip"].set_boolean(true);
+  Contact created;
+  ASSERT_TRUE(Create(c, &created).ok());
+  ASSERT_TRUE(Create(Person("Bare"), &created).ok());
+
+  v1::CreateSegmentRequest segment_request;
+  segment_request.mutable_segment()->set_display_name("All");
+  segment_request.mutable_segment()->set_filter(
+      "given_name = \"Exported\" OR given_name = \"Bare\"");
+  v1::Segment segment;
+  grpc::Status status =
+      env_->stub().CreateSegment(AuthedContext(rep_).get(), segment_request, &segment);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  v1::ExportSegmentRequest export_request;
+  export_request.set_name(segment.name());
+  grpc::ClientContext context;
+  context.AddMetadata("authorization", "Bearer " + rep_);
+  auto reader = env_->stub().ExportSegment(&context, export_request);
+  std::string csv;
+  v1::ExportChunk chunk;
+  while (reader->Read(&chunk)) csv += chunk.data();
+  ASSERT_TRUE(reader->Finish().ok());
+  const std::string header = csv.substr(0, csv.find('\n'));
+  EXPECT_THAT(header, HasSubstr("\"custom_fields.tier\",\"custom_fields.vip\""));
+  EXPECT_THAT(header, ::testing::Not(HasSubstr("legacy")));  // archived: hidden
+  EXPECT_THAT(csv, HasSubstr("\"gold\",\"true\""));
+  EXPECT_THAT(csv, HasSubstr("\"\",\"\""));  // the bare contact's empty cells
+}
+
 }  // namespace
 }  // namespace crm::contacts
