@@ -682,6 +682,30 @@ absl::StatusOr<Value> ValueFromText(const Definition& d, absl::string_view text)
   return value;
 }
 
+absl::StatusOr<Values> ValuesFromAssignments(const std::vector<Definition>& definitions,
+                                             const std::vector<std::string>& assignments,
+                                             absl::string_view field) {
+  Values values;
+  for (const std::string& assignment : assignments) {
+    const size_t eq = assignment.find('=');
+    if (eq == std::string::npos) {
+      return api::InvalidField(field, absl::StrCat("write custom fields as key=value, not '",
+                                                   api::EscapedEcho(assignment, 64), "'"));
+    }
+    const std::string key = assignment.substr(0, eq);
+    const std::string at = Path(field, api::EscapedEcho(key, kMaxKeyChars));
+    const auto d = std::find_if(definitions.begin(), definitions.end(),
+                                [&key](const Definition& def) { return def.key() == key; });
+    if (d == definitions.end() || d->archived()) {
+      return api::InvalidField(at, "no live custom field of this object has this key");
+    }
+    absl::StatusOr<Value> value = ValueFromText(*d, assignment.substr(eq + 1));
+    if (!value.ok()) return api::InvalidField(at, value.status().message());
+    values[key] = *std::move(value);
+  }
+  return values;
+}
+
 std::string ValueToText(const Value& value) {
   switch (value.kind_case()) {
     case Value::kText:

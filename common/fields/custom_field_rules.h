@@ -76,6 +76,13 @@ absl::Status NormalizeValues(Values& values, const std::vector<Definition>& defi
 // ','), percent with or without '%', date-times in RFC 3339. UNIMPLEMENTED for money and
 // relation fields (CanImport says so once per file).
 absl::StatusOr<Value> ValueFromText(const Definition& definition, absl::string_view text);
+// Values from "key=value" assignments (a command line's --field flags), each typed by its
+// definition as an import cell is. INVALID_ARGUMENT naming "<field>.<key>" for an unknown or
+// archived key, a missing '=' or a value of the wrong type.
+absl::StatusOr<Values> ValuesFromAssignments(const std::vector<Definition>& definitions,
+                                             const std::vector<std::string>& assignments,
+                                             absl::string_view field);
+
 // A value as an export cell, in the form ValueFromText reads back: option ids (multi joined by
 // ';'), booleans as true/false, date-times in RFC 3339, others as stored; money (not imported
 // yet) as "<amount_minor> <currency>".

@@ -316,5 +316,21 @@ TEST(CustomFieldValues, ExportCellsReadBackAsTheSameValues) {
   EXPECT_EQ(ValueToText(v), "1250 EUR");
 }
 
+TEST(CustomFieldValues, AssignmentsFromACommandLineAreTypedByTheirDefinitions) {
+  Definition vip = Field("vip", common::v1::CUSTOM_FIELD_TYPE_BOOLEAN);
+  const std::vector<Definition> defs = {Tier(), vip};
+  absl::StatusOr<Values> values =
+      ValuesFromAssignments(defs, {"tier=Silver", "vip=yes"}, "contact.custom_fields");
+  ASSERT_TRUE(values.ok()) << values.status();
+  EXPECT_EQ(values->at("tier").option(), "silver");
+  EXPECT_TRUE(values->at("vip").boolean());
+  EXPECT_THAT(ValuesFromAssignments(defs, {"colour=red"}, "contact.custom_fields"),
+              InvalidField("contact.custom_fields.colour"));
+  EXPECT_THAT(ValuesFromAssignments(defs, {"vip"}, "contact.custom_fields"),
+              InvalidField("contact.custom_fields"));
+  EXPECT_THAT(ValuesFromAssignments(defs, {"vip=perhaps"}, "contact.custom_fields"),
+              InvalidField("contact.custom_fields.vip"));
+}
+
 }  // namespace
 }  // namespace crm::fields

@@ -4,6 +4,7 @@
 //   crmctl token --tenant acme --user alice --roles rep
 //   export CRM_TOKEN=$(crmctl token --tenant acme --user alice --roles rep)
 //   crmctl contacts create --given Anna --family Petrosyan --email anna@example.com
+//       [--field tier=Gold,vip=yes]
 //   crmctl contacts list [--json]
 //   crmctl contacts get contacts/0190...
 //   crmctl contacts delete contacts/0190...
@@ -29,6 +30,7 @@
 #include <unistd.h>
 
 #include <iostream>
+#include <map>
 
 #include "absl/flags/flag.h"
 #include "absl/strings/ascii.h"
@@ -39,6 +41,7 @@
 #include "common/auth/authenticator.h"
 #include "common/auth/jwt.h"
 #include "common/config/env_flags.h"
+#include "common/fields/custom_field_rules.h"
 #include "crm/contacts/v1/contacts_service.grpc.pb.h"
 #include "services/crmctl/pipeline_commands.h"
 #include "services/crmctl/report_commands.h"
@@ -90,6 +93,9 @@ ABSL_FLAG(std::string, given, "", "contact given name");
 ABSL_FLAG(std::string, family, "", "contact family name");
 ABSL_FLAG(std::vector<std::string>, email, {}, "contact emails, comma-separated");
 ABSL_FLAG(std::vector<std::string>, phone, {}, "contact phones, comma-separated");
+ABSL_FLAG(std::vector<std::string>, field, {},
+          "contacts create: custom field values key=value, comma-separated (selects by label or "
+          "id, multi-select ids joined by ';')");
 ABSL_FLAG(std::string, company, "", "contact company (companies/...)");
 ABSL_FLAG(std::string, display_name, "", "company name");
 ABSL_FLAG(std::string, domain, "", "company web domain");
@@ -150,18 +156,44 @@ int Token() {
   return 0;
 }
 
+// "key=value" pairs in key order, as --field takes them.
+std::string CustomFieldsCell(const crm::fields::Values& values) {
+  std::map<std::string, std::string> sorted;
+  for (const auto& [key, value] : values) sorted[key] = crm::fields::ValueToText(value);
+  return absl::StrJoin(sorted, " ", absl::PairFormatter("="));
+}
+
 void AddContactRow(Table& table, const v1::Contact& c) {
   table.AddRow({c.name(), absl::StrCat(c.given_name(), " ", c.family_name()),
-                absl::StrJoin(c.emails(), ","), absl::StrJoin(c.phones(), ","), c.owner()});
+                absl::StrJoin(c.emails(), ","), absl::StrJoin(c.phones(), ","), c.owner(),
+                CustomFieldsCell(c.custom_fields())});
+}
+
+// --field key=value,... typed by the tenant's custom fields of contacts.
+absl::StatusOr<crm::fields::Values> FieldFlags(v1::ContactsService::Stub& stub) {
+  const std::vector<std::string> assignments = absl::GetFlag(FLAGS_field);
+  if (assignments.empty()) return crm::fields::Values();
+  crm::common::v1::ListCustomFieldsRequest request;
+  request.set_parent("objectTypes/contact");
+  crm::common::v1::ListCustomFieldsResponse defined;
+  grpc::Status status = stub.ListCustomFields(Context().get(), request, &defined);
+  if (!status.ok())
+    return absl::Status(static_cast<absl::StatusCode>(status.error_code()), status.error_message());
+  const std::vector<crm::fields::Definition> definitions(defined.custom_fields().begin(),
+                                                         defined.custom_fields().end());
+  return crm::fields::ValuesFromAssignments(definitions, assignments, "--field");
 }
 
 int Contacts(v1::ContactsService::Stub& stub, const std::vector<char*>& args) {
   const std::string verb = args.size() > 2 ? args[2] : "";
   const bool json = absl::GetFlag(FLAGS_json);
-  Table table({"NAME", "PERSON", "EMAILS", "PHONES", "OWNER"});
+  Table table({"NAME", "PERSON", "EMAILS", "PHONES", "OWNER", "FIELDS"});
   if (verb == "create") {
     v1::CreateContactRequest request;
     v1::Contact* c = request.mutable_contact();
+    absl::StatusOr<crm::fields::Values> values = FieldFlags(stub);
+    if (!values.ok()) return Fail(std::string(values.status().message()));
+    *c->mutable_custom_fields() = *std::move(values);
     c->set_given_name(absl::GetFlag(FLAGS_given));
     c->set_family_name(absl::GetFlag(FLAGS_family));
     for (const auto& e : absl::GetFlag(FLAGS_email)) c->add_emails(e);
