@@ -22,10 +22,7 @@ PipelineService::PipelineService(PipelineStore& store, ProductStore& products,
     : store_(store),
       products_(products),
       contacts_(contacts),
-      fields_api_(custom_fields,
-                  fields::CustomFieldsApi::WithoutRegionOrRelations(
-                      {{common::v1::OBJECT_TYPE_DEAL, v1::Deal::descriptor()->full_name()},
-                       {common::v1::OBJECT_TYPE_PRODUCT, v1::Product::descriptor()->full_name()}})),
+      fields_api_(custom_fields, FieldsHooks()),
       rpcs_(authenticator, executor, v1::PipelineService::service_full_name()),
       options_(std::move(options)) {}
 
@@ -136,6 +133,8 @@ grpc::ServerUnaryReactor* PipelineService::CreateDeal(grpc::CallbackServerContex
           RETURN_IF_ERROR(fields::NormalizeValues(*checked.mutable_custom_fields(),
                                                   fields.definitions, /*creating=*/true, nullptr,
                                                   normalizers, "deal.custom_fields"));
+          RETURN_IF_ERROR(
+              CheckRelations(call, checked.custom_fields(), nullptr, "deal.custom_fields"));
           ASSIGN_OR_RETURN(*response,
                            store_.CreateDeal(caller.tenant, checked, pipeline_id, request->stage(),
                                              caller.user, request->request_id(), deadline, guard));
@@ -209,6 +208,8 @@ grpc::ServerUnaryReactor* PipelineService::UpdateDeal(grpc::CallbackServerContex
                 *next.mutable_custom_fields(), fields.definitions, /*creating=*/false,
                 &current.custom_fields(), normalizers, "deal.custom_fields"));
             RETURN_IF_ERROR(CheckCanChange(caller, next.owner()));
+            RETURN_IF_ERROR(CheckRelations(call, next.custom_fields(), &current.custom_fields(),
+                                           "deal.custom_fields"));
             RETURN_IF_ERROR(CheckReferences(call, next, &current));
             return next;
           };

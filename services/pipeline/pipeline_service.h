@@ -85,6 +85,13 @@ class PipelineService final
   const server::Rpcs& rpcs() const override { return rpcs_; }
   fields::CustomFieldsApi& fields_api() override { return fields_api_; }
 
+  // The custom field rules of deals and products: phones in international form (this service
+  // does not know the tenant's region), relations to contacts and companies.
+  static fields::CustomFieldsApi::Hooks FieldsHooks();
+  // NOT_FOUND naming "<field>.<key>" for a relation value (not in `before`) that names no record
+  // the caller can see in the contacts service.
+  absl::Status CheckRelations(const server::Call& call, const fields::Values& values,
+                              const fields::Values* before, absl::string_view field);
   // Checks the deal's contact and company in the contacts service with the caller's token.
   absl::Status CheckReferences(const server::Call& call, const v1::Deal& deal,
                                const v1::Deal* before);

@@ -101,6 +101,8 @@ grpc::ServerUnaryReactor* PipelineService::CreateProduct(grpc::CallbackServerCon
           RETURN_IF_ERROR(fields::NormalizeValues(*checked.mutable_custom_fields(),
                                                   fields.definitions, /*creating=*/true, nullptr,
                                                   normalizers, "product.custom_fields"));
+          RETURN_IF_ERROR(
+              CheckRelations(call, checked.custom_fields(), nullptr, "product.custom_fields"));
           ASSIGN_OR_RETURN(*response, products_.CreateProduct(caller.tenant, checked, caller.user,
                                                               call.deadline, guard));
           return absl::OkStatus();
@@ -149,6 +151,8 @@ grpc::ServerUnaryReactor* PipelineService::UpdateProduct(grpc::CallbackServerCon
             RETURN_IF_ERROR(fields::NormalizeValues(
                 *next.mutable_custom_fields(), fields.definitions, /*creating=*/false,
                 &current.custom_fields(), normalizers, "product.custom_fields"));
+            RETURN_IF_ERROR(CheckRelations(call, next.custom_fields(), &current.custom_fields(),
+                                           "product.custom_fields"));
             return next;
           };
           ASSIGN_OR_RETURN(*response, products_.UpdateProduct(caller.tenant, id, caller.user,

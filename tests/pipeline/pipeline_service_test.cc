@@ -732,6 +732,18 @@ TEST_F(PipelineServiceTest, DealsCarryTypedCustomFieldsOfTheirOwn) {
   ASSERT_TRUE(define("buyer_phone", common::v1::CUSTOM_FIELD_TYPE_PHONE, false, admin_).ok());
   EXPECT_EQ(define("link", common::v1::CUSTOM_FIELD_TYPE_RELATION, false, admin_).error_code(),
             grpc::StatusCode::INVALID_ARGUMENT);  // a relation names its object first
+  {
+    common::v1::CreateCustomFieldRequest relation;
+    relation.set_parent("objectTypes/deal");
+    relation.mutable_custom_field()->set_key("champion");
+    relation.mutable_custom_field()->set_label("Champion");
+    relation.mutable_custom_field()->set_type(common::v1::CUSTOM_FIELD_TYPE_RELATION);
+    relation.mutable_custom_field()->set_relation_object(common::v1::OBJECT_TYPE_CONTACT);
+    common::v1::CustomFieldDefinition made;
+    grpc::Status made_status =
+        stub_->CreateCustomField(AuthedContext(admin_).get(), relation, &made);
+    ASSERT_TRUE(made_status.ok()) << made_status.error_message();
+  }
   // Contacts' definitions are the contacts service's: the pipeline owns deals only.
   common::v1::ListCustomFieldsRequest list;
   list.set_parent("objectTypes/contact");
@@ -740,7 +752,26 @@ TEST_F(PipelineServiceTest, DealsCarryTypedCustomFieldsOfTheirOwn) {
             grpc::StatusCode::NOT_FOUND);
   list.set_parent("objectTypes/deal");
   ASSERT_TRUE(stub_->ListCustomFields(AuthedContext(rep_).get(), list, &listed).ok());
-  EXPECT_EQ(listed.custom_fields_size(), 3);
+  EXPECT_EQ(listed.custom_fields_size(), 4);
+
+  // A relation names a contact the caller's tenant has, checked in the contacts service.
+  const contacts::v1::Contact champion = CreateContact("champion-" + tenant_ + "@x.example");
+  v1::Deal related = NewDeal("Related", 1);
+  (*related.mutable_custom_fields())["champion"].set_record(champion.name());
+  v1::Deal related_out;
+  grpc::Status related_status = CreateDeal(rep_, related, &related_out);
+  ASSERT_TRUE(related_status.ok()) << related_status.error_message();
+  EXPECT_EQ(related_out.custom_fields().at("champion").record(), champion.name());
+  (*related.mutable_custom_fields())["champion"].set_record("contacts/" +
+                                                            ids::NewUuidV7());  // no such contact
+  related_status = CreateDeal(rep_, related, &related_out);
+  EXPECT_EQ(related_status.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_THAT(related_status.error_message(), ::testing::HasSubstr("deal.custom_fields.champion"));
+  // Another tenant cannot point at this tenant's contact.
+  const std::string other_rep = MintToken("other-" + tenant_, "eve", {"rep"});
+  (*related.mutable_custom_fields())["champion"].set_record(champion.name());
+  EXPECT_EQ(CreateDeal(other_rep, related, &related_out).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);  // the other tenant has no such field at all
 
   v1::Deal deal = NewDeal("Typed", 1000);
   (*deal.mutable_custom_fields())["arr"].set_number("12000.50");
@@ -800,10 +831,11 @@ TEST_F(PipelineServiceTest, DealsCarryTypedCustomFieldsOfTheirOwn) {
   sorted.set_order_by("custom_fields.arr desc");
   status = stub_->ListDeals(AuthedContext(rep_).get(), sorted, &page);
   ASSERT_TRUE(status.ok()) << status.error_message();
-  ASSERT_EQ(page.deals_size(), 3);
+  ASSERT_EQ(page.deals_size(), 4);
   EXPECT_EQ(page.deals(0).name(), bigger.name());
   EXPECT_EQ(page.deals(1).name(), created.name());
-  EXPECT_EQ(page.deals(2).name(), other.name());
+  EXPECT_FALSE(page.deals(2).custom_fields().contains("arr"));
+  EXPECT_EQ(page.deals(3).name(), other.name());  // among those without, in creation order
   sorted.set_order_by("custom_fields.nope");
   EXPECT_EQ(stub_->ListDeals(AuthedContext(rep_).get(), sorted, &page).error_code(),
             grpc::StatusCode::INVALID_ARGUMENT);
