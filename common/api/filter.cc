@@ -13,6 +13,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/strip.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
@@ -557,7 +558,7 @@ class Parser {
     if (cmp == Cmp::kHas && IsPresence(value)) return Presence(ref);
     switch (field.type) {
       case FilterType::kString:
-        return CompareString(field.sql, cmp, value);
+        return CompareString(field.sql, cmp, value, &field);
 
       case FilterType::kInt: {
         if (cmp == Cmp::kHas) return NotHas(op, field, "integer");
@@ -672,8 +673,10 @@ class Parser {
   }
 
   // String comparisons on a column or on a map value: `:` is a case-insensitive substring match,
-  // a trailing '*' on = / != a prefix match.
-  absl::StatusOr<std::string> CompareString(absl::string_view lhs, Cmp cmp, const Token& value) {
+  // a trailing '*' on = / != a prefix match. `indexed` (a field with an index_sql) adds its
+  // indexed predicate to an exact `=`.
+  absl::StatusOr<std::string> CompareString(absl::string_view lhs, Cmp cmp, const Token& value,
+                                            const FilterField* indexed = nullptr) {
     absl::string_view text = value.text;
     if (value.trailing_star) text.remove_suffix(1);
     switch (cmp) {
@@ -688,6 +691,14 @@ class Parser {
           const std::string like = absl::StrCat(
               "(", lhs, " LIKE ", Param(absl::StrCat(EscapeLike(text), "%")), " ESCAPE '\\')");
           return cmp == Cmp::kEq ? like : absl::StrCat("(", like, " IS NOT TRUE)");
+        }
+        if (cmp == Cmp::kEq && indexed != nullptr && !indexed->index_sql.empty()) {
+          const std::string exact = Compare(lhs, cmp, Param(value.text));
+          const std::string placeholder = Param(
+              indexed->index_value ? indexed->index_value(value.text) : std::string(value.text));
+          return absl::StrCat("(", exact, " AND ",
+                              absl::StrReplaceAll(indexed->index_sql, {{"$value", placeholder}}),
+                              ")");
         }
         return Compare(lhs, cmp, Param(value.text));
       default:

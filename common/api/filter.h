@@ -24,6 +24,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -44,15 +45,26 @@ enum class FilterType {
 };
 
 struct FilterField {
+  FilterField() = default;
+  FilterField(std::string name, std::string sql, FilterType type,
+              std::function<std::optional<std::string>(absl::string_view)> enum_value = nullptr)
+      : name(std::move(name)), sql(std::move(sql)), type(type), enum_value(std::move(enum_value)) {}
+
   // As clients write it: "lifecycle_stage", "tags", "attributes", "company.industry".
   std::string name;
   // Trusted SQL expression: "c.lifecycle_stage", "c.tags" (text[]), "c.attributes" (jsonb object
   // of strings), "co.industry". Spliced into the query as is, so never derived from a request.
   std::string sql;
-  FilterType type;
+  FilterType type = FilterType::kString;
   // kEnum only: maps a client literal (CUSTOMER, customer, LIFECYCLE_STAGE_CUSTOMER) to the
   // stored text ("customer"); nullopt for an unknown value.
   std::function<std::optional<std::string>(absl::string_view)> enum_value;
+  // kString only, optional: an index that answers `name = "v"`. For each exact `=` the compiler
+  // adds `index_sql` (with "$value" replaced by a placeholder bound to index_value(v)) beside
+  // the comparison: every matching row satisfies both, and the planner gets an indexed predicate
+  // for an expression it could not index (a unique custom field's value inside a jsonb column).
+  std::string index_sql;
+  std::function<std::string(absl::string_view)> index_value;
 };
 
 struct FilterSchema {

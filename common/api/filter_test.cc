@@ -25,7 +25,9 @@ namespace {
 
 using ::crm::testing::StatusIs;
 using ::testing::ElementsAre;
+using ::testing::HasSubstr;
 using ::testing::IsEmpty;
+using ::testing::Not;
 using ::testing::StartsWith;
 
 using Params = std::vector<std::string>;
@@ -93,6 +95,25 @@ std::string Error(absl::string_view filter, const FilterLimits& limits = {}) {
   return bad_request.field_violations(0).description();
 }
 
+TEST(FilterTest, AnIndexedFieldAddsItsIndexedPredicateToExactMatchesOnly) {
+  FilterSchema schema;
+  FilterField code = Field("code", "(v ->> 'code')", FilterType::kString);
+  code.index_sql = "id IN (SELECT id FROM codes WHERE code = $value)";
+  code.index_value = [](absl::string_view v) { return absl::AsciiStrToLower(v); };
+  schema.fields.push_back(std::move(code));
+  absl::StatusOr<SqlFilter> exact = CompileFilter("code = \"AB-1\"", schema, 3);
+  ASSERT_OK(exact);
+  EXPECT_EQ(exact->where,
+            "(((v ->> 'code') = $3) AND id IN (SELECT id FROM codes WHERE code = $4))");
+  EXPECT_THAT(exact->params, ElementsAre("AB-1", "ab-1"));
+  // Prefixes, substrings, != and ranges have no index behind them: the comparison alone.
+  for (absl::string_view filter : {"code = AB*", "code : ab", "code != AB", "code > AB"}) {
+    absl::StatusOr<SqlFilter> other = CompileFilter(filter, schema, 1);
+    ASSERT_OK(other);
+    EXPECT_THAT(other->where, Not(HasSubstr("codes"))) << filter;
+  }
+}
+
 // ----------------------------------------------------------------------------------------------
 // Structure
 
@@ -124,11 +145,12 @@ TEST(FilterTest, DecimalFieldsCompareExactlyAsNumeric) {
   schema.fields.push_back(Field("arr", "(c.arr)::numeric", FilterType::kDecimal));
   absl::StatusOr<SqlFilter> sql = CompileFilter("arr >= 1200.50 AND arr != -3", schema, 1);
   ASSERT_OK(sql);
-  EXPECT_EQ(sql->where, "(((c.arr)::numeric >= $1::numeric) AND ((c.arr)::numeric IS DISTINCT FROM $2::numeric))");
+  EXPECT_EQ(
+      sql->where,
+      "(((c.arr)::numeric >= $1::numeric) AND ((c.arr)::numeric IS DISTINCT FROM $2::numeric))");
   EXPECT_THAT(sql->params, ElementsAre("1200.50", "-3"));
   for (absl::string_view bad : {"arr > 1e5", "arr > NaN", "arr > 1.", "arr > .5", "arr : 1"}) {
-    EXPECT_THAT(CompileFilter(bad, schema, 1), StatusIs(absl::StatusCode::kInvalidArgument))
-        << bad;
+    EXPECT_THAT(CompileFilter(bad, schema, 1), StatusIs(absl::StatusCode::kInvalidArgument)) << bad;
   }
 }
 

@@ -3,6 +3,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/fields/unique_values.h"
 
 namespace crm::fields {
 namespace {
@@ -32,15 +33,30 @@ std::function<std::optional<std::string>(absl::string_view)> OptionOf(const Defi
   };
 }
 
+// `field = "v"` on a unique field: the record whose claim holds v's compared form (UniqueForm:
+// emails case-folded, the rest as stored). An initplan array keeps the record's primary key
+// usable for the outer scan.
+void UseClaims(FilterField& field, const Definition& d, const UniqueLookup& unique) {
+  field.index_sql = absl::StrCat(
+      unique.id_column, " = ANY(ARRAY(SELECT split_part(u.record, '/', 2)::uuid FROM ",
+      unique.table,
+      " u WHERE u.tenant_id = current_setting('app.tenant', true) AND u.object_type = '",
+      unique.object_type, "' AND u.key = '", d.key(), "' AND u.value = $value))");
+  if (d.type() == common::v1::CUSTOM_FIELD_TYPE_EMAIL) {
+    field.index_value = UniqueValues::FoldEmail;
+  }
+}
+
 }  // namespace
 
 std::vector<FilterField> FilterFields(const std::vector<Definition>& definitions,
-                                      absl::string_view column) {
+                                      absl::string_view column, const UniqueLookup* unique) {
   std::vector<FilterField> fields;
   for (const Definition& d : definitions) {
     if (d.archived()) continue;
     const std::string name = absl::StrCat("custom_fields.", d.key());
     const std::string& key = d.key();
+    const size_t before = fields.size();
     switch (d.type()) {
       case common::v1::CUSTOM_FIELD_TYPE_TEXT:
       case common::v1::CUSTOM_FIELD_TYPE_LONG_TEXT:
@@ -104,6 +120,13 @@ std::vector<FilterField> FilterFields(const std::vector<Definition>& definitions
       default:
         break;
     }
+    const bool claimed = d.type() == common::v1::CUSTOM_FIELD_TYPE_TEXT ||
+                         d.type() == common::v1::CUSTOM_FIELD_TYPE_EMAIL ||
+                         d.type() == common::v1::CUSTOM_FIELD_TYPE_PHONE ||
+                         d.type() == common::v1::CUSTOM_FIELD_TYPE_URL;
+    if (unique != nullptr && d.unique() && claimed && fields.size() == before + 1) {
+      UseClaims(fields.back(), d, *unique);
+    }
   }
   return fields;
 }
@@ -119,9 +142,11 @@ std::map<std::string, std::string> SortColumns(const std::vector<Definition>& de
 
 api::FilterSchema WithCustomFields(const api::FilterSchema& base,
                                    const std::vector<Definition>& definitions,
-                                   absl::string_view column) {
+                                   absl::string_view column, const UniqueLookup* unique) {
   api::FilterSchema schema = base;
-  for (auto& field : FilterFields(definitions, column)) schema.fields.push_back(std::move(field));
+  for (auto& field : FilterFields(definitions, column, unique)) {
+    schema.fields.push_back(std::move(field));
+  }
   return schema;
 }
 

@@ -122,11 +122,14 @@ absl::StatusOr<api::SqlFilter> CustomFieldsApi::CompileFilter(
     const std::string& tenant, ObjectType object, const api::FilterSchema& base,
     const std::string& filter, int first_param, absl::Time deadline) {
   if (filter.empty()) return api::SqlFilter{};
+  const UniqueLookup claims{store_.unique().Table(), std::string(ObjectSegment(object)),
+                            hooks_.id_column};
   for (int attempt = 0;; ++attempt) {
     ASSIGN_OR_RETURN(std::shared_ptr<const Snapshot> snapshot,
                      store_.Current(tenant, object, deadline));
     absl::StatusOr<api::SqlFilter> compiled = api::CompileFilter(
-        filter, WithCustomFields(base, snapshot->definitions, "custom_fields"), first_param);
+        filter, WithCustomFields(base, snapshot->definitions, "custom_fields", &claims),
+        first_param);
     if (compiled.ok() || attempt > 0 ||
         compiled.status().code() != absl::StatusCode::kInvalidArgument) {
       return compiled;

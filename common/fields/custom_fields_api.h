@@ -28,6 +28,8 @@ class CustomFieldsApi final {
     std::function<absl::Status(const Definition&)> supported;
     // The record message of each object ("crm.contacts.v1.Contact"), for conflict details.
     std::function<std::string(common::v1::ObjectType)> resource_type;
+    // The records' uuid id column as the service's list queries name it ("id", "t.id").
+    std::string id_column = "id";
   };
 
   // The hooks of a service that does not know the tenant's phone region (phones in international

@@ -13,9 +13,11 @@ namespace {
 // The primary key of custom_field_unique (fields/migrations/10003).
 constexpr absl::string_view kConstraint = "custom_field_unique_value";
 
-std::string FoldEmail(absl::string_view email) { return absl::AsciiStrToLower(email); }
-
 }  // namespace
+
+std::string UniqueValues::FoldEmail(absl::string_view email) {
+  return absl::AsciiStrToLower(email);
+}
 
 UniqueClaims UniqueValues::QueueClaims(db::Transaction& tx, common::v1::ObjectType object,
                                        const std::vector<Definition>& definitions,

@@ -43,6 +43,11 @@ class UniqueValues final {
   // Queued into the deletion of a definition: its values go with it.
   void QueuePurge(db::Transaction& tx, common::v1::ObjectType object, const std::string& key) const;
 
+  // The compared form of an email value (claims fold ASCII case, as contact emails do).
+  static std::string FoldEmail(absl::string_view email);
+  // The table of the claims, "<schema>.custom_field_unique".
+  std::string Table() const { return schema_ + ".custom_field_unique"; }
+
   static bool IsConflict(const absl::Status& status);
   // After a failed write (IsConflict): ALREADY_EXISTS naming the record that holds one of the
   // claimed values, under "<field>.<key>"; ABORTED when the holder let go since (a retry works).
@@ -51,8 +56,6 @@ class UniqueValues final {
                              absl::string_view resource_type, absl::Time deadline) const;
 
  private:
-  std::string Table() const { return schema_ + ".custom_field_unique"; }
-
   db::Pool& pool_;
   const std::string schema_;
 };

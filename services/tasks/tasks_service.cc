@@ -32,6 +32,14 @@ v1::Task WritableFields(const v1::Task& in) {
   return t;
 }
 
+// Tasks' list queries name their table t (they join the names of related records).
+fields::CustomFieldsApi::Hooks TaskFieldsHooks() {
+  fields::CustomFieldsApi::Hooks hooks = fields::CustomFieldsApi::WithoutRegionOrRelations(
+      {{common::v1::OBJECT_TYPE_TASK, v1::Task::descriptor()->full_name()}});
+  hooks.id_column = "t.id";
+  return hooks;
+}
+
 }  // namespace
 
 TasksService::TasksService(TaskStore& tasks, NotificationStore& notifications, NotificationHub& hub,
@@ -41,9 +49,7 @@ TasksService::TasksService(TaskStore& tasks, NotificationStore& notifications, N
     : tasks_(tasks),
       notifications_(notifications),
       hub_(hub),
-      fields_api_(custom_fields,
-                  fields::CustomFieldsApi::WithoutRegionOrRelations(
-                      {{common::v1::OBJECT_TYPE_TASK, v1::Task::descriptor()->full_name()}})),
+      fields_api_(custom_fields, TaskFieldsHooks()),
       rpcs_(authenticator, executor, v1::TasksService::service_full_name()),
       options_(options),
       streams_(options_.streams) {}

@@ -28,6 +28,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "common/auth/authenticator.h"
@@ -41,7 +42,7 @@ ABSL_FLAG(std::string, target, "127.0.0.1:50051", "server host:port");
 ABSL_FLAG(std::string, http_target, "127.0.0.1:8080", "gateway host:port (http_* methods)");
 ABSL_FLAG(std::string, method, "health",
           "health | create_contact | create_contact_fields | get_contact | search_contacts | "
-          "move_deal");
+          "list_contacts | filter_contacts | define_fields | move_deal");
 ABSL_FLAG(int, concurrency, 8, "calls in flight (one per worker thread)");
 ABSL_FLAG(int, channels, 4, "HTTP/2 connections the workers spread over");
 ABSL_FLAG(double, seconds, 10, "measurement time");
@@ -53,6 +54,9 @@ ABSL_FLAG(std::string, cpu_of, "",
           "name=pid,...: print the CPU each process spent per call while measuring (a PostgreSQL "
           "postmaster's count includes its backends')");
 ABSL_FLAG(int, preload, 2000, "get_contact: contacts created before measuring");
+ABSL_FLAG(std::string, filter, "custom_fields.external_id = \"ext-{n}\"",
+          "filter_contacts: the ListContacts filter, {n} replaced by a random 1..filter_range");
+ABSL_FLAG(int64_t, filter_range, 1000000, "filter_contacts: the largest {n}");
 ABSL_FLAG(std::string, queries, "anna,petrosian,ivanov,boris@,smith,garcia,lee,müller",
           "search_contacts: comma-separated queries, used in turn");
 
@@ -113,10 +117,24 @@ crm::common::v1::CustomFieldValue BenchFieldValue(int i, int64_t n) {
   return v;
 }
 
-// Defines the 20 fields for the token's tenant (the token must be an admin's).
+// Defines the 20 fields for the token's tenant (the token must be an admin's), and with
+// `external_id` a unique text field "external_id" after them (define_fields).
 grpc::Status DefineBenchFields(const std::shared_ptr<grpc::Channel>& channel,
-                               const std::string& admin_token) {
+                               const std::string& admin_token, bool external_id = false) {
   v1::ContactsService::Stub stub(channel);
+  if (external_id) {
+    grpc::ClientContext context;
+    context.AddMetadata("authorization", "Bearer " + admin_token);
+    crm::common::v1::CreateCustomFieldRequest request;
+    request.set_parent("objectTypes/contact");
+    request.mutable_custom_field()->set_key("external_id");
+    request.mutable_custom_field()->set_label("External id");
+    request.mutable_custom_field()->set_type(crm::common::v1::CUSTOM_FIELD_TYPE_TEXT);
+    request.mutable_custom_field()->set_unique(true);
+    crm::common::v1::CustomFieldDefinition defined;
+    grpc::Status status = stub.CreateCustomField(&context, request, &defined);
+    if (!status.ok()) return status;
+  }
   for (int i = 0; i < kBenchFields; ++i) {
     grpc::ClientContext context;
     context.AddMetadata("authorization", "Bearer " + admin_token);
@@ -305,6 +323,21 @@ class Caller {
       v1::ListContactsResponse response;
       return contacts_->ListContacts(&context, request, &response);
     }
+    if (method == "filter_contacts") {
+      v1::ListContactsRequest request;
+      request.set_page_size(20);
+      const int64_t n = 1 + static_cast<int64_t>(rng_() % absl::GetFlag(FLAGS_filter_range));
+      request.set_filter(
+          absl::StrReplaceAll(absl::GetFlag(FLAGS_filter), {{"{n}", absl::StrCat(n)}}));
+      v1::ListContactsResponse response;
+      grpc::Status status = contacts_->ListContacts(&context, request, &response);
+      if (status.ok() && response.contacts_size() != 1) {
+        return grpc::Status(grpc::StatusCode::INTERNAL,
+                            absl::StrCat("expected 1 contact for ", request.filter(), ", got ",
+                                         response.contacts_size()));
+      }
+      return status;
+    }
     if (method == "search_contacts") {
       v1::SearchContactsRequest request;
       request.set_query(names[rng_() % names.size()]);
@@ -373,12 +406,13 @@ int main(int argc, char** argv) {
                                                  grpc::InsecureChannelCredentials(), args));
   }
 
-  if (method == "create_contact_fields") {
-    grpc::Status status = DefineBenchFields(channels[0], admin_token);
+  if (method == "create_contact_fields" || method == "define_fields") {
+    grpc::Status status = DefineBenchFields(channels[0], admin_token, method == "define_fields");
     if (!status.ok()) {
       std::fprintf(stderr, "loadgen: defining fields failed: %s\n", status.error_message().c_str());
       return 1;
     }
+    if (method == "define_fields") return 0;
   }
   std::vector<std::string> names;
   if (method == "search_contacts") {

@@ -77,6 +77,19 @@ class ContactsCustomFieldsTest : public ::testing::Test {
     return out;
   }
 
+  // The given names of the contacts ListContacts returns for `filter`, sorted.
+  std::vector<std::string> Listed(const std::string& filter) {
+    v1::ListContactsRequest request;
+    request.set_filter(filter);
+    v1::ListContactsResponse response;
+    grpc::Status status = env_->stub().ListContacts(AuthedContext(rep_).get(), request, &response);
+    EXPECT_TRUE(status.ok()) << filter << ": " << status.error_message();
+    std::vector<std::string> out;
+    for (const auto& c : response.contacts()) out.push_back(c.given_name());
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+
   int64_t CountContacts() {
     auto r = db::RunOnce(env_->pool(), tenant_,
                          "SELECT count(*) FROM contacts.contacts WHERE tenant_id = $1", {tenant_},
@@ -224,6 +237,26 @@ TEST_F(ContactsCustomFieldsTest, UniqueValuesBelongToOneRecordUntilItLetsGo) {
   (*third.mutable_custom_fields())["billing_email"].set_email("pay@example.com");
   status = Create(third, &out);
   EXPECT_TRUE(status.ok()) << status.error_message();
+
+  // Exact matches on unique fields are answered from the claims and agree with the values: the
+  // holder only (two Cys now: ERP-2 and ERP-1), in OR and beside other conditions.
+  using ::testing::ElementsAre;
+  using ::testing::IsEmpty;
+  const std::string second_cy = out.name();
+  v1::ListContactsRequest exact;
+  exact.set_filter("custom_fields.external_id = \"ERP-1\"");
+  v1::ListContactsResponse listed;
+  ASSERT_TRUE(env_->stub().ListContacts(AuthedContext(rep_).get(), exact, &listed).ok());
+  ASSERT_EQ(listed.contacts_size(), 1);
+  EXPECT_EQ(listed.contacts(0).name(), second_cy);
+  EXPECT_THAT(Listed("custom_fields.external_id = \"ERP-2\""), ElementsAre("Cy"));
+  EXPECT_THAT(Listed("custom_fields.external_id = \"ERP-9\""), IsEmpty());
+  EXPECT_THAT(Listed("custom_fields.external_id = \"ERP-3\" OR "
+                     "custom_fields.external_id = \"ERP-1\""),
+              ElementsAre("Bob", "Cy"));
+  EXPECT_THAT(Listed("custom_fields.external_id = \"ERP-1\" AND given_name = \"Bob\""), IsEmpty());
+  EXPECT_THAT(Listed("custom_fields.billing_email = \"pay@example.com\""), ElementsAre("Cy"));
+  EXPECT_THAT(Listed("custom_fields.external_id = ERP*"), ElementsAre("Bob", "Cy", "Cy"));
 }
 
 TEST_F(ContactsCustomFieldsTest, ConcurrentCreatesOfOneUniqueValueLeaveOneHolder) {
@@ -469,17 +502,7 @@ TEST_F(ContactsCustomFieldsTest, ListsAndSegmentsFilterOnCustomFieldsByType) {
   Contact plain;
   ASSERT_TRUE(Create(Person("Plain"), &plain).ok());
 
-  auto names = [&](const std::string& filter) {
-    v1::ListContactsRequest request;
-    request.set_filter(filter);
-    v1::ListContactsResponse response;
-    grpc::Status status = env_->stub().ListContacts(AuthedContext(rep_).get(), request, &response);
-    EXPECT_TRUE(status.ok()) << filter << ": " << status.error_message();
-    std::vector<std::string> out;
-    for (const auto& c : response.contacts()) out.push_back(c.given_name());
-    std::sort(out.begin(), out.end());
-    return out;
-  };
+  auto names = [&](const std::string& filter) { return Listed(filter); };
   using ::testing::ElementsAre;
   EXPECT_THAT(names("custom_fields.arr > 1000"), ElementsAre("High", "Mid"));
   EXPECT_THAT(names("custom_fields.arr > 1000 AND custom_fields.tier = gold"),

@@ -692,6 +692,9 @@ TEST_F(TasksServiceTest, TasksCarryTypedCustomFieldsOfTheirOwn) {
   const std::vector<v1::Task> big = List(alice_, "custom_fields.effort > 5");
   ASSERT_EQ(big.size(), 1u);
   EXPECT_EQ(big[0].name(), created.name());
+  const std::vector<v1::Task> by_ticket = List(alice_, "custom_fields.ticket = \"OPS-1\"");
+  ASSERT_EQ(by_ticket.size(), 1u);  // answered from the unique claims, joined to t.id
+  EXPECT_EQ(by_ticket[0].name(), created.name());
   v1::ListTasksRequest sorted;
   sorted.set_order_by("custom_fields.effort desc");
   v1::ListTasksResponse page;
