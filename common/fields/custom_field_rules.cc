@@ -43,16 +43,6 @@ bool IsSnakeCase(absl::string_view key) {
   });
 }
 
-// A key is also a field-mask path segment ("custom_fields.<key>"), which proto3 JSON writes in
-// lowerCamelCase: "_" must be followed by a letter, so that every key reads back as itself.
-bool IsFieldKey(absl::string_view key) {
-  if (!IsSnakeCase(key) || key.back() == '_') return false;
-  for (size_t i = 0; i + 1 < key.size(); ++i) {
-    if (key[i] == '_' && !absl::ascii_islower(key[i + 1])) return false;
-  }
-  return true;
-}
-
 // "Gold tier" -> "gold_tier"; empty for labels without ASCII letters or digits.
 std::string IdFromLabel(absl::string_view label) {
   std::string id;
@@ -409,6 +399,16 @@ absl::Status CheckDefinition(Definition& d, const Normalizers& normalizers,
 }
 
 }  // namespace
+
+// A key is also a field-mask path segment ("custom_fields.<key>"), which proto3 JSON writes in
+// lowerCamelCase: "_" must be followed by a letter, so that every key reads back as itself.
+bool IsFieldKey(absl::string_view key) {
+  if (!IsSnakeCase(key) || key.back() == '_') return false;
+  for (size_t i = 0; i + 1 < key.size(); ++i) {
+    if (key[i] == '_' && !absl::ascii_islower(key[i + 1])) return false;
+  }
+  return true;
+}
 
 absl::string_view ObjectSegment(ObjectType type) {
   switch (type) {

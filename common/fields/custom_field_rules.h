@@ -27,6 +27,10 @@ inline constexpr size_t kMaxKeyChars = 64;
 inline constexpr size_t kMaxTextChars = 1000;
 inline constexpr size_t kMaxLongTextChars = 10000;
 
+// A definition's key: snake_case words starting with letters ("arr_q1"), up to 64 characters;
+// safe to splice into SQL between quotes.
+bool IsFieldKey(absl::string_view key);
+
 // "contact" <-> OBJECT_TYPE_CONTACT, the segment of resource names ("objectTypes/contact").
 absl::string_view ObjectSegment(common::v1::ObjectType type);
 common::v1::ObjectType ObjectFromSegment(absl::string_view segment);

@@ -59,7 +59,8 @@ ABSL_FLAG(std::string, period, "month",
 ABSL_FLAG(std::string, anchor, "", "report: a day inside the period (default today)");
 ABSL_FLAG(std::string, from, "", "report --period custom: first day (YYYY-MM-DD)");
 ABSL_FLAG(std::string, to, "", "report --period custom: the day after the last");
-ABSL_FLAG(std::string, group_by, "", "report: rep,stage,source,period");
+ABSL_FLAG(std::string, group_by, "", "report: rep,stage,source,period,custom_fields.<key>");
+ABSL_FLAG(std::string, sum, "", "report: custom_fields.<key>, a number or money field to sum");
 ABSL_FLAG(std::string, bucket, "", "report: size of period groups (day, week, month, quarter)");
 ABSL_FLAG(std::string, csv, "", "report: also write the report as CSV to this file");
 ABSL_FLAG(std::string, svg, "", "report: also write a chart as SVG to this file");
@@ -440,6 +441,7 @@ int main(int argc, char** argv) {
     options.from = absl::GetFlag(FLAGS_from);
     options.to = absl::GetFlag(FLAGS_to);
     options.group_by = absl::GetFlag(FLAGS_group_by);
+    options.sum = absl::GetFlag(FLAGS_sum);
     options.bucket = absl::GetFlag(FLAGS_bucket);
     options.csv_path = absl::GetFlag(FLAGS_csv);
     options.svg_path = absl::GetFlag(FLAGS_svg);

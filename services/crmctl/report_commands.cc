@@ -6,6 +6,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "services/crmctl/rpc.h"
 #include "services/crmctl/table.h"
 
@@ -39,7 +40,8 @@ int Report(v1::ReportingService::Stub& stub, const std::vector<char*>& args,
         "usage: crmctl report <pipeline_by_stage|won_lost|stage_conversion|forecast|"
         "activities_by_rep|tasks_by_rep|leads_by_source> --period week|month|quarter|year|"
         "fiscal_quarter|fiscal_year|custom [--anchor DATE | --from DATE --to DATE] "
-        "[--group_by rep,stage,source,period] [--csv FILE] [--svg FILE [--chart bar]]");
+        "[--group_by rep,stage,source,period,custom_fields.KEY] [--sum custom_fields.KEY] "
+        "[--csv FILE] [--svg FILE [--chart bar]]");
   }
   v1::ReportSpec spec;
   v1::ReportKind kind;
@@ -58,12 +60,23 @@ int Report(v1::ReportingService::Stub& stub, const std::vector<char*>& args,
   spec.set_to_date(options.to);
   spec.set_bucket(options.bucket);
   for (absl::string_view d : absl::StrSplit(options.group_by, ',', absl::SkipEmpty())) {
+    if (absl::ConsumePrefix(&d, "custom_fields.")) {
+      spec.add_group_by(v1::DIMENSION_CUSTOM_FIELD);
+      spec.set_custom_field(std::string(d));
+      continue;
+    }
     v1::Dimension dimension;
     if (!ParseEnum<v1::Dimension>(std::string(d), "DIMENSION_", &v1::Dimension_Parse, &dimension)) {
-      return Fail(absl::StrCat("unknown --group_by '", d, "' (rep, stage, source, period)"));
+      return Fail(absl::StrCat("unknown --group_by '", d,
+                               "' (rep, stage, source, period, custom_fields.<key>)"));
     }
     spec.add_group_by(dimension);
   }
+  absl::string_view sum = options.sum;
+  if (!sum.empty() && !absl::ConsumePrefix(&sum, "custom_fields.")) {
+    return Fail(absl::StrCat("--sum takes custom_fields.<key>, not '", sum, "'"));
+  }
+  spec.set_sum_custom_field(std::string(sum));
 
   v1::RunReportRequest run;
   *run.mutable_spec() = spec;

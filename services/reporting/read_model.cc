@@ -8,6 +8,7 @@
 #include "absl/strings/strip.h"
 #include "common/base/status_macros.h"
 #include "common/db/sql_helpers.h"
+#include "common/fields/values_json.h"
 #include "crm/contacts/v1/contacts_events.pb.h"
 #include "crm/pipeline/v1/pipeline_events.pb.h"
 #include "crm/tasks/v1/tasks_events.pb.h"
@@ -109,26 +110,28 @@ absl::Status ApplyDeal(Transaction& tx, const std::string& tenant, const pv1::De
       absl::StrCat(
           "INSERT INTO reporting.deals (tenant_id, deal_id, version, owner, pipeline_id, "
           "stage_id, amount_minor, currency_code, probability_percent, lead_source, "
-          "expected_close_date, create_time, close_time, outcome) VALUES ($1, $2::uuid, $3, "
+          "expected_close_date, create_time, close_time, outcome, custom_fields) VALUES ($1, "
+          "$2::uuid, $3, "
           "$4, $5::uuid, $6::uuid, $7, $8, $9, $10, $11::date, ",
           db::TimeParam(12), ", ", db::TimeParam(13),
           ", coalesce(CASE $14::text WHEN 'won' THEN 'won' WHEN 'lost' THEN 'lost' WHEN 'open' "
           "THEN "
           "'open' END, (SELECT CASE kind WHEN 'won' THEN 'won' WHEN 'lost' THEN 'lost' ELSE "
           "'open' END FROM reporting.stages WHERE tenant_id = $1 AND stage_id = $6::uuid), "
-          "CASE WHEN $13::bigint IS NULL THEN 'open' ELSE 'won' END)) "
+          "CASE WHEN $13::bigint IS NULL THEN 'open' ELSE 'won' END), $15::jsonb) "
           "ON CONFLICT (tenant_id, deal_id) DO UPDATE SET version = EXCLUDED.version, owner = "
           "EXCLUDED.owner, pipeline_id = EXCLUDED.pipeline_id, stage_id = EXCLUDED.stage_id, "
           "amount_minor = EXCLUDED.amount_minor, currency_code = EXCLUDED.currency_code, "
           "probability_percent = EXCLUDED.probability_percent, lead_source = "
           "EXCLUDED.lead_source, expected_close_date = EXCLUDED.expected_close_date, "
           "create_time = EXCLUDED.create_time, close_time = EXCLUDED.close_time, outcome = "
-          "EXCLUDED.outcome"),
+          "EXCLUDED.outcome, custom_fields = EXCLUDED.custom_fields"),
       {tenant, id, absl::StrCat(version), deal.owner(), OptionalId(deal.pipeline()),
        OptionalId(deal.stage()), absl::StrCat(deal.amount().amount_minor()),
        deal.amount().currency_code(), absl::StrCat(deal.probability_percent()), deal.lead_source(),
        deal.expected_close_date().empty() ? Param() : Param(deal.expected_close_date()),
-       *Micros(deal.create_time(), true), Micros(deal.close_time(), deal.has_close_time()), kind});
+       *Micros(deal.create_time(), true), Micros(deal.close_time(), deal.has_close_time()), kind,
+       fields::ValuesToJson(deal.custom_fields())});
   QueueRollup(tx, tenant, id, +1);
   tx.Queue("DELETE FROM reporting.closed_deals_daily WHERE tenant_id = $1 AND deals = 0", {tenant});
   return absl::OkStatus();
@@ -246,17 +249,18 @@ namespace {
 
 void UpsertContact(Transaction& tx, const std::string& tenant, const cv1::Contact& c) {
   tx.Queue(absl::StrCat("INSERT INTO reporting.contacts AS c (tenant_id, contact_id, version, "
-                        "owner, lead_source, lifecycle_stage, create_time) VALUES ($1, $2::uuid, "
-                        "$3, $4, $5, $6, ",
+                        "owner, lead_source, lifecycle_stage, create_time, custom_fields) VALUES "
+                        "($1, $2::uuid, $3, $4, $5, $6, ",
                         db::TimeParam(7),
-                        ") ON CONFLICT (tenant_id, contact_id) DO UPDATE SET version = "
+                        ", $8::jsonb) ON CONFLICT (tenant_id, contact_id) DO UPDATE SET version = "
                         "EXCLUDED.version, owner = EXCLUDED.owner, lead_source = "
                         "EXCLUDED.lead_source, lifecycle_stage = EXCLUDED.lifecycle_stage, "
-                        "create_time = EXCLUDED.create_time WHERE c.version < EXCLUDED.version"),
+                        "create_time = EXCLUDED.create_time, custom_fields = "
+                        "EXCLUDED.custom_fields WHERE c.version < EXCLUDED.version"),
            {tenant, IdOf(c.name()), absl::StrCat(Version(c.etag())), c.owner(),
             EnumText(cv1::LeadSource_Name(c.lead_source()), "LEAD_SOURCE_"),
             EnumText(cv1::LifecycleStage_Name(c.lifecycle_stage()), "LIFECYCLE_STAGE_"),
-            *Micros(c.create_time(), true)});
+            *Micros(c.create_time(), true), fields::ValuesToJson(c.custom_fields())});
 }
 
 }  // namespace

@@ -13,7 +13,9 @@
 #include "common/base/status_macros.h"
 #include "common/db/sql_helpers.h"
 #include "common/db/transaction.h"
+#include "common/fields/custom_field_rules.h"
 #include "common/ids/uuid.h"
+#include "services/reporting/decimal_sum.h"
 #include "services/reporting/periods.h"
 
 namespace crm::reporting {
@@ -55,8 +57,14 @@ struct KindDef {
   bool per_currency = false;
   // Text columns the query adds after the dimensions (forecast: category).
   std::vector<std::string> fixed_text;
-  // The query: dims, then fixed text, then currency (if per_currency), then raw aggregates.
-  std::function<std::string(const std::vector<DimSql>& dims, const std::string& bucket)> sql;
+  // The alias of the records whose custom fields the report can group by and sum ("d" deals,
+  // "c" contacts); "" when it has none.
+  std::string record;
+  // The query: dims, then fixed text, then currency (if per_currency), then raw aggregates,
+  // then `measure` (", sum(...)" of a custom field, or "").
+  std::function<std::string(const std::vector<DimSql>& dims, const std::string& bucket,
+                            const std::string& measure)>
+      sql;
   // Raw aggregates -> metric cells; `mixed_currency` blanks money in mixed totals.
   std::function<std::vector<std::string>(const std::vector<int64_t>& raw, bool mixed_currency)>
       format;
@@ -108,16 +116,19 @@ std::string Grouped(const std::vector<DimSql>& dims, const std::vector<std::stri
 const std::map<v1::ReportKind, KindDef>& Kinds() {
   static const auto* kinds = new std::map<v1::ReportKind, KindDef>{
       {v1::REPORT_KIND_PIPELINE_BY_STAGE,
-       {{v1::DIMENSION_STAGE, v1::DIMENSION_REP, v1::DIMENSION_SOURCE, v1::DIMENSION_PERIOD},
+       {{v1::DIMENSION_STAGE, v1::DIMENSION_REP, v1::DIMENSION_SOURCE, v1::DIMENSION_PERIOD,
+         v1::DIMENSION_CUSTOM_FIELD},
         {v1::DIMENSION_STAGE},
         {"deals", "amount", "weighted"},
         {Col("deals", "integer"), Col("amount", "money"), Col("weighted_amount", "money")},
         true,
         {},
-        [](const std::vector<DimSql>& dims, const std::string&) {
+        "d",
+        [](const std::vector<DimSql>& dims, const std::string&, const std::string& measure) {
           return Grouped(dims, {"d.currency_code"},
-                         "count(*), sum(d.amount_minor), sum((d.amount_minor * "
-                         "d.probability_percent) / 100)",
+                         absl::StrCat("count(*), sum(d.amount_minor), sum((d.amount_minor * "
+                                      "d.probability_percent) / 100)",
+                                      measure),
                          absl::StrCat("FROM reporting.deals d LEFT JOIN reporting.stages s ON "
                                       "s.tenant_id = d.tenant_id AND s.stage_id = d.stage_id "
                                       "WHERE d.tenant_id = ",
@@ -139,7 +150,8 @@ const std::map<v1::ReportKind, KindDef>& Kinds() {
          Col("avg_sales_cycle", "days")},
         true,
         {},
-        [](const std::vector<DimSql>& dims, const std::string&) {
+        "",
+        [](const std::vector<DimSql>& dims, const std::string&, const std::string&) {
           return Grouped(
               dims, {"r.currency_code"},
               "coalesce(sum(r.deals) FILTER (WHERE r.outcome = 'won'), 0), coalesce(sum("
@@ -167,7 +179,8 @@ const std::map<v1::ReportKind, KindDef>& Kinds() {
          Col("median_time_in_stage", "hours")},
         false,
         {},
-        [](const std::vector<DimSql>& dims, const std::string&) {
+        "",
+        [](const std::vector<DimSql>& dims, const std::string&, const std::string&) {
           return Grouped(
               dims, {},
               absl::StrCat(
@@ -192,19 +205,22 @@ const std::map<v1::ReportKind, KindDef>& Kinds() {
                                           r[2] < 0 ? "" : Tenths(r[2], 3600)};
         }}},
       {v1::REPORT_KIND_FORECAST,
-       {{v1::DIMENSION_PERIOD, v1::DIMENSION_REP},
+       {{v1::DIMENSION_PERIOD, v1::DIMENSION_REP, v1::DIMENSION_CUSTOM_FIELD},
         {v1::DIMENSION_PERIOD},
         {"deals", "amount", "weighted"},
         {Col("deals", "integer"), Col("amount", "money"), Col("weighted_amount", "money")},
         true,
         {"category"},
-        [](const std::vector<DimSql>& dims, const std::string&) {
+        "d",
+        [](const std::vector<DimSql>& dims, const std::string&, const std::string& measure) {
           return Grouped(dims,
                          {"(CASE WHEN d.outcome = 'won' THEN 'closed' ELSE coalesce("
                           "s.forecast_category, 'pipeline') END)",
                           "d.currency_code"},
-                         "count(*), sum(d.amount_minor), sum((d.amount_minor * CASE WHEN "
-                         "d.outcome = 'won' THEN 100 ELSE d.probability_percent END) / 100)",
+                         absl::StrCat("count(*), sum(d.amount_minor), sum((d.amount_minor * "
+                                      "CASE WHEN d.outcome = 'won' THEN 100 ELSE "
+                                      "d.probability_percent END) / 100)",
+                                      measure),
                          absl::StrCat("FROM reporting.deals d LEFT JOIN reporting.stages s ON "
                                       "s.tenant_id = d.tenant_id AND s.stage_id = d.stage_id "
                                       "WHERE d.tenant_id = ",
@@ -225,7 +241,8 @@ const std::map<v1::ReportKind, KindDef>& Kinds() {
          Col("notes", "integer"), Col("total", "integer")},
         false,
         {},
-        [](const std::vector<DimSql>& dims, const std::string&) {
+        "",
+        [](const std::vector<DimSql>& dims, const std::string&, const std::string&) {
           return Grouped(
               dims, {},
               "coalesce(sum(a.activities) FILTER (WHERE a.kind = 'call'), 0), "
@@ -246,7 +263,8 @@ const std::map<v1::ReportKind, KindDef>& Kinds() {
         {Col("created", "integer"), Col("done", "integer"), Col("overdue_at_end", "integer")},
         false,
         {},
-        [](const std::vector<DimSql>& dims, const std::string&) {
+        "",
+        [](const std::vector<DimSql>& dims, const std::string&, const std::string&) {
           const std::string cutoff = db::TimeParam(6);
           return Grouped(
               dims, {},
@@ -265,15 +283,18 @@ const std::map<v1::ReportKind, KindDef>& Kinds() {
           return std::vector<std::string>{Int(r[0]), Int(r[1]), Int(r[2])};
         }}},
       {v1::REPORT_KIND_LEADS_BY_SOURCE,
-       {{v1::DIMENSION_SOURCE, v1::DIMENSION_REP, v1::DIMENSION_PERIOD},
+       {{v1::DIMENSION_SOURCE, v1::DIMENSION_REP, v1::DIMENSION_PERIOD, v1::DIMENSION_CUSTOM_FIELD},
         {v1::DIMENSION_SOURCE},
         {"leads", "customers"},
         {Col("leads", "integer"), Col("customers", "integer"), Col("conversion", "percent")},
         false,
         {},
-        [](const std::vector<DimSql>& dims, const std::string&) {
+        "c",
+        [](const std::vector<DimSql>& dims, const std::string&, const std::string& measure) {
           return Grouped(dims, {},
-                         "count(*), count(*) FILTER (WHERE c.lifecycle_stage = 'customer')",
+                         absl::StrCat("count(*), count(*) FILTER (WHERE c.lifecycle_stage = "
+                                      "'customer')",
+                                      measure),
                          absl::StrCat("FROM reporting.contacts c WHERE c.tenant_id = ", kTenant,
                                       " AND NOT c.deleted AND c.create_time >= ", FromTs(),
                                       " AND c.create_time < ", ToTs()));
@@ -333,6 +354,41 @@ absl::StatusOr<DimSql> DimensionSql(v1::ReportKind kind, Dimension dim, const st
   }
 }
 
+// The jsonb of one custom field of the report's records, `key` checked first: it is spliced into
+// the SQL, as the services' filters splice defined keys.
+absl::StatusOr<std::string> CustomFieldValue(const KindDef& def, const std::string& key,
+                                             absl::string_view field) {
+  if (def.record.empty()) {
+    return api::InvalidField(field,
+                             "this report has no custom fields (pipeline by stage, forecast and "
+                             "leads by source do)");
+  }
+  if (!fields::IsFieldKey(key)) return api::InvalidField(field, "the key of a custom field");
+  return absl::StrCat("(", def.record, ".custom_fields -> '", key, "')");
+}
+
+// Grouping by a custom field: whatever member its type stores, as text ("none" when unset).
+DimSql CustomFieldDimension(const std::string& key, const std::string& value) {
+  std::vector<std::string> members;
+  for (const char* member :
+       {"option", "text", "boolean", "user", "date", "email", "url", "phone"}) {
+    members.push_back(absl::StrCat(value, " ->> '", member, "'"));
+  }
+  const std::string label = absl::StrCat("coalesce(", absl::StrJoin(members, ", "), ", 'none')");
+  return DimSql{absl::StrCat("custom_fields.", key), label, label};
+}
+
+// Summing a custom field: two sums, of its values as a number (exact) and as money in minor
+// units where its currency is the row's (deal reports group by currency; contacts have none, so
+// there only numbers count). A field is one or the other, so one of them is NULL.
+std::string CustomFieldSums(const KindDef& def, const std::string& value) {
+  const std::string numbers = absl::StrCat(", sum((", value, " ->> 'number')::numeric)::text");
+  if (!def.per_currency) return absl::StrCat(numbers, ", NULL::text");
+  return absl::StrCat(numbers, ", sum(CASE WHEN ", value,
+                      " -> 'money' ->> 'currency_code' = ", def.record, ".currency_code THEN (",
+                      value, " -> 'money' ->> 'amount_minor')::numeric END)::text");
+}
+
 std::string DimensionName(Dimension dim) {
   switch (dim) {
     case v1::DIMENSION_REP:
@@ -341,6 +397,8 @@ std::string DimensionName(Dimension dim) {
       return "stage";
     case v1::DIMENSION_SOURCE:
       return "source";
+    case v1::DIMENSION_CUSTOM_FIELD:
+      return "a custom field";
     default:
       return "period";
   }
@@ -418,8 +476,23 @@ absl::StatusOr<v1::Report> ReportEngine::Run(const std::string& tenant, const v1
                                                           }),
                                             ", each once"));
     }
+    if (dims[i] == v1::DIMENSION_CUSTOM_FIELD) {
+      if (spec.custom_field().empty()) {
+        return api::InvalidField("spec.custom_field", "required to group by a custom field");
+      }
+      ASSIGN_OR_RETURN(std::string value,
+                       CustomFieldValue(def, spec.custom_field(), "spec.custom_field"));
+      dim_sql.push_back(CustomFieldDimension(spec.custom_field(), value));
+      continue;
+    }
     ASSIGN_OR_RETURN(DimSql sql, DimensionSql(spec.kind(), dims[i], bucket));
     dim_sql.push_back(std::move(sql));
+  }
+  std::string measure;
+  if (!spec.sum_custom_field().empty()) {
+    ASSIGN_OR_RETURN(std::string value,
+                     CustomFieldValue(def, spec.sum_custom_field(), "spec.sum_custom_field"));
+    measure = CustomFieldSums(def, value);
   }
   db::Param extra = std::nullopt;
   if (spec.kind() == v1::REPORT_KIND_STAGE_CONVERSION && !spec.to_stage().empty()) {
@@ -448,7 +521,7 @@ absl::StatusOr<v1::Report> ReportEngine::Run(const std::string& tenant, const v1
   const std::string typed = absl::StrCat(
       "WITH report_params AS (SELECT $1::text, $2::text, $3::date, $4::date, $5::int, $6::",
       extra_type, ") ");
-  const int rows_index = tx.Queue(typed + def.sql(dim_sql, bucket), params);
+  const int rows_index = tx.Queue(typed + def.sql(dim_sql, bucket, measure), params);
   const int progress_index =
       tx.Queue(absl::StrCat("SELECT source, position, ", db::MicrosOf("event_time"),
                             " FROM reporting.source_progress ORDER BY source"));
@@ -467,10 +540,15 @@ absl::StatusOr<v1::Report> ReportEngine::Run(const std::string& tenant, const v1
   for (const std::string& text : def.fixed_text) *report.add_columns() = Col(text, "text");
   if (def.per_currency) *report.add_columns() = Col("currency", "text");
   for (const v1::Column& c : def.metrics) *report.add_columns() = c;
+  if (!measure.empty()) {
+    *report.add_columns() = Col(absl::StrCat("sum_", spec.sum_custom_field()), "decimal");
+  }
 
   const int text_columns =
       static_cast<int>(dim_sql.size() + def.fixed_text.size()) + (def.per_currency ? 1 : 0);
   std::vector<int64_t> totals(def.raw_names.size(), 0);
+  DecimalSum number_total;
+  DecimalSum money_total;
   std::set<std::string> currencies;
   for (int i = 0; i < rows.rows(); ++i) {
     v1::Row* row = report.add_rows();
@@ -482,6 +560,18 @@ absl::StatusOr<v1::Report> ReportEngine::Run(const std::string& tenant, const v1
       totals[m] += raw.back();
     }
     for (std::string& cell : def.format(raw, false)) row->add_cells(std::move(cell));
+    if (!measure.empty()) {
+      const int at = text_columns + static_cast<int>(def.raw_names.size());
+      std::string cell;
+      if (!rows.IsNull(i, at)) {
+        cell = rows.String(i, at);
+        RETURN_IF_ERROR(number_total.Add(cell));
+      } else if (!rows.IsNull(i, at + 1)) {
+        cell = rows.String(i, at + 1);
+        RETURN_IF_ERROR(money_total.Add(cell));
+      }
+      row->add_cells(std::move(cell));
+    }
   }
   // Totals: sums of the raw integers, ratios from those sums. A median does not add up.
   for (int c = 0; c < text_columns; ++c) {
@@ -498,6 +588,13 @@ absl::StatusOr<v1::Report> ReportEngine::Run(const std::string& tenant, const v1
     for (std::string& cell : def.format(totals, currencies.size() > 1)) {
       report.mutable_totals()->add_cells(std::move(cell));
     }
+  }
+  if (!measure.empty()) {
+    // Numbers add up across rows; money in several currencies does not.
+    const std::string numbers = number_total.Text();
+    report.mutable_totals()->add_cells(!numbers.empty()        ? numbers
+                                       : currencies.size() > 1 ? ""
+                                                               : money_total.Text());
   }
   for (int i = 0; i < progress.rows(); ++i) {
     v1::Freshness* f = report.add_freshness();

@@ -70,6 +70,12 @@ class Builder {
     *p.mutable_create_time() = Ts(d.create);
     if (d.close.has_value()) *p.mutable_close_time() = Ts(*d.close);
     p.set_etag(absl::StrCat(version));
+    auto& values = *p.mutable_custom_fields();
+    if (!d.Tier().empty()) values["tier"].set_option(d.Tier());
+    values["arr"].set_number(
+        absl::StrFormat("%d.%02d", d.ArrHundredths() / 100, d.ArrHundredths() % 100));
+    values["budget"].mutable_money()->set_currency_code(d.BudgetCurrency());
+    values["budget"].mutable_money()->set_amount_minor(d.BudgetMinor());
     return p;
   }
 

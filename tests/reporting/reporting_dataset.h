@@ -35,6 +35,13 @@ struct Deal {
   bool deleted = false;
   std::vector<StageEntry> entries;
   std::string Outcome(const std::vector<Stage>& stages) const;
+  // Custom field values, derived from the amount, so each version of a deal carries its own:
+  // tier (a select: "gold", "silver" or unset), arr (a number with two decimals, in hundredths)
+  // and budget (money, sometimes in a currency other than the deal's).
+  std::string Tier() const { return amount % 3 == 0 ? "" : amount % 3 == 1 ? "gold" : "silver"; }
+  int64_t ArrHundredths() const { return amount * 7 + 3; }
+  std::string BudgetCurrency() const { return amount % 2 == 0 ? currency : "GBP"; }
+  int64_t BudgetMinor() const { return amount * 2; }
 };
 
 struct Activity {

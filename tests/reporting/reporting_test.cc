@@ -307,6 +307,81 @@ TEST_F(ReportingTest, PipelineAndForecastMatchTheData) {
   EXPECT_GT(rows_compared, 150u);
 }
 
+TEST_F(ReportingTest, DealReportsGroupByAndSumCustomFields) {
+  size_t rows_compared = 0;
+  for (v1::ReportSpec spec : Periods()) {
+    spec.set_kind(v1::REPORT_KIND_PIPELINE_BY_STAGE);
+    spec.add_group_by(v1::DIMENSION_CUSTOM_FIELD);
+    spec.set_custom_field("tier");
+    spec.set_sum_custom_field("arr");
+    const v1::Report by_tier = Run(spec);
+    spec.set_sum_custom_field("budget");
+    const v1::Report budgets = Run(spec);
+    const Window w = WindowOf(by_tier);
+    // Per (tier, currency): deals, amount, weighted, arr in hundredths, budget in the row's
+    // currency (-1: none).
+    Expected expected;
+    int64_t arr_total = 0;
+    for (const auto& d : data_->deals) {
+      if (d.deleted || !w.ContainsDay(d.expected_close) || d.Outcome(data_->stages) != "open") {
+        continue;
+      }
+      const auto& stage = data_->stages[d.stage];
+      const bool same_currency = d.BudgetCurrency() == d.currency;
+      expected.Add(Key({d.Tier().empty() ? "none" : d.Tier(), d.currency}),
+                   {1, d.amount, d.amount * stage.probability / 100, d.ArrHundredths(),
+                    same_currency ? d.BudgetMinor() : 0, same_currency ? 1 : 0});
+      arr_total += d.ArrHundredths();
+      expected.currencies.insert(d.currency);
+    }
+    auto hundredths = [](int64_t h) { return absl::StrFormat("%d.%02d", h / 100, h % 100); };
+    Rows arr_rows, budget_rows;
+    for (const auto& [key, r] : expected.raw) {
+      arr_rows[key] = {I(r[0]), I(r[1]), I(r[2]), hundredths(r[3])};
+      budget_rows[key] = {I(r[0]), I(r[1]), I(r[2]), r[5] > 0 ? I(r[4]) : ""};
+    }
+    ASSERT_EQ(by_tier.columns(0).name(), "custom_fields.tier");
+    ASSERT_EQ(by_tier.columns(by_tier.columns_size() - 1).name(), "sum_arr");
+    EXPECT_EQ(by_tier.columns(by_tier.columns_size() - 1).type(), "decimal");
+    std::vector<std::string> totals;
+    EXPECT_EQ(ActualRows(by_tier, &totals), arr_rows) << by_tier.title();
+    if (!expected.raw.empty()) {
+      // Numbers add up across currencies; money in several currencies does not.
+      EXPECT_EQ(totals.back(), hundredths(arr_total)) << by_tier.title();
+      EXPECT_EQ(ActualRows(budgets, &totals), budget_rows) << budgets.title();
+      if (expected.currencies.size() > 1) {
+        EXPECT_EQ(totals.back(), "") << budgets.title();
+      }
+    }
+    rows_compared += expected.raw.size();
+  }
+  EXPECT_GT(rows_compared, 30u);
+
+  // Where custom fields cannot go, and keys that are not keys: named errors.
+  v1::ReportSpec spec;
+  spec.set_kind(v1::REPORT_KIND_PIPELINE_BY_STAGE);
+  spec.set_period(v1::PERIOD_KIND_YEAR);
+  spec.add_group_by(v1::DIMENSION_CUSTOM_FIELD);
+  auto error = [&](const v1::ReportSpec& bad) {
+    absl::Status status =
+        engine_->Run(data_->tenant, bad, Now(), absl::Now() + absl::Seconds(5)).status();
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
+    return std::string(status.message());
+  };
+  EXPECT_THAT(error(spec), ::testing::HasSubstr("spec.custom_field"));
+  spec.set_custom_field("tier' OR '1");
+  EXPECT_THAT(error(spec), ::testing::HasSubstr("spec.custom_field"));
+  spec.set_custom_field("tier");
+  spec.set_sum_custom_field("Arr");
+  EXPECT_THAT(error(spec), ::testing::HasSubstr("spec.sum_custom_field"));
+  spec.clear_sum_custom_field();
+  spec.set_kind(v1::REPORT_KIND_WON_LOST);
+  EXPECT_THAT(error(spec), ::testing::HasSubstr("spec.group_by[0]"));
+  spec.clear_group_by();
+  spec.set_sum_custom_field("arr");
+  EXPECT_THAT(error(spec), ::testing::HasSubstr("no custom fields"));
+}
+
 TEST_F(ReportingTest, StageConversionMatchesTheData) {
   size_t rows_compared = 0;
   for (v1::ReportSpec spec : Periods()) {
