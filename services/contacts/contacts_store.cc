@@ -11,6 +11,7 @@
 #include "common/base/status_macros.h"
 #include "common/db/sqlstate.h"
 #include "common/db/transaction.h"
+#include "common/fields/search_words.h"
 #include "common/fields/values_json.h"
 #include "common/ids/uuid.h"
 #include "crm/contacts/v1/contacts_events.pb.h"
@@ -42,9 +43,22 @@ absl::Status CheckCompanyExists(Transaction& tx, const std::string& tenant,
 
 // What search matches a contact on, from the statement's $3 (given), $4 (family), $5 (emails),
 // $6 (phones) parameters.
-constexpr char kSearchTextOfParams[] =
-    "concat_ws(' ', $3::text, $4::text, array_to_string($5::text[], ' '), "
-    "array_to_string($6::text[], ' '))";
+// A contact's search text from the statement's parameters: $3 given and $4 family name, $5
+// emails, $6 phones, and `words` the words of its custom fields (fields::SearchWords, NULL for
+// none).
+std::string SearchTextOfParams(int words) {
+  return absl::StrCat(
+      "concat_ws(' ', $3::text, $4::text, array_to_string($5::text[], ' '), "
+      "array_to_string($6::text[], ' '), $",
+      words, "::text)");
+}
+
+// fields::SearchWords of a contact, NULL when it has none (the search text ends with its phones).
+db::Param SearchWordsParam(const Contact& contact) {
+  std::string words = fields::SearchWords(contact.custom_fields());
+  if (words.empty()) return std::nullopt;
+  return words;
+}
 
 constexpr char kInsertContactKeys[] =
     "INSERT INTO contacts.contact_keys (tenant_id, kind, value, contact_id) "
@@ -130,7 +144,7 @@ absl::StatusOr<Contact> ContactsStore::CreateContact(const std::string& tenant,
       "custom_fields) "
       "VALUES ($1, $2, $3, $4, $5::text[], $6::text[], $7::uuid, $8, $9, $10, $11, $12, $13, "
       "$14::text[], $15::jsonb, $16, ",
-      TimeParam(18), ", ", TimeParam(18), ", ", kSearchTextOfParams,
+      TimeParam(18), ", ", TimeParam(18), ", ", SearchTextOfParams(20),
       ", $19::jsonb) "
       "ON CONFLICT (tenant_id, creator, create_request_id) WHERE create_request_id IS NOT NULL "
       "DO NOTHING RETURNING *), "
@@ -156,7 +170,8 @@ absl::StatusOr<Contact> ContactsStore::CreateContact(const std::string& tenant,
                          request_id.empty() ? Param() : Param(request_id),
                          db::ToArrayLiteral(EmailKeys(contact)),
                          absl::StrCat(absl::ToUnixMicros(now)),
-                         fields::ValuesToJson(contact.custom_fields())};
+                         fields::ValuesToJson(contact.custom_fields()),
+                         SearchWordsParam(contact)};
   v1::ContactCreated event;
   *event.mutable_contact() = created;
   bool inserted = true;
@@ -248,20 +263,21 @@ void ContactsStore::QueueUpdate(Transaction& tx, const std::string& tenant, cons
   const absl::Time now = NowMicros();
   next.set_etag(NextEtag(current.etag()));
   SetTime(next.mutable_update_time(), now);
-  tx.Queue(absl::StrCat("UPDATE contacts.contacts SET given_name = $3, family_name = $4, "
-                        "emails = $5::text[], phones = $6::text[], company_id = $7::uuid, "
-                        "job_title = $8, owner = $9, lifecycle_stage = $10, lead_source = $11, "
-                        "campaign = $12, tags = $13::text[], attributes = $14::jsonb, "
-                        "custom_fields = $16::jsonb, version = version + 1, update_time = ",
-                        TimeParam(15), ", search_text = ", kSearchTextOfParams,
-                        " WHERE tenant_id = $1 AND id = $2"),
-           {tenant, id, next.given_name(), next.family_name(),
-            db::ToArrayLiteral(ToVector(next.emails())),
-            db::ToArrayLiteral(ToVector(next.phones())), OptionalId(next.company(), kCompanyPrefix),
-            next.job_title(), next.owner(), LifecycleStageToText(next.lifecycle_stage()),
-            LeadSourceToText(next.lead_source()), next.campaign(),
-            db::ToArrayLiteral(ToVector(next.tags())), AttributesJson(next.attributes()),
-            absl::StrCat(absl::ToUnixMicros(now)), fields::ValuesToJson(next.custom_fields())});
+  tx.Queue(
+      absl::StrCat("UPDATE contacts.contacts SET given_name = $3, family_name = $4, "
+                   "emails = $5::text[], phones = $6::text[], company_id = $7::uuid, "
+                   "job_title = $8, owner = $9, lifecycle_stage = $10, lead_source = $11, "
+                   "campaign = $12, tags = $13::text[], attributes = $14::jsonb, "
+                   "custom_fields = $16::jsonb, version = version + 1, update_time = ",
+                   TimeParam(15), ", search_text = ", SearchTextOfParams(17),
+                   " WHERE tenant_id = $1 AND id = $2"),
+      {tenant, id, next.given_name(), next.family_name(),
+       db::ToArrayLiteral(ToVector(next.emails())), db::ToArrayLiteral(ToVector(next.phones())),
+       OptionalId(next.company(), kCompanyPrefix), next.job_title(), next.owner(),
+       LifecycleStageToText(next.lifecycle_stage()), LeadSourceToText(next.lead_source()),
+       next.campaign(), db::ToArrayLiteral(ToVector(next.tags())),
+       AttributesJson(next.attributes()), absl::StrCat(absl::ToUnixMicros(now)),
+       fields::ValuesToJson(next.custom_fields()), SearchWordsParam(next)});
   if (EmailKeys(next) != EmailKeys(current) ||
       ToVector(next.phones()) != ToVector(current.phones())) {
     tx.Queue("DELETE FROM contacts.contact_keys WHERE tenant_id = $1 AND contact_id = $2",
@@ -293,27 +309,27 @@ void ContactsStore::QueueCreate(Transaction& tx, const std::string& tenant, Cont
   contact.set_etag("1");
   SetTime(contact.mutable_create_time(), now);
   SetTime(contact.mutable_update_time(), now);
-  tx.Queue(
-      absl::StrCat(
-          "WITH c AS (INSERT INTO contacts.contacts (tenant_id, id, given_name, family_name, "
-          "emails, phones, company_id, job_title, owner, creator, lifecycle_stage, "
-          "lead_source, campaign, tags, attributes, create_time, update_time, search_text, "
-          "custom_fields) "
-          "VALUES ($1, $2, $3, $4, $5::text[], $6::text[], $7::uuid, $8, $9, $10, $11, $12, "
-          "$13, $14::text[], $15::jsonb, ",
-          TimeParam(17), ", ", TimeParam(17), ", ", kSearchTextOfParams,
-          ", $18::jsonb) RETURNING id, phones) "
-          "INSERT INTO contacts.contact_keys (tenant_id, kind, value, contact_id) "
-          "SELECT $1, 'email', e, c.id FROM c, unnest($16::text[]) e UNION ALL "
-          "SELECT $1, 'phone', p, c.id FROM c, unnest(c.phones) p"),
-      {tenant, id, contact.given_name(), contact.family_name(),
-       db::ToArrayLiteral(ToVector(contact.emails())),
-       db::ToArrayLiteral(ToVector(contact.phones())),
-       OptionalId(contact.company(), kCompanyPrefix), contact.job_title(), contact.owner(), creator,
-       LifecycleStageToText(contact.lifecycle_stage()), LeadSourceToText(contact.lead_source()),
-       contact.campaign(), db::ToArrayLiteral(ToVector(contact.tags())),
-       AttributesJson(contact.attributes()), db::ToArrayLiteral(EmailKeys(contact)),
-       absl::StrCat(absl::ToUnixMicros(now)), fields::ValuesToJson(contact.custom_fields())});
+  tx.Queue(absl::StrCat(
+               "WITH c AS (INSERT INTO contacts.contacts (tenant_id, id, given_name, family_name, "
+               "emails, phones, company_id, job_title, owner, creator, lifecycle_stage, "
+               "lead_source, campaign, tags, attributes, create_time, update_time, search_text, "
+               "custom_fields) "
+               "VALUES ($1, $2, $3, $4, $5::text[], $6::text[], $7::uuid, $8, $9, $10, $11, $12, "
+               "$13, $14::text[], $15::jsonb, ",
+               TimeParam(17), ", ", TimeParam(17), ", ", SearchTextOfParams(19),
+               ", $18::jsonb) RETURNING id, phones) "
+               "INSERT INTO contacts.contact_keys (tenant_id, kind, value, contact_id) "
+               "SELECT $1, 'email', e, c.id FROM c, unnest($16::text[]) e UNION ALL "
+               "SELECT $1, 'phone', p, c.id FROM c, unnest(c.phones) p"),
+           {tenant, id, contact.given_name(), contact.family_name(),
+            db::ToArrayLiteral(ToVector(contact.emails())),
+            db::ToArrayLiteral(ToVector(contact.phones())),
+            OptionalId(contact.company(), kCompanyPrefix), contact.job_title(), contact.owner(),
+            creator, LifecycleStageToText(contact.lifecycle_stage()),
+            LeadSourceToText(contact.lead_source()), contact.campaign(),
+            db::ToArrayLiteral(ToVector(contact.tags())), AttributesJson(contact.attributes()),
+            db::ToArrayLiteral(EmailKeys(contact)), absl::StrCat(absl::ToUnixMicros(now)),
+            fields::ValuesToJson(contact.custom_fields()), SearchWordsParam(contact)});
   v1::ContactCreated event;
   *event.mutable_contact() = contact;
   outbox_.Append(tx, tenant, Draft<v1::Contact>(contact.name(), creator, now, event));
@@ -348,6 +364,8 @@ void ContactsStore::QueueCreateMany(Transaction& tx, const std::string& tenant,
     row["company_id"] = contact.company().empty()
                             ? nlohmann::json(nullptr)
                             : nlohmann::json(contact.company().substr(kCompanyPrefix.size()));
+    const std::string words = fields::SearchWords(contact.custom_fields());
+    row["search_words"] = words.empty() ? nlohmann::json(nullptr) : nlohmann::json(words);
     rows.push_back(std::move(row));
   }
   // One document per batch: the rows, then their keys from the same document.
@@ -356,7 +374,7 @@ void ContactsStore::QueueCreateMany(Transaction& tx, const std::string& tenant,
                "given_name text, family_name text, emails text[], phones text[], "
                "email_keys text[], company_id uuid, job_title text, owner text, "
                "lifecycle_stage text, lead_source text, campaign text, tags text[], "
-               "attributes jsonb, custom_fields jsonb)), "
+               "attributes jsonb, custom_fields jsonb, search_words text)), "
                "c AS (INSERT INTO contacts.contacts (tenant_id, id, given_name, family_name, "
                "emails, phones, company_id, job_title, owner, creator, lifecycle_stage, "
                "lead_source, campaign, tags, attributes, create_time, update_time, search_text, "
@@ -365,7 +383,7 @@ void ContactsStore::QueueCreateMany(Transaction& tx, const std::string& tenant,
                "owner, $3, lifecycle_stage, lead_source, campaign, tags, attributes, ",
                TimeParam(4), ", ", TimeParam(4),
                ", concat_ws(' ', given_name, family_name, array_to_string(emails, ' '), "
-               "array_to_string(phones, ' ')), custom_fields FROM r RETURNING id) "
+               "array_to_string(phones, ' '), search_words), custom_fields FROM r RETURNING id) "
                "INSERT INTO contacts.contact_keys (tenant_id, kind, value, contact_id) "
                "SELECT $1, 'email', e, r.id FROM r JOIN c ON c.id = r.id, unnest(r.email_keys) e "
                "UNION ALL SELECT $1, 'phone', p, r.id FROM r JOIN c ON c.id = r.id, "
@@ -672,7 +690,7 @@ absl::StatusOr<Contact> ContactsStore::MergeContacts(
           "emails = $5::text[], phones = $6::text[], company_id = $7::uuid, job_title = $8, "
           "lead_source = $9, campaign = $10, tags = $11::text[], attributes = $12::jsonb, "
           "custom_fields = $15::jsonb, version = version + 1, update_time = ",
-          TimeParam(13), ", search_text = ", kSearchTextOfParams,
+          TimeParam(13), ", search_text = ", SearchTextOfParams(16),
           ", last_contacted_time = (SELECT max(t) FROM (VALUES "
           "(last_contacted_time), ((SELECT last_contacted_time FROM contacts.contacts l "
           "WHERE l.tenant_id = $1 AND l.id = $14::uuid))) v(t)) "
@@ -683,7 +701,7 @@ absl::StatusOr<Contact> ContactsStore::MergeContacts(
        LeadSourceToText(merged.lead_source()), merged.campaign(),
        db::ToArrayLiteral(ToVector(merged.tags())), AttributesJson(merged.attributes()),
        absl::StrCat(absl::ToUnixMicros(now)), loser_id,
-       fields::ValuesToJson(merged.custom_fields())});
+       fields::ValuesToJson(merged.custom_fields()), SearchWordsParam(merged)});
   v1::ContactsMerged event;
   event.set_winner(merged.name());
   event.set_loser(loser->name());

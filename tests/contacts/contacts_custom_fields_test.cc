@@ -407,6 +407,59 @@ TEST_F(ContactsCustomFieldsTest, UpdateMaskChangesOneFieldAndRequiredFieldsStay)
   EXPECT_EQ(Get(created.name()).custom_fields().at("region").text(), "APAC");
 }
 
+TEST_F(ContactsCustomFieldsTest, SearchFindsCustomTextUntilTheValueOrItsFieldIsGone) {
+  const CustomFieldDefinition alias =
+      MustDefine(Field("alias", common::v1::CUSTOM_FIELD_TYPE_TEXT));
+  MustDefine(Field("billing", common::v1::CUSTOM_FIELD_TYPE_EMAIL));
+  Contact c = Person("Diego");
+  (*c.mutable_custom_fields())["alias"].set_text("Zorrofox");
+  (*c.mutable_custom_fields())["billing"].set_email("ledger@quixotic.example");
+  Contact created;
+  ASSERT_TRUE(Create(c, &created).ok());
+  auto found = [&](const std::string& query) {
+    v1::SearchContactsRequest request;
+    request.set_query(query);
+    v1::SearchContactsResponse response;
+    grpc::Status status =
+        env_->stub().SearchContacts(AuthedContext(rep_).get(), request, &response);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    for (const auto& hit : response.results()) {
+      if (hit.contact().name() == created.name()) return true;
+    }
+    return false;
+  };
+  EXPECT_TRUE(found("zorrofox"));
+  EXPECT_TRUE(found("ledger@quixotic"));
+
+  // A changed value is found by its new words only.
+  v1::UpdateContactRequest update;
+  update.mutable_contact()->set_name(created.name());
+  (*update.mutable_contact()->mutable_custom_fields())["alias"].set_text("Quetzalwing");
+  update.mutable_update_mask()->add_paths("custom_fields.alias");
+  Contact updated;
+  ASSERT_TRUE(env_->stub().UpdateContact(AuthedContext(rep_).get(), update, &updated).ok());
+  EXPECT_TRUE(found("quetzalwing"));
+  EXPECT_FALSE(found("zorrofox"));
+
+  // Archiving hides the value from search too; deleting the field leaves nothing to find.
+  common::v1::UpdateCustomFieldRequest archive;
+  archive.mutable_custom_field()->set_name(alias.name());
+  archive.mutable_custom_field()->set_archived(true);
+  archive.mutable_update_mask()->add_paths("archived");
+  CustomFieldDefinition archived;
+  ASSERT_TRUE(env_->stub().UpdateCustomField(AuthedContext(admin_).get(), archive, &archived).ok());
+  EXPECT_FALSE(found("quetzalwing"));
+  archive.mutable_custom_field()->set_archived(false);
+  ASSERT_TRUE(env_->stub().UpdateCustomField(AuthedContext(admin_).get(), archive, &archived).ok());
+  EXPECT_TRUE(found("quetzalwing"));
+  common::v1::DeleteCustomFieldRequest remove;
+  remove.set_name(alias.name());
+  google::protobuf::Empty empty;
+  ASSERT_TRUE(env_->stub().DeleteCustomField(AuthedContext(admin_).get(), remove, &empty).ok());
+  EXPECT_FALSE(found("quetzalwing"));
+  EXPECT_TRUE(found("ledger@quixotic"));
+}
+
 TEST_F(ContactsCustomFieldsTest, ArchiveHidesValuesUnarchiveBringsThemBackDeletePurges) {
   const CustomFieldDefinition legacy =
       MustDefine(Field("legacy", common::v1::CUSTOM_FIELD_TYPE_BOOLEAN));
