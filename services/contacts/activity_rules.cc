@@ -7,8 +7,8 @@
 #include "common/api/errors.h"
 #include "common/base/status_macros.h"
 #include "common/ids/uuid.h"
-#include "services/contacts/contact_rules.h"
 #include "common/text/normalize.h"
+#include "services/contacts/contact_rules.h"
 
 namespace crm::contacts {
 namespace {

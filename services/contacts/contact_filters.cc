@@ -93,4 +93,22 @@ const api::FilterSchema& CompanyFilterSchema() {
   return *schema;
 }
 
+const std::map<std::string, std::string>& ContactSortColumns() {
+  static const auto* columns = new std::map<std::string, std::string>{
+      {"given_name", "given_name"},   {"family_name", "family_name"},
+      {"job_title", "job_title"},     {"create_time", "create_time"},
+      {"update_time", "update_time"}, {"last_contacted_time", "last_contacted_time"}};
+  return *columns;
+}
+
+const std::map<std::string, std::string>& CompanySortColumns() {
+  static const auto* columns =
+      new std::map<std::string, std::string>{{"display_name", "display_name"},
+                                             {"domain", "domain"},
+                                             {"industry", "industry"},
+                                             {"create_time", "create_time"},
+                                             {"update_time", "update_time"}};
+  return *columns;
+}
+
 }  // namespace crm::contacts

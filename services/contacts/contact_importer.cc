@@ -11,8 +11,8 @@
 #include "common/base/status_macros.h"
 #include "common/db/transaction.h"
 #include "common/ids/uuid.h"
-#include "services/contacts/contact_rules.h"
 #include "common/text/normalize.h"
+#include "services/contacts/contact_rules.h"
 
 namespace crm::contacts {
 namespace {

@@ -138,7 +138,7 @@ absl::Status NormalizeContact(Contact& contact, absl::string_view phone_region,
   std::vector<std::string> phones;
   for (int i = 0; i < contact.phones_size(); ++i) {
     auto phone = text::NormalizePhone(contact.phones(i),
-                                std::string_view(phone_region.data(), phone_region.size()));
+                                      std::string_view(phone_region.data(), phone_region.size()));
     if (!phone.ok())
       return api::InvalidField(Indexed(field, "phones", i), phone.status().message());
     if (std::find(phones.begin(), phones.end(), *phone) == phones.end()) phones.push_back(*phone);
@@ -202,16 +202,15 @@ absl::Status NormalizeCompany(Company& company, absl::string_view field) {
 absl::Status ApplyContactMask(const Contact& patch, const google::protobuf::FieldMask& mask,
                               Contact& target) {
   static const auto* writable = new std::set<std::string>{
-      "given_name", "family_name",     "emails",      "phones",   "company", "job_title",
-      "owner",      "lifecycle_stage", "lead_source", "campaign", "tags",    "attributes",
-      "custom_fields"};
+      "given_name",      "family_name", "emails",   "phones", "company",    "job_title",    "owner",
+      "lifecycle_stage", "lead_source", "campaign", "tags",   "attributes", "custom_fields"};
   return api::ApplyUpdateMask(patch, mask, *writable, target).status();
 }
 
 absl::Status ApplyCompanyMask(const Company& patch, const google::protobuf::FieldMask& mask,
                               Company& target) {
   static const auto* writable = new std::set<std::string>{
-      "display_name", "domain",   "industry", "owner",     "lifecycle_stage",
+      "display_name", "domain",   "industry", "owner",      "lifecycle_stage",
       "lead_source",  "campaign", "tags",     "attributes", "custom_fields"};
   return api::ApplyUpdateMask(patch, mask, *writable, target).status();
 }

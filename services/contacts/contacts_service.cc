@@ -86,13 +86,18 @@ grpc::ServerUnaryReactor* ContactsService::ListContacts(grpc::CallbackServerCont
                                                         v1::ListContactsResponse* response) {
   return rpcs_.Serve(context, request, [=, this](const server::Call& call) -> absl::Status {
     const auth::Principal& caller = call.caller;
-    const std::string fingerprint = api::QueryFingerprint(request->filter());
-    ASSIGN_OR_RETURN(Page page, PageFrom(request->page_size(), request->page_token(), fingerprint));
+    const std::string fingerprint = ListFingerprint(request->filter(), request->order_by());
+    ASSIGN_OR_RETURN(
+        std::string order,
+        fields_api_.CompileOrderBy(caller.tenant, common::v1::OBJECT_TYPE_CONTACT,
+                                   ContactSortColumns(), request->order_by(), "id", call.deadline));
+    ASSIGN_OR_RETURN(Page page, OrderedPageFrom(request->page_size(), request->page_token(),
+                                                fingerprint, std::move(order)));
     ASSIGN_OR_RETURN(api::SqlFilter filter,
                      CompileContactFilter(caller.tenant, request->filter(), 4, call.deadline));
     ASSIGN_OR_RETURN(auto result, store_.ListContacts(caller.tenant, page, filter, call.deadline));
     // Before the items are moved out.
-    response->set_next_page_token(NextPageToken(result, fingerprint));
+    response->set_next_page_token(NextOrderedPageToken(result, page, fingerprint));
     for (auto& contact : result.items) *response->add_contacts() = std::move(contact);
     return absl::OkStatus();
   });
@@ -188,15 +193,20 @@ grpc::ServerUnaryReactor* ContactsService::ListCompanies(grpc::CallbackServerCon
                                                          v1::ListCompaniesResponse* response) {
   return rpcs_.Serve(context, request, [=, this](const server::Call& call) -> absl::Status {
     const auth::Principal& caller = call.caller;
-    const std::string fingerprint = api::QueryFingerprint(request->filter());
-    ASSIGN_OR_RETURN(Page page, PageFrom(request->page_size(), request->page_token(), fingerprint));
+    const std::string fingerprint = ListFingerprint(request->filter(), request->order_by());
+    ASSIGN_OR_RETURN(
+        std::string order,
+        fields_api_.CompileOrderBy(caller.tenant, common::v1::OBJECT_TYPE_COMPANY,
+                                   CompanySortColumns(), request->order_by(), "id", call.deadline));
+    ASSIGN_OR_RETURN(Page page, OrderedPageFrom(request->page_size(), request->page_token(),
+                                                fingerprint, std::move(order)));
     ASSIGN_OR_RETURN(
         api::SqlFilter filter,
         fields_api_.CompileFilter(caller.tenant, common::v1::OBJECT_TYPE_COMPANY,
                                   CompanyFilterSchema(), request->filter(), 4, call.deadline));
     ASSIGN_OR_RETURN(auto result, store_.ListCompanies(caller.tenant, page, filter, call.deadline));
     // Before the items are moved out.
-    response->set_next_page_token(NextPageToken(result, fingerprint));
+    response->set_next_page_token(NextOrderedPageToken(result, page, fingerprint));
     for (auto& company : result.items) *response->add_companies() = std::move(company);
     return absl::OkStatus();
   });

@@ -7,10 +7,10 @@
 #include "common/api/page_token.h"
 #include "common/base/status_macros.h"
 #include "common/server/server.h"
+#include "common/text/normalize.h"
 #include "services/contacts/contact_rules.h"
 #include "services/contacts/contacts_service.h"
 #include "services/contacts/duplicate_scoring.h"
-#include "common/text/normalize.h"
 
 namespace crm::contacts {
 namespace {

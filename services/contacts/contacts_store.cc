@@ -68,11 +68,12 @@ constexpr char kInsertContactKeys[] =
 }  // namespace
 
 std::string ListLiveSql(absl::string_view table, absl::string_view columns,
-                        absl::string_view filter_where) {
+                        absl::string_view filter_where, const Page& page) {
   return absl::StrCat("SELECT ", columns, " FROM ", table,
                       " WHERE tenant_id = $1 AND delete_time IS NULL "
                       "AND ($2::uuid IS NULL OR id > $2::uuid)",
-                      filter_where.empty() ? "" : " AND ", filter_where, " ORDER BY id LIMIT $3");
+                      filter_where.empty() ? "" : " AND ", filter_where, " ORDER BY ", page.order,
+                      " LIMIT $3", page.offset > 0 ? absl::StrCat(" OFFSET ", page.offset) : "");
 }
 
 absl::Status ContactsStore::DuplicateContactError(const std::string& tenant, const Contact& contact,
@@ -233,9 +234,10 @@ absl::StatusOr<PageResult<Contact>> ContactsStore::ListContacts(const std::strin
                    absl::StrCat(page.size + 1)};
   params.insert(params.end(), filter.params.begin(), filter.params.end());
   ASSIGN_OR_RETURN(
-      Result r, (filter.where.empty() ? RunOnceInIndexOrder : RunOnce)(
-                    pool_, tenant, ListLiveSql("contacts.contacts", kContactColumns, filter.where),
-                    params, deadline));
+      Result r,
+      (filter.where.empty() && page.order == "id" ? RunOnceInIndexOrder : RunOnce)(
+          pool_, tenant, ListLiveSql("contacts.contacts", kContactColumns, filter.where, page),
+          params, deadline));
   PageResult<Contact> out;
   out.more = r.rows() > page.size;
   for (int i = 0; i < std::min(r.rows(), page.size); ++i) out.items.push_back(ContactFromRow(r, i));
@@ -790,9 +792,10 @@ absl::StatusOr<PageResult<Company>> ContactsStore::ListCompanies(const std::stri
                    absl::StrCat(page.size + 1)};
   params.insert(params.end(), filter.params.begin(), filter.params.end());
   ASSIGN_OR_RETURN(
-      Result r, (filter.where.empty() ? RunOnceInIndexOrder : RunOnce)(
-                    pool_, tenant, ListLiveSql("contacts.companies", kCompanyColumns, filter.where),
-                    params, deadline));
+      Result r,
+      (filter.where.empty() && page.order == "id" ? RunOnceInIndexOrder : RunOnce)(
+          pool_, tenant, ListLiveSql("contacts.companies", kCompanyColumns, filter.where, page),
+          params, deadline));
   PageResult<Company> out;
   out.more = r.rows() > page.size;
   for (int i = 0; i < std::min(r.rows(), page.size); ++i) out.items.push_back(CompanyFromRow(r, i));

@@ -24,6 +24,9 @@ namespace crm::contacts {
 struct Page {
   int size = 50;
   std::string after_id;  // keyset cursor: rows with a greater id; "" for the first page
+  // Trusted ORDER BY SQL ending in id; other orders than "id" page by offset.
+  std::string order = "id";
+  int64_t offset = 0;
 };
 
 struct SearchHit {
@@ -42,7 +45,7 @@ struct PageResult {
 // `filter_where` (placeholders from $4). Unfiltered, it runs with RunOnceInIndexOrder, so its plan
 // reads the primary key in order and stops after the page whatever the statistics say.
 std::string ListLiveSql(absl::string_view table, absl::string_view columns,
-                        absl::string_view filter_where);
+                        absl::string_view filter_where, const Page& page);
 
 // Given the current record, returns the record to write, or an error (etag, permissions, ...)
 // that abandons the change. Runs while the row is locked, so the decision cannot go stale.

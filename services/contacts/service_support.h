@@ -2,8 +2,10 @@
 #pragma once
 
 #include <string>
+#include <utility>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "common/api/errors.h"
 #include "common/api/page_token.h"
@@ -26,6 +28,36 @@ inline absl::StatusOr<Page> PageFrom(int page_size, const std::string& page_toke
     page.after_id = cursor.last_key;
   }
   return page;
+}
+
+// What a page token of a List call is bound to: its filter and order (tokens of the filter alone
+// stay valid for the creation order they were made in).
+inline std::string ListFingerprint(const std::string& filter, const std::string& order_by) {
+  return api::QueryFingerprint(order_by.empty() ? filter : absl::StrCat(filter, "\x1f", order_by));
+}
+
+// Page size and position of a List call in `order` (trusted SQL ending in id): creation order
+// pages by id (stable under inserts), other orders by offset.
+inline absl::StatusOr<Page> OrderedPageFrom(int page_size, const std::string& page_token,
+                                            absl::string_view fingerprint, std::string order) {
+  Page page;
+  ASSIGN_OR_RETURN(page.size, api::PageSize(page_size, 50, 1000));
+  const bool keyset = order == "id";
+  ASSIGN_OR_RETURN(api::ListPosition at, api::DecodeListPosition(page_token, fingerprint, keyset));
+  page.after_id = at.after_id;
+  page.offset = at.offset;
+  page.order = std::move(order);
+  return page;
+}
+
+// The token for the page after `result` read at `page` ("" on the last page).
+template <typename T>
+std::string NextOrderedPageToken(const PageResult<T>& result, const Page& page,
+                                 const std::string& fingerprint) {
+  if (!result.more || result.items.empty()) return "";
+  const std::string& name = result.items.back().name();
+  return api::NextListPageToken(page.order == "id", name.substr(name.find('/') + 1),
+                                {page.after_id, page.offset}, page.size, fingerprint);
 }
 
 // The token for the page after `result` ("" on the last page), keyed by the last item's id.

@@ -566,6 +566,41 @@ TEST_F(ContactsCustomFieldsTest, ListsAndSegmentsFilterOnCustomFieldsByType) {
   EXPECT_THAT(names("custom_fields.budget.amount_minor >= 200000"), ElementsAre("High", "Mid"));
   EXPECT_THAT(names("NOT custom_fields.arr:*"), ElementsAre("Plain"));
 
+  // order_by on custom and built-in fields, paged by offset with tokens bound to the order.
+  auto ordered = [&](const std::string& order_by, int page_size) {
+    std::vector<std::string> out;
+    v1::ListContactsRequest request;
+    request.set_order_by(order_by);
+    request.set_page_size(page_size);
+    for (int pages = 0; pages < 10; ++pages) {
+      v1::ListContactsResponse response;
+      grpc::Status status =
+          env_->stub().ListContacts(AuthedContext(rep_).get(), request, &response);
+      EXPECT_TRUE(status.ok()) << order_by << ": " << status.error_message();
+      for (const auto& c : response.contacts()) out.push_back(c.given_name());
+      if (response.next_page_token().empty()) break;
+      request.set_page_token(response.next_page_token());
+    }
+    return out;
+  };
+  EXPECT_THAT(ordered("custom_fields.arr desc", 2), ElementsAre("High", "Mid", "Low", "Plain"));
+  EXPECT_THAT(ordered("custom_fields.arr", 3), ElementsAre("Low", "Mid", "High", "Plain"));
+  EXPECT_THAT(ordered("given_name desc", 1), ElementsAre("Plain", "Mid", "Low", "High"));
+  v1::ListContactsRequest first;
+  first.set_order_by("given_name");
+  first.set_page_size(1);
+  v1::ListContactsResponse page;
+  ASSERT_TRUE(env_->stub().ListContacts(AuthedContext(rep_).get(), first, &page).ok());
+  v1::ListContactsRequest switched;
+  switched.set_order_by("given_name desc");
+  switched.set_page_token(page.next_page_token());
+  EXPECT_EQ(env_->stub().ListContacts(AuthedContext(rep_).get(), switched, &page).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);  // a token is bound to its order
+  switched.clear_page_token();
+  switched.set_order_by("custom_fields.nope");
+  EXPECT_EQ(env_->stub().ListContacts(AuthedContext(rep_).get(), switched, &page).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+
   v1::ListContactsRequest bad;
   bad.set_filter("custom_fields.arr > lots");
   v1::ListContactsResponse response;
@@ -621,6 +656,13 @@ TEST_F(ContactsCustomFieldsTest, CompaniesHaveTheirOwnFields) {
   ASSERT_EQ(listed.companies_size(), 1);
   EXPECT_EQ(listed.companies(0).display_name(), "Big Co");
   EXPECT_EQ(listed.companies(0).custom_fields().at("employees").number(), "12000");
+  list.clear_filter();
+  list.set_order_by("custom_fields.employees desc, display_name");
+  status = env_->stub().ListCompanies(AuthedContext(rep_).get(), list, &listed);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_EQ(listed.companies_size(), 2);
+  EXPECT_EQ(listed.companies(0).display_name(), "Big Co");  // 12000 before 12, as numbers
+  EXPECT_EQ(listed.companies(1).display_name(), "Small Co");
 
   // A company's field is not a contact's.
   Contact c = Person("Eve");

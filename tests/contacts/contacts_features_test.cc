@@ -430,9 +430,9 @@ TEST_F(ContactsFeaturesTest, ChangesAppearOnTheEventStreamWithChangedFields) {
 // the way ListContacts runs it, on the service's pool (its role, row-level security on).
 std::string ListPlan(testing::ContactsTestEnv& env, const std::string& tenant,
                      const std::string& table, const char* columns) {
-  auto r = db::RunOnceInIndexOrder(env.pool(), tenant,
-                                   absl::StrCat("EXPLAIN ", ListLiveSql(table, columns, "")),
-                                   {tenant, db::Param(), "21"}, absl::Now() + absl::Seconds(10));
+  auto r = db::RunOnceInIndexOrder(
+      env.pool(), tenant, absl::StrCat("EXPLAIN ", ListLiveSql(table, columns, "", Page{})),
+      {tenant, db::Param(), "21"}, absl::Now() + absl::Seconds(10));
   if (!r.ok()) return r.status().ToString();
   std::string plan;
   for (int i = 0; i < r->rows(); ++i) absl::StrAppend(&plan, r->Text(i, 0), "\n");
