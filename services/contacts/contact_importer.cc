@@ -10,6 +10,7 @@
 #include "common/api/errors.h"
 #include "common/base/status_macros.h"
 #include "common/db/transaction.h"
+#include "common/events/record_changes.h"
 #include "common/ids/uuid.h"
 #include "common/text/normalize.h"
 #include "services/contacts/contact_rules.h"
@@ -324,7 +325,7 @@ absl::StatusOr<std::vector<ContactImporter::Planned>> ContactImporter::TryBatch(
     // Values the contact lacks come from the row; the contact's own stay.
     for (const auto& [k, v] : row_contact.custom_fields())
       next.mutable_custom_fields()->insert({k, v});
-    const bool changed = !ChangedFields(before, next).empty();
+    const bool changed = !events::ChangedPaths(before, next).empty();
     if (changed) {
       if (holder_is_new) {
         created[target] = next;
@@ -348,7 +349,8 @@ absl::StatusOr<std::vector<ContactImporter::Planned>> ContactImporter::TryBatch(
   store_.QueueCreateMany(tx, caller_.tenant, to_create, caller_.user);
   for (auto& [name, next] : updated) {
     const v1::Contact& was = current[name];
-    store_.QueueUpdate(tx, caller_.tenant, was, next, ChangedFields(was, next), caller_.user);
+    store_.QueueUpdate(tx, caller_.tenant, was, next, events::ChangedPaths(was, next),
+                       caller_.user);
   }
   RETURN_IF_ERROR(tx.Commit());
   return planned;

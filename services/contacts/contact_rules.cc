@@ -250,32 +250,6 @@ absl::Status ValidateTenantSettings(const TenantSettings& s) {
   return absl::OkStatus();
 }
 
-std::vector<std::string> ChangedFields(const google::protobuf::Message& before,
-                                       const google::protobuf::Message& after) {
-  static const auto* kOutputOnly =
-      new std::set<std::string>{"name", "etag", "create_time", "update_time", "creator"};
-  std::vector<std::string> changed;
-  const auto* descriptor = before.GetDescriptor();
-  for (int i = 0; i < descriptor->field_count(); ++i) {
-    const auto* field = descriptor->field(i);
-    if (kOutputOnly->count(field->name()) > 0) continue;
-    // Compare the field alone; MessageDifferencer treats maps as unordered.
-    std::unique_ptr<google::protobuf::Message> a(before.New());
-    std::unique_ptr<google::protobuf::Message> b(after.New());
-    a->CopyFrom(before);
-    b->CopyFrom(after);
-    for (int j = 0; j < descriptor->field_count(); ++j) {
-      if (j == i) continue;
-      a->GetReflection()->ClearField(a.get(), descriptor->field(j));
-      b->GetReflection()->ClearField(b.get(), descriptor->field(j));
-    }
-    if (!google::protobuf::util::MessageDifferencer::Equals(*a, *b)) {
-      changed.push_back(field->name());
-    }
-  }
-  return changed;
-}
-
 absl::Status CheckCanCreateFor(const auth::Principal& caller, absl::string_view owner) {
   if (caller.CanChangeOwnedBy(owner)) return absl::OkStatus();
   return absl::PermissionDeniedError("reps create records for themselves only; ask a manager");

@@ -62,10 +62,6 @@ absl::Status ApplyTenantSettingsMask(const crm::contacts::v1::TenantSettings& pa
                                      crm::contacts::v1::TenantSettings& target);
 absl::Status ValidateTenantSettings(const crm::contacts::v1::TenantSettings& settings);
 
-// Names of the writable fields that differ between two versions of a record (for events).
-std::vector<std::string> ChangedFields(const google::protobuf::Message& before,
-                                       const google::protobuf::Message& after);
-
 // Who may create a record owned by `owner`, and change one: reps only their own records, and they
 // cannot hand records to someone else; managers and admins anything in their tenant.
 absl::Status CheckCanCreateFor(const auth::Principal& caller, absl::string_view owner);

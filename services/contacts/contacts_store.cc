@@ -11,6 +11,7 @@
 #include "common/base/status_macros.h"
 #include "common/db/sqlstate.h"
 #include "common/db/transaction.h"
+#include "common/events/record_changes.h"
 #include "common/fields/search_words.h"
 #include "common/fields/values_json.h"
 #include "common/ids/uuid.h"
@@ -290,6 +291,7 @@ void ContactsStore::QueueUpdate(Transaction& tx, const std::string& tenant, cons
   v1::ContactUpdated updated;
   *updated.mutable_contact() = next;
   for (const std::string& field : changed) updated.add_changed_fields(field);
+  events::CopyPrevious(current, changed, updated.mutable_previous());
   outbox_.Append(tx, tenant, Draft<v1::Contact>(next.name(), actor, now, updated));
   v1::ContactOwnerChanged owner_changed;
   if (next.owner() != current.owner()) {
@@ -472,7 +474,7 @@ absl::StatusOr<Contact> ContactsStore::UpdateContact(const std::string& tenant,
   }
   const Contact current = ContactFromRow(current_rows, 0);
   ASSIGN_OR_RETURN(Contact next, mutate(current));
-  const std::vector<std::string> changed = ChangedFields(current, next);
+  const std::vector<std::string> changed = events::ChangedPaths(current, next);
   if (changed.empty()) return current;  // nothing to write, no event
   if (!next.company().empty() && next.company() != current.company()) {
     RETURN_IF_ERROR(CheckCompanyExists(tx, tenant, next.company()));
@@ -818,7 +820,7 @@ absl::StatusOr<Company> ContactsStore::UpdateCompany(const std::string& tenant,
   }
   const Company current = CompanyFromRow(current_rows, 0);
   ASSIGN_OR_RETURN(Company next, mutate(current));
-  const std::vector<std::string> changed = ChangedFields(current, next);
+  const std::vector<std::string> changed = events::ChangedPaths(current, next);
   if (changed.empty()) return current;
   const absl::Time now = NowMicros();
   next.set_etag(NextEtag(current.etag()));
@@ -837,6 +839,7 @@ absl::StatusOr<Company> ContactsStore::UpdateCompany(const std::string& tenant,
   v1::CompanyUpdated updated;
   *updated.mutable_company() = next;
   for (const std::string& field : changed) updated.add_changed_fields(field);
+  events::CopyPrevious(current, changed, updated.mutable_previous());
   outbox_.Append(tx, tenant, Draft<v1::Company>(next.name(), actor, now, updated));
   v1::CompanyOwnerChanged owner_changed;
   if (next.owner() != current.owner()) {
@@ -915,7 +918,7 @@ absl::StatusOr<TenantSettings> ContactsStore::UpsertTenantSettings(const std::st
   const TenantSettings stored = SettingsFromRow(r);
   v1::TenantSettingsChanged changed;
   *changed.mutable_settings() = stored;
-  for (const std::string& field : ChangedFields(TenantSettings(), stored)) {
+  for (const std::string& field : events::ChangedPaths(TenantSettings(), stored)) {
     changed.add_changed_fields(field);
   }
   outbox_.Append(tx, tenant,

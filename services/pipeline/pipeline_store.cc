@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/base/status_macros.h"
 #include "common/db/sql_helpers.h"
+#include "common/events/record_changes.h"
 #include "common/fields/values_json.h"
 #include "common/ids/uuid.h"
 #include "crm/pipeline/v1/pipeline_events.pb.h"
@@ -527,6 +528,9 @@ absl::StatusOr<v1::Deal> PipelineStore::UpdateDeal(
   if (guard) guard(tx, result.name(), result.custom_fields());
   v1::DealUpdated event;
   *event.mutable_deal() = result;
+  const std::vector<std::string> changed = events::ChangedPaths(current, result);
+  for (const std::string& path : changed) event.add_changed_fields(path);
+  events::CopyPrevious(current, changed, event.mutable_previous());
   outbox_.Append(tx, tenant, Draft<v1::Deal>(result.name(), actor, now, event));
   RETURN_IF_ERROR(tx.Commit());
   return result;

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/base/status_macros.h"
 #include "common/db/sql_helpers.h"
+#include "common/events/record_changes.h"
 #include "common/fields/values_json.h"
 #include "common/ids/uuid.h"
 #include "crm/tasks/v1/tasks_events.pb.h"
@@ -278,7 +279,10 @@ absl::StatusOr<v1::Task> TaskStore::UpdateTask(const std::string& tenant, const 
   if (guard) guard(tx, updated.task.name(), updated.task.custom_fields());
   v1::TaskUpdated event;
   *event.mutable_task() = updated.task;
-  for (const std::string& field : changed) event.add_changed_fields(field);
+  // What was written may differ from what the mask named (completing sets complete_time).
+  const std::vector<std::string> paths = events::ChangedPaths(current.task, updated.task);
+  for (const std::string& path : paths) event.add_changed_fields(path);
+  events::CopyPrevious(current.task, paths, event.mutable_previous());
   outbox_.Append(tx, tenant, Draft<v1::Task>(updated.task.name(), actor, now, event));
   Armed(tx, updated.task, armed);
   RETURN_IF_ERROR(tx.Commit());

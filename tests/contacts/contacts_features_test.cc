@@ -419,6 +419,11 @@ TEST_F(ContactsFeaturesTest, ChangesAppearOnTheEventStreamWithChangedFields) {
       ASSERT_TRUE(event.payload().UnpackTo(&payload));
       EXPECT_THAT(payload.changed_fields(), UnorderedElementsAre("job_title", "owner"));
       EXPECT_EQ(payload.contact().etag(), updated.etag());
+      // Before and after: the previous values of the changed fields only.
+      EXPECT_EQ(payload.previous().job_title(), "");
+      EXPECT_EQ(payload.previous().owner(), x.owner());
+      EXPECT_EQ(payload.previous().given_name(), "");
+      EXPECT_EQ(payload.contact().job_title(), "CTO");
     }
   }
   context.TryCancel();

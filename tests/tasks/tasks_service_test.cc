@@ -10,9 +10,11 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/api/errors.h"
+#include "common/db/sql_helpers.h"
 #include "common/ids/uuid.h"
 #include "common/server/server.h"
 #include "common/testing/calendar.h"
@@ -24,6 +26,8 @@
 #include "common/testing/wait.h"
 #include "crm/contacts/v1/contacts_events.pb.h"
 #include "crm/pipeline/v1/pipeline_events.pb.h"
+#include "crm/tasks/v1/tasks_events.pb.h"
+#include "google/protobuf/any.pb.h"
 #include "services/tasks/event_followers.h"
 #include "services/tasks/reminder_scheduler.h"
 #include "services/tasks/tasks_wiring.h"
@@ -688,6 +692,23 @@ TEST_F(TasksServiceTest, TasksCarryTypedCustomFieldsOfTheirOwn) {
   EXPECT_EQ(updated.custom_fields().at("effort").number(), "8");
   EXPECT_EQ(updated.custom_fields().at("ticket").text(), "OPS-1");
   EXPECT_NE(updated.etag(), created.etag());
+  {
+    // The event names the changed custom field and carries its value before.
+    auto rows = db::RunOnce(*pool_, tenant_,
+                            "SELECT encode(payload, 'hex') FROM tasks.outbox WHERE "
+                            "aggregate_id = $1 AND event_type = 'crm.tasks.v1.TaskUpdated'",
+                            {created.name()}, absl::Now() + absl::Seconds(10));
+    ASSERT_TRUE(rows.ok()) << rows.status();
+    ASSERT_EQ(rows->rows(), 1);
+    google::protobuf::Any any;
+    ASSERT_TRUE(any.ParseFromString(absl::HexStringToBytes(rows->Text(0, 0))));
+    v1::TaskUpdated event;
+    ASSERT_TRUE(any.UnpackTo(&event));
+    EXPECT_THAT(event.changed_fields(), ::testing::ElementsAre("custom_fields.effort"));
+    EXPECT_EQ(event.previous().custom_fields().at("effort").number(), "3");
+    EXPECT_EQ(event.previous().custom_fields().count("ticket"), 0u);
+    EXPECT_EQ(event.task().custom_fields().at("effort").number(), "8");
+  }
   MustCreate(alice_, "Plain");
   const std::vector<v1::Task> big = List(alice_, "custom_fields.effort > 5");
   ASSERT_EQ(big.size(), 1u);
