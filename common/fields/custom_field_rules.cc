@@ -7,6 +7,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
@@ -592,10 +593,9 @@ absl::Status NormalizeValues(Values& values, const std::vector<Definition>& defi
 }
 
 absl::Status CanImport(const Definition& d) {
-  if (d.type() == common::v1::CUSTOM_FIELD_TYPE_MONEY ||
-      d.type() == common::v1::CUSTOM_FIELD_TYPE_RELATION) {
-    return absl::UnimplementedError(absl::StrCat(
-        "custom field '", d.key(), "': money and relation fields are not imported yet"));
+  if (d.type() == common::v1::CUSTOM_FIELD_TYPE_RELATION) {
+    return absl::UnimplementedError(
+        absl::StrCat("custom field '", d.key(), "': relation fields are not imported yet"));
   }
   if (d.unique()) {
     return absl::UnimplementedError(absl::StrCat(
@@ -676,6 +676,24 @@ absl::StatusOr<Value> ValueFromText(const Definition& d, absl::string_view text)
     case common::v1::CUSTOM_FIELD_TYPE_USER:
       value.set_user(std::string(text));
       break;
+    case common::v1::CUSTOM_FIELD_TYPE_MONEY: {
+      // As ValueToText writes it: "12345 USD" (minor units, then the currency), or the currency
+      // first; the amount alone when the field fixes its currency. NormalizeValues checks the code.
+      std::vector<absl::string_view> parts = absl::StrSplit(text, ' ', absl::SkipWhitespace());
+      if (parts.size() == 2 && !parts[0].empty() && absl::ascii_isalpha(parts[0][0])) {
+        std::swap(parts[0], parts[1]);
+      }
+      int64_t minor = 0;
+      if (parts.empty() || parts.size() > 2 || !absl::SimpleAtoi(parts[0], &minor)) {
+        return absl::InvalidArgumentError(
+            "must be an amount in minor units and a currency, such as \"12345 USD\" for 123.45 "
+            "USD");
+      }
+      value.mutable_money()->set_amount_minor(minor);
+      value.mutable_money()->set_currency_code(parts.size() == 2 ? std::string(parts[1])
+                                                                 : d.currency_code());
+      break;
+    }
     default:
       return absl::InvalidArgumentError("the field has no known type");
   }

@@ -314,6 +314,23 @@ TEST(CustomFieldValues, ExportCellsReadBackAsTheSameValues) {
   v.mutable_money()->set_amount_minor(1250);
   v.mutable_money()->set_currency_code("EUR");
   EXPECT_EQ(ValueToText(v), "1250 EUR");
+
+  // Money reads back from its cell, the currency first or last, or alone when the field fixes
+  // the currency; anything else is refused.
+  Definition budget = Field("budget", common::v1::CUSTOM_FIELD_TYPE_MONEY);
+  for (const char* cell : {"1250 EUR", "EUR 1250", "  1250   EUR "}) {
+    absl::StatusOr<Value> back = ValueFromText(budget, cell);
+    ASSERT_TRUE(back.ok()) << cell << ": " << back.status();
+    EXPECT_EQ(back->SerializeAsString(), v.SerializeAsString()) << cell;
+  }
+  budget.set_currency_code("EUR");
+  absl::StatusOr<Value> fixed = ValueFromText(budget, "-300");
+  ASSERT_TRUE(fixed.ok()) << fixed.status();
+  EXPECT_EQ(fixed->money().amount_minor(), -300);
+  EXPECT_EQ(fixed->money().currency_code(), "EUR");
+  for (const char* bad : {"12.50 EUR", "EUR", "1 2 EUR", "lots"}) {
+    EXPECT_FALSE(ValueFromText(budget, bad).ok()) << bad;
+  }
 }
 
 TEST(CustomFieldValues, AssignmentsFromACommandLineAreTypedByTheirDefinitions) {

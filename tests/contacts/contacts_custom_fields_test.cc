@@ -724,10 +724,35 @@ TEST_F(ContactsCustomFieldsTest, ImportsTypeCellsCheckRequiredFieldsAndFillDefau
   ASSERT_TRUE(env_->stub().ListContacts(AuthedContext(rep_).get(), list, &listed).ok());
   EXPECT_EQ(listed.contacts_size(), 1);
 
-  // Columns naming no field, or a field the import cannot type yet, fail the file up front.
+  // Money cells in the form exports write (minor units and currency, either order); a cell that
+  // is not money is that row's error.
+  status = import(
+      "email,custom_fields.region,custom_fields.budget\n"
+      "m1@imp.example,eu,125000 EUR\n"
+      "m2@imp.example,eu,USD -300\n"
+      "m3@imp.example,eu,12.50 EUR\n",
+      &report);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(report.created(), 2);
+  ASSERT_EQ(report.invalid(), 1);
+  for (const auto& row : report.rows()) {
+    if (row.line() == 4) {
+      EXPECT_THAT(row.error(), HasSubstr("custom_fields.budget"));
+    }
+  }
+  list.set_filter("custom_fields.budget.amount_minor >= 100000");
+  ASSERT_TRUE(env_->stub().ListContacts(AuthedContext(rep_).get(), list, &listed).ok());
+  ASSERT_EQ(listed.contacts_size(), 1);
+  EXPECT_EQ(listed.contacts(0).custom_fields().at("budget").money().currency_code(), "EUR");
+
+  // Columns naming no field, or a field the import cannot write yet (unique values), fail the
+  // file up front.
   EXPECT_EQ(import("email,custom_fields.nope\nx@imp.example,1\n", &report).error_code(),
             grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_EQ(import("email,custom_fields.budget\nx@imp.example,EUR 1\n", &report).error_code(),
+  CustomFieldDefinition erp = Field("erp_id", common::v1::CUSTOM_FIELD_TYPE_TEXT);
+  erp.set_unique(true);
+  MustDefine(erp);
+  EXPECT_EQ(import("email,custom_fields.erp_id\nx@imp.example,E-1\n", &report).error_code(),
             grpc::StatusCode::INVALID_ARGUMENT);
 }
 
