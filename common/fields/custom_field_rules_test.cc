@@ -1,8 +1,11 @@
 #include "common/fields/custom_field_rules.h"
 
 #include <gmock/gmock.h>
+#include <google/protobuf/util/json_util.h>
 #include <google/protobuf/util/time_util.h>
 #include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
 
 #include "absl/strings/ascii.h"
 #include "common/fields/values_json.h"
@@ -255,6 +258,42 @@ TEST(CustomFieldValues, ArchivedFieldsAndOptionsAreRefusedUnlessAlreadyHeld) {
   Values keep = previous;
   ASSERT_OK(Check(keep, defs, false, &previous));
   EXPECT_THAT(Check(keep, defs, false, nullptr), InvalidField("contact.custom_fields.tier"));
+}
+
+// ValuesToJson writes by hand what the protobuf JSON printer writes: the same JSON for every
+// kind, defaults and escapes included, so stored values read the same whoever wrote them.
+TEST(CustomFieldValues, StoredJsonIsTheProto3JsonOfTheValues) {
+  Values values;
+  values["text"].set_text("Quote \" backslash \\ tab \t Ünïcode ա");
+  values["empty_text"].set_text("");
+  values["number"].set_number("-12.50");
+  values["money"].mutable_money()->set_currency_code("EUR");
+  values["money"].mutable_money()->set_amount_minor(-125000);
+  values["zero_money"].mutable_money()->set_currency_code("USD");
+  values["percent"].set_percent("12.5");
+  values["date"].set_date("2026-03-14");
+  values["when"].mutable_date_time()->set_seconds(1767225600);
+  values["when_nanos"].mutable_date_time()->set_seconds(1767225600);
+  values["when_nanos"].mutable_date_time()->set_nanos(500000000);
+  values["yes"].set_boolean(true);
+  values["no"].set_boolean(false);
+  values["option"].set_option("gold");
+  values["options"].mutable_options()->add_ids("a");
+  values["options"].mutable_options()->add_ids("b");
+  values["no_options"].mutable_options();
+  values["url"].set_url("https://x.example/?a=1&b=2");
+  values["email"].set_email("a@x.example");
+  values["phone"].set_phone("+37410123456");
+  values["user"].set_user("ann");
+  values["record"].set_record("contacts/0190");
+  values["unset"];  // no kind
+  common::v1::CustomFieldValues wrapper;
+  *wrapper.mutable_values() = values;
+  google::protobuf::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = true;
+  std::string printed;
+  ASSERT_TRUE(google::protobuf::util::MessageToJsonString(wrapper, &printed, options).ok());
+  EXPECT_EQ(nlohmann::json::parse(ValuesToJson(values)), nlohmann::json::parse(printed)["values"]);
 }
 
 TEST(CustomFieldValues, JsonRoundTripReadsLikeTheApi) {
