@@ -174,8 +174,10 @@ absl::StatusOr<Contact> ContactsStore::CreateContact(const std::string& tenant,
                          absl::StrCat(absl::ToUnixMicros(now)),
                          fields::ValuesToJson(contact.custom_fields()),
                          SearchWordsParam(contact)};
+  // The event holds the new contact (no copy of its values); it is what the call returns.
   v1::ContactCreated event;
-  *event.mutable_contact() = created;
+  *event.mutable_contact() = std::move(created);
+  const Contact& written = event.contact();
   bool inserted = true;
   if (request_id.empty()) {
     // The common case costs one round trip: insert, event and commit are sent together.
@@ -191,8 +193,8 @@ absl::StatusOr<Contact> ContactsStore::CreateContact(const std::string& tenant,
     inserted = rows->Int(0, 0) == 1;
   }
   if (inserted) {
-    if (guard) guard(tx, created.name(), created.custom_fields());
-    outbox_.Append(tx, tenant, Draft<v1::Contact>(created.name(), creator, now, event));
+    if (guard) guard(tx, written.name(), written.custom_fields());
+    outbox_.Append(tx, tenant, Draft<v1::Contact>(written.name(), creator, now, event));
   }
   absl::Status status = tx.Commit();
   if (fields::UniqueValues::IsConflict(status)) return status;  // the guard's caller names it
@@ -200,7 +202,7 @@ absl::StatusOr<Contact> ContactsStore::CreateContact(const std::string& tenant,
     return DuplicateContactError(tenant, contact, deadline);
   }
   RETURN_IF_ERROR(status);
-  if (inserted) return created;
+  if (inserted) return std::move(*event.mutable_contact());
   // The request id was used before: answer as the first call did.
   ASSIGN_OR_RETURN(Result first,
                    RunOnce(pool_, tenant,
