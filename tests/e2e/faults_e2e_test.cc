@@ -375,6 +375,24 @@ TEST_F(FaultsE2eTest, ReadOnlyDatabaseRefusesWritesClearlyAndServesReads) {
   std::cout << "read-only: refused=" << refused << "\n";
 }
 
+// True when every thread of `pid` is in the stopped state ('T' in /proc/PID/task/TID/stat).
+bool AllThreadsStopped(pid_t pid) {
+  std::error_code error;
+  int threads = 0;
+  for (const auto& task :
+       std::filesystem::directory_iterator(absl::StrCat("/proc/", pid, "/task"), error)) {
+    std::ifstream stat(task.path() / "stat");
+    std::string line;
+    std::getline(stat, line);
+    const size_t close = line.rfind(')');  // the command name may hold spaces
+    if (close == std::string::npos || close + 2 >= line.size() || line[close + 2] != 'T') {
+      return false;
+    }
+    ++threads;
+  }
+  return !error && threads > 0;
+}
+
 TEST_F(FaultsE2eTest, HungBackendAnswersWithinTheCallersDeadlineAtTheGateway) {
   auto database = testing::TestDatabase::Create();
   ASSERT_TRUE(database.ok()) << database.status();
@@ -395,8 +413,12 @@ TEST_F(FaultsE2eTest, HungBackendAnswersWithinTheCallersDeadlineAtTheGateway) {
   auto warm = testing::HttpCall("GET", url, headers, "");
   ASSERT_TRUE(warm.ok() && warm->status == 200);
 
-  // The backend hangs: its process is stopped, connections stay open, nothing answers.
+  // The backend hangs: its process is stopped, connections stay open, nothing answers. A stop
+  // takes effect after kill() returns (a thread stops when it next leaves the kernel), so wait
+  // until every thread is stopped: otherwise the first call can still be served.
   ASSERT_EQ(kill(contacts_process->pid(), SIGSTOP), 0);
+  ASSERT_TRUE(
+      WaitUntil([&] { return AllThreadsStopped(contacts_process->pid()); }, absl::Seconds(10)));
   for (const int timeout_ms : {300, 1000}) {
     headers["X-Timeout-Ms"] = absl::StrCat(timeout_ms);
     const absl::Time start = absl::Now();
